@@ -1,0 +1,165 @@
+package dev.weir.common.kafka;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Parser;
+import dev.weir.schemas.ProtoTypes;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import dev.weir.schemas.TopicSpec;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes one catalogue topic and hands each decoded record to a handler. A record that does not
+ * decode as the topic's message type, or that the handler rejects, goes to the dead-letter topic
+ * with the reason, and consumption carries on. Offsets are committed only after every record of a
+ * poll was handled or dead-lettered (at-least-once).
+ *
+ * <p>A tombstone (null value, a deletion on a compacted topic) reaches the handler as a null message.
+ */
+public final class ProtoConsumer<M extends Message> implements Runnable, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ProtoConsumer.class);
+
+    /** Does the work for one record. Throwing dead-letters the record. */
+    @FunctionalInterface
+    public interface Handler<M> {
+        void handle(ConsumerRecord<String, byte[]> record, M message) throws Exception;
+    }
+
+    private final Consumer<String, byte[]> consumer;
+    private final Producer<String, byte[]> deadLetterProducer;
+    private final String topic;
+    private final String deadLetterTopic;
+    private final String group;
+    private final Parser<M> parser;
+    private final Handler<M> handler;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong handled = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+
+    @SuppressWarnings("unchecked")
+    public ProtoConsumer(TopicCatalogue catalogue, TopicId topicId, String group, Consumer<String, byte[]> consumer,
+            Producer<String, byte[]> deadLetterProducer, Handler<M> handler) {
+        TopicSpec spec = catalogue.spec(topicId);
+        Message type = ProtoTypes.valueType(spec)
+                .orElseThrow(() -> new IllegalArgumentException(spec.name() + " carries raw bytes, not a message"));
+        this.parser = (Parser<M>) type.getParserForType();
+        this.topic = spec.name();
+        this.deadLetterTopic = catalogue.name(TopicId.DEAD_LETTER);
+        this.group = group;
+        this.consumer = consumer;
+        this.deadLetterProducer = deadLetterProducer;
+        this.handler = handler;
+    }
+
+    @Override
+    public void run() {
+        consumer.subscribe(List.of(topic));
+        try {
+            while (running.get()) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                if (!records.isEmpty()) {
+                    process(records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (running.get()) {
+                throw e;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void process(ConsumerRecords<String, byte[]> records) throws InterruptedException {
+        Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+        List<Future<RecordMetadata>> deadLetterSends = new java.util.ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            String failure = handleOne(record);
+            if (failure != null) {
+                LOG.warn("dead-lettering {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), failure);
+                deadLetterSends.add(deadLetterProducer.send(DeadLetter.of(record, deadLetterTopic, group, failure)));
+                deadLettered.incrementAndGet();
+            } else {
+                handled.incrementAndGet();
+            }
+            done.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+        }
+        // A record counts as done only once its dead letter is durable; otherwise the commit
+        // would lose it.
+        for (Future<RecordMetadata> send : deadLetterSends) {
+            try {
+                send.get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("could not write to the dead-letter topic; not committing", e);
+            }
+        }
+        consumer.commitSync(done);
+    }
+
+    /** @return null when handled, the reason otherwise */
+    private String handleOne(ConsumerRecord<String, byte[]> record) {
+        M message = null;
+        if (record.value() != null) {
+            try {
+                message = parser.parseFrom(record.value());
+            } catch (InvalidProtocolBufferException e) {
+                return "not a valid " + parserTypeName() + ": " + e.getMessage();
+            }
+        }
+        try {
+            handler.handle(record, message);
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while handling a record", e);
+        } catch (Exception e) {
+            return "handler failed: " + e;
+        }
+    }
+
+    private String parserTypeName() {
+        try {
+            return parser.parseFrom(new byte[0]).getDescriptorForType().getFullName();
+        } catch (InvalidProtocolBufferException e) {
+            return "message";
+        }
+    }
+
+    public long handledCount() {
+        return handled.get();
+    }
+
+    public long deadLetteredCount() {
+        return deadLettered.get();
+    }
+
+    /** Stops the loop from another thread; the loop closes the consumer. */
+    @Override
+    public void close() {
+        running.set(false);
+        consumer.wakeup();
+    }
+}

@@ -1,0 +1,61 @@
+package dev.weir.standalone;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code weir up}: starts the embedded platform in the foreground, prints one ready line, and runs
+ * until Ctrl-C or {@code weir down} (SIGTERM), which stop every process it started.
+ */
+public final class WeirStandalone {
+
+    private WeirStandalone() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDirectory = Path.of(System.getProperty("weir.data", ".weir")).toAbsolutePath();
+        PlatformConfig config = PlatformConfig.defaults(dataDirectory);
+        long started = System.nanoTime();
+        Platform platform;
+        try {
+            platform = new Platform(config).start();
+        } catch (Exception e) {
+            System.err.println("weir: could not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Path pidFile = dataDirectory.resolve("run").resolve("weir.pid");
+        Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()) + "\n");
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("weir: stopping");
+            platform.close();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (Exception ignored) {
+                // best effort: a stale pid file is checked against the process table by weir down
+            }
+            System.out.println("weir: stopped");
+            stopped.countDown();
+        }, "weir-shutdown"));
+
+        StringBuilder ready = new StringBuilder("weir: ready in ")
+                .append((System.nanoTime() - started) / 1_000_000).append(" ms");
+        for (Map.Entry<String, String> endpoint : platform.endpoints().entrySet()) {
+            ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
+        }
+        System.out.println(ready);
+        System.out.flush();
+
+        // Watch the children: a platform whose broker or database died is not "up".
+        while (stopped.getCount() > 0) {
+            Thread.sleep(2000);
+            if (stopped.getCount() > 0 && !platform.healthy()) {
+                System.err.println("weir: a platform process exited unexpectedly; see the logs in " + dataDirectory);
+                System.exit(3);
+            }
+        }
+    }
+}
