@@ -42,6 +42,12 @@ public record TopicSpec(
         return cleanup == CleanupPolicy.COMPACT;
     }
 
+    /** Retention as the catalogue writes it: "forever", whole days as "P7D", else ISO-8601. */
+    public String retentionText() {
+        return retention.map(d -> d.toSeconds() % 86_400 == 0 && d.toNanosPart() == 0 ? "P" + d.toDays() + "D" : d.toString())
+                .orElse("forever");
+    }
+
     /** The topic-level configs to create the topic with. */
     public Map<String, String> kafkaConfigs() {
         return Map.of(

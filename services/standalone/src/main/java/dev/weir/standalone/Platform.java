@@ -50,7 +50,11 @@ public final class Platform implements AutoCloseable {
         Files.createDirectories(dir.resolve("run"));
         lockChannel = FileChannel.open(dir.resolve("run").resolve("lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
-        lock = lockChannel.tryLock();
+        try {
+            lock = lockChannel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldInThisJvm) {
+            lock = null;
+        }
         if (lock == null) {
             lockChannel.close();
             throw new IllegalStateException("another Weir platform is running on " + dir + " (./weir down stops it)");
