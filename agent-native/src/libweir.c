@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * libweir: open/load/pin-or-adopt the datapath, attach it to endpoints, write map entries in
+ * batches, drain the event ring buffer into a caller's buffer, read counters.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "weir.h"
+
+#define BPF_FS_MAGIC_NUMBER 0xcafe4a11
+#define TC_HANDLE 1
+#define TC_PRIORITY 1
+#define BATCH 1024
+
+struct endpoint_map {
+	uint32_t endpoint_id;
+	int fd;
+};
+
+struct weir_datapath {
+	struct bpf_object *obj;
+	int prog_from;
+	int prog_to;
+	int ipcache_fd;
+	int endpoints_fd;
+	int policy_fd;
+	int ct_fd;
+	int events_fd;
+	int metrics_fd;
+	int health_fd;
+	uint32_t policy_entries;
+	int adopted;
+	int ncpus;
+	/* ring buffer, mapped as the kernel lays it out: consumer page, producer page, data twice */
+	void *ring_consumer;
+	void *ring_producer;
+	uint8_t *ring_data;
+	uint64_t ring_mask;
+	size_t ring_size;
+	int epoll_fd;
+	/* endpoint id -> fd of its policy map, so a write costs no lookup syscalls */
+	struct endpoint_map *policy_maps;
+	uint32_t policy_maps_len;
+	uint32_t policy_maps_cap;
+};
+
+static __thread char last_error[512];
+
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(last_error) - 1 && err)
+		snprintf(last_error + n, sizeof(last_error) - n, ": %s", strerror(-err));
+	return err;
+}
+
+const char *weir_last_error(void)
+{
+	return last_error;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	/* Keep the library's own words as the error text; they name the map or program. */
+	va_list copy;
+	va_copy(copy, args);
+	vsnprintf(last_error, sizeof(last_error), format, copy);
+	va_end(copy);
+	size_t len = strlen(last_error);
+	if (len && last_error[len - 1] == '\n')
+		last_error[len - 1] = 0;
+	return vfprintf(stderr, format, args);
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[256];
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(buf, 0700) && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int map_fd(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+static int ring_map(struct weir_datapath *dp)
+{
+	struct bpf_map_info info = {};
+	uint32_t info_len = sizeof(info);
+	int err = bpf_obj_get_info_by_fd(dp->events_fd, &info, &info_len);
+	if (err)
+		return fail(-errno, "reading the ring buffer's size");
+	long page = sysconf(_SC_PAGESIZE);
+	dp->ring_size = info.max_entries;
+	dp->ring_mask = info.max_entries - 1;
+	dp->ring_consumer = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, dp->events_fd, 0);
+	if (dp->ring_consumer == MAP_FAILED) {
+		dp->ring_consumer = NULL;
+		return fail(-errno, "mapping the ring buffer's consumer page");
+	}
+	/* The data area is mapped twice in a row, so a record that wraps reads contiguously. */
+	dp->ring_producer = mmap(NULL, page + 2 * dp->ring_size, PROT_READ, MAP_SHARED, dp->events_fd, page);
+	if (dp->ring_producer == MAP_FAILED) {
+		dp->ring_producer = NULL;
+		return fail(-errno, "mapping the ring buffer's data");
+	}
+	dp->ring_data = (uint8_t *)dp->ring_producer + page;
+	dp->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (dp->epoll_fd < 0)
+		return fail(-errno, "epoll_create1");
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (epoll_ctl(dp->epoll_fd, EPOLL_CTL_ADD, dp->events_fd, &ev))
+		return fail(-errno, "watching the ring buffer");
+	return 0;
+}
+
+struct weir_datapath *weir_open(const struct weir_options *options, int *error)
+{
+	libbpf_set_print(libbpf_print);
+	last_error[0] = 0;
+	struct weir_datapath *dp = calloc(1, sizeof(*dp));
+	int err;
+	if (!dp) {
+		*error = fail(-ENOMEM, "allocating the datapath handle");
+		return NULL;
+	}
+	dp->epoll_fd = -1;
+	dp->policy_entries = options->policy_entries ? options->policy_entries : WEIR_POLICY_ENTRIES_DEFAULT;
+
+	struct statfs fs;
+	char parent[256];
+	snprintf(parent, sizeof(parent), "%s", options->pin_root);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = 0;
+	if (statfs(parent, &fs) || fs.f_type != BPF_FS_MAGIC_NUMBER) {
+		err = fail(-ENOTSUP, "%s is not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)", parent);
+		goto out;
+	}
+	err = mkdir_p(options->pin_root);
+	if (err) {
+		fail(err, "creating %s", options->pin_root);
+		goto out;
+	}
+	char probe[300];
+	snprintf(probe, sizeof(probe), "%s/weir_policy", options->pin_root);
+	dp->adopted = access(probe, F_OK) == 0;
+
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = options->pin_root);
+	dp->obj = bpf_object__open_file(options->object_path, &open_opts);
+	if (!dp->obj) {
+		err = fail(-errno, "opening %s", options->object_path);
+		goto out;
+	}
+	struct bpf_map *policy = bpf_object__find_map_by_name(dp->obj, "weir_policy");
+	struct bpf_map *inner = policy ? bpf_map__inner_map(policy) : NULL;
+	if (!inner) {
+		err = fail(-ENOENT, "%s has no weir_policy map of maps", options->object_path);
+		goto out;
+	}
+	/*
+	 * The template keeps the object's size: libbpf 1.1 cannot resize an inner map template, and
+	 * the kernel accepts hash maps of any size as inner maps, so each endpoint's map is created
+	 * with the configured size instead.
+	 */
+	if (options->ct_entries)
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(dp->obj, "weir_ct"), options->ct_entries);
+	if (options->ring_bytes)
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(dp->obj, "weir_events"), options->ring_bytes);
+
+	err = bpf_object__load(dp->obj);
+	if (err) {
+		char detail[sizeof(last_error)];
+		snprintf(detail, sizeof(detail), "%s", last_error);
+		fail(err, "loading %s (%s)", options->object_path, detail);
+		goto out;
+	}
+	struct bpf_program *from = bpf_object__find_program_by_name(dp->obj, "weir_from_endpoint");
+	struct bpf_program *to = bpf_object__find_program_by_name(dp->obj, "weir_to_endpoint");
+	if (!from || !to) {
+		err = fail(-ENOENT, "%s lacks the weir_from_endpoint/weir_to_endpoint programs", options->object_path);
+		goto out;
+	}
+	dp->prog_from = bpf_program__fd(from);
+	dp->prog_to = bpf_program__fd(to);
+	dp->ipcache_fd = map_fd(dp->obj, "weir_ipcache");
+	dp->endpoints_fd = map_fd(dp->obj, "weir_endpoints");
+	dp->policy_fd = map_fd(dp->obj, "weir_policy");
+	dp->ct_fd = map_fd(dp->obj, "weir_ct");
+	dp->events_fd = map_fd(dp->obj, "weir_events");
+	dp->metrics_fd = map_fd(dp->obj, "weir_metrics");
+	dp->health_fd = map_fd(dp->obj, "weir_health");
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0) {
+		err = fail(dp->ncpus ? dp->ncpus : -EINVAL, "counting possible CPUs");
+		goto out;
+	}
+	err = ring_map(dp);
+	if (err)
+		goto out;
+	*error = 0;
+	return dp;
+out:
+	*error = err ? err : -EINVAL;
+	weir_close(dp);
+	return NULL;
+}
+
+int weir_adopted(const struct weir_datapath *dp)
+{
+	return dp->adopted;
+}
+
+void weir_close(struct weir_datapath *dp)
+{
+	if (!dp)
+		return;
+	long page = sysconf(_SC_PAGESIZE);
+	if (dp->ring_consumer)
+		munmap(dp->ring_consumer, page);
+	if (dp->ring_producer)
+		munmap(dp->ring_producer, page + 2 * dp->ring_size);
+	if (dp->epoll_fd >= 0)
+		close(dp->epoll_fd);
+	for (uint32_t i = 0; i < dp->policy_maps_len; i++)
+		close(dp->policy_maps[i].fd);
+	free(dp->policy_maps);
+	bpf_object__close(dp->obj);
+	free(dp);
+}
+
+/* ---- endpoints ------------------------------------------------------------------------------ */
+
+static int cached_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id)
+{
+	for (uint32_t i = 0; i < dp->policy_maps_len; i++)
+		if (dp->policy_maps[i].endpoint_id == endpoint_id)
+			return dp->policy_maps[i].fd;
+	return -ENOENT;
+}
+
+static int remember_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id, int fd)
+{
+	if (dp->policy_maps_len == dp->policy_maps_cap) {
+		uint32_t cap = dp->policy_maps_cap ? dp->policy_maps_cap * 2 : 16;
+		struct endpoint_map *grown = realloc(dp->policy_maps, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		dp->policy_maps = grown;
+		dp->policy_maps_cap = cap;
+	}
+	dp->policy_maps[dp->policy_maps_len++] = (struct endpoint_map){ endpoint_id, fd };
+	return fd;
+}
+
+static void forget_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id)
+{
+	for (uint32_t i = 0; i < dp->policy_maps_len; i++) {
+		if (dp->policy_maps[i].endpoint_id == endpoint_id) {
+			close(dp->policy_maps[i].fd);
+			dp->policy_maps[i] = dp->policy_maps[--dp->policy_maps_len];
+			return;
+		}
+	}
+}
+
+/* The endpoint's policy map, from the cache, from the pinned map of maps, or created (create). */
+static int policy_map_fd(struct weir_datapath *dp, uint32_t endpoint_id, int create)
+{
+	int fd = cached_policy_fd(dp, endpoint_id);
+	if (fd >= 0)
+		return fd;
+	uint32_t inner_id;
+	if (bpf_map_lookup_elem(dp->policy_fd, &endpoint_id, &inner_id) == 0) {
+		fd = bpf_map_get_fd_by_id(inner_id);
+		if (fd < 0)
+			return fail(-errno, "opening the policy map of endpoint %u", endpoint_id);
+		return remember_policy_fd(dp, endpoint_id, fd);
+	}
+	if (!create)
+		return fail(-ENOENT, "endpoint %u has no policy map", endpoint_id);
+	char name[BPF_OBJ_NAME_LEN];
+	snprintf(name, sizeof(name), "weir_pol_%u", endpoint_id);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, sizeof(struct weir_policy_key), sizeof(struct weir_policy_entry),
+			    dp->policy_entries, NULL);
+	if (fd < 0)
+		return fail(-errno, "creating the policy map of endpoint %u", endpoint_id);
+	if (bpf_map_update_elem(dp->policy_fd, &endpoint_id, &fd, BPF_NOEXIST)) {
+		int err = -errno;
+		close(fd);
+		if (err == -EEXIST)
+			return policy_map_fd(dp, endpoint_id, 0);
+		return fail(err, "registering the policy map of endpoint %u", endpoint_id);
+	}
+	return remember_policy_fd(dp, endpoint_id, fd);
+}
+
+static int tc_attach(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
+	int err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return fail(err, "creating the clsact qdisc on interface %d", ifindex);
+	/* REPLACE swaps the program of an earlier load in one step: no packet goes unjudged. */
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY, .prog_fd = prog_fd,
+		    .flags = BPF_TC_F_REPLACE);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return fail(err, "attaching to %s of interface %d", point == BPF_TC_INGRESS ? "ingress" : "egress",
+			    ifindex);
+	return 0;
+}
+
+int weir_endpoint_register(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)
+{
+	int fd = policy_map_fd(dp, endpoint->endpoint_id, 1);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_update_elem(dp->endpoints_fd, &ifindex, endpoint, BPF_ANY))
+		return fail(-errno, "recording endpoint %u on interface %u", endpoint->endpoint_id, ifindex);
+	return 0;
+}
+
+int weir_endpoint_attach(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)
+{
+	/* The endpoint is known before its programs run, so its first packet is judged right. */
+	int err = weir_endpoint_register(dp, ifindex, endpoint);
+	if (err)
+		return err;
+	err = tc_attach(ifindex, BPF_TC_INGRESS, dp->prog_from);
+	if (err)
+		return err;
+	return tc_attach(ifindex, BPF_TC_EGRESS, dp->prog_to);
+}
+
+int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)
+{
+	if (bpf_map_update_elem(dp->endpoints_fd, &ifindex, endpoint, BPF_EXIST))
+		return fail(-errno, "updating endpoint %u on interface %u", endpoint->endpoint_id, ifindex);
+	return 0;
+}
+
+int weir_endpoint_detach(struct weir_datapath *dp, uint32_t ifindex, uint32_t endpoint_id, int delete_policy)
+{
+	enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = points[i]);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+		int err = bpf_tc_detach(&hook, &opts);
+		/* The interface may be gone with its pod: nothing left to detach. */
+		if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+			return fail(err, "detaching from interface %u", ifindex);
+	}
+	if (bpf_map_delete_elem(dp->endpoints_fd, &ifindex) && errno != ENOENT)
+		return fail(-errno, "forgetting interface %u", ifindex);
+	if (delete_policy) {
+		forget_policy_fd(dp, endpoint_id);
+		if (bpf_map_delete_elem(dp->policy_fd, &endpoint_id) && errno != ENOENT)
+			return fail(-errno, "removing the policy map of endpoint %u", endpoint_id);
+	}
+	return 0;
+}
+
+/* ---- map writes ------------------------------------------------------------------------------ */
+
+static int upsert_batched(int fd, const void *keys, size_t key_size, const void *values, size_t value_size,
+			  uint32_t n, const char *what)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	for (uint32_t done = 0; done < n;) {
+		uint32_t count = n - done < BATCH ? n - done : BATCH;
+		if (bpf_map_update_batch(fd, (const uint8_t *)keys + done * key_size,
+					 (const uint8_t *)values + done * value_size, &count, &opts)) {
+			int err = -errno;
+			if (err != -EINVAL && err != -ENOTSUP)
+				return fail(err, "writing %s entries %u..%u", what, done, done + count);
+			/* Maps without batch support: one entry at a time. */
+			for (uint32_t i = done; i < n; i++)
+				if (bpf_map_update_elem(fd, (const uint8_t *)keys + i * key_size,
+							(const uint8_t *)values + i * value_size, BPF_ANY))
+					return fail(-errno, "writing %s entry %u", what, i);
+			return n;
+		}
+		done += count;
+	}
+	return n;
+}
+
+static int delete_each(int fd, const void *keys, size_t key_size, uint32_t n, const char *what)
+{
+	int deleted = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (bpf_map_delete_elem(fd, (const uint8_t *)keys + i * key_size) == 0)
+			deleted++;
+		else if (errno != ENOENT)
+			return fail(-errno, "deleting %s entry %u", what, i);
+	}
+	return deleted;
+}
+
+int weir_policy_upsert(struct weir_datapath *dp, uint32_t endpoint_id, const struct weir_policy_key *keys,
+		       const struct weir_policy_entry *entries, uint32_t n)
+{
+	int fd = policy_map_fd(dp, endpoint_id, 1);
+	if (fd < 0)
+		return fd;
+	return upsert_batched(fd, keys, sizeof(*keys), entries, sizeof(*entries), n, "policy");
+}
+
+int weir_policy_delete(struct weir_datapath *dp, uint32_t endpoint_id, const struct weir_policy_key *keys,
+		       uint32_t n)
+{
+	int fd = policy_map_fd(dp, endpoint_id, 0);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	return delete_each(fd, keys, sizeof(*keys), n, "policy");
+}
+
+int weir_policy_usage(struct weir_datapath *dp, uint32_t endpoint_id, uint32_t *entries, uint32_t *capacity)
+{
+	int fd = policy_map_fd(dp, endpoint_id, 0);
+	if (fd < 0)
+		return fd;
+	if (capacity) {
+		struct bpf_map_info info = {};
+		uint32_t len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return fail(-errno, "reading the policy map of endpoint %u", endpoint_id);
+		*capacity = info.max_entries;
+	}
+	if (entries) {
+		struct weir_policy_key key, next;
+		uint32_t count = 0;
+		void *prev = NULL;
+		while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+			count++;
+			key = next;
+			prev = &key;
+		}
+		*entries = count;
+	}
+	return 0;
+}
+
+int weir_ipcache_upsert(struct weir_datapath *dp, const struct weir_ipcache_key *keys,
+			const struct weir_ipcache_value *values, uint32_t n)
+{
+	return upsert_batched(dp->ipcache_fd, keys, sizeof(*keys), values, sizeof(*values), n, "ipcache");
+}
+
+int weir_ipcache_delete(struct weir_datapath *dp, const struct weir_ipcache_key *keys, uint32_t n)
+{
+	return delete_each(dp->ipcache_fd, keys, sizeof(*keys), n, "ipcache");
+}
+
+/* ---- events ------------------------------------------------------------------------------------ */
+
+#define RINGBUF_BUSY_BIT (1U << 31)
+#define RINGBUF_DISCARD_BIT (1U << 30)
+#define RINGBUF_HDR_SZ 8
+
+static int drain_ready(struct weir_datapath *dp, uint8_t *buf, uint32_t buf_len, uint32_t max_records,
+		       uint32_t *records)
+{
+	uint64_t cons = __atomic_load_n((uint64_t *)dp->ring_consumer, __ATOMIC_ACQUIRE);
+	uint64_t prod = __atomic_load_n((uint64_t *)dp->ring_producer, __ATOMIC_ACQUIRE);
+	uint32_t written = 0;
+	while (cons < prod && *records < max_records) {
+		uint32_t *hdr = (uint32_t *)(dp->ring_data + (cons & dp->ring_mask));
+		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		if (len & RINGBUF_BUSY_BIT)
+			break; /* still being written: later records wait for it, in order */
+		uint32_t size = len & ~(RINGBUF_BUSY_BIT | RINGBUF_DISCARD_BIT);
+		uint64_t step = (size + RINGBUF_HDR_SZ + 7) & ~7ULL;
+		if (!(len & RINGBUF_DISCARD_BIT)) {
+			uint32_t need = sizeof(struct weir_record_header) + ((size + 7) & ~7U);
+			if (written + need > buf_len)
+				break; /* stays in the ring for the next call */
+			struct weir_record_header out = { .length = size };
+			memcpy(buf + written, &out, sizeof(out));
+			memcpy(buf + written + sizeof(out), (uint8_t *)hdr + RINGBUF_HDR_SZ, size);
+			written += need;
+			(*records)++;
+		}
+		cons += step;
+	}
+	__atomic_store_n((uint64_t *)dp->ring_consumer, cons, __ATOMIC_RELEASE);
+	return written;
+}
+
+int weir_events_drain(struct weir_datapath *dp, uint8_t *buf, uint32_t buf_len, uint32_t max_records,
+		      int timeout_ms)
+{
+	uint32_t records = 0;
+	int written = drain_ready(dp, buf, buf_len, max_records, &records);
+	if (records > 0 || timeout_ms == 0)
+		return written;
+	struct epoll_event ev;
+	int ready = epoll_wait(dp->epoll_fd, &ev, 1, timeout_ms);
+	if (ready < 0)
+		return errno == EINTR ? 0 : fail(-errno, "waiting for events");
+	return drain_ready(dp, buf, buf_len, max_records, &records);
+}
+
+/* ---- counters ------------------------------------------------------------------------------------ */
+
+int weir_counters_read(struct weir_datapath *dp, struct weir_counter *out, uint32_t max)
+{
+	struct weir_metrics_value *per_cpu = calloc(dp->ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return fail(-ENOMEM, "allocating counters");
+	struct weir_metrics_key key, next;
+	void *prev = NULL;
+	uint32_t n = 0;
+	while (n < max && bpf_map_get_next_key(dp->metrics_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(dp->metrics_fd, &key, per_cpu))
+			continue; /* deleted meanwhile */
+		struct weir_counter c = { .key = key };
+		for (int cpu = 0; cpu < dp->ncpus; cpu++) {
+			c.value.packets += per_cpu[cpu].packets;
+			c.value.bytes += per_cpu[cpu].bytes;
+		}
+		out[n++] = c;
+	}
+	free(per_cpu);
+	return n;
+}
+
+int64_t weir_health_read(struct weir_datapath *dp, uint32_t slot)
+{
+	uint64_t *per_cpu = calloc(dp->ncpus, sizeof(*per_cpu));
+	if (!per_cpu)
+		return fail(-ENOMEM, "allocating counters");
+	int64_t sum = 0;
+	if (bpf_map_lookup_elem(dp->health_fd, &slot, per_cpu)) {
+		free(per_cpu);
+		return fail(-errno, "reading health slot %u", slot);
+	}
+	for (int cpu = 0; cpu < dp->ncpus; cpu++)
+		sum += per_cpu[cpu];
+	free(per_cpu);
+	return sum;
+}
+
+int weir_ct_count(struct weir_datapath *dp)
+{
+	struct weir_ct_key key, next;
+	void *prev = NULL;
+	int count = 0;
+	while (bpf_map_get_next_key(dp->ct_fd, prev, &next) == 0) {
+		count++;
+		key = next;
+		prev = &key;
+	}
+	return count;
+}
+
+/* ---- test runs ------------------------------------------------------------------------------------ */
+
+int weir_test_run(struct weir_datapath *dp, int program, const void *packet, uint32_t len, uint32_t ifindex,
+		  uint32_t repeat, uint32_t *duration_ns)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
+	int err = bpf_prog_test_run_opts(program == 0 ? dp->prog_from : dp->prog_to, &opts);
+	if (err)
+		return fail(-errno, "BPF_PROG_RUN");
+	if (duration_ns)
+		*duration_ns = opts.duration;
+	return (int)opts.retval;
+}

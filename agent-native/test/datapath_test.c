@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The datapath's decisions on packets built here, run with BPF_PROG_RUN: verdict, drop reason,
+ * counters and the emitted event, field by field. Root only (CAP_BPF, CAP_NET_ADMIN).
+ * Runs against a pin root of its own, removed at the end.
+ *
+ * Each test names the packet's path: BPF_PROG_RUN runs on the loopback device, so the endpoint
+ * is registered on interface 1 without attaching anything to it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "weir.h"
+#include "packets.h"
+
+#define LO 1
+#define FROM_ENDPOINT 0 /* packets the pod sends: its egress */
+#define TO_ENDPOINT 1   /* packets for the pod: its ingress */
+
+static int failures, checks;
+static const char *current;
+
+#define CHECK(cond, ...)                                                                         \
+	do {                                                                                         \
+		checks++;                                                                                \
+		if (!(cond)) {                                                                           \
+			failures++;                                                                          \
+			fprintf(stderr, "FAIL %s:%d [%s] %s: ", __FILE__, __LINE__, current, #cond);         \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fprintf(stderr, "\n");                                                               \
+		}                                                                                        \
+	} while (0)
+
+#define EQ(actual, expected) CHECK((long long)(actual) == (long long)(expected), "got %lld, want %lld", \
+				   (long long)(actual), (long long)(expected))
+
+static struct weir_datapath *dp;
+static char pin_root[128];
+
+/* ---- fixtures ---------------------------------------------------------------------------------- */
+
+static void ipcache(int family, const char *addr, int prefix, uint32_t identity)
+{
+	struct weir_ipcache_key key = { .family = family == 4 ? WEIR_FAMILY_IPV4 : WEIR_FAMILY_IPV6 };
+	key.prefixlen = WEIR_IPCACHE_PREFIX_BITS + prefix;
+	inet_pton(family == 4 ? AF_INET : AF_INET6, addr, key.addr);
+	struct weir_ipcache_value value = { .identity = identity };
+	int n = weir_ipcache_upsert(dp, &key, &value, 1);
+	CHECK(n == 1, "ipcache upsert: %s", weir_last_error());
+}
+
+static void policy(uint32_t endpoint, uint32_t identity, uint16_t port, uint8_t proto, uint8_t dir, int deny,
+		   uint32_t cookie)
+{
+	struct weir_policy_key key = { .identity = identity, .dport = port, .protocol = proto, .direction = dir };
+	struct weir_policy_entry entry = { .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0 };
+	int n = weir_policy_upsert(dp, endpoint, &key, &entry, 1);
+	CHECK(n == 1, "policy upsert: %s", weir_last_error());
+}
+
+static void endpoint(uint32_t id, uint32_t identity, uint32_t flags)
+{
+	struct weir_endpoint ep = { .endpoint_id = id, .identity = identity, .flags = flags };
+	int err = weir_endpoint_register(dp, LO, &ep);
+	CHECK(err == 0, "register: %s", weir_last_error());
+}
+
+struct events {
+	uint8_t buf[1 << 16];
+	struct weir_flow_event *ev[64];
+	const uint8_t *payload[64];
+	int n;
+};
+
+static void drain(struct events *out)
+{
+	memset(out, 0, sizeof(*out));
+	int bytes = weir_events_drain(dp, out->buf, sizeof(out->buf), 64, 0);
+	CHECK(bytes >= 0, "drain: %s", weir_last_error());
+	for (int off = 0; off < bytes && out->n < 64;) {
+		struct weir_record_header *h = (struct weir_record_header *)(out->buf + off);
+		struct weir_flow_event *ev = (struct weir_flow_event *)(out->buf + off + sizeof(*h));
+		out->payload[out->n] = (const uint8_t *)ev + sizeof(*ev);
+		out->ev[out->n++] = ev;
+		off += sizeof(*h) + ((h->length + 7) & ~7U);
+	}
+}
+
+static int run(int program, const struct flow_spec *f)
+{
+	struct packet p;
+	build_packet(&p, f);
+	int rc = weir_test_run(dp, program, p.data, p.len, LO, 1, NULL);
+	CHECK(rc >= 0, "test run: %s", weir_last_error());
+	return rc;
+}
+
+static uint64_t counter(uint8_t verdict, uint8_t reason, uint8_t direction)
+{
+	struct weir_counter c[256];
+	int n = weir_counters_read(dp, c, 256);
+	for (int i = 0; i < n; i++)
+		if (c[i].key.verdict == verdict && c[i].key.drop_reason == reason && c[i].key.direction == direction)
+			return c[i].value.packets;
+	return 0;
+}
+
+static void fresh(const char *name)
+{
+	current = name;
+	if (dp)
+		weir_close(dp);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", pin_root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not clean %s\n", pin_root);
+	dp = NULL;
+}
+
+static void open_datapath(const char *object)
+{
+	struct weir_options options = { .object_path = object, .pin_root = pin_root };
+	int err;
+	dp = weir_open(&options, &err);
+	if (!dp) {
+		fprintf(stderr, "FATAL: cannot load the datapath (%d): %s\n", err, weir_last_error());
+		exit(2);
+	}
+}
+
+/* Addresses from the benchmarking range 198.18.0.0/15; the pod is 198.18.0.2. */
+#define POD "198.18.0.2"
+#define PEER "198.18.0.1"
+#define OTHER "198.18.0.3"
+#define UNKNOWN "198.19.255.1"
+#define POD_ID 300
+#define PEER_ID 400
+#define OTHER_ID 401
+#define EP 10
+
+static void setup(const char *object, const char *name, uint32_t flags)
+{
+	fresh(name);
+	open_datapath(object);
+	endpoint(EP, POD_ID, flags);
+	ipcache(4, POD, 32, POD_ID);
+	ipcache(4, PEER, 32, PEER_ID);
+	ipcache(4, OTHER, 32, OTHER_ID);
+	ipcache(6, "2001:db8::1", 128, PEER_ID);
+	ipcache(6, "2001:db8::2", 128, POD_ID);
+}
+
+static struct flow_spec syn(const char *src, const char *dst, uint16_t sport, uint16_t dport)
+{
+	return (struct flow_spec){ .family = 4, .src = src, .dst = dst, .protocol = IPPROTO_TCP, .sport = sport,
+				   .dport = dport, .tcp_flags = WEIR_TCP_SYN };
+}
+
+/* ---- tests ------------------------------------------------------------------------------------- */
+
+static void test_allowed(const char *object)
+{
+	setup(object, "allowed", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 7);
+	struct flow_spec f = syn(PEER, POD, 40000, 80);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n < 1)
+		return;
+	struct weir_flow_event *ev = e.ev[0];
+	EQ(ev->header.version, WEIR_EVENT_VERSION);
+	EQ(ev->header.type, WEIR_EVENT_NEW_CONNECTION);
+	EQ(ev->header.length, sizeof(*ev));
+	EQ(ev->verdict, WEIR_VERDICT_FORWARDED);
+	EQ(ev->drop_reason, WEIR_DROP_NONE);
+	EQ(ev->direction, WEIR_DIR_INGRESS);
+	EQ(ev->trace_point, WEIR_TRACE_TO_ENDPOINT);
+	EQ(ev->match_type, WEIR_MATCH_L3_L4);
+	EQ(ev->policy_cookie, 7);
+	EQ(ev->src_identity, PEER_ID);
+	EQ(ev->dst_identity, POD_ID);
+	EQ(ev->endpoint_id, EP);
+	EQ(ev->ifindex, LO);
+	EQ(ev->family, WEIR_FAMILY_IPV4);
+	EQ(ev->protocol, IPPROTO_TCP);
+	EQ(ev->sport, 40000);
+	EQ(ev->dport, 80);
+	EQ(ev->tcp_flags, WEIR_TCP_SYN);
+	EQ(ev->is_reply, 0);
+	uint8_t peer[4];
+	inet_pton(AF_INET, PEER, peer);
+	CHECK(memcmp(ev->saddr, peer, 4) == 0, "source address");
+	CHECK(ev->timestamp_ns > 0, "timestamp");
+	EQ(counter(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, WEIR_DIR_INGRESS), 1);
+
+	/* The same connection's next packet passes on conntrack, without a new event. */
+	f.tcp_flags = WEIR_TCP_ACK;
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	drain(&e);
+	EQ(e.n, 0);
+	EQ(weir_ct_count(dp), 1);
+}
+
+static void test_denied_by_default(const char *object)
+{
+	setup(object, "denied-by-default", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 7);
+	struct flow_spec f = syn(OTHER, POD, 40001, 80);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_SHOT);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n < 1)
+		return;
+	EQ(e.ev[0]->header.type, WEIR_EVENT_DROP);
+	EQ(e.ev[0]->verdict, WEIR_VERDICT_DROPPED);
+	EQ(e.ev[0]->drop_reason, WEIR_DROP_POLICY_DENIED);
+	EQ(e.ev[0]->match_type, WEIR_MATCH_NONE);
+	EQ(e.ev[0]->src_identity, OTHER_ID);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENIED, WEIR_DIR_INGRESS), 1);
+	EQ(weir_ct_count(dp), 0);
+	/* A dropped first packet opens nothing: the next one is judged again. */
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENIED, WEIR_DIR_INGRESS), 2);
+}
+
+static void test_explicit_deny_wins(const char *object)
+{
+	setup(object, "explicit-deny", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, WEIR_IDENTITY_ANY, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 5);       /* anyone on 80 */
+	policy(EP, OTHER_ID, WEIR_PORT_ANY, WEIR_PROTO_ANY, WEIR_DIR_INGRESS, 1, 9); /* but not OTHER */
+	struct flow_spec denied = syn(OTHER, POD, 40002, 80);
+	EQ(run(TO_ENDPOINT, &denied), TC_ACT_SHOT);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_POLICY_DENY);
+		EQ(e.ev[0]->policy_cookie, 9);
+		EQ(e.ev[0]->match_type, WEIR_MATCH_L3_ONLY);
+	}
+	struct flow_spec allowed = syn(PEER, POD, 40003, 80);
+	EQ(run(TO_ENDPOINT, &allowed), TC_ACT_OK);
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->match_type, WEIR_MATCH_L4_ONLY);
+		EQ(e.ev[0]->policy_cookie, 5);
+	}
+	/* A deny applies even where no policy isolates the endpoint. */
+	endpoint(EP, POD_ID, 0);
+	denied.sport = 40004;
+	EQ(run(TO_ENDPOINT, &denied), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS), 2);
+}
+
+static void test_reply_of_allowed_connection(const char *object)
+{
+	setup(object, "reply", WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 7);
+	struct flow_spec request = syn(PEER, POD, 40010, 80);
+	EQ(run(TO_ENDPOINT, &request), TC_ACT_OK);
+	/* The pod's answer leaves through its default-deny egress: a reply passes. */
+	struct flow_spec reply = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_TCP, .sport = 80,
+				   .dport = 40010, .tcp_flags = WEIR_TCP_SYN | WEIR_TCP_ACK };
+	EQ(run(FROM_ENDPOINT, &reply), TC_ACT_OK);
+	/* But the pod opening a connection of its own to the same peer is egress-denied. */
+	struct flow_spec own = syn(POD, PEER, 40011, 80);
+	EQ(run(FROM_ENDPOINT, &own), TC_ACT_SHOT);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2); /* the new connection, then the egress drop; a reply emits nothing */
+	if (e.n >= 2) {
+		EQ(e.ev[1]->direction, WEIR_DIR_EGRESS);
+		EQ(e.ev[1]->trace_point, WEIR_TRACE_FROM_ENDPOINT);
+		EQ(e.ev[1]->drop_reason, WEIR_DROP_POLICY_DENIED);
+		EQ(e.ev[1]->src_identity, POD_ID);
+		EQ(e.ev[1]->dst_identity, PEER_ID);
+	}
+	/* The FIN of the allowed connection closes it and says so. */
+	reply.tcp_flags = WEIR_TCP_FIN | WEIR_TCP_ACK;
+	EQ(run(FROM_ENDPOINT, &reply), TC_ACT_OK);
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->header.type, WEIR_EVENT_CONNECTION_CLOSE);
+		EQ(e.ev[0]->is_reply, 1);
+		EQ(e.ev[0]->tcp_flags, WEIR_TCP_FIN | WEIR_TCP_ACK);
+	}
+	EQ(counter(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, WEIR_DIR_EGRESS), 2);
+}
+
+static void test_port_wildcard(const char *object)
+{
+	setup(object, "port-wildcard", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, WEIR_PORT_ANY, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 11);
+	struct flow_spec f = syn(PEER, POD, 40020, 8080);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct flow_spec udp = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 40021,
+				 .dport = 8080 };
+	EQ(run(TO_ENDPOINT, &udp), TC_ACT_SHOT); /* the wildcard is for TCP only */
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->match_type, WEIR_MATCH_L3_ONLY);
+		EQ(e.ev[0]->policy_cookie, 11);
+	}
+}
+
+static void test_identity_wildcard(const char *object)
+{
+	setup(object, "identity-wildcard", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, WEIR_IDENTITY_ANY, 443, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 12);
+	struct flow_spec f = syn(UNKNOWN, POD, 40030, 443); /* not in the ipcache: world */
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct flow_spec other = syn(UNKNOWN, POD, 40031, 444);
+	EQ(run(TO_ENDPOINT, &other), TC_ACT_SHOT);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->src_identity, WEIR_IDENTITY_WORLD);
+		EQ(e.ev[0]->match_type, WEIR_MATCH_L4_ONLY);
+		EQ(e.ev[0]->policy_cookie, 12);
+	}
+}
+
+static void test_not_isolated(const char *object)
+{
+	setup(object, "not-isolated", WEIR_EP_EGRESS_ISOLATED);
+	struct flow_spec f = syn(OTHER, POD, 40040, 9999);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1)
+		EQ(e.ev[0]->match_type, WEIR_MATCH_NOT_ISOLATED);
+}
+
+static void test_truncated(const char *object)
+{
+	setup(object, "truncated", WEIR_EP_INGRESS_ISOLATED);
+	struct flow_spec f = syn(PEER, POD, 40050, 80);
+	struct packet p;
+	build_packet(&p, &f);
+	/* A full IPv4 header and 4 bytes of TCP header. (BPF_PROG_RUN itself refuses frames shorter
+	 * than Ethernet plus an IPv4 header, so shorter cuts cannot reach the program here.) */
+	EQ(weir_test_run(dp, 1, p.data, 14 + 20 + 4, LO, 1, NULL), TC_ACT_SHOT);
+	struct flow_spec u = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 1, .dport = 53 };
+	struct packet q;
+	build_packet(&q, &u);
+	EQ(weir_test_run(dp, 1, q.data, 14 + 20 + 6, LO, 1, NULL), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_PACKET, WEIR_DIR_INGRESS), 2);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->header.type, WEIR_EVENT_DROP);
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_INVALID_PACKET);
+	}
+	/* An IPv4 header that claims options it does not have. */
+	p.data[14] = 0x4f; /* ihl 15: 60 bytes of header in a 54-byte packet */
+	EQ(weir_test_run(dp, 1, p.data, 14 + 20 + 20, LO, 1, NULL), TC_ACT_SHOT);
+	/* A total length shorter than its own header. */
+	build_packet(&p, &f);
+	p.data[16] = 0;
+	p.data[17] = 12;
+	EQ(weir_test_run(dp, 1, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	/* IPv6 announcing a hop-by-hop header that is cut short. */
+	struct flow_spec v6 = { .family = 6, .src = "2001:db8::1", .dst = "2001:db8::2", .protocol = 0 /* HOPOPTS */,
+				.sport = 1, .dport = 2 };
+	build_packet(&p, &v6);
+	EQ(weir_test_run(dp, 1, p.data, 14 + 40 + 4, LO, 1, NULL), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_PACKET, WEIR_DIR_INGRESS), 5);
+	/* Whatever was cut, nothing was let through and nothing was tracked. */
+	EQ(weir_ct_count(dp), 0);
+}
+
+static void test_ipv6(const char *object)
+{
+	setup(object, "ipv6", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 13);
+	struct flow_spec f = { .family = 6, .src = "2001:db8::1", .dst = "2001:db8::2", .protocol = IPPROTO_TCP,
+			       .sport = 40060, .dport = 80, .tcp_flags = WEIR_TCP_SYN };
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct flow_spec denied = f;
+	denied.src = "2001:db8::99";
+	EQ(run(TO_ENDPOINT, &denied), TC_ACT_SHOT);
+	/* Neighbour discovery passes whatever the policy. */
+	struct flow_spec ns = { .family = 6, .src = "2001:db8::99", .dst = "2001:db8::2", .protocol = 58,
+				.icmp_type = 135 };
+	EQ(run(TO_ENDPOINT, &ns), TC_ACT_OK);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 2) {
+		EQ(e.ev[0]->family, WEIR_FAMILY_IPV6);
+		EQ(e.ev[0]->src_identity, PEER_ID);
+		EQ(e.ev[0]->policy_cookie, 13);
+		uint8_t addr[16];
+		inet_pton(AF_INET6, "2001:db8::2", addr);
+		CHECK(memcmp(e.ev[0]->daddr, addr, 16) == 0, "IPv6 destination");
+		EQ(e.ev[1]->drop_reason, WEIR_DROP_POLICY_DENIED);
+		EQ(e.ev[1]->src_identity, WEIR_IDENTITY_WORLD);
+	}
+}
+
+/* "example.com. A?" with id 0x1234, and its answer 198.18.0.99. */
+static const uint8_t dns_query[] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				     7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',
+				     0,    0x00, 0x01, 0x00, 0x01 };
+static const uint8_t dns_response[] = { 0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+					7,    'e',  'x',  'a',  'm',  'p',  'l',  'e',  3,    'c',  'o',  'm',
+					0,    0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00,
+					0x00, 0x00, 0x3c, 0x00, 0x04, 198,  18,   0,    99 };
+
+static void test_dns(const char *object)
+{
+	setup(object, "dns", WEIR_EP_EGRESS_ISOLATED);
+	policy(EP, PEER_ID, 53, IPPROTO_UDP, WEIR_DIR_EGRESS, 0, 21);
+	struct flow_spec query = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_UDP, .sport = 45000,
+				   .dport = 53, .payload = dns_query, .payload_len = sizeof(dns_query) };
+	EQ(run(FROM_ENDPOINT, &query), TC_ACT_OK);
+	struct flow_spec response = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 53,
+				      .dport = 45000, .payload = dns_response, .payload_len = sizeof(dns_response) };
+	EQ(run(TO_ENDPOINT, &response), TC_ACT_OK);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 3); /* new connection, DNS query, DNS response */
+	if (e.n < 3)
+		return;
+	EQ(e.ev[0]->header.type, WEIR_EVENT_NEW_CONNECTION);
+	EQ(e.ev[1]->header.type, WEIR_EVENT_DNS);
+	EQ(e.ev[1]->payload_length, sizeof(dns_query));
+	EQ(e.ev[1]->header.length, sizeof(struct weir_flow_event) + sizeof(dns_query));
+	EQ(e.ev[1]->payload_offset, 14 + 20 + 8);
+	EQ(e.ev[1]->is_reply, 0);
+	CHECK(memcmp(e.payload[1], dns_query, sizeof(dns_query)) == 0, "query payload");
+	EQ(e.ev[2]->header.type, WEIR_EVENT_DNS);
+	EQ(e.ev[2]->is_reply, 1);
+	EQ(e.ev[2]->payload_length, sizeof(dns_response));
+	EQ(e.ev[2]->sport, 53);
+	CHECK(memcmp(e.payload[2], dns_response, sizeof(dns_response)) == 0, "response payload");
+	/* A DNS query the policy does not allow is dropped, and the drop says it was DNS's port. */
+	struct flow_spec blocked = query;
+	blocked.dst = OTHER;
+	EQ(run(FROM_ENDPOINT, &blocked), TC_ACT_SHOT);
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->dport, 53);
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_POLICY_DENIED);
+	}
+}
+
+static void test_unknown_interface_fails_closed(const char *object)
+{
+	fresh("unknown-interface");
+	open_datapath(object);
+	struct flow_spec f = syn(PEER, POD, 40070, 80);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_NO_ENDPOINT, WEIR_DIR_INGRESS), 1);
+}
+
+static void test_adopts_pinned_maps(const char *object)
+{
+	setup(object, "adopt", WEIR_EP_INGRESS_ISOLATED);
+	CHECK(!weir_adopted(dp), "first open creates");
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 7);
+	weir_close(dp);
+	open_datapath(object); /* a restarted agent */
+	CHECK(weir_adopted(dp), "second open adopts");
+	uint32_t entries = 0, capacity = 0;
+	EQ(weir_policy_usage(dp, EP, &entries, &capacity), 0);
+	EQ(entries, 1);
+	EQ(capacity, WEIR_POLICY_ENTRIES_DEFAULT);
+	struct flow_spec f = syn(PEER, POD, 40080, 80);
+	EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	struct flow_spec g = syn(OTHER, POD, 40081, 80);
+	EQ(run(TO_ENDPOINT, &g), TC_ACT_SHOT);
+}
+
+static void test_batch_and_delete(const char *object)
+{
+	setup(object, "batch", WEIR_EP_INGRESS_ISOLATED);
+	enum { N = 5000 };
+	static struct weir_policy_key keys[N];
+	static struct weir_policy_entry entries[N];
+	for (int i = 0; i < N; i++) {
+		keys[i] = (struct weir_policy_key){ .identity = 1000 + i, .dport = 80, .protocol = IPPROTO_TCP,
+						    .direction = WEIR_DIR_INGRESS };
+		entries[i] = (struct weir_policy_entry){ .cookie = i };
+	}
+	EQ(weir_policy_upsert(dp, EP, keys, entries, N), N);
+	uint32_t count = 0;
+	weir_policy_usage(dp, EP, &count, NULL);
+	EQ(count, N);
+	EQ(weir_policy_delete(dp, EP, keys, N / 2), N / 2);
+	weir_policy_usage(dp, EP, &count, NULL);
+	EQ(count, N - N / 2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *object = argc > 1 ? argv[1] : "../bpf/build/weir.bpf.o";
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/weir-test-%d", getpid());
+	struct {
+		const char *name;
+		void (*fn)(const char *);
+	} tests[] = {
+		{ "allowed", test_allowed },
+		{ "denied-by-default", test_denied_by_default },
+		{ "explicit-deny", test_explicit_deny_wins },
+		{ "reply", test_reply_of_allowed_connection },
+		{ "port-wildcard", test_port_wildcard },
+		{ "identity-wildcard", test_identity_wildcard },
+		{ "not-isolated", test_not_isolated },
+		{ "truncated", test_truncated },
+		{ "ipv6", test_ipv6 },
+		{ "dns", test_dns },
+		{ "unknown-interface", test_unknown_interface_fails_closed },
+		{ "adopt", test_adopts_pinned_maps },
+		{ "batch", test_batch_and_delete },
+	};
+	int passed = 0, failed = 0;
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		int before = failures;
+		tests[i].fn(object);
+		if (failures == before) {
+			passed++;
+			printf("PASS %s\n", tests[i].name);
+		} else {
+			failed++;
+			printf("FAIL %s\n", tests[i].name);
+		}
+	}
+	fresh("cleanup");
+	printf("datapath: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

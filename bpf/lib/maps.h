@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath's maps. All are pinned by name under the loader's pin root (/sys/fs/bpf/weir),
+ * so a restarted agent adopts them and enforcement never stops. Sizes are defaults the loader may
+ * change before load.
+ */
+#ifndef WEIR_LIB_MAPS_H
+#define WEIR_LIB_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "weir_maps.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__type(key, struct weir_ipcache_key);
+	__type(value, struct weir_ipcache_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_ipcache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEIR_MAX_ENDPOINTS);
+	__type(key, __u32); /* host-side interface index */
+	__type(value, struct weir_endpoint);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_endpoints SEC(".maps");
+
+/*
+ * The map-of-maps template below names its key and value only through pointers, for which clang
+ * emits forward declarations; libbpf needs their sizes. This unused variable, in a section
+ * libbpf skips, makes the compiler emit their full BTF.
+ */
+struct weir_btf_anchor {
+	struct weir_policy_key key;
+	struct weir_policy_entry entry;
+};
+struct weir_btf_anchor weir_btf_anchor __attribute__((section(".weir.btf"), used));
+
+/* The template of every endpoint's policy map; libweir creates one per endpoint. */
+struct weir_policy_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEIR_POLICY_ENTRIES_DEFAULT);
+	__type(key, struct weir_policy_key);
+	__type(value, struct weir_policy_entry);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, WEIR_MAX_ENDPOINTS);
+	__type(key, __u32); /* endpoint id */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct weir_policy_inner);
+} weir_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct weir_ct_key);
+	__type(value, struct weir_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct weir_metrics_key);
+	__type(value, struct weir_metrics_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_metrics SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, WEIR_HEALTH_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_health SEC(".maps");
+
+#endif
