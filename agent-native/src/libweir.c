@@ -78,22 +78,16 @@ const char *weir_last_error(void)
 	return last_error;
 }
 
-static int va_arg_is_exclusivity(const char *format, va_list args)
-{
-	char text[256];
-	va_list copy;
-	va_copy(copy, args);
-	vsnprintf(text, sizeof(text), format, copy);
-	va_end(copy);
-	return strstr(text, "Exclusivity flag on") != NULL;
-}
-
 static int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
 {
 	if (level != LIBBPF_WARN)
 		return 0;
-	/* The kernel's words for "clsact already exists", which weir_endpoint_attach expects. */
-	if (strstr(format, "Kernel error message") && va_arg_is_exclusivity(format, args))
+	/*
+	 * Netlink's extended acks ("Exclusivity flag on" for an existing clsact, "Parent Qdisc
+	 * doesn't exists" when detaching from a bare interface) accompany errors libweir handles or
+	 * reports itself through weir_last_error(): keep them out of stderr.
+	 */
+	if (strstr(format, "Kernel error message"))
 		return 0;
 	/* Keep the library's own words as the error text; they name the map or program. */
 	va_list copy;
