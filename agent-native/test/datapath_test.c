@@ -461,6 +461,45 @@ static void test_dns(const char *object)
 	}
 }
 
+static void test_dns_over_tcp_and_sctp(const char *object)
+{
+	setup(object, "dns-tcp-sctp", WEIR_EP_EGRESS_ISOLATED | WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, 53, IPPROTO_TCP, WEIR_DIR_EGRESS, 0, 22);
+	policy(EP, PEER_ID, 80, 132, WEIR_DIR_INGRESS, 0, 23);
+	/* DNS over TCP: a two-byte length, then the message. */
+	uint8_t framed[2 + sizeof(dns_query)] = { 0, sizeof(dns_query) };
+	memcpy(framed + 2, dns_query, sizeof(dns_query));
+	struct flow_spec syn53 = syn(POD, PEER, 45001, 53);
+	EQ(run(FROM_ENDPOINT, &syn53), TC_ACT_OK);
+	struct flow_spec data = syn53;
+	data.tcp_flags = WEIR_TCP_ACK | WEIR_TCP_PSH;
+	data.payload = framed;
+	data.payload_len = sizeof(framed);
+	EQ(run(FROM_ENDPOINT, &data), TC_ACT_OK);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 2); /* the SYN opens the connection (no payload, no DNS event); the query is DNS */
+	if (e.n >= 2) {
+		EQ(e.ev[1]->header.type, WEIR_EVENT_DNS);
+		EQ(e.ev[1]->protocol, IPPROTO_TCP);
+		EQ(e.ev[1]->payload_length, sizeof(framed));
+		CHECK(memcmp(e.payload[1], framed, sizeof(framed)) == 0, "framed query payload");
+	}
+	/* SCTP: parsed for its ports, judged by the protocol's own entry. */
+	struct flow_spec sctp = { .family = 4, .src = PEER, .dst = POD, .protocol = 132, .sport = 5000, .dport = 80 };
+	EQ(run(TO_ENDPOINT, &sctp), TC_ACT_OK);
+	sctp.dport = 81;
+	EQ(run(TO_ENDPOINT, &sctp), TC_ACT_SHOT);
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 2) {
+		EQ(e.ev[0]->protocol, 132);
+		EQ(e.ev[0]->dport, 80);
+		EQ(e.ev[0]->policy_cookie, 23);
+		EQ(e.ev[1]->drop_reason, WEIR_DROP_POLICY_DENIED);
+	}
+}
+
 static void test_unknown_interface_fails_closed(const char *object)
 {
 	fresh("unknown-interface");
@@ -526,6 +565,7 @@ int main(int argc, char **argv)
 		{ "truncated", test_truncated },
 		{ "ipv6", test_ipv6 },
 		{ "dns", test_dns },
+		{ "dns-tcp-sctp", test_dns_over_tcp_and_sctp },
 		{ "unknown-interface", test_unknown_interface_fails_closed },
 		{ "adopt", test_adopts_pinned_maps },
 		{ "batch", test_batch_and_delete },

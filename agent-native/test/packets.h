@@ -46,6 +46,9 @@ static inline uint32_t build_packet(struct packet *p, const struct flow_spec *f)
 	case IPPROTO_UDP:
 		l4_len = sizeof(struct udphdr);
 		break;
+	case 132: /* SCTP common header */
+		l4_len = 12;
+		break;
 	default:
 		l4_len = 8;
 	}
@@ -85,6 +88,11 @@ static inline uint32_t build_packet(struct packet *p, const struct flow_spec *f)
 		udp->source = htons(f->sport);
 		udp->dest = htons(f->dport);
 		udp->len = htons(total_l4);
+	} else if (f->protocol == 132) {
+		l4[0] = (uint8_t)(f->sport >> 8);
+		l4[1] = (uint8_t)f->sport;
+		l4[2] = (uint8_t)(f->dport >> 8);
+		l4[3] = (uint8_t)f->dport;
 	} else {
 		l4[0] = f->icmp_type;
 		l4[1] = 0;
