@@ -35,6 +35,10 @@ struct weir_options {
  */
 struct weir_datapath *weir_open(const struct weir_options *options, int *error);
 
+/* weir_open with the options as arguments, for callers that do not lay out structs (jnr-ffi). */
+struct weir_datapath *weir_open_path(const char *object_path, const char *pin_root, uint32_t policy_entries,
+				     uint32_t ct_entries, uint32_t ring_bytes, int *error);
+
 /* Closes the handle. Pinned maps and attached programs stay: enforcement goes on. */
 void weir_close(struct weir_datapath *dp);
 
@@ -67,6 +71,13 @@ int weir_policy_upsert(struct weir_datapath *dp, uint32_t endpoint_id, const str
 /* Deletes n keys from an endpoint's policy map; missing keys are not an error. Returns deleted. */
 int weir_policy_delete(struct weir_datapath *dp, uint32_t endpoint_id, const struct weir_policy_key *keys,
 		       uint32_t n);
+
+/*
+ * Copies up to max entries of an endpoint's policy map into keys/entries, for reconciliation
+ * against desired state. Returns how many were copied (0 for an endpoint without a map).
+ */
+int weir_policy_dump(struct weir_datapath *dp, uint32_t endpoint_id, struct weir_policy_key *keys,
+		     struct weir_policy_entry *entries, uint32_t max);
 
 /* Entries in an endpoint's policy map now, and its capacity (either may be NULL). */
 int weir_policy_usage(struct weir_datapath *dp, uint32_t endpoint_id, uint32_t *entries, uint32_t *capacity);

@@ -248,6 +248,15 @@ out:
 	return NULL;
 }
 
+struct weir_datapath *weir_open_path(const char *object_path, const char *pin_root, uint32_t policy_entries,
+				     uint32_t ct_entries, uint32_t ring_bytes, int *error)
+{
+	struct weir_options options = { .object_path = object_path, .pin_root = pin_root,
+					 .policy_entries = policy_entries, .ct_entries = ct_entries,
+					 .ring_bytes = ring_bytes };
+	return weir_open(&options, error);
+}
+
 int weir_adopted(const struct weir_datapath *dp)
 {
 	return dp->adopted;
@@ -456,6 +465,24 @@ int weir_policy_delete(struct weir_datapath *dp, uint32_t endpoint_id, const str
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
 	return delete_each(fd, keys, sizeof(*keys), n, "policy");
+}
+
+int weir_policy_dump(struct weir_datapath *dp, uint32_t endpoint_id, struct weir_policy_key *keys,
+		     struct weir_policy_entry *entries, uint32_t max)
+{
+	int fd = policy_map_fd(dp, endpoint_id, 0);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	struct weir_policy_key key, next;
+	void *prev = NULL;
+	uint32_t n = 0;
+	while (n < max && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &entries[n]) == 0)
+			keys[n++] = key;
+	}
+	return n;
 }
 
 int weir_policy_usage(struct weir_datapath *dp, uint32_t endpoint_id, uint32_t *entries, uint32_t *capacity)

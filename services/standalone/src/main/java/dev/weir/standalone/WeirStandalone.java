@@ -1,5 +1,7 @@
 package dev.weir.standalone;
 
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.weir.standalone;
+package dev.weir.platform;
 
 import com.google.protobuf.Timestamp;
 import dev.weir.proto.flow.v1.DropReason;

@@ -1,4 +1,4 @@
-package dev.weir.standalone;
+package dev.weir.platform;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.weir.standalone;
+package dev.weir.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package dev.weir.standalone;
+package dev.weir.platform;
 
 import dev.weir.common.kafka.TopicProvisioner;
 import dev.weir.schemas.TopicCatalogue;

@@ -1,4 +1,4 @@
-package dev.weir.standalone;
+package dev.weir.platform;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
