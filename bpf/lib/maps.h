@@ -29,13 +29,16 @@ struct {
 } weir_endpoints SEC(".maps");
 
 /*
- * The map-of-maps template below names its key and value only through pointers, for which clang
- * emits forward declarations; libbpf needs their sizes. This unused variable, in a section
- * libbpf skips, makes the compiler emit their full BTF.
+ * Types named only through pointers (the map-of-maps template's key and value, the ring-buffer
+ * records) get mere forward declarations in BTF; libbpf needs the former's sizes and the agent's
+ * layout test reads the latter. This unused variable, in a section libbpf skips, makes the
+ * compiler emit their full BTF.
  */
 struct weir_btf_anchor {
 	struct weir_policy_key key;
 	struct weir_policy_entry entry;
+	struct weir_event_header header;
+	struct weir_flow_event event;
 };
 struct weir_btf_anchor weir_btf_anchor __attribute__((section(".weir.btf"), used));
 

@@ -1,0 +1,264 @@
+package dev.weir.agent.datapath;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Pointer;
+
+/**
+ * The node's datapath, through libweir: endpoints, policy and ipcache entries, events, counters.
+ * Map writes are serialised (libweir keeps a per-handle cache of policy map descriptors); draining
+ * events only touches the ring buffer and runs on the reader's thread without a lock.
+ */
+public final class Datapath implements AutoCloseable {
+
+    private static volatile LibWeir lib;
+
+    private final LibWeir weir;
+    private final Pointer handle;
+    private final boolean adopted;
+
+    private Datapath(LibWeir weir, Pointer handle) {
+        this.weir = weir;
+        this.handle = handle;
+        this.adopted = weir.weir_adopted(handle) == 1;
+    }
+
+    /**
+     * Loads the datapath, adopting maps pinned under pinRoot by an earlier run.
+     *
+     * @param policyEntries size of each endpoint's policy map (0: 16,384)
+     */
+    public static Datapath open(Path object, Path pinRoot, int policyEntries) {
+        LibWeir weir = library();
+        int[] error = new int[1];
+        Pointer handle = weir.weir_open_path(object.toString(), pinRoot.toString(), policyEntries, 0, 0, error);
+        if (handle == null) {
+            throw new DatapathException(-error[0], "loading " + object + ": " + weir.weir_last_error());
+        }
+        return new Datapath(weir, handle);
+    }
+
+    public static Datapath open(Path pinRoot) {
+        return open(NativeArtifacts.datapathObject(), pinRoot, 0);
+    }
+
+    static LibWeir library() {
+        LibWeir loaded = lib;
+        if (loaded == null) {
+            synchronized (Datapath.class) {
+                if (lib == null) {
+                    lib = LibraryLoader.create(LibWeir.class).failImmediately()
+                            .load(NativeArtifacts.library().toString());
+                }
+                loaded = lib;
+            }
+        }
+        return loaded;
+    }
+
+    /** True when the maps were pinned by an earlier run and adopted with their contents. */
+    public boolean adopted() {
+        return adopted;
+    }
+
+    private int check(int result, String what) {
+        if (result < 0) {
+            throw new DatapathException(-result, what + ": " + weir.weir_last_error());
+        }
+        return result;
+    }
+
+    private static ByteBuffer buffer(int bytes) {
+        return ByteBuffer.allocateDirect(Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
+    }
+
+    private static ByteBuffer endpoint(int endpointId, int identity, int flags) {
+        ByteBuffer b = buffer(MapLayout.ENDPOINT.size());
+        b.putInt(MapLayout.ENDPOINT.offset("endpoint_id"), endpointId);
+        b.putInt(MapLayout.ENDPOINT.offset("identity"), identity);
+        b.putInt(MapLayout.ENDPOINT.offset("flags"), flags);
+        return b;
+    }
+
+    /** Records the endpoint and attaches the programs to its host-side interface. */
+    public synchronized void attach(int ifindex, int endpointId, int identity, int flags) {
+        check(weir.weir_endpoint_attach(handle, ifindex, endpoint(endpointId, identity, flags)),
+                "attaching endpoint " + endpointId);
+    }
+
+    /** Changes an attached endpoint's identity or flags (isolation, audit). */
+    public synchronized void update(int ifindex, int endpointId, int identity, int flags) {
+        check(weir.weir_endpoint_update(handle, ifindex, endpoint(endpointId, identity, flags)),
+                "updating endpoint " + endpointId);
+    }
+
+    public synchronized void detach(int ifindex, int endpointId, boolean deletePolicy) {
+        check(weir.weir_endpoint_detach(handle, ifindex, endpointId, deletePolicy ? 1 : 0),
+                "detaching endpoint " + endpointId);
+    }
+
+    public synchronized int upsertPolicy(int endpointId, Map<PolicyKey, PolicyEntry> entries) {
+        if (entries.isEmpty()) {
+            return 0;
+        }
+        ByteBuffer keys = buffer(entries.size() * MapLayout.POLICY_KEY.size());
+        ByteBuffer values = buffer(entries.size() * MapLayout.POLICY_ENTRY.size());
+        int i = 0;
+        for (Map.Entry<PolicyKey, PolicyEntry> e : entries.entrySet()) {
+            writeKey(keys, i * MapLayout.POLICY_KEY.size(), e.getKey());
+            int v = i * MapLayout.POLICY_ENTRY.size();
+            values.putInt(v + MapLayout.POLICY_ENTRY.offset("cookie"), e.getValue().cookie());
+            values.put(v + MapLayout.POLICY_ENTRY.offset("flags"), (byte) (e.getValue().deny() ? MapLayout.POLICY_DENY : 0));
+            i++;
+        }
+        return check(weir.weir_policy_upsert(handle, endpointId, keys, values, entries.size()),
+                "writing the policy of endpoint " + endpointId);
+    }
+
+    public synchronized int deletePolicy(int endpointId, Collection<PolicyKey> keys) {
+        if (keys.isEmpty()) {
+            return 0;
+        }
+        ByteBuffer buf = buffer(keys.size() * MapLayout.POLICY_KEY.size());
+        int i = 0;
+        for (PolicyKey key : keys) {
+            writeKey(buf, i++ * MapLayout.POLICY_KEY.size(), key);
+        }
+        return check(weir.weir_policy_delete(handle, endpointId, buf, keys.size()),
+                "deleting policy entries of endpoint " + endpointId);
+    }
+
+    /** The endpoint's policy map as it is in the kernel now. */
+    public synchronized Map<PolicyKey, PolicyEntry> dumpPolicy(int endpointId, int max) {
+        ByteBuffer keys = buffer(max * MapLayout.POLICY_KEY.size());
+        ByteBuffer values = buffer(max * MapLayout.POLICY_ENTRY.size());
+        int n = check(weir.weir_policy_dump(handle, endpointId, keys, values, max),
+                "reading the policy of endpoint " + endpointId);
+        Map<PolicyKey, PolicyEntry> result = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) {
+            int k = i * MapLayout.POLICY_KEY.size();
+            int v = i * MapLayout.POLICY_ENTRY.size();
+            PolicyKey key = new PolicyKey(keys.getInt(k + MapLayout.POLICY_KEY.offset("identity")),
+                    Short.toUnsignedInt(keys.getShort(k + MapLayout.POLICY_KEY.offset("dport"))),
+                    Byte.toUnsignedInt(keys.get(k + MapLayout.POLICY_KEY.offset("protocol"))),
+                    Byte.toUnsignedInt(keys.get(k + MapLayout.POLICY_KEY.offset("direction"))));
+            boolean deny = (values.get(v + MapLayout.POLICY_ENTRY.offset("flags")) & MapLayout.POLICY_DENY) != 0;
+            result.put(key, new PolicyEntry(values.getInt(v + MapLayout.POLICY_ENTRY.offset("cookie")), deny));
+        }
+        return result;
+    }
+
+    /** Entries and capacity of the endpoint's policy map, for map-pressure metrics. */
+    public synchronized int[] policyUsage(int endpointId) {
+        int[] entries = new int[1];
+        int[] capacity = new int[1];
+        check(weir.weir_policy_usage(handle, endpointId, entries, capacity), "reading policy usage");
+        return new int[] {entries[0], capacity[0]};
+    }
+
+    private static void writeKey(ByteBuffer buf, int at, PolicyKey key) {
+        buf.putInt(at + MapLayout.POLICY_KEY.offset("identity"), key.identity());
+        buf.putShort(at + MapLayout.POLICY_KEY.offset("dport"), (short) key.port());
+        buf.put(at + MapLayout.POLICY_KEY.offset("protocol"), (byte) key.protocol());
+        buf.put(at + MapLayout.POLICY_KEY.offset("direction"), (byte) key.direction());
+    }
+
+    public synchronized int upsertIpcache(Map<Prefix, Integer> entries) {
+        if (entries.isEmpty()) {
+            return 0;
+        }
+        ByteBuffer keys = buffer(entries.size() * MapLayout.IPCACHE_KEY.size());
+        ByteBuffer values = buffer(entries.size() * MapLayout.IPCACHE_VALUE.size());
+        int i = 0;
+        for (Map.Entry<Prefix, Integer> e : entries.entrySet()) {
+            writePrefix(keys, i * MapLayout.IPCACHE_KEY.size(), e.getKey());
+            values.putInt(i * MapLayout.IPCACHE_VALUE.size() + MapLayout.IPCACHE_VALUE.offset("identity"), e.getValue());
+            i++;
+        }
+        return check(weir.weir_ipcache_upsert(handle, keys, values, entries.size()), "writing the ipcache");
+    }
+
+    public synchronized int deleteIpcache(Collection<Prefix> prefixes) {
+        if (prefixes.isEmpty()) {
+            return 0;
+        }
+        ByteBuffer keys = buffer(prefixes.size() * MapLayout.IPCACHE_KEY.size());
+        int i = 0;
+        for (Prefix p : prefixes) {
+            writePrefix(keys, i++ * MapLayout.IPCACHE_KEY.size(), p);
+        }
+        return check(weir.weir_ipcache_delete(handle, keys, prefixes.size()), "deleting ipcache entries");
+    }
+
+    private static void writePrefix(ByteBuffer buf, int at, Prefix prefix) {
+        buf.putInt(at + MapLayout.IPCACHE_KEY.offset("prefixlen"), MapLayout.IPCACHE_PREFIX_BITS + prefix.length());
+        buf.put(at + MapLayout.IPCACHE_KEY.offset("family"),
+                (byte) (prefix.ipv4() ? MapLayout.FAMILY_IPV4 : MapLayout.FAMILY_IPV6));
+        byte[] address = prefix.address().getAddress();
+        for (int b = 0; b < address.length; b++) {
+            buf.put(at + MapLayout.IPCACHE_KEY.offset("addr") + b, address[b]);
+        }
+    }
+
+    /**
+     * Drains up to maxRecords events into the direct buffer (records framed as libweir's
+     * weir_record_header + payload, 8-byte aligned), waiting up to timeoutMs when none is ready.
+     *
+     * @return bytes written
+     */
+    public int drain(ByteBuffer direct, int maxRecords, int timeoutMs) {
+        return check(weir.weir_events_drain(handle, direct, direct.capacity(), maxRecords, timeoutMs), "draining events");
+    }
+
+    /** A datapath counter, summed over CPUs. */
+    public record Counter(int verdict, int dropReason, int direction, long packets, long bytes) {
+    }
+
+    public List<Counter> counters() {
+        ByteBuffer out = buffer(256 * MapLayout.COUNTER_SIZE);
+        int n = check(weir.weir_counters_read(handle, out, 256), "reading counters");
+        List<Counter> counters = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int at = i * MapLayout.COUNTER_SIZE;
+            counters.add(new Counter(Byte.toUnsignedInt(out.get(at)), Byte.toUnsignedInt(out.get(at + 1)),
+                    Byte.toUnsignedInt(out.get(at + 2)), out.getLong(at + 8), out.getLong(at + 16)));
+        }
+        return counters;
+    }
+
+    /** Events the datapath could not emit because the ring buffer was full. */
+    public long eventsLost() {
+        long value = weir.weir_health_read(handle, MapLayout.HEALTH_EVENTS_LOST);
+        check((int) Math.min(0, value), "reading lost events");
+        return value;
+    }
+
+    public int conntrackEntries() {
+        return check(weir.weir_ct_count(handle), "counting conntrack entries");
+    }
+
+    static InetAddress address(byte[] sixteen, int family) {
+        try {
+            if (family == MapLayout.FAMILY_IPV4) {
+                return InetAddress.getByAddress(new byte[] {sixteen[0], sixteen[1], sixteen[2], sixteen[3]});
+            }
+            return InetAddress.getByAddress(sixteen);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        weir.weir_close(handle);
+    }
+}

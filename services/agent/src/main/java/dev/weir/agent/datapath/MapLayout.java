@@ -1,0 +1,92 @@
+package dev.weir.agent.datapath;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Java mirror of bpf/include/weir_maps.h: sizes and field offsets of every struct that crosses
+ * into libweir or comes out of the ring buffer. Must match the C header; {@code MapLayoutBtfTest}
+ * compares every struct here with the compiled object's BTF, field by field.
+ */
+public final class MapLayout {
+
+    private MapLayout() {
+    }
+
+    /** A struct's size and its fields' byte offsets, in declaration order. */
+    public record Struct(String name, int size, Map<String, Integer> offsets) {
+        public int offset(String field) {
+            Integer offset = offsets.get(field);
+            if (offset == null) {
+                throw new IllegalArgumentException(name + " has no field " + field);
+            }
+            return offset;
+        }
+    }
+
+    private static Struct struct(String name, int size, Object... fieldsAndOffsets) {
+        Map<String, Integer> offsets = new LinkedHashMap<>();
+        for (int i = 0; i < fieldsAndOffsets.length; i += 2) {
+            offsets.put((String) fieldsAndOffsets[i], (Integer) fieldsAndOffsets[i + 1]);
+        }
+        return new Struct(name, size, offsets);
+    }
+
+    public static final Struct ENDPOINT = struct("weir_endpoint", 16,
+            "endpoint_id", 0, "identity", 4, "flags", 8, "pad", 12);
+
+    public static final Struct POLICY_KEY = struct("weir_policy_key", 8,
+            "identity", 0, "dport", 4, "protocol", 6, "direction", 7);
+
+    public static final Struct POLICY_ENTRY = struct("weir_policy_entry", 8,
+            "cookie", 0, "flags", 4, "pad", 5);
+
+    public static final Struct IPCACHE_KEY = struct("weir_ipcache_key", 24,
+            "prefixlen", 0, "family", 4, "pad", 5, "addr", 8);
+
+    public static final Struct IPCACHE_VALUE = struct("weir_ipcache_value", 8,
+            "identity", 0, "flags", 4);
+
+    public static final Struct METRICS_KEY = struct("weir_metrics_key", 4,
+            "verdict", 0, "drop_reason", 1, "direction", 2, "pad", 3);
+
+    public static final Struct METRICS_VALUE = struct("weir_metrics_value", 16,
+            "packets", 0, "bytes", 8);
+
+    public static final Struct EVENT_HEADER = struct("weir_event_header", 8,
+            "version", 0, "type", 1, "length", 2, "cpu", 4);
+
+    public static final Struct FLOW_EVENT = struct("weir_flow_event", 96,
+            "header", 0, "timestamp_ns", 8, "ifindex", 16, "endpoint_id", 20, "src_identity", 24,
+            "dst_identity", 28, "saddr", 32, "daddr", 48, "sport", 64, "dport", 66, "family", 68,
+            "protocol", 69, "verdict", 70, "drop_reason", 71, "direction", 72, "match_type", 73,
+            "tcp_flags", 74, "is_reply", 75, "trace_point", 76, "pad", 77, "policy_cookie", 80,
+            "packet_length", 84, "payload_length", 88, "payload_offset", 90, "pad2", 92);
+
+    /** libweir's own structs (agent-native/include/weir.h), not in the BPF object. */
+    public static final int RECORD_HEADER_SIZE = 8;
+    public static final int COUNTER_SIZE = 24;
+
+    public static final List<Struct> BPF_STRUCTS = List.of(ENDPOINT, POLICY_KEY, POLICY_ENTRY, IPCACHE_KEY,
+            IPCACHE_VALUE, METRICS_KEY, METRICS_VALUE, EVENT_HEADER, FLOW_EVENT);
+
+    // Constants of weir_maps.h used by the agent.
+    public static final int EVENT_VERSION = 1;
+    public static final int EVENT_NEW_CONNECTION = 1;
+    public static final int EVENT_DROP = 2;
+    public static final int EVENT_CONNECTION_CLOSE = 3;
+    public static final int EVENT_DNS = 4;
+    public static final int FAMILY_IPV4 = 4;
+    public static final int FAMILY_IPV6 = 6;
+    public static final int IPCACHE_PREFIX_BITS = 32;
+    public static final int DIR_INGRESS = 1;
+    public static final int DIR_EGRESS = 2;
+    public static final int EP_INGRESS_ISOLATED = 1;
+    public static final int EP_EGRESS_ISOLATED = 1 << 1;
+    public static final int EP_AUDIT = 1 << 2;
+    public static final int POLICY_DENY = 1;
+    public static final int HEALTH_EVENTS_LOST = 0;
+    public static final int HEALTH_CT_INSERT_FAILED = 1;
+    public static final int POLICY_ENTRIES_DEFAULT = 16384;
+}
