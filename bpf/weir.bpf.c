@@ -40,11 +40,13 @@ static __always_inline int weir_is_dns(const struct weir_packet *pkt)
 	       (pkt->sport == bpf_htons(DNS_PORT) || pkt->dport == bpf_htons(DNS_PORT));
 }
 
-/* ICMPv6 neighbour discovery (router/neighbour solicitation and advertisement, redirect):
- * IPv6 does not work without it, so no policy applies, as in Kubernetes' CNI plugins. */
-static __always_inline int weir_is_neighbour_discovery(const struct weir_packet *pkt)
+/* ICMPv6 link control: multicast listener discovery (130-132, 143) and neighbour discovery
+ * (133-137). IPv6 does not work without them and they never leave the link, so no policy
+ * applies, as in Kubernetes' CNI plugins. */
+static __always_inline int weir_is_icmpv6_link_control(const struct weir_packet *pkt)
 {
-	return pkt->protocol == WEIR_IPPROTO_ICMPV6 && pkt->icmp_type >= 133 && pkt->icmp_type <= 137;
+	__u8 t = pkt->icmp_type;
+	return pkt->protocol == WEIR_IPPROTO_ICMPV6 && ((t >= 130 && t <= 137) || t == 143);
 }
 
 static __always_inline int weir_drop(struct __sk_buff *skb, struct weir_event_context *ctx,
@@ -86,7 +88,7 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	ctx.src_identity = direction == WEIR_DIR_INGRESS ? remote : ep->identity;
 	ctx.dst_identity = direction == WEIR_DIR_INGRESS ? ep->identity : remote;
 
-	if (weir_is_neighbour_discovery(&pkt)) {
+	if (weir_is_icmpv6_link_control(&pkt)) {
 		weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
 		return TC_ACT_OK;
 	}

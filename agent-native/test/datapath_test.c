@@ -398,6 +398,8 @@ static void test_ipv6(const char *object)
 	struct flow_spec ns = { .family = 6, .src = "2001:db8::99", .dst = "2001:db8::2", .protocol = 58,
 				.icmp_type = 135 };
 	EQ(run(TO_ENDPOINT, &ns), TC_ACT_OK);
+	ns.icmp_type = 143; /* an MLDv2 report */
+	EQ(run(TO_ENDPOINT, &ns), TC_ACT_OK);
 	struct events e;
 	drain(&e);
 	EQ(e.n, 2);

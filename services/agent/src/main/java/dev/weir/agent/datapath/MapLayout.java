@@ -77,6 +77,9 @@ public final class MapLayout {
     public static final int EVENT_DROP = 2;
     public static final int EVENT_CONNECTION_CLOSE = 3;
     public static final int EVENT_DNS = 4;
+    public static final int VERDICT_FORWARDED = 1;
+    public static final int VERDICT_DROPPED = 2;
+    public static final int VERDICT_AUDIT = 4;
     public static final int FAMILY_IPV4 = 4;
     public static final int FAMILY_IPV6 = 6;
     public static final int IPCACHE_PREFIX_BITS = 32;

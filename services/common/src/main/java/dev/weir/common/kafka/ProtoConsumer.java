@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * poll was handled or dead-lettered (at-least-once).
  *
  * <p>A tombstone (null value, a deletion on a compacted topic) reaches the handler as a null message.
+ *
+ * <p>In replay mode (for compacted desired-state topics) the consumer is assigned every partition
+ * and reads from the beginning at each start, committing nothing: the latest record per key is
+ * the state to converge to, and {@link #caughtUp()} says when the replay reached the end offsets
+ * of the start.
  */
 public final class ProtoConsumer<M extends Message> implements Runnable, AutoCloseable {
 
@@ -56,10 +61,27 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong handled = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
+    private final boolean replay;
+    private volatile Map<TopicPartition, Long> replayEnd;
+    private final java.util.concurrent.CountDownLatch caughtUp = new java.util.concurrent.CountDownLatch(1);
 
-    @SuppressWarnings("unchecked")
+    /** A consumer in a group that commits its offsets after the work. */
     public ProtoConsumer(TopicCatalogue catalogue, TopicId topicId, String group, Consumer<String, byte[]> consumer,
             Producer<String, byte[]> deadLetterProducer, Handler<M> handler) {
+        this(catalogue, topicId, group, consumer, deadLetterProducer, handler, false);
+    }
+
+    /** A consumer that replays a compacted topic from the beginning; group names it in dead letters. */
+    public static <M extends Message> ProtoConsumer<M> replaying(TopicCatalogue catalogue, TopicId topicId,
+            String name, Consumer<String, byte[]> consumer, Producer<String, byte[]> deadLetterProducer,
+            Handler<M> handler) {
+        return new ProtoConsumer<>(catalogue, topicId, name, consumer, deadLetterProducer, handler, true);
+    }
+
+    @SuppressWarnings("unchecked")
+    private ProtoConsumer(TopicCatalogue catalogue, TopicId topicId, String group, Consumer<String, byte[]> consumer,
+            Producer<String, byte[]> deadLetterProducer, Handler<M> handler, boolean replay) {
+        this.replay = replay;
         TopicSpec spec = catalogue.spec(topicId);
         Message type = ProtoTypes.valueType(spec)
                 .orElseThrow(() -> new IllegalArgumentException(spec.name() + " carries raw bytes, not a message"));
@@ -74,12 +96,24 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
 
     @Override
     public void run() {
-        consumer.subscribe(List.of(topic));
         try {
+            if (replay) {
+                List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                replayEnd = new HashMap<>(consumer.endOffsets(partitions));
+            } else {
+                consumer.subscribe(List.of(topic));
+                caughtUp.countDown();
+            }
             while (running.get()) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
                 if (!records.isEmpty()) {
                     process(records);
+                }
+                if (caughtUp.getCount() > 0 && replayedToEnd()) {
+                    caughtUp.countDown();
                 }
             }
         } catch (WakeupException e) {
@@ -91,6 +125,24 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
         } finally {
             consumer.close();
         }
+    }
+
+    private boolean replayedToEnd() {
+        for (Map.Entry<TopicPartition, Long> end : replayEnd.entrySet()) {
+            if (consumer.position(end.getKey()) < end.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Waits until a replaying consumer has read what the topic held when it started. */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean caughtUp() {
+        return caughtUp.getCount() == 0;
     }
 
     private void process(ConsumerRecords<String, byte[]> records) throws InterruptedException {
@@ -116,7 +168,9 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
                 throw new IllegalStateException("could not write to the dead-letter topic; not committing", e);
             }
         }
-        consumer.commitSync(done);
+        if (!replay) {
+            consumer.commitSync(done);
+        }
     }
 
     /** @return null when handled, the reason otherwise */

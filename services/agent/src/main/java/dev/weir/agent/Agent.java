@@ -1,0 +1,212 @@
+package dev.weir.agent;
+
+import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.endpoint.EndpointDirectory;
+import dev.weir.agent.endpoint.EndpointManager;
+import dev.weir.agent.endpoint.PodNetwork;
+import dev.weir.agent.flow.DnsTracker;
+import dev.weir.agent.flow.FlowBuilder;
+import dev.weir.agent.flow.FlowPipeline;
+import dev.weir.agent.flow.FlowRing;
+import dev.weir.agent.flow.LostEvents;
+import dev.weir.agent.state.DesiredState;
+import dev.weir.agent.state.PolicyCookies;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.common.kafka.ProtoConsumer;
+import dev.weir.proto.flow.v1.Dns;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: loads (or adopts) the datapath, converges it to the desired state on Kafka,
+ * hosts this node's endpoints, and publishes their flows.
+ */
+public final class Agent implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+    private final AgentConfig config;
+    private final TopicCatalogue catalogue = TopicCatalogue.standard();
+    private final Datapath datapath;
+    private final KafkaProducer<String, byte[]> flowProducer;
+    private final KafkaProducer<String, byte[]> stateProducer;
+    private final EndpointDirectory directory = new EndpointDirectory();
+    private final PolicyCookies cookies = new PolicyCookies();
+    private final DesiredState desiredState;
+    private final PodNetwork podNetwork;
+    private final EndpointManager endpoints;
+    private final FlowRing ring;
+    private final LostEvents lost = new LostEvents();
+    private final DnsTracker dnsTracker = new DnsTracker(Duration.ofSeconds(5), 65536);
+    private final FlowPipeline pipeline;
+    private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AgentMetrics metrics;
+
+    private Agent(AgentConfig config) throws Exception {
+        this.config = config;
+        this.datapath = Datapath.open(dev.weir.agent.datapath.NativeArtifacts.datapathObject(), config.pinRoot(),
+                config.policyMapEntries());
+        LOG.info("datapath {} under {}", datapath.adopted() ? "adopted" : "loaded", config.pinRoot());
+        Map<String, Object> flowConfig = KafkaClients.producerConfig(config.kafkaBootstrap(), "weir-agent-flows-" + config.nodeName());
+        // Never let a slow broker hold the publisher for long: a flow that cannot be buffered is counted lost.
+        flowConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
+        flowConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+        this.flowProducer = new KafkaProducer<>(flowConfig);
+        this.stateProducer = new KafkaProducer<>(
+                KafkaClients.producerConfig(config.kafkaBootstrap(), "weir-agent-state-" + config.nodeName()));
+        this.desiredState = new DesiredState(config.nodeName(), datapath, directory, cookies, stateProducer, catalogue);
+        this.podNetwork = new PodNetwork(config.nodeName());
+        this.endpoints = new EndpointManager(config.nodeName(), podNetwork, datapath, directory, stateProducer, catalogue,
+                desiredState::identityOf);
+        desiredState.bind(endpoints);
+        this.ring = new FlowRing(config.observerRing());
+        this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
+        FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
+            @Override
+            public void decoded(Dns dns) {
+                metrics.dns(dns);
+            }
+
+            @Override
+            public void malformed(String reason) {
+                metrics.dnsMalformed();
+            }
+        });
+        this.pipeline = new FlowPipeline(datapath, builder, flowProducer, catalogue.name(TopicId.FLOWS), config.nodeName(),
+                config.flowQueue(), ring, lost, new FlowPipeline.Listener() {
+                    @Override
+                    public void drained(int records) {
+                        metrics.drained(records);
+                    }
+
+                    @Override
+                    public void flow(Flow flow) {
+                        metrics.flow(flow);
+                    }
+                });
+    }
+
+    /** Starts the agent: desired state replayed first (bounded wait), then the flow pipeline. */
+    public static Agent start(AgentConfig config) throws Exception {
+        Agent agent = new Agent(config);
+        try {
+            agent.begin();
+            return agent;
+        } catch (Exception e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    private void begin() throws Exception {
+        int leftovers = podNetwork.removeLeftovers();
+        if (leftovers > 0) {
+            LOG.info("removed {} pod namespaces a previous run left", leftovers);
+        }
+        replay(TopicId.IDENTITIES, desiredState::onIdentity);
+        replay(TopicId.IPCACHE, desiredState::onIpcache);
+        replay(TopicId.ENDPOINT_POLICY_STATE, desiredState::onPolicyState);
+        this.<Endpoint>replay(TopicId.ENDPOINTS, (record, endpoint) -> directory.putEndpoint(record.key(), endpoint));
+        for (ProtoConsumer<?> consumer : consumers) {
+            if (!consumer.awaitCaughtUp(Duration.ofSeconds(30))) {
+                LOG.warn("desired state not fully replayed after 30 s; going on, it converges as it arrives");
+            }
+        }
+        pipeline.start();
+        LOG.info("agent {} running", config.nodeName());
+    }
+
+    private <M extends com.google.protobuf.Message> void replay(TopicId topic, ProtoConsumer.Handler<M> handler) {
+        Map<String, Object> consumerConfig = KafkaClients.consumerConfig(config.kafkaBootstrap(),
+                "weir-agent-" + config.nodeName());
+        ProtoConsumer<M> consumer = ProtoConsumer.replaying(catalogue, topic, "weir-agent-" + config.nodeName(),
+                new KafkaConsumer<>(consumerConfig), stateProducer, handler);
+        consumers.add(consumer);
+        Thread thread = new Thread(consumer, "weir-state-" + topic.catalogueId());
+        thread.setDaemon(true);
+        threads.add(thread);
+        thread.start();
+    }
+
+    public EndpointManager endpoints() {
+        return endpoints;
+    }
+
+    public PodNetwork podNetwork() {
+        return podNetwork;
+    }
+
+    public Datapath datapath() {
+        return datapath;
+    }
+
+    public FlowPipeline pipeline() {
+        return pipeline;
+    }
+
+    public FlowRing ring() {
+        return ring;
+    }
+
+    public LostEvents lost() {
+        return lost;
+    }
+
+    public DesiredState desiredState() {
+        return desiredState;
+    }
+
+    public AgentMetrics metrics() {
+        return metrics;
+    }
+
+    public AgentConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        pipeline.close();
+        consumers.forEach(ProtoConsumer::close);
+        for (Thread thread : threads) {
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (config.removePodsOnStop()) {
+            endpoints.close();
+        }
+        flowProducer.close(Duration.ofSeconds(5));
+        stateProducer.close(Duration.ofSeconds(5));
+        // The datapath handle closes; pinned maps and attached programs stay and keep enforcing.
+        datapath.close();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Agent agent = start(AgentConfig.fromEnvironment(System.getenv()));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            stopped.countDown();
+        }, "weir-agent-shutdown"));
+        stopped.await();
+    }
+}

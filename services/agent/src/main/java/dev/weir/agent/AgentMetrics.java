@@ -1,0 +1,169 @@
+package dev.weir.agent;
+
+import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.endpoint.EndpointDirectory;
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.agent.flow.DnsTracker;
+import dev.weir.agent.flow.LostEvents;
+import dev.weir.proto.flow.v1.Dns;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.flow.v1.Verdict;
+import dev.weir.proto.observer.v1.LostEventSource;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The agent's Prometheus metrics, named and labelled as Hubble's and CoreDNS's are, with bounded
+ * cardinality (no pod, address or query name labels). Counters on the flow path are cached per
+ * label set so that counting costs a map lookup, not a registry lookup.
+ */
+public final class AgentMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final DistributionSummary drainBatch;
+    private final Counter dnsMalformed;
+    private final Datapath datapath;
+    private final EndpointDirectory directory;
+    private volatile long countersReadAt;
+    private volatile List<Datapath.Counter> datapathCounters = List.of();
+
+    public AgentMetrics(Datapath datapath, LostEvents lost, DnsTracker dns, EndpointDirectory directory) {
+        this.datapath = datapath;
+        this.directory = directory;
+        drainBatch = DistributionSummary.builder("weir_ringbuf_drain_batch_size")
+                .description("Records per ring-buffer drain").serviceLevelObjectives(1, 16, 256, 1024, 4096)
+                .register(registry);
+        dnsMalformed = Counter.builder("weir_dns_parse_errors").description("DNS payloads that were not DNS messages")
+                .register(registry);
+        for (LostEventSource source : LostEventSource.values()) {
+            if (source != LostEventSource.UNRECOGNIZED && source != LostEventSource.UNKNOWN_LOST_EVENT_SOURCE) {
+                FunctionCounter.builder("weir_lost_events", lost, l -> l.get(source))
+                        .description("Flow events lost, by where").tag("source", source.name()).register(registry);
+            }
+        }
+        FunctionCounter.builder("weir_dns_unanswered", dns, DnsTracker::unanswered)
+                .description("DNS queries without a response within 5 s").register(registry);
+        Gauge.builder("weir_endpoints", directory, d -> d.locals().size()).description("Endpoints on this node")
+                .register(registry);
+        Gauge.builder("weir_policy_map_pressure", this, AgentMetrics::policyMapPressure)
+                .description("Largest fill ratio of this node's endpoint policy maps").register(registry);
+        Gauge.builder("weir_conntrack_entries", datapath, Datapath::conntrackEntries)
+                .description("Connections tracked by the datapath").register(registry);
+    }
+
+    public void drained(int records) {
+        drainBatch.record(records);
+    }
+
+    public void flow(Flow flow) {
+        counter("weir_flows_processed", "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
+                .increment();
+        if (flow.getVerdict() == Verdict.DROPPED) {
+            counter("weir_drop", "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
+        }
+    }
+
+    public void dns(Dns dns) {
+        String qtype = dns.getQtypesCount() > 0 ? dns.getQtypes(0) : "";
+        if (dns.getIsResponse()) {
+            counter("weir_dns_responses", "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
+        } else {
+            counter("weir_dns_queries", "qtypes", qtype).increment();
+        }
+    }
+
+    public void dnsMalformed() {
+        dnsMalformed.increment();
+    }
+
+    private Counter counter(String name, String... tags) {
+        String key = name + String.join("|", tags);
+        Counter counter = counters.get(key);
+        if (counter == null) {
+            counter = counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+        }
+        return counter;
+    }
+
+    private static String protocol(Flow flow) {
+        return switch (flow.getL4().getProtocolCase()) {
+            case TCP -> "TCP";
+            case UDP -> "UDP";
+            case ICMPV4 -> "ICMPv4";
+            case ICMPV6 -> "ICMPv6";
+            case SCTP -> "SCTP";
+            default -> "unknown";
+        };
+    }
+
+    static String rcode(int rcode) {
+        return switch (rcode) {
+            case 0 -> "NOERROR";
+            case 1 -> "FORMERR";
+            case 2 -> "SERVFAIL";
+            case 3 -> "NXDOMAIN";
+            case 4 -> "NOTIMP";
+            case 5 -> "REFUSED";
+            default -> "OTHER";
+        };
+    }
+
+    private double policyMapPressure() {
+        double max = 0;
+        for (LocalEndpoint endpoint : directory.locals()) {
+            try {
+                int[] usage = datapath.policyUsage(endpoint.endpointId());
+                max = Math.max(max, usage[1] == 0 ? 0 : (double) usage[0] / usage[1]);
+            } catch (RuntimeException e) {
+                // an endpoint removed meanwhile
+            }
+        }
+        return max;
+    }
+
+    /** Datapath packet counters (per verdict, reason, direction), read at most once a second. */
+    public List<Datapath.Counter> datapathCounters() {
+        long now = System.nanoTime();
+        if (now - countersReadAt > 1_000_000_000L) {
+            datapathCounters = datapath.counters();
+            countersReadAt = now;
+        }
+        return datapathCounters;
+    }
+
+    public double policyMapPressureNow() {
+        return policyMapPressure();
+    }
+
+    /** The text exposition Prometheus scrapes. */
+    public String scrape() {
+        for (Datapath.Counter c : datapathCounters()) {
+            FunctionCounter.builder("weir_datapath_packets", this, m -> m.packetsOf(c.verdict(), c.dropReason(), c.direction()))
+                    .tags("verdict", String.valueOf(c.verdict()), "reason", String.valueOf(c.dropReason()),
+                            "direction", c.direction() == 1 ? "ingress" : "egress")
+                    .register(registry);
+        }
+        return registry.scrape();
+    }
+
+    private double packetsOf(int verdict, int reason, int direction) {
+        for (Datapath.Counter c : datapathCounters()) {
+            if (c.verdict() == verdict && c.dropReason() == reason && c.direction() == direction) {
+                return c.packets();
+            }
+        }
+        return 0;
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+}

@@ -1,0 +1,174 @@
+package dev.weir.agent.endpoint;
+
+import com.google.protobuf.Timestamp;
+import dev.weir.agent.datapath.Datapath;
+import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.EndpointState;
+import dev.weir.proto.state.v1.NamedPort;
+import dev.weir.proto.state.v1.Protocol;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.ToIntFunction;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's endpoints: creates a pod's network, attaches the datapath before the pod carries
+ * traffic, records it in the directory and publishes it on the endpoints topic; removes it in the
+ * reverse order, with a tombstone.
+ */
+public final class EndpointManager implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EndpointManager.class);
+    /** Identity of an endpoint whose labels the control plane has not resolved yet (Cilium's "init"). */
+    public static final int IDENTITY_INIT = 5;
+
+    /** Told when an endpoint appears, so pending desired state can be applied to it. */
+    public interface Listener {
+        void endpointAdded(LocalEndpoint endpoint);
+    }
+
+    private final String node;
+    private final PodNetwork network;
+    private final Datapath datapath;
+    private final EndpointDirectory directory;
+    private final Producer<String, byte[]> producer;
+    private final String topic;
+    private final ToIntFunction<String> identityOfAddress;
+    private final Map<String, LocalEndpoint> endpoints = new ConcurrentHashMap<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final IntSupplier nextId;
+
+    public EndpointManager(String node, PodNetwork network, Datapath datapath, EndpointDirectory directory,
+            Producer<String, byte[]> producer, TopicCatalogue catalogue, ToIntFunction<String> identityOfAddress) {
+        this.node = node;
+        this.network = network;
+        this.datapath = datapath;
+        this.directory = directory;
+        this.producer = producer;
+        this.topic = catalogue.name(TopicId.ENDPOINTS);
+        this.identityOfAddress = identityOfAddress;
+        java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
+        this.nextId = ids::incrementAndGet;
+    }
+
+    public void addListener(Listener listener) {
+        listeners.add(listener);
+    }
+
+    public LocalEndpoint add(PodSpec spec, String resolvConf) throws IOException {
+        if (endpoints.containsKey(spec.key())) {
+            throw new IllegalStateException(spec.key() + " already exists on " + node);
+        }
+        PodNetwork.PodInterface pod = network.create(spec.namespace(), spec.pod(), spec.ip(), resolvConf);
+        int identity = identityOfAddress.applyAsInt(spec.ip());
+        LocalEndpoint endpoint = new LocalEndpoint(spec, nextId.getAsInt(), pod.netns(), pod.hostInterface(),
+                pod.ifindex(), identity > 0 ? identity : IDENTITY_INIT, 0);
+        try {
+            datapath.attach(endpoint.ifindex(), endpoint.endpointId(), endpoint.identity(), endpoint.flags());
+        } catch (RuntimeException e) {
+            network.delete(spec.namespace(), spec.pod());
+            throw e;
+        }
+        endpoints.put(spec.key(), endpoint);
+        directory.putLocal(endpoint);
+        publish(endpoint, EndpointState.READY);
+        for (Listener listener : listeners) {
+            listener.endpointAdded(endpoint);
+        }
+        LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
+        return endpoint;
+    }
+
+    /** Applies a new identity or new isolation flags to an endpoint of this node. */
+    public synchronized void update(int endpointId, int identity, int flags) {
+        for (Map.Entry<String, LocalEndpoint> e : endpoints.entrySet()) {
+            LocalEndpoint current = e.getValue();
+            if (current.endpointId() == endpointId && (current.identity() != identity || current.flags() != flags)) {
+                datapath.update(current.ifindex(), endpointId, identity, flags);
+                LocalEndpoint updated = current.withIdentityAndFlags(identity, flags);
+                e.setValue(updated);
+                directory.putLocal(updated);
+                if (current.identity() != identity) {
+                    publish(updated, EndpointState.READY);
+                }
+            }
+        }
+    }
+
+    public void remove(String namespace, String pod) {
+        LocalEndpoint endpoint = endpoints.remove(namespace + "/" + pod);
+        if (endpoint == null) {
+            return;
+        }
+        directory.removeLocal(endpoint);
+        try {
+            datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true);
+        } catch (RuntimeException e) {
+            LOG.warn("detaching {}: {}", endpoint.spec().key(), e.getMessage());
+        }
+        network.delete(namespace, pod);
+        producer.send(new ProducerRecord<>(topic, key(endpoint), null));
+    }
+
+    public List<LocalEndpoint> endpoints() {
+        return new ArrayList<>(endpoints.values());
+    }
+
+    private String key(LocalEndpoint endpoint) {
+        return node + "/" + endpoint.spec().namespace() + "/" + endpoint.spec().pod();
+    }
+
+    private void publish(LocalEndpoint endpoint, EndpointState state) {
+        PodSpec spec = endpoint.spec();
+        Instant now = Instant.now();
+        Endpoint.Builder record = Endpoint.newBuilder()
+                .setNodeName(node)
+                .setNamespace(spec.namespace())
+                .setPodName(spec.pod())
+                .setEndpointId(endpoint.endpointId())
+                .putAllLabels(spec.labels())
+                .addIps(spec.ip())
+                .setInterfaceName(endpoint.hostInterface())
+                .setIdentity(endpoint.identity() == IDENTITY_INIT ? 0 : endpoint.identity())
+                .setState(state)
+                .setUpdated(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .setWorkloadName(spec.workloadName() == null ? "" : spec.workloadName())
+                .setWorkloadKind(spec.workloadKind() == null ? "" : spec.workloadKind());
+        for (PodSpec.NamedPort port : spec.namedPorts()) {
+            Protocol protocol = Protocol.forNumber(port.protocol());
+            record.addNamedPorts(NamedPort.newBuilder().setName(port.name()).setPort(port.port())
+                    .setProtocol(protocol == null ? Protocol.PROTOCOL_ANY : protocol));
+        }
+        Endpoint value = record.build();
+        directory.putEndpoint(key(endpoint), value);
+        producer.send(new ProducerRecord<>(topic, key(endpoint), value.toByteArray()));
+    }
+
+    /** Removes every endpoint: detaches, deletes the pods, publishes tombstones. */
+    @Override
+    public void close() {
+        for (LocalEndpoint endpoint : endpoints()) {
+            remove(endpoint.spec().namespace(), endpoint.spec().pod());
+        }
+        producer.flush();
+    }
+
+    /** Waits until the endpoint records reached the broker. */
+    public void flush(long timeoutMs) throws InterruptedException {
+        Thread flusher = new Thread(producer::flush, "endpoint-flush");
+        flusher.start();
+        flusher.join(TimeUnit.MILLISECONDS.toMillis(timeoutMs));
+    }
+}

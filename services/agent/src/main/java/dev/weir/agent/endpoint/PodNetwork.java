@@ -1,0 +1,162 @@
+package dev.weir.agent.endpoint;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pods as this node hosts them where no container runtime does (the embedded platform, the
+ * tests): a network namespace per pod with a veth pair, the pod's address as a /32 on its
+ * {@code eth0} and the host side in the node's namespace, routed the way Calico and Cilium route
+ * pods: the pod reaches 198.18.0.0/15 through the link-local gateway 169.254.1.1 that every
+ * host-side veth answers for; the node has a /32 route to each pod. Nothing else is routed from
+ * a pod: it has no default route.
+ *
+ * <p>Every namespace this class creates is named {@code weir-<node>-...}, so a restarted agent
+ * finds and removes a crashed run's leftovers without touching anyone else's.
+ */
+public final class PodNetwork {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PodNetwork.class);
+    public static final String GATEWAY = "169.254.1.1";
+    public static final String POD_RANGE = "198.18.0.0/15";
+
+    private final String node;
+
+    public PodNetwork(String node) {
+        if (!node.matches("[a-z0-9-]{1,24}")) {
+            throw new IllegalArgumentException("node name must be 1-24 of [a-z0-9-]: " + node);
+        }
+        this.node = node;
+    }
+
+    /** The network namespace of a pod of this node. */
+    public String namespaceOf(String namespace, String pod) {
+        return "weir-" + node + "-" + namespace + "-" + pod;
+    }
+
+    /** A host-side interface name: 15 characters at most, stable for the pod. */
+    public String hostInterfaceOf(String namespace, String pod) {
+        return "wr" + String.format("%08x", (node + "/" + namespace + "/" + pod).hashCode());
+    }
+
+    /** What a created pod looks like from the node. */
+    public record PodInterface(String netns, String hostInterface, int ifindex) {
+    }
+
+    /**
+     * Creates the pod's namespace and veth and routes its address.
+     *
+     * @param resolvConf the pod's /etc/resolv.conf (the resolver reads it through `ip netns exec`), or null
+     */
+    public PodInterface create(String namespace, String pod, String ip, String resolvConf) throws IOException {
+        String netns = namespaceOf(namespace, pod);
+        String host = hostInterfaceOf(namespace, pod);
+        run("ip", "netns", "add", netns);
+        try {
+            run("ip", "-n", netns, "link", "set", "lo", "up");
+            run("ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", netns);
+            run("ip", "addr", "add", GATEWAY + "/32", "dev", host, "scope", "link");
+            run("ip", "link", "set", host, "up");
+            run("ip", "-n", netns, "addr", "add", ip + "/32", "dev", "eth0");
+            run("ip", "-n", netns, "link", "set", "eth0", "up");
+            run("ip", "-n", netns, "route", "add", GATEWAY, "dev", "eth0", "scope", "link");
+            run("ip", "-n", netns, "route", "add", POD_RANGE, "via", GATEWAY, "dev", "eth0");
+            run("ip", "route", "replace", ip + "/32", "dev", host);
+            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
+            if (resolvConf != null) {
+                Path dir = Path.of("/etc/netns", netns);
+                Files.createDirectories(dir);
+                Files.writeString(dir.resolve("resolv.conf"), resolvConf, StandardCharsets.UTF_8);
+            }
+            int ifindex = Integer.parseInt(Files.readString(Path.of("/sys/class/net", host, "ifindex")).trim());
+            return new PodInterface(netns, host, ifindex);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(netns);
+            throw e;
+        }
+    }
+
+    /** Removes the pod's namespace; its veth pair and route go with it. */
+    public void delete(String namespace, String pod) {
+        deleteQuietly(namespaceOf(namespace, pod));
+    }
+
+    private void deleteQuietly(String netns) {
+        try {
+            run("ip", "netns", "del", netns);
+        } catch (IOException e) {
+            LOG.debug("netns {} was not there: {}", netns, e.getMessage());
+        }
+        try {
+            Path dir = Path.of("/etc/netns", netns);
+            Files.deleteIfExists(dir.resolve("resolv.conf"));
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.warn("could not remove /etc/netns/{}: {}", netns, e.getMessage());
+        }
+    }
+
+    /** Namespaces of this node's pods that exist now: after a crash, the leftovers. */
+    public List<String> existing() throws IOException {
+        List<String> found = new ArrayList<>();
+        Path dir = Path.of("/var/run/netns");
+        if (!Files.isDirectory(dir)) {
+            return found;
+        }
+        try (var names = Files.list(dir)) {
+            names.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("weir-" + node + "-")).forEach(found::add);
+        }
+        return found;
+    }
+
+    /** Removes every namespace a previous run of this node left behind. */
+    public int removeLeftovers() throws IOException {
+        List<String> leftovers = existing();
+        for (String netns : leftovers) {
+            LOG.info("removing leftover pod namespace {}", netns);
+            deleteQuietly(netns);
+        }
+        return leftovers.size();
+    }
+
+    /** Runs a command in the pod's namespace and returns its exit code and output. */
+    public ProcessResult execIn(String namespace, String pod, long timeoutSeconds, String... command)
+            throws IOException, InterruptedException {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", namespaceOf(namespace, pod)));
+        full.addAll(List.of(command));
+        Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+        byte[] out = process.getInputStream().readAllBytes();
+        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            return new ProcessResult(-1, new String(out, StandardCharsets.UTF_8));
+        }
+        return new ProcessResult(process.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    public record ProcessResult(int exitCode, String output) {
+    }
+
+    static void run(String... command) throws IOException {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " timed out");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + out.trim());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted: " + String.join(" ", command), e);
+        }
+    }
+}

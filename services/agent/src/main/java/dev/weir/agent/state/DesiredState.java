@@ -1,0 +1,170 @@
+package dev.weir.agent.state;
+
+import com.google.protobuf.Timestamp;
+import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.datapath.PolicyEntry;
+import dev.weir.agent.datapath.PolicyKey;
+import dev.weir.agent.datapath.Prefix;
+import dev.weir.agent.endpoint.EndpointDirectory;
+import dev.weir.agent.endpoint.EndpointManager;
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.proto.state.v1.AckStatus;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.MapApplyAck;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Converges this node's maps to the control plane's desired state, record by record as the
+ * compacted topics deliver it: identities (for enrichment), the ipcache, and the policy state of
+ * this node's endpoints. A policy revision is applied in the order that never opens more than
+ * either state allows: new and changed entries first, then the endpoint's isolation, then the
+ * deletions. Each applied (or failed) revision is acknowledged on the acks topic.
+ *
+ * <p>The handlers throw on a record they cannot apply, which sends it to the dead-letter topic
+ * with the reason; the consumers go on with the next record.
+ */
+public final class DesiredState implements EndpointManager.Listener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DesiredState.class);
+
+    private final String node;
+    private final Datapath datapath;
+    private final EndpointDirectory directory;
+    private final PolicyCookies cookies;
+    private final Producer<String, byte[]> producer;
+    private final String ackTopic;
+    private final Map<String, Integer> ipcache = new ConcurrentHashMap<>();
+    private final Map<Integer, EndpointPolicyState> pending = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> appliedRevision = new ConcurrentHashMap<>();
+    private volatile EndpointManager endpoints;
+
+    public DesiredState(String node, Datapath datapath, EndpointDirectory directory, PolicyCookies cookies,
+            Producer<String, byte[]> producer, TopicCatalogue catalogue) {
+        this.node = node;
+        this.datapath = datapath;
+        this.directory = directory;
+        this.cookies = cookies;
+        this.producer = producer;
+        this.ackTopic = catalogue.name(TopicId.MAP_ACKS);
+    }
+
+    public void bind(EndpointManager manager) {
+        this.endpoints = manager;
+        manager.addListener(this);
+    }
+
+    /** The identity the ipcache gives an address, or 0. */
+    public int identityOf(String ip) {
+        Integer identity = ipcache.get(Prefix.parse(ip).toString());
+        return identity == null ? 0 : identity;
+    }
+
+    public void onIdentity(ConsumerRecord<String, byte[]> record, Identity identity) {
+        if (identity == null) {
+            directory.putIdentity(Integer.parseInt(record.key()), null);
+        } else {
+            directory.putIdentity(identity.getId(), identity.getLabelsList());
+        }
+    }
+
+    public void onIpcache(ConsumerRecord<String, byte[]> record, IpcacheEntry entry) {
+        Prefix prefix = Prefix.parse(record.key());
+        if (entry == null) {
+            datapath.deleteIpcache(java.util.List.of(prefix));
+            ipcache.remove(prefix.toString());
+            return;
+        }
+        if (entry.getIdentity() == 0) {
+            throw new IllegalArgumentException("identity: 0 is not an identity (prefix " + record.key() + ")");
+        }
+        datapath.upsertIpcache(Map.of(prefix, entry.getIdentity()));
+        ipcache.put(prefix.toString(), entry.getIdentity());
+        // A local endpoint learns its own identity from its address.
+        EndpointManager manager = endpoints;
+        if (manager != null && prefix.length() == (prefix.ipv4() ? 32 : 128)) {
+            for (LocalEndpoint local : directory.locals()) {
+                if (local.spec().ip().equals(prefix.address().getHostAddress()) && local.identity() != entry.getIdentity()) {
+                    manager.update(local.endpointId(), entry.getIdentity(), local.flags());
+                }
+            }
+        }
+    }
+
+    public void onPolicyState(ConsumerRecord<String, byte[]> record, EndpointPolicyState state) {
+        String prefix = node + "/";
+        if (!record.key().startsWith(prefix)) {
+            return; // another node's endpoint
+        }
+        int endpointId = Integer.parseInt(record.key().substring(prefix.length()));
+        if (state == null) {
+            pending.remove(endpointId);
+            directory.localById(endpointId).ifPresent(e -> apply(e, EndpointPolicyState.newBuilder()
+                    .setNodeName(node).setEndpointId(endpointId).build()));
+            return;
+        }
+        if (state.getEndpointId() != endpointId) {
+            throw new IllegalArgumentException("endpoint_id: " + state.getEndpointId() + " does not match the key "
+                    + record.key());
+        }
+        PolicyDiff.desired(state); // a malformed record fails here, before anything is written
+        directory.localById(endpointId).ifPresentOrElse(e -> apply(e, state), () -> pending.put(endpointId, state));
+    }
+
+    @Override
+    public void endpointAdded(LocalEndpoint endpoint) {
+        EndpointPolicyState state = pending.remove(endpoint.endpointId());
+        if (state != null) {
+            apply(endpoint, state);
+        }
+    }
+
+    private synchronized void apply(LocalEndpoint endpoint, EndpointPolicyState state) {
+        int id = endpoint.endpointId();
+        Long done = appliedRevision.get(id);
+        if (done != null && state.getRevision() != 0 && state.getRevision() <= done) {
+            return;
+        }
+        try {
+            Map<PolicyKey, PolicyEntry> desired = PolicyDiff.desired(state);
+            int[] usage = datapath.policyUsage(id);
+            if (desired.size() > usage[1]) {
+                throw new IllegalStateException(desired.size() + " entries exceed the policy map's " + usage[1]);
+            }
+            PolicyDiff.Diff diff = PolicyDiff.diff(desired, datapath.dumpPolicy(id, usage[1]));
+            int written = datapath.upsertPolicy(id, diff.upserts());
+            endpoints.update(id, endpoint.identity(), PolicyDiff.flags(state));
+            int deleted = datapath.deletePolicy(id, diff.deletes());
+            cookies.applied(state);
+            appliedRevision.put(id, state.getRevision());
+            ack(state, AckStatus.APPLIED, "", written, deleted);
+            LOG.info("endpoint {} at revision {}: {} written, {} deleted", id, state.getRevision(), written, deleted);
+        } catch (RuntimeException e) {
+            ack(state, AckStatus.FAILED, e.getMessage(), 0, 0);
+            throw e;
+        }
+    }
+
+    private void ack(EndpointPolicyState state, AckStatus status, String error, int written, int deleted) {
+        Instant now = Instant.now();
+        MapApplyAck ack = MapApplyAck.newBuilder().setNodeName(node).setEndpointId(state.getEndpointId())
+                .setRevision(state.getRevision()).setStatus(status).setError(error == null ? "" : error)
+                .setEntriesWritten(written).setEntriesDeleted(deleted)
+                .setApplied(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();
+        producer.send(new ProducerRecord<>(ackTopic, node + "/" + state.getEndpointId(), ack.toByteArray()));
+    }
+
+    public Long appliedRevision(int endpointId) {
+        return appliedRevision.get(endpointId);
+    }
+}

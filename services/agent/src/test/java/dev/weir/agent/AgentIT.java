@@ -1,0 +1,242 @@
+package dev.weir.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.common.kafka.DeadLetter;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import dev.weir.proto.flow.v1.DropReason;
+import dev.weir.proto.flow.v1.EventType;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.flow.v1.PolicyMatchType;
+import dev.weir.proto.flow.v1.TrafficDirection;
+import dev.weir.proto.flow.v1.Verdict;
+import dev.weir.proto.state.v1.AckStatus;
+import dev.weir.proto.state.v1.Direction;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.MapApplyAck;
+import dev.weir.proto.state.v1.PolicyMapEntry;
+import dev.weir.proto.state.v1.PolicyRevisionRef;
+import dev.weir.proto.state.v1.Protocol;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The agent on the real kernel and a real broker (root): two pods talk and their flows reach
+ * Kafka enriched; a deny arriving as desired state is enforced and acknowledged; an undecodable
+ * state record is dead-lettered and the next one still applied.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class AgentIT {
+
+    static final TopicCatalogue CATALOGUE = TopicCatalogue.standard();
+    static final int ID_A = 3000;
+    static final int ID_B = 3001;
+    static String node;
+    static String ipA;
+    static String ipB;
+    static Platform platform;
+    static Agent agent;
+    static KafkaProducer<String, byte[]> producer;
+    static TopicReader flows;
+    static TopicReader acks;
+    static TopicReader deadLetters;
+    static LocalEndpoint b;
+    static Process server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = "it" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        int octet = ThreadLocalRandom.current().nextInt(1, 250);
+        ipA = "198.19." + octet + ".10";
+        ipB = "198.19." + octet + ".11";
+        platform = new Platform(PlatformConfig.onFreePorts(Path.of("target", "it-" + node).toAbsolutePath())).start();
+        producer = new KafkaProducer<>(KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "agent-it"));
+        send(TopicId.IDENTITIES, Integer.toString(ID_A), Identity.newBuilder().setId(ID_A).addLabels("pod=a")
+                .addLabels("k8s:io.kubernetes.pod.namespace=x").build().toByteArray());
+        send(TopicId.IDENTITIES, Integer.toString(ID_B), Identity.newBuilder().setId(ID_B).addLabels("pod=b")
+                .addLabels("k8s:io.kubernetes.pod.namespace=y").build().toByteArray());
+        send(TopicId.IPCACHE, ipA + "/32", IpcacheEntry.newBuilder().setPrefix(ipA + "/32").setIdentity(ID_A).build().toByteArray());
+        send(TopicId.IPCACHE, ipB + "/32", IpcacheEntry.newBuilder().setPrefix(ipB + "/32").setIdentity(ID_B).build().toByteArray());
+        producer.flush();
+        flows = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.FLOWS));
+        acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
+        deadLetters = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.DEAD_LETTER));
+
+        agent = Agent.start(new AgentConfig(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+                0, 65536, 4096, true));
+        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment"), null);
+        b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment"), null);
+        server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
+                "/dev/null").redirectErrorStream(true).start();
+        Thread.sleep(300);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.destroyForcibly().waitFor();
+        }
+        for (TopicReader reader : new TopicReader[] {flows, acks, deadLetters}) {
+            if (reader != null) {
+                reader.close();
+            }
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (producer != null) {
+            producer.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+    }
+
+    static void send(TopicId topic, String key, byte[] value) throws Exception {
+        producer.send(new ProducerRecord<>(CATALOGUE.name(topic), key, value)).get();
+    }
+
+    static boolean connectAtoB() throws Exception {
+        return agent.podNetwork().execIn("x", "a", 10, "socat", "-u", "/dev/null",
+                "TCP:" + ipB + ":8080,connect-timeout=1").exitCode() == 0;
+    }
+
+    static List<Flow> flowsOfThisNode() {
+        return flows.matching(r -> node.equals(r.key())).stream().map(r -> {
+            try {
+                return Flow.parseFrom(r.value());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }).toList();
+    }
+
+    static MapApplyAck awaitAck(long revision) {
+        String key = node + "/" + b.endpointId();
+        await().atMost(Duration.ofSeconds(30)).until(() -> !acks.matching(r -> key.equals(r.key())
+                && parseAck(r).getRevision() == revision).isEmpty());
+        return parseAck(acks.matching(r -> key.equals(r.key()) && parseAck(r).getRevision() == revision).get(0));
+    }
+
+    static MapApplyAck parseAck(ConsumerRecord<String, byte[]> r) {
+        try {
+            return MapApplyAck.parseFrom(r.value());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void twoPodsTalkAndKafkaReceivesTheirFlowsEnriched() throws Exception {
+        assertThat(connectAtoB()).as("pod a connects to pod b").isTrue();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            List<Flow> newConnections = flowsOfThisNode().stream()
+                    .filter(f -> f.getEventType() == EventType.NEW_CONNECTION && f.getL4().getTcp().getDestinationPort() == 8080)
+                    .toList();
+            Flow egress = newConnections.stream().filter(f -> f.getTrafficDirection() == TrafficDirection.EGRESS)
+                    .findFirst().orElseThrow();
+            assertThat(egress.getVerdict()).isEqualTo(Verdict.FORWARDED);
+            assertThat(egress.getSource().getNamespace()).isEqualTo("x");
+            assertThat(egress.getSource().getPodName()).isEqualTo("a");
+            assertThat(egress.getSource().getIdentity()).isEqualTo(ID_A);
+            assertThat(egress.getSource().getLabelsList()).contains("pod=a");
+            assertThat(egress.getDestination().getNamespace()).isEqualTo("y");
+            assertThat(egress.getDestination().getPodName()).isEqualTo("b");
+            assertThat(egress.getDestination().getIdentity()).isEqualTo(ID_B);
+            assertThat(egress.getIp().getSource()).isEqualTo(ipA);
+            assertThat(egress.getL4().getTcp().getFlags().getSyn()).isTrue();
+            assertThat(egress.getPolicyMatchType()).isEqualTo(PolicyMatchType.POLICY_MATCH_NOT_ISOLATED);
+            Flow ingress = newConnections.stream().filter(f -> f.getTrafficDirection() == TrafficDirection.INGRESS)
+                    .findFirst().orElseThrow();
+            assertThat(ingress.getSource().getPodName()).isEqualTo("a");
+            assertThat(ingress.getDestination().getPodName()).isEqualTo("b");
+            assertThat(ingress.getDestination().getWorkloads(0).getName()).isEqualTo("b");
+        });
+    }
+
+    @Test
+    @Order(2)
+    void aDenyInDesiredStateIsEnforcedAndAcknowledged() throws Exception {
+        EndpointPolicyState deny = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.endpointId())
+                .setNamespace("y").setPodName("b").setRevision(1).setIngressIsolated(true)
+                .addEntries(PolicyMapEntry.newBuilder().setIdentity(ID_A).setDirection(Direction.DIRECTION_INGRESS)
+                        .setDeny(true).setCookie(42))
+                .addPolicies(PolicyRevisionRef.newBuilder().setNamespace("y").setName("deny-a").setKind("WeirPolicy")
+                        .setRevision(7).addCookies(42))
+                .build();
+        send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + b.endpointId(), deny.toByteArray());
+        MapApplyAck ack = awaitAck(1);
+        assertThat(ack.getStatus()).isEqualTo(AckStatus.APPLIED);
+        assertThat(ack.getEntriesWritten()).isEqualTo(1);
+
+        assertThat(connectAtoB()).as("pod a is denied").isFalse();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Flow drop = flowsOfThisNode().stream().filter(f -> f.getVerdict() == Verdict.DROPPED
+                    && f.getTrafficDirection() == TrafficDirection.INGRESS && ipA.equals(f.getIp().getSource()))
+                    .findFirst().orElseThrow();
+            assertThat(drop.getDropReason()).isEqualTo(DropReason.POLICY_DENY);
+            assertThat(drop.getEventType()).isEqualTo(EventType.DROP);
+            assertThat(drop.getSource().getPodName()).isEqualTo("a");
+            assertThat(drop.getDestination().getPodName()).isEqualTo("b");
+            assertThat(drop.getIngressDeniedByList()).singleElement().satisfies(ref -> {
+                assertThat(ref.getName()).isEqualTo("deny-a");
+                assertThat(ref.getRevision()).isEqualTo(7);
+                assertThat(ref.getCookie()).isEqualTo(42);
+            });
+        });
+    }
+
+    @Test
+    @Order(3)
+    void anUndecodableStateRecordIsDeadLetteredAndTheNextOneApplied() throws Exception {
+        String key = node + "/" + b.endpointId();
+        send(TopicId.ENDPOINT_POLICY_STATE, key, new byte[] {0x08, (byte) 0x80});
+        EndpointPolicyState allow = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.endpointId())
+                .setRevision(2).setIngressIsolated(true)
+                .addEntries(PolicyMapEntry.newBuilder().setIdentity(ID_A).setPort(8080).setProtocol(Protocol.TCP)
+                        .setDirection(Direction.DIRECTION_INGRESS).setCookie(43))
+                .build();
+        send(TopicId.ENDPOINT_POLICY_STATE, key, allow.toByteArray());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !deadLetters.matching(r -> key.equals(r.key())).isEmpty());
+        ConsumerRecord<String, byte[]> dead = deadLetters.matching(r -> key.equals(r.key())).get(0);
+        assertThat(DeadLetter.header(dead.headers(), DeadLetter.REASON))
+                .startsWith("not a valid weir.state.v1.EndpointPolicyState");
+        MapApplyAck ack = awaitAck(2);
+        assertThat(ack.getStatus()).isEqualTo(AckStatus.APPLIED);
+        assertThat(ack.getEntriesWritten()).isEqualTo(1);
+        assertThat(ack.getEntriesDeleted()).isEqualTo(1);
+        assertThat(connectAtoB()).as("pod a is allowed on 8080 again").isTrue();
+        assertThat(agent.datapath().dumpPolicy(b.endpointId(), 16)).hasSize(1);
+    }
+
+    @Test
+    @Order(4)
+    void nothingWasLost() {
+        assertThat(agent.lost().total()).isZero();
+        assertThat(agent.metrics().scrape()).contains("weir_flows_processed_total").contains("weir_lost_events_total");
+    }
+}
