@@ -235,6 +235,51 @@ class AgentIT {
 
     @Test
     @Order(4)
+    void aRealResolverInAPodProducesDnsFlowsWithSearchPathExpansion() throws Exception {
+        String dnsIp = ipB.replace(".11", ".53");
+        String clientIp = ipB.replace(".11", ".12");
+        LocalEndpoint dns = agent.endpoints().add(new PodSpec("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
+                List.of(), "coredns", "Deployment"), null);
+        agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"), List.of(), "client",
+                "Deployment"), "nameserver " + dnsIp + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5 attempts:1 timeout:2\n");
+        Process dnsServer = new ProcessBuilder("ip", "netns", "exec", dns.netns(),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                "dev.weir.agent.demo.DemoDnsServer", dnsIp, "web.y.svc.cluster.local=" + ipB)
+                .redirectErrorStream(true).start();
+        try {
+            // The server prints a line once it listens.
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(dnsServer.getInputStream())).readLine())
+                    .startsWith("dns: serving");
+            var lookup = agent.podNetwork().execIn("x", "client", 20, "getent", "ahostsv4", "web.y");
+            assertThat(lookup.exitCode()).as("getent: %s", lookup.output()).isZero();
+            assertThat(lookup.output()).contains(ipB);
+        } finally {
+            dnsServer.destroyForcibly().waitFor();
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            List<Flow> dnsFlows = flowsOfThisNode().stream().filter(f -> f.getEventType() == EventType.DNS).toList();
+            // ndots:5: the name is first tried with the pod's namespace suffix, and does not exist.
+            Flow nxdomain = dnsFlows.stream().filter(f -> f.getDns().getIsResponse()
+                    && f.getDns().getQuery().equals("web.y.x.svc.cluster.local.")).findFirst().orElseThrow();
+            assertThat(nxdomain.getDns().getRcode()).isEqualTo(3);
+            assertThat(nxdomain.getDns().getQtypesList()).containsExactly("A");
+            Flow query = dnsFlows.stream().filter(f -> !f.getDns().getIsResponse()
+                    && f.getDns().getQuery().equals("web.y.svc.cluster.local.")).findFirst().orElseThrow();
+            assertThat(query.getSource().getPodName()).isEqualTo("client");
+            assertThat(query.getL4().getUdp().getDestinationPort()).isEqualTo(53);
+            Flow answer = dnsFlows.stream().filter(f -> f.getDns().getIsResponse() && f.getDns().hasLatency()
+                    && f.getDns().getQuery().equals("web.y.svc.cluster.local.")).findFirst().orElseThrow();
+            assertThat(answer.getDns().getRcode()).isZero();
+            assertThat(answer.getDns().getIpsList()).containsExactly(ipB);
+            assertThat(answer.getDns().getTtl()).isEqualTo(30);
+            long latencyNs = answer.getDns().getLatency().getSeconds() * 1_000_000_000L + answer.getDns().getLatency().getNanos();
+            assertThat(latencyNs).isPositive().isLessThan(2_000_000_000L);
+        });
+    }
+
+    @Test
+    @Order(5)
     void nothingWasLost() {
         assertThat(agent.lost().total()).isZero();
         assertThat(agent.metrics().scrape()).contains("weir_flows_processed_total").contains("weir_lost_events_total");

@@ -1,0 +1,88 @@
+package dev.weir.agent.demo;
+
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * The cluster DNS of the demo and the tests, run inside a pod's network namespace: answers A
+ * queries for the names it is given, NOERROR without answers for other types of those names,
+ * and NXDOMAIN for everything else, as CoreDNS answers the search-path candidates of a name.
+ *
+ * <p>usage: DemoDnsServer &lt;listen address&gt; &lt;name=address&gt;...
+ */
+public final class DemoDnsServer {
+
+    private final Map<String, InetAddress> records;
+
+    public DemoDnsServer(Map<String, InetAddress> records) {
+        this.records = records;
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, InetAddress> records = new HashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String[] pair = args[i].split("=", 2);
+            String name = pair[0].toLowerCase(Locale.ROOT);
+            records.put(name.endsWith(".") ? name : name + ".", InetAddress.getByName(pair[1]));
+        }
+        DemoDnsServer server = new DemoDnsServer(records);
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]), 53))) {
+            System.out.println("dns: serving " + records.size() + " names on " + args[0] + ":53");
+            System.out.flush();
+            byte[] buffer = new byte[4096];
+            while (true) {
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                socket.receive(packet);
+                byte[] answer = server.answer(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+                if (answer != null) {
+                    socket.send(new DatagramPacket(answer, answer.length, packet.getSocketAddress()));
+                }
+            }
+        }
+    }
+
+    /** The response to a query, or null for something that is not one. */
+    public byte[] answer(byte[] query) {
+        Message request;
+        try {
+            request = new Message(query);
+        } catch (IOException e) {
+            return null;
+        }
+        Record question = request.getQuestion();
+        if (question == null || request.getHeader().getFlag(Flags.QR)) {
+            return null;
+        }
+        Message response = new Message(request.getHeader().getID());
+        response.getHeader().setFlag(Flags.QR);
+        response.getHeader().setFlag(Flags.AA);
+        response.getHeader().setFlag(Flags.RA);
+        if (request.getHeader().getFlag(Flags.RD)) {
+            response.getHeader().setFlag(Flags.RD);
+        }
+        response.addRecord(question, Section.QUESTION);
+        Name name = question.getName();
+        InetAddress address = records.get(name.toString().toLowerCase(Locale.ROOT));
+        if (address == null) {
+            response.getHeader().setRcode(Rcode.NXDOMAIN);
+        } else if (question.getType() == Type.A) {
+            response.addRecord(new ARecord(name, DClass.IN, 30, address), Section.ANSWER);
+        }
+        return response.toWire();
+    }
+}
