@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * platform stops or because its JVM died, even by SIGKILL, the wrapper sends the command its
  * stop signal and waits for it. So no orphan is left behind, whatever happens to the parent.
  */
-final class ManagedProcess implements AutoCloseable {
+public final class ManagedProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ManagedProcess.class);
 
@@ -57,7 +57,7 @@ final class ManagedProcess implements AutoCloseable {
      * @param stopSignal the signal the command shuts down cleanly on (TERM for Kafka, INT for
      *                   PostgreSQL's fast shutdown)
      */
-    static ManagedProcess start(String name, List<String> command, String stopSignal, Path log,
+    public static ManagedProcess start(String name, List<String> command, String stopSignal, Path log,
             Map<String, String> environment) throws IOException {
         List<String> full = new ArrayList<>(List.of("/bin/sh", "-c", WRAPPER, "weir-" + name, stopSignal));
         full.addAll(command);
@@ -71,7 +71,7 @@ final class ManagedProcess implements AutoCloseable {
         return new ManagedProcess(name, builder.start(), log);
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
@@ -84,7 +84,7 @@ final class ManagedProcess implements AutoCloseable {
     }
 
     /** The last lines of the process's log, to explain a failure. */
-    String logTail(int lines) {
+    public String logTail(int lines) {
         try {
             List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -94,7 +94,7 @@ final class ManagedProcess implements AutoCloseable {
     }
 
     /** Stops gracefully within the timeout, then forcibly, with every descendant. */
-    void stop(Duration timeout) {
+    public void stop(Duration timeout) {
         try {
             lifeline.close();
         } catch (IOException ignored) {

@@ -98,7 +98,7 @@ public final class Platform implements AutoCloseable {
     }
 
     /** True when running as root, as the datapath needs; PostgreSQL then runs as its own user. */
-    static boolean runningAsRoot() {
+    public static boolean runningAsRoot() {
         return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
     }
 

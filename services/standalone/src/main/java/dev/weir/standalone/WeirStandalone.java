@@ -28,11 +28,28 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
+        Demo demo = null;
+        if (Platform.runningAsRoot()) {
+            try {
+                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory);
+            } catch (Exception e) {
+                System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
+                platform.close();
+                System.exit(1);
+                return;
+            }
+        } else {
+            System.err.println("weir: not root: the datapath, the agent and the demo pods are not started");
+        }
+        Demo runningDemo = demo;
         CountDownLatch stopped = new CountDownLatch(1);
         Path pidFile = dataDirectory.resolve("run").resolve("weir.pid");
         Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()) + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("weir: stopping");
+            if (runningDemo != null) {
+                runningDemo.close();
+            }
             platform.close();
             try {
                 Files.deleteIfExists(pidFile);
@@ -47,6 +64,9 @@ public final class WeirStandalone {
                 .append((System.nanoTime() - started) / 1_000_000).append(" ms");
         for (Map.Entry<String, String> endpoint : platform.endpoints().entrySet()) {
             ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
+        }
+        if (runningDemo != null) {
+            ready.append(" | agent ").append(Demo.NODE).append(" pods ").append(String.join(",", runningDemo.podSummary()));
         }
         System.out.println(ready);
         System.out.flush();

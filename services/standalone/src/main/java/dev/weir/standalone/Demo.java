@@ -1,0 +1,162 @@
+package dev.weir.standalone;
+
+import dev.weir.agent.Agent;
+import dev.weir.agent.AgentConfig;
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.platform.ManagedProcess;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IdentityKind;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The demo cluster of the embedded platform: a node agent and a handful of pods in three
+ * namespaces (a shop's frontend and cart, a payments API, and the cluster DNS), with a little
+ * traffic among them every few seconds, including DNS lookups through a resolver with
+ * {@code ndots:5}, so flows reach Kafka within seconds of "ready".
+ *
+ * <p>Until the policy service exists, the demo publishes the pods' identities and ipcache
+ * entries itself, one identity per label set, as the policy service will.
+ */
+final class Demo implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
+    static final String NODE = "node-1";
+    static final String DNS_IP = "198.18.0.53";
+    private static final String SEARCH = "svc.cluster.local cluster.local";
+
+    private record Pod(PodSpec spec, boolean resolver) {
+    }
+
+    private static final List<Pod> PODS = List.of(
+            new Pod(new PodSpec("kube-system", "coredns", DNS_IP, Map.of("k8s-app", "kube-dns"), List.of(), "coredns",
+                    "Deployment"), false),
+            new Pod(new PodSpec("shop", "frontend", "198.18.1.10", Map.of("app", "frontend"), List.of(), "frontend",
+                    "Deployment"), true),
+            new Pod(new PodSpec("shop", "cart", "198.18.1.11", Map.of("app", "cart"),
+                    List.of(new PodSpec.NamedPort("http", 8080, 6)), "cart", "Deployment"), true),
+            new Pod(new PodSpec("payments", "api", "198.18.2.10", Map.of("app", "payments-api"),
+                    List.of(new PodSpec.NamedPort("grpc", 9090, 6)), "api", "Deployment"), true));
+
+    private final Agent agent;
+    private final List<ManagedProcess> processes = new ArrayList<>();
+    private final Thread traffic;
+    private volatile boolean running = true;
+
+    private Demo(Agent agent) {
+        this.agent = agent;
+        this.traffic = new Thread(this::trafficLoop, "weir-demo-traffic");
+        this.traffic.setDaemon(true);
+    }
+
+    static Demo start(String kafka, Path dataDirectory) throws Exception {
+        seedIdentities(kafka);
+        Agent agent = Agent.start(new AgentConfig(NODE, kafka, Path.of("/sys/fs/bpf/weir"), 0, 65536, 16384, true));
+        Demo demo = new Demo(agent);
+        try {
+            demo.createPods(dataDirectory.resolve("demo"));
+            demo.traffic.start();
+            return demo;
+        } catch (Exception e) {
+            demo.close();
+            throw e;
+        }
+    }
+
+    /** Identities by label set and ipcache entries for the demo pods. */
+    private static void seedIdentities(String kafka) throws Exception {
+        TopicCatalogue catalogue = TopicCatalogue.standard();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, "weir-demo"))) {
+            int id = 1000;
+            for (Pod pod : PODS) {
+                int identity = id++;
+                Map<String, String> labels = new TreeMap<>(pod.spec().labels());
+                labels.put("k8s:io.kubernetes.pod.namespace", pod.spec().namespace());
+                Identity.Builder record = Identity.newBuilder().setId(identity).setKind(IdentityKind.ENDPOINT);
+                labels.forEach((k, v) -> record.addLabels(k + "=" + v));
+                producer.send(new ProducerRecord<>(catalogue.name(TopicId.IDENTITIES), Integer.toString(identity),
+                        record.build().toByteArray()));
+                String prefix = pod.spec().ip() + "/32";
+                producer.send(new ProducerRecord<>(catalogue.name(TopicId.IPCACHE), prefix,
+                        IpcacheEntry.newBuilder().setPrefix(prefix).setIdentity(identity).setNodeName(NODE)
+                                .setSource("endpoint").build().toByteArray()));
+            }
+            producer.flush();
+        }
+    }
+
+    private void createPods(Path logs) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (Pod pod : PODS) {
+            PodSpec spec = pod.spec();
+            String resolvConf = pod.resolver() ? "nameserver " + DNS_IP + "\nsearch " + spec.namespace() + "." + SEARCH
+                    + "\noptions ndots:5 attempts:1 timeout:2\n" : null;
+            LocalEndpoint endpoint = agent.endpoints().add(spec, resolvConf);
+            if (spec.pod().equals("coredns")) {
+                processes.add(ManagedProcess.start("demo-dns", List.of("ip", "netns", "exec", endpoint.netns(), java,
+                        "-Xmx64m", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", DNS_IP,
+                        "cart.shop.svc.cluster.local=198.18.1.11", "api.payments.svc.cluster.local=198.18.2.10",
+                        "frontend.shop.svc.cluster.local=198.18.1.10"), "TERM", logs.resolve("dns.log"), Map.of()));
+            }
+            for (PodSpec.NamedPort port : spec.namedPorts()) {
+                processes.add(ManagedProcess.start("demo-" + spec.pod(), List.of("ip", "netns", "exec", endpoint.netns(),
+                        "socat", "-u", "TCP-LISTEN:" + port.port() + ",reuseaddr,fork", "/dev/null"), "TERM",
+                        logs.resolve(spec.pod() + ".log"), Map.of()));
+            }
+        }
+    }
+
+    /** A few requests every few seconds; bounded to a day of demo. */
+    private void trafficLoop() {
+        long deadline = System.nanoTime() + Duration.ofHours(24).toNanos();
+        while (running && System.nanoTime() < deadline) {
+            exec("shop", "frontend", "getent", "ahostsv4", "cart");
+            exec("shop", "frontend", "socat", "-u", "/dev/null", "TCP:198.18.1.11:8080,connect-timeout=1");
+            exec("shop", "cart", "getent", "ahostsv4", "api.payments");
+            exec("shop", "cart", "socat", "-u", "/dev/null", "TCP:198.18.2.10:9090,connect-timeout=1");
+            exec("shop", "frontend", "getent", "ahostsv4", "no-such-service");
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void exec(String namespace, String pod, String... command) {
+        try {
+            agent.podNetwork().execIn(namespace, pod, 5, command);
+        } catch (Exception e) {
+            LOG.debug("demo traffic: {}", e.getMessage());
+        }
+    }
+
+    Agent agent() {
+        return agent;
+    }
+
+    List<String> podSummary() {
+        return agent.endpoints().endpoints().stream().map(e -> e.spec().key() + "=" + e.spec().ip()).sorted().toList();
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        traffic.interrupt();
+        processes.forEach(p -> p.stop(Duration.ofSeconds(5)));
+        agent.close();
+    }
+}
