@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    public static final String VERSION = "0.1.0";
 
     private final AgentConfig config;
     private final TopicCatalogue catalogue = TopicCatalogue.standard();
@@ -57,6 +58,7 @@ public final class Agent implements AutoCloseable {
     private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMetrics metrics;
+    private dev.weir.agent.observer.AgentServers servers;
 
     private Agent(AgentConfig config) throws Exception {
         this.config = config;
@@ -129,7 +131,12 @@ public final class Agent implements AutoCloseable {
             }
         }
         pipeline.start();
-        LOG.info("agent {} running", config.nodeName());
+        dev.weir.agent.observer.ObserverService observer = new dev.weir.agent.observer.ObserverService(
+                config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
+        servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
+                new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape, () -> true);
+        LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),
+                servers.metricsPort());
     }
 
     private <M extends com.google.protobuf.Message> void replay(TopicId topic, ProtoConsumer.Handler<M> handler) {
@@ -180,8 +187,19 @@ public final class Agent implements AutoCloseable {
         return config;
     }
 
+    public int observerPort() {
+        return servers.observerPort();
+    }
+
+    public int metricsPort() {
+        return servers.metricsPort();
+    }
+
     @Override
     public void close() {
+        if (servers != null) {
+            servers.close();
+        }
         pipeline.close();
         consumers.forEach(ProtoConsumer::close);
         for (Thread thread : threads) {

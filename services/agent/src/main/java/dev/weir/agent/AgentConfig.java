@@ -1,24 +1,44 @@
 package dev.weir.agent;
 
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The agent's settings. The same keys are read from the environment by every way of running it
- * (the embedded platform, the Helm DaemonSet, docker-compose): WEIR_NODE_NAME, WEIR_KAFKA_BOOTSTRAP,
- * WEIR_BPF_PIN_ROOT, WEIR_POLICY_MAP_ENTRIES, WEIR_FLOW_QUEUE, WEIR_OBSERVER_RING,
- * WEIR_REMOVE_PODS_ON_STOP.
- *
- * @param pinRoot where the datapath's maps are pinned; shared by every run of this node's agent
- * @param flowQueue flows buffered between the ring-buffer reader and Kafka
- * @param observerRing recent flows the Observer API holds
- * @param removePodsOnStop whether stopping removes the pods this agent created (the demo does;
- *                         a node agent does not own its pods)
+ * The agent's settings. Every way of running the agent (the embedded platform, the Helm
+ * DaemonSet, docker-compose) sets them through the same environment variables:
+ * <pre>
+ * WEIR_NODE_NAME            this node's name (required)
+ * WEIR_KAFKA_BOOTSTRAP      Kafka bootstrap servers             127.0.0.1:9092
+ * WEIR_BPF_PIN_ROOT         where the datapath pins its maps    /sys/fs/bpf/weir
+ * WEIR_POLICY_MAP_ENTRIES   entries per endpoint policy map     16384
+ * WEIR_FLOW_QUEUE           flows buffered before Kafka         65536
+ * WEIR_OBSERVER_RING        flows the Observer API holds        16384
+ * WEIR_OBSERVER_ADDRESS     Observer gRPC listen address        127.0.0.1:4244
+ * WEIR_METRICS_ADDRESS      Prometheus listen address           127.0.0.1:9965
+ * WEIR_API_TOKEN_FILE       file holding the API token (required unless WEIR_API_TOKEN is set)
+ * WEIR_REMOVE_PODS_ON_STOP  remove the pods this agent created  false
+ * </pre>
  */
 public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
-        int observerRing, boolean removePodsOnStop) {
+        int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
+        boolean removePodsOnStop) {
 
-    public static AgentConfig fromEnvironment(Map<String, String> env) {
+    /** Every key the agent reads, for the check that Helm and the embedded platform set the same ones. */
+    public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
+            "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
+            "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
+            "WEIR_REMOVE_PODS_ON_STOP");
+
+    public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
+        String token = env.get("WEIR_API_TOKEN");
+        if (token == null && env.containsKey("WEIR_API_TOKEN_FILE")) {
+            token = Files.readString(Path.of(env.get("WEIR_API_TOKEN_FILE"))).trim();
+        }
+        if (token == null) {
+            throw new IllegalArgumentException("WEIR_API_TOKEN_FILE (or WEIR_API_TOKEN) is required");
+        }
         return new AgentConfig(
                 require(env, "WEIR_NODE_NAME"),
                 env.getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
@@ -26,7 +46,34 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
                 Integer.parseInt(env.getOrDefault("WEIR_POLICY_MAP_ENTRIES", "16384")),
                 Integer.parseInt(env.getOrDefault("WEIR_FLOW_QUEUE", "65536")),
                 Integer.parseInt(env.getOrDefault("WEIR_OBSERVER_RING", "16384")),
+                address(env.getOrDefault("WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244")),
+                address(env.getOrDefault("WEIR_METRICS_ADDRESS", "127.0.0.1:9965")),
+                token,
                 Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")));
+    }
+
+    /** Defaults for a node, listening on loopback ports chosen by the system. */
+    public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
+        return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
+                apiToken, false);
+    }
+
+    public AgentConfig listeningOn(String observer, String metrics) {
+        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+                address(observer), address(metrics), apiToken, removePodsOnStop);
+    }
+
+    public AgentConfig removingPodsOnStop() {
+        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+                observerAddress, metricsAddress, apiToken, true);
+    }
+
+    static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("not host:port: " + hostPort);
+        }
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     private static String require(Map<String, String> env, String key) {
@@ -37,7 +84,10 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
         return value;
     }
 
-    public AgentConfig withNode(String node, Path pins) {
-        return new AgentConfig(node, kafkaBootstrap, pins, policyMapEntries, flowQueue, observerRing, removePodsOnStop);
+    @Override
+    public String toString() {
+        // The token stays out of logs.
+        return "AgentConfig[node=" + nodeName + ", kafka=" + kafkaBootstrap + ", pins=" + pinRoot + ", observer="
+                + observerAddress + ", metrics=" + metricsAddress + "]";
     }
 }

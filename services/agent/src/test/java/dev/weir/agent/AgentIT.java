@@ -84,8 +84,8 @@ class AgentIT {
         acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
         deadLetters = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.DEAD_LETTER));
 
-        agent = Agent.start(new AgentConfig(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                0, 65536, 4096, true));
+        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+                platform.apiToken()).removingPodsOnStop());
         agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment"), null);
         b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment"), null);
         server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
@@ -280,6 +280,51 @@ class AgentIT {
 
     @Test
     @Order(5)
+    void theObserverApiAndMetricsAnswerOnlyWithTheToken() throws Exception {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", agent.observerPort())
+                .usePlaintext().build();
+        try {
+            io.grpc.Metadata auth = new io.grpc.Metadata();
+            auth.put(dev.weir.common.auth.BearerTokenInterceptor.AUTHORIZATION, "Bearer " + platform.apiToken());
+            var observer = dev.weir.proto.observer.v1.ObserverGrpc.newBlockingStub(channel)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+            var request = dev.weir.proto.observer.v1.GetFlowsRequest.newBuilder().setNumber(5)
+                    .addWhitelist(dev.weir.proto.observer.v1.FlowFilter.newBuilder().addEventType(EventType.DNS)
+                            .addDnsQuery("*.svc.cluster.local"))
+                    .build();
+            List<Flow> got = new java.util.ArrayList<>();
+            observer.getFlows(request).forEachRemaining(r -> got.add(r.getFlow()));
+            assertThat(got).hasSizeBetween(1, 5).allMatch(f -> f.getEventType() == EventType.DNS);
+            var status = observer.serverStatus(dev.weir.proto.observer.v1.ServerStatusRequest.getDefaultInstance());
+            assertThat(status.getSeenFlows()).isPositive();
+            assertThat(status.getNumEndpoints()).isEqualTo(4);
+
+            var anonymous = dev.weir.proto.observer.v1.ObserverGrpc.newBlockingStub(channel);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> anonymous.serverStatus(
+                    dev.weir.proto.observer.v1.ServerStatusRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED));
+        } finally {
+            channel.shutdownNow();
+        }
+        var http = java.net.http.HttpClient.newHttpClient();
+        var uri = java.net.URI.create("http://127.0.0.1:" + agent.metricsPort() + "/metrics");
+        var refused = http.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).isEqualTo(401);
+        var metrics = http.send(java.net.http.HttpRequest.newBuilder(uri)
+                .header("Authorization", "Bearer " + platform.apiToken()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("weir_flows_processed_total{type=\"DNS\",verdict=\"FORWARDED\"}")
+                .contains("weir_dns_responses_total{qtypes=\"A\",rcode=\"NXDOMAIN\"}")
+                .contains("weir_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"}")
+                .contains("weir_lost_events_total{source=\"AGENT_PUBLISH_BUFFER\"} 0.0")
+                .contains("weir_datapath_packets_total");
+    }
+
+    @Test
+    @Order(6)
     void nothingWasLost() {
         assertThat(agent.lost().total()).isZero();
         assertThat(agent.metrics().scrape()).contains("weir_flows_processed_total").contains("weir_lost_events_total");

@@ -62,9 +62,10 @@ final class Demo implements AutoCloseable {
         this.traffic.setDaemon(true);
     }
 
-    static Demo start(String kafka, Path dataDirectory) throws Exception {
+    static Demo start(String kafka, Path dataDirectory, String apiToken) throws Exception {
         seedIdentities(kafka);
-        Agent agent = Agent.start(new AgentConfig(NODE, kafka, Path.of("/sys/fs/bpf/weir"), 0, 65536, 16384, true));
+        Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
+                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").removingPodsOnStop());
         Demo demo = new Demo(agent);
         try {
             demo.createPods(dataDirectory.resolve("demo"));

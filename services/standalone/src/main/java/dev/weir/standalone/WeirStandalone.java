@@ -31,7 +31,7 @@ public final class WeirStandalone {
         Demo demo = null;
         if (Platform.runningAsRoot()) {
             try {
-                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory);
+                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken());
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
                 platform.close();
@@ -66,7 +66,9 @@ public final class WeirStandalone {
             ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
         }
         if (runningDemo != null) {
-            ready.append(" | agent ").append(Demo.NODE).append(" pods ").append(String.join(",", runningDemo.podSummary()));
+            ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
+                    .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")
+                    .append(" | pods ").append(String.join(",", runningDemo.podSummary()));
         }
         System.out.println(ready);
         System.out.flush();

@@ -1,0 +1,83 @@
+package dev.weir.agent.observer;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.weir.common.auth.BearerTokenInterceptor;
+import dev.weir.common.auth.BearerTokens;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The agent's network surface: the Observer gRPC API and the Prometheus endpoint, both behind
+ * the API token (Prometheus sends it with {@code authorization: credentials_file}); /healthz
+ * answers without one, for liveness probes.
+ */
+public final class AgentServers implements AutoCloseable {
+
+    private final Server grpc;
+    private final HttpServer http;
+
+    private AgentServers(Server grpc, HttpServer http) {
+        this.grpc = grpc;
+        this.http = http;
+    }
+
+    public static AgentServers start(InetSocketAddress observer, InetSocketAddress metrics, BearerTokens tokens,
+            ObserverService service, Supplier<String> scrape, Supplier<Boolean> healthy) throws IOException {
+        Server grpc = NettyServerBuilder.forAddress(observer)
+                .addService(ServerInterceptors.intercept(service, new BearerTokenInterceptor(tokens)))
+                .build().start();
+        HttpServer http = HttpServer.create(metrics, 16);
+        http.createContext("/metrics", exchange -> {
+            if (!tokens.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                respond(exchange, 401, "a bearer token is required\n");
+                return;
+            }
+            respond(exchange, 200, scrape.get());
+        });
+        http.createContext("/healthz", exchange -> respond(exchange, healthy.get() ? 200 : 503,
+                healthy.get() ? "ok\n" : "unhealthy\n"));
+        http.setExecutor(Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "weir-agent-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        http.start();
+        return new AgentServers(grpc, http);
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    public int observerPort() {
+        return grpc.getPort();
+    }
+
+    public int metricsPort() {
+        return http.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        grpc.shutdownNow();
+        http.stop(0);
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
