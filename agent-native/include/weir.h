@@ -58,6 +58,9 @@ int weir_endpoint_register(struct weir_datapath *dp, uint32_t ifindex, const str
  */
 int weir_endpoint_attach(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);
 
+/* Reads what is recorded for an interface (by this or an earlier run). -ENOENT when nothing is. */
+int weir_endpoint_lookup(struct weir_datapath *dp, uint32_t ifindex, struct weir_endpoint *out);
+
 /* Changes an attached endpoint's identity or flags (isolation, audit). */
 int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);
 

@@ -384,6 +384,13 @@ int weir_endpoint_attach(struct weir_datapath *dp, uint32_t ifindex, const struc
 	return tc_attach(ifindex, BPF_TC_EGRESS, dp->prog_to);
 }
 
+int weir_endpoint_lookup(struct weir_datapath *dp, uint32_t ifindex, struct weir_endpoint *out)
+{
+	if (bpf_map_lookup_elem(dp->endpoints_fd, &ifindex, out))
+		return errno == ENOENT ? -ENOENT : fail(-errno, "looking up interface %u", ifindex);
+	return 0;
+}
+
 int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)
 {
 	if (bpf_map_update_elem(dp->endpoints_fd, &ifindex, endpoint, BPF_EXIST))

@@ -117,10 +117,6 @@ public final class Agent implements AutoCloseable {
     }
 
     private void begin() throws Exception {
-        int leftovers = podNetwork.removeLeftovers();
-        if (leftovers > 0) {
-            LOG.info("removed {} pod namespaces a previous run left", leftovers);
-        }
         replay(TopicId.IDENTITIES, desiredState::onIdentity);
         replay(TopicId.IPCACHE, desiredState::onIpcache);
         replay(TopicId.ENDPOINT_POLICY_STATE, desiredState::onPolicyState);
@@ -131,6 +127,14 @@ public final class Agent implements AutoCloseable {
             }
         }
         pipeline.start();
+        if (config.podsFile() != null) {
+            endpoints.reconcile(dev.weir.agent.endpoint.PodsFile.read(config.podsFile()));
+        } else {
+            int leftovers = podNetwork.removeLeftovers();
+            if (leftovers > 0) {
+                LOG.info("removed {} pod namespaces a previous run left", leftovers);
+            }
+        }
         dev.weir.agent.observer.ObserverService observer = new dev.weir.agent.observer.ObserverService(
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
@@ -220,6 +224,10 @@ public final class Agent implements AutoCloseable {
 
     public static void main(String[] args) throws Exception {
         Agent agent = start(AgentConfig.fromEnvironment(System.getenv()));
+        // One line for whoever started us (scripts, tests): the agent is up.
+        System.out.println("weir-agent: running node " + agent.config().nodeName() + " observer " + agent.observerPort()
+                + " metrics " + agent.metricsPort());
+        System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             agent.close();

@@ -19,17 +19,18 @@ import java.util.Map;
  * WEIR_METRICS_ADDRESS      Prometheus listen address           127.0.0.1:9965
  * WEIR_API_TOKEN_FILE       file holding the API token (required unless WEIR_API_TOKEN is set)
  * WEIR_REMOVE_PODS_ON_STOP  remove the pods this agent created  false
+ * WEIR_PODS_FILE            pods to host where no kubelet runs (YAML, see PodsFile)
  * </pre>
  */
 public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
-        boolean removePodsOnStop) {
+        boolean removePodsOnStop, Path podsFile) {
 
     /** Every key the agent reads, for the check that Helm and the embedded platform set the same ones. */
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
-            "WEIR_REMOVE_PODS_ON_STOP");
+            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
         String token = env.get("WEIR_API_TOKEN");
@@ -49,23 +50,29 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
                 address(env.getOrDefault("WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244")),
                 address(env.getOrDefault("WEIR_METRICS_ADDRESS", "127.0.0.1:9965")),
                 token,
-                Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")));
+                Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")),
+                env.containsKey("WEIR_PODS_FILE") ? Path.of(env.get("WEIR_PODS_FILE")) : null);
     }
 
     /** Defaults for a node, listening on loopback ports chosen by the system. */
     public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiToken, false);
+                apiToken, false, null);
     }
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiToken, removePodsOnStop);
+                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile);
     }
 
     public AgentConfig removingPodsOnStop() {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, true);
+                observerAddress, metricsAddress, apiToken, true, podsFile);
+    }
+
+    public AgentConfig withPodsFile(Path file) {
+        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+                observerAddress, metricsAddress, apiToken, removePodsOnStop, file);
     }
 
     static InetSocketAddress address(String hostPort) {

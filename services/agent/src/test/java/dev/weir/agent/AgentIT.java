@@ -86,8 +86,8 @@ class AgentIT {
 
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()).removingPodsOnStop());
-        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment"), null);
-        b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment"), null);
+        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment", null));
+        b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment", null));
         server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
                 "/dev/null").redirectErrorStream(true).start();
         Thread.sleep(300);
@@ -239,10 +239,10 @@ class AgentIT {
         String dnsIp = ipB.replace(".11", ".53");
         String clientIp = ipB.replace(".11", ".12");
         LocalEndpoint dns = agent.endpoints().add(new PodSpec("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
-                List.of(), "coredns", "Deployment"), null);
+                List.of(), "coredns", "Deployment", null));
         agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"), List.of(), "client",
-                "Deployment"), "nameserver " + dnsIp + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
-                + "options ndots:5 attempts:1 timeout:2\n");
+                "Deployment", "nameserver " + dnsIp + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5 attempts:1 timeout:2\n"));
         Process dnsServer = new ProcessBuilder("ip", "netns", "exec", dns.netns(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
                 "dev.weir.agent.demo.DemoDnsServer", dnsIp, "web.y.svc.cluster.local=" + ipB)

@@ -43,13 +43,13 @@ final class Demo implements AutoCloseable {
 
     private static final List<Pod> PODS = List.of(
             new Pod(new PodSpec("kube-system", "coredns", DNS_IP, Map.of("k8s-app", "kube-dns"), List.of(), "coredns",
-                    "Deployment"), false),
+                    "Deployment", null), false),
             new Pod(new PodSpec("shop", "frontend", "198.18.1.10", Map.of("app", "frontend"), List.of(), "frontend",
-                    "Deployment"), true),
+                    "Deployment", null), true),
             new Pod(new PodSpec("shop", "cart", "198.18.1.11", Map.of("app", "cart"),
-                    List.of(new PodSpec.NamedPort("http", 8080, 6)), "cart", "Deployment"), true),
+                    List.of(new PodSpec.NamedPort("http", 8080, 6)), "cart", "Deployment", null), true),
             new Pod(new PodSpec("payments", "api", "198.18.2.10", Map.of("app", "payments-api"),
-                    List.of(new PodSpec.NamedPort("grpc", 9090, 6)), "api", "Deployment"), true));
+                    List.of(new PodSpec.NamedPort("grpc", 9090, 6)), "api", "Deployment", null), true));
 
     private final Agent agent;
     private final List<ManagedProcess> processes = new ArrayList<>();
@@ -105,7 +105,8 @@ final class Demo implements AutoCloseable {
             PodSpec spec = pod.spec();
             String resolvConf = pod.resolver() ? "nameserver " + DNS_IP + "\nsearch " + spec.namespace() + "." + SEARCH
                     + "\noptions ndots:5 attempts:1 timeout:2\n" : null;
-            LocalEndpoint endpoint = agent.endpoints().add(spec, resolvConf);
+            LocalEndpoint endpoint = agent.endpoints().add(new PodSpec(spec.namespace(), spec.pod(), spec.ip(),
+                    spec.labels(), spec.namedPorts(), spec.workloadName(), spec.workloadKind(), resolvConf));
             if (spec.pod().equals("coredns")) {
                 processes.add(ManagedProcess.start("demo-dns", List.of("ip", "netns", "exec", endpoint.netns(), java,
                         "-Xmx64m", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", DNS_IP,

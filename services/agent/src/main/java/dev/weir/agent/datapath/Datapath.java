@@ -95,6 +95,18 @@ public final class Datapath implements AutoCloseable {
                 "attaching endpoint " + endpointId);
     }
 
+    /** What the pinned endpoints map records for an interface: {endpoint id, identity, flags}. */
+    public synchronized java.util.Optional<int[]> lookupEndpoint(int ifindex) {
+        ByteBuffer out = buffer(MapLayout.ENDPOINT.size());
+        int result = weir.weir_endpoint_lookup(handle, ifindex, out);
+        if (result == -2 /* ENOENT */) {
+            return java.util.Optional.empty();
+        }
+        check(result, "looking up interface " + ifindex);
+        return java.util.Optional.of(new int[] {out.getInt(MapLayout.ENDPOINT.offset("endpoint_id")),
+                out.getInt(MapLayout.ENDPOINT.offset("identity")), out.getInt(MapLayout.ENDPOINT.offset("flags"))});
+    }
+
     /** Changes an attached endpoint's identity or flags (isolation, audit). */
     public synchronized void update(int ifindex, int endpointId, int identity, int flags) {
         check(weir.weir_endpoint_update(handle, ifindex, endpoint(endpointId, identity, flags)),

@@ -23,6 +23,8 @@ public interface LibWeir {
 
     int weir_endpoint_attach(Pointer datapath, int ifindex, @In ByteBuffer endpoint);
 
+    int weir_endpoint_lookup(Pointer datapath, int ifindex, @Out ByteBuffer endpoint);
+
     int weir_endpoint_update(Pointer datapath, int ifindex, @In ByteBuffer endpoint);
 
     int weir_endpoint_detach(Pointer datapath, int ifindex, int endpointId, int deletePolicy);

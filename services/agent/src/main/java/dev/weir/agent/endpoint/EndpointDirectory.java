@@ -53,6 +53,10 @@ public final class EndpointDirectory {
         }
     }
 
+    public Optional<Endpoint> endpoint(String key) {
+        return Optional.ofNullable(byKey.get(key));
+    }
+
     public Optional<Endpoint> byAddress(String ip) {
         return Optional.ofNullable(byAddress.get(ip));
     }

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntSupplier;
 import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,7 +47,7 @@ public final class EndpointManager implements AutoCloseable {
     private final ToIntFunction<String> identityOfAddress;
     private final Map<String, LocalEndpoint> endpoints = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final IntSupplier nextId;
+    private final java.util.concurrent.atomic.AtomicInteger lastId = new java.util.concurrent.atomic.AtomicInteger();
 
     public EndpointManager(String node, PodNetwork network, Datapath datapath, EndpointDirectory directory,
             Producer<String, byte[]> producer, TopicCatalogue catalogue, ToIntFunction<String> identityOfAddress) {
@@ -59,21 +58,19 @@ public final class EndpointManager implements AutoCloseable {
         this.producer = producer;
         this.topic = catalogue.name(TopicId.ENDPOINTS);
         this.identityOfAddress = identityOfAddress;
-        java.util.concurrent.atomic.AtomicInteger ids = new java.util.concurrent.atomic.AtomicInteger();
-        this.nextId = ids::incrementAndGet;
     }
 
     public void addListener(Listener listener) {
         listeners.add(listener);
     }
 
-    public LocalEndpoint add(PodSpec spec, String resolvConf) throws IOException {
+    public LocalEndpoint add(PodSpec spec) throws IOException {
         if (endpoints.containsKey(spec.key())) {
             throw new IllegalStateException(spec.key() + " already exists on " + node);
         }
-        PodNetwork.PodInterface pod = network.create(spec.namespace(), spec.pod(), spec.ip(), resolvConf);
+        PodNetwork.PodInterface pod = network.create(spec.namespace(), spec.pod(), spec.ip(), spec.resolvConf());
         int identity = identityOfAddress.applyAsInt(spec.ip());
-        LocalEndpoint endpoint = new LocalEndpoint(spec, nextId.getAsInt(), pod.netns(), pod.hostInterface(),
+        LocalEndpoint endpoint = new LocalEndpoint(spec, lastId.incrementAndGet(), pod.netns(), pod.hostInterface(),
                 pod.ifindex(), identity > 0 ? identity : IDENTITY_INIT, 0);
         try {
             datapath.attach(endpoint.ifindex(), endpoint.endpointId(), endpoint.identity(), endpoint.flags());
@@ -81,14 +78,60 @@ public final class EndpointManager implements AutoCloseable {
             network.delete(spec.namespace(), spec.pod());
             throw e;
         }
-        endpoints.put(spec.key(), endpoint);
+        register(endpoint);
+        LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
+        return endpoint;
+    }
+
+    private void register(LocalEndpoint endpoint) {
+        endpoints.put(endpoint.spec().key(), endpoint);
         directory.putLocal(endpoint);
         publish(endpoint, EndpointState.READY);
         for (Listener listener : listeners) {
             listener.endpointAdded(endpoint);
         }
-        LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
-        return endpoint;
+    }
+
+    /**
+     * Makes this node host exactly these pods, as after a restart: a pod whose namespace exists
+     * and whose interface the pinned datapath still knows is adopted with its endpoint id, its
+     * enforcement never interrupted (the programs are swapped in one step); missing pods are
+     * created; pods of this node that are not wanted any more are removed.
+     */
+    public void reconcile(List<PodSpec> wanted) throws IOException {
+        java.util.Set<String> wantedNetns = new java.util.HashSet<>();
+        List<PodSpec> toCreate = new ArrayList<>();
+        for (PodSpec spec : wanted) {
+            wantedNetns.add(network.namespaceOf(spec.namespace(), spec.pod()));
+        }
+        for (String leftover : network.existing()) {
+            if (!wantedNetns.contains(leftover)) {
+                LOG.info("removing pod namespace {}: not wanted on this node", leftover);
+                network.deleteNamespace(leftover);
+            }
+        }
+        List<LocalEndpoint> adopted = new ArrayList<>();
+        for (PodSpec spec : wanted) {
+            java.util.Optional<Integer> ifindex = network.ifindexOf(spec.namespace(), spec.pod());
+            java.util.Optional<int[]> recorded = ifindex.flatMap(datapath::lookupEndpoint);
+            if (recorded.isEmpty()) {
+                network.delete(spec.namespace(), spec.pod());
+                toCreate.add(spec);
+                continue;
+            }
+            int[] r = recorded.get();
+            lastId.accumulateAndGet(r[0], Math::max);
+            adopted.add(new LocalEndpoint(spec, r[0], network.namespaceOf(spec.namespace(), spec.pod()),
+                    network.hostInterfaceOf(spec.namespace(), spec.pod()), ifindex.get(), r[1], r[2]));
+        }
+        for (LocalEndpoint endpoint : adopted) {
+            datapath.attach(endpoint.ifindex(), endpoint.endpointId(), endpoint.identity(), endpoint.flags());
+            register(endpoint);
+            LOG.info("endpoint {} {} adopted on {}", endpoint.endpointId(), endpoint.spec().key(), endpoint.hostInterface());
+        }
+        for (PodSpec spec : toCreate) {
+            add(spec);
+        }
     }
 
     /** Applies a new identity or new isolation flags to an endpoint of this node. */
@@ -152,7 +195,12 @@ public final class EndpointManager implements AutoCloseable {
                     .setProtocol(protocol == null ? Protocol.PROTOCOL_ANY : protocol));
         }
         Endpoint value = record.build();
+        Endpoint published = directory.endpoint(key(endpoint)).orElse(null);
         directory.putEndpoint(key(endpoint), value);
+        // A restarted agent that adopts its pods publishes nothing new: the topic already says it.
+        if (published != null && published.toBuilder().clearUpdated().build().equals(value.toBuilder().clearUpdated().build())) {
+            return;
+        }
         producer.send(new ProducerRecord<>(topic, key(endpoint), value.toByteArray()));
     }
 

@@ -83,6 +83,27 @@ public final class PodNetwork {
         }
     }
 
+    /** The host-side interface index of a pod whose namespace and veth exist. */
+    public java.util.Optional<Integer> ifindexOf(String namespace, String pod) {
+        try {
+            Path file = Path.of("/sys/class/net", hostInterfaceOf(namespace, pod), "ifindex");
+            if (!Files.exists(Path.of("/var/run/netns", namespaceOf(namespace, pod))) || !Files.exists(file)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(Integer.parseInt(Files.readString(file).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** Removes a namespace of this node by name. */
+    public void deleteNamespace(String netns) {
+        if (!netns.startsWith("weir-" + node + "-")) {
+            throw new IllegalArgumentException(netns + " is not a pod namespace of node " + node);
+        }
+        deleteQuietly(netns);
+    }
+
     /** Removes the pod's namespace; its veth pair and route go with it. */
     public void delete(String namespace, String pod) {
         deleteQuietly(namespaceOf(namespace, pod));

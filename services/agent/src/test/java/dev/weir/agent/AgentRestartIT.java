@@ -1,0 +1,169 @@
+package dev.weir.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import dev.weir.proto.flow.v1.DropReason;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.flow.v1.Verdict;
+import dev.weir.proto.state.v1.AckStatus;
+import dev.weir.proto.state.v1.Direction;
+import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.MapApplyAck;
+import dev.weir.proto.state.v1.PolicyMapEntry;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The agent is killed with SIGKILL while a deny is in force: the deny keeps dropping; the
+ * restarted agent adopts the pinned maps and its pods, reconciles, and publishes no duplicate
+ * endpoint. Runs the agent as a process of its own, as a DaemonSet runs it. Root only.
+ */
+class AgentRestartIT {
+
+    static final TopicCatalogue CATALOGUE = TopicCatalogue.standard();
+    String node;
+    Platform platform;
+    Process agent;
+    Path pins;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (agent != null && agent.isAlive()) {
+            agent.destroy();
+            agent.waitFor(30, TimeUnit.SECONDS);
+            agent.destroyForcibly();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+        new ProcessBuilder("sh", "-c", "for n in $(ip netns list | awk '{print $1}' | grep '^weir-" + node
+                + "-'); do ip netns del $n; done; rm -rf " + pins).start().waitFor();
+    }
+
+    Process startAgent(Path podsFile, Path log) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Map<String, String> env = builder.environment();
+        env.put("WEIR_NODE_NAME", node);
+        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
+        env.put("WEIR_BPF_PIN_ROOT", pins.toString());
+        env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
+        env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
+        env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
+        env.put("WEIR_PODS_FILE", podsFile.toString());
+        env.put("WEIR_REMOVE_PODS_ON_STOP", "true");
+        Process process = builder.start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("weir-agent: running")
+                || !process.isAlive());
+        assertThat(process.isAlive()).as("agent log:\n%s", Files.readString(log)).isTrue();
+        return process;
+    }
+
+    boolean connect(String fromNetns, String ip) throws Exception {
+        Process p = new ProcessBuilder("ip", "netns", "exec", fromNetns, "socat", "-u", "/dev/null",
+                "TCP:" + ip + ":8080,connect-timeout=1").redirectErrorStream(true).start();
+        return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+    }
+
+    @Test
+    void aDenyOutlivesTheAgentAndARestartAdoptsWithoutDuplicates() throws Exception {
+        node = "rs" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        pins = Path.of("/sys/fs/bpf/weir-" + node);
+        int octet = ThreadLocalRandom.current().nextInt(1, 250);
+        String ipA = "198.19." + octet + ".20";
+        String ipB = "198.19." + octet + ".21";
+        Path dir = Path.of("target", "it-" + node).toAbsolutePath();
+        platform = new Platform(PlatformConfig.onFreePorts(dir)).start();
+        Path pods = dir.resolve("pods.yaml");
+        Files.writeString(pods, """
+                pods:
+                  - namespace: x
+                    name: a
+                    ip: %s
+                    labels: {pod: a}
+                  - namespace: y
+                    name: b
+                    ip: %s
+                    labels: {pod: b}
+                """.formatted(ipA, ipB));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "restart-it"));
+                TopicReader endpoints = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.ENDPOINTS));
+                TopicReader acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
+                TopicReader flows = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.FLOWS))) {
+            producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.IPCACHE), ipA + "/32",
+                    IpcacheEntry.newBuilder().setIdentity(4000).build().toByteArray())).get();
+            producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.IPCACHE), ipB + "/32",
+                    IpcacheEntry.newBuilder().setIdentity(4001).build().toByteArray())).get();
+
+            agent = startAgent(pods, dir.resolve("agent-1.log"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.matching(r -> r.key().startsWith(node + "/")).size() == 2);
+            Endpoint b = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/y/b")).get(0).value());
+            String netnsA = "weir-" + node + "-x-a";
+            Process server = new ProcessBuilder("ip", "netns", "exec", "weir-" + node + "-y-b", "socat", "-u",
+                    "TCP-LISTEN:8080,reuseaddr,fork", "/dev/null").start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> connect(netnsA, ipB));
+
+                String stateKey = node + "/" + b.getEndpointId();
+                producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.ENDPOINT_POLICY_STATE), stateKey,
+                        EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.getEndpointId()).setRevision(1)
+                                .setIngressIsolated(true).addEntries(PolicyMapEntry.newBuilder().setIdentity(4000)
+                                        .setDirection(Direction.DIRECTION_INGRESS).setDeny(true).setCookie(9))
+                                .build().toByteArray())).get();
+                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 1);
+                assertThat(connect(netnsA, ipB)).as("denied while the agent runs").isFalse();
+
+                agent.destroyForcibly().waitFor();
+                for (int i = 0; i < 3; i++) {
+                    assertThat(connect(netnsA, ipB)).as("denied while the agent is dead").isFalse();
+                }
+
+                agent = startAgent(pods, dir.resolve("agent-2.log"));
+                assertThat(Files.readString(dir.resolve("agent-2.log"))).contains("datapath adopted")
+                        .contains("adopted on");
+                // It reconciles: the replayed revision is acknowledged again, and still enforced.
+                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 2);
+                ConsumerRecord<String, byte[]> ack = acks.matching(r -> r.key().equals(stateKey)).get(1);
+                assertThat(MapApplyAck.parseFrom(ack.value()).getStatus()).isEqualTo(AckStatus.APPLIED);
+                assertThat(MapApplyAck.parseFrom(ack.value()).getEntriesWritten()).isZero();
+                assertThat(connect(netnsA, ipB)).as("denied after the restart").isFalse();
+                await().atMost(Duration.ofSeconds(30)).until(() -> flows.matching(r -> node.equals(r.key())).stream()
+                        .map(AgentRestartIT::flow).anyMatch(f -> f.getVerdict() == Verdict.DROPPED
+                                && f.getDropReason() == DropReason.POLICY_DENY && ipA.equals(f.getIp().getSource())));
+                Thread.sleep(2000);
+                List<ConsumerRecord<String, byte[]>> published = endpoints.matching(r -> r.key().startsWith(node + "/"));
+                assertThat(published).as("endpoint records after the restart").hasSize(2);
+            } finally {
+                server.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    static Flow flow(ConsumerRecord<String, byte[]> record) {
+        try {
+            return Flow.parseFrom(record.value());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
