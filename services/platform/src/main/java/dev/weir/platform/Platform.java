@@ -134,6 +134,15 @@ public final class Platform implements AutoCloseable {
         return topicsCreated;
     }
 
+    /** Stops the broker alone (its data stays), as an outage would; {@link #startKafka()} brings it back. */
+    public void stopKafka() {
+        kafka.close();
+    }
+
+    public void startKafka() throws Exception {
+        kafka.start(config.startTimeout());
+    }
+
     /** Process ids of the platform's children, for checks that nothing is left behind. */
     public List<Long> childPids() {
         return List.of(kafka.pid(), postgres.pid());

@@ -107,6 +107,24 @@ public final class Datapath implements AutoCloseable {
                 out.getInt(MapLayout.ENDPOINT.offset("identity")), out.getInt(MapLayout.ENDPOINT.offset("flags"))});
     }
 
+    /** Records an endpoint for an interface without attaching programs (tests and benchmarks). */
+    public synchronized void register(int ifindex, int endpointId, int identity, int flags) {
+        check(weir.weir_endpoint_register(handle, ifindex, endpoint(endpointId, identity, flags)),
+                "registering endpoint " + endpointId);
+    }
+
+    /**
+     * Runs the ingress (toEndpoint) or egress program on a frame with BPF_PROG_RUN, repeat times:
+     * the datapath decides and emits as for a real packet. For tests and load generation.
+     *
+     * @return the tc verdict (0 pass, 2 drop)
+     */
+    public int testRun(boolean toEndpoint, ByteBuffer frame, int length, int ifindex, int repeat) {
+        int[] duration = new int[1];
+        return check(weir.weir_test_run(handle, toEndpoint ? 1 : 0, frame, length, ifindex, repeat, duration),
+                "running the datapath on a test frame");
+    }
+
     /** Changes an attached endpoint's identity or flags (isolation, audit). */
     public synchronized void update(int ifindex, int endpointId, int identity, int flags) {
         check(weir.weir_endpoint_update(handle, ifindex, endpoint(endpointId, identity, flags)),

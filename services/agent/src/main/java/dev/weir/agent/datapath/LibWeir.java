@@ -49,5 +49,8 @@ public interface LibWeir {
 
     int weir_ct_count(Pointer datapath);
 
+    int weir_test_run(Pointer datapath, int program, @In ByteBuffer packet, int length, int ifindex, int repeat,
+            @Out int[] durationNs);
+
     String weir_last_error();
 }
