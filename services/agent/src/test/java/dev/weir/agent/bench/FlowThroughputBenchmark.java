@@ -1,0 +1,184 @@
+package dev.weir.agent.bench;
+
+import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.datapath.MapLayout;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Flows per second from the ring buffer through the agent to Kafka, against Kafka's own
+ * ProducerPerformance with records of the same size on the same broker, in one run (root).
+ *
+ * <p>The agent runs as its own process, as on a node. The load is the datapath itself: this
+ * process adopts the agent's pinned maps and runs the ingress program with BPF_PROG_RUN on a
+ * frame the endpoint denies, so every repetition is a decided packet and a drop event in the
+ * agent's ring buffer. Bounded: seconds of load as given (default 20).
+ *
+ * <p>usage: FlowThroughputBenchmark [seconds]
+ */
+public final class FlowThroughputBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        String node = "bench";
+        Path pins = Path.of("/sys/fs/bpf/weir-bench");
+        Path dir = Path.of("target", "bench-" + UUID.randomUUID()).toAbsolutePath();
+        new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
+        try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
+            String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
+            Process agent = startAgent(platform, node, pins, dir.resolve("agent.log"));
+            try (Datapath datapath = Datapath.open(pins)) {
+                datapath.register(1, 999, 5000, MapLayout.EP_INGRESS_ISOLATED);
+                ByteBuffer frame = udp();
+                AtomicBoolean running = new AtomicBoolean(true);
+                AtomicLong generated = new AtomicLong();
+                Thread load = new Thread(() -> {
+                    long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 5).toNanos();
+                    while (running.get() && System.nanoTime() < deadline) {
+                        datapath.testRun(true, frame, frame.capacity(), 1, 2048);
+                        generated.addAndGet(2048);
+                    }
+                }, "load");
+                load.start();
+                Thread.sleep(5_000); // warm-up
+                long startRecords = records(platform.kafkaBootstrapServers(), topic);
+                long startNs = System.nanoTime();
+                long startLost = datapath.eventsLost();
+                long startGenerated = generated.get();
+                Thread.sleep(seconds * 1000L);
+                long agentRecords = records(platform.kafkaBootstrapServers(), topic) - startRecords;
+                double elapsed = (System.nanoTime() - startNs) / 1e9;
+                long ringLost = datapath.eventsLost() - startLost;
+                long offered = generated.get() - startGenerated;
+                String rss = status(agent.pid(), "VmRSS");
+                String heap = heap(agent.pid());
+                running.set(false);
+                load.join();
+                int recordSize = averageRecordSize(platform.kafkaBootstrapServers(), topic);
+                double agentRate = agentRecords / elapsed;
+                System.out.printf("agent: %.0f flows/s to Kafka (%d in %.1f s); datapath offered %.0f events/s, "
+                        + "%.0f/s lost to a full ring buffer; average flow record %d bytes%n",
+                        agentRate, agentRecords, elapsed, offered / elapsed, ringLost / elapsed, recordSize);
+                System.out.printf("agent process at that rate: RSS %s, heap %s%n", rss, heap);
+
+                agent.destroy();
+                agent.waitFor(30, TimeUnit.SECONDS);
+                long baselineRecords = Math.max(1_000_000, agentRecords);
+                double rawRate = producerPerformance(platform.kafkaBootstrapServers(), topic, baselineRecords, recordSize);
+                System.out.printf("kafka ProducerPerformance: %.0f records/s of %d bytes (%d records)%n", rawRate, recordSize,
+                        baselineRecords);
+                System.out.printf("ratio agent / raw producer: %.2f%n", agentRate / rawRate);
+            } finally {
+                agent.destroyForcibly();
+                new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
+            }
+        }
+    }
+
+    static Process startAgent(Platform platform, String node, Path pins, Path log) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Map<String, String> env = builder.environment();
+        env.put("WEIR_NODE_NAME", node);
+        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
+        env.put("WEIR_BPF_PIN_ROOT", pins.toString());
+        env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
+        env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
+        env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
+        Process process = builder.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(log) || !Files.readString(log).contains("weir-agent: running")) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("the agent did not start:\n" + (Files.exists(log) ? Files.readString(log) : ""));
+            }
+            Thread.sleep(200);
+        }
+        return process;
+    }
+
+    static ByteBuffer udp() throws Exception {
+        ByteBuffer frame = ByteBuffer.allocateDirect(14 + 20 + 8 + 64).order(ByteOrder.BIG_ENDIAN);
+        frame.put(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).putShort((short) 0x0800);
+        frame.put((byte) 0x45).put((byte) 0).putShort((short) 92).putInt(0).put((byte) 64).put((byte) 17)
+                .putShort((short) 0).put(InetAddress.getByName("198.19.250.1").getAddress())
+                .put(InetAddress.getByName("198.19.250.2").getAddress());
+        frame.putShort((short) 40000).putShort((short) 7000).putShort((short) 72).putShort((short) 0);
+        return frame.clear();
+    }
+
+    static long records(String bootstrap, String topic) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                KafkaClients.consumerConfig(bootstrap, "bench-" + UUID.randomUUID()))) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            return consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    static int averageRecordSize(String bootstrap, String topic) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                KafkaClients.consumerConfig(bootstrap, "bench-size-" + UUID.randomUUID()))) {
+            consumer.subscribe(List.of(topic));
+            long bytes = 0;
+            int n = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (n < 10_000 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    bytes += r.value().length;
+                    n++;
+                }
+            }
+            return n == 0 ? 0 : (int) (bytes / n);
+        }
+    }
+
+    static double producerPerformance(String bootstrap, String topic, long records, int size) throws Exception {
+        Process perf = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.ProducerPerformance",
+                "--topic", topic, "--num-records", Long.toString(records), "--record-size", Integer.toString(size),
+                "--throughput", "-1", "--producer-props", "bootstrap.servers=" + bootstrap, "acks=all",
+                "enable.idempotence=true", "compression.type=lz4", "linger.ms=5", "batch.size=262144",
+                "buffer.memory=67108864").redirectErrorStream(true).start();
+        String out = new String(perf.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        perf.waitFor(300, TimeUnit.SECONDS);
+        String last = out.lines().filter(l -> l.contains("records sent")).reduce((a, b) -> b).orElseThrow(
+                () -> new IOException("ProducerPerformance printed no result:\n" + out));
+        // "1000000 records sent, 512345.6 records/sec (...)"
+        return Double.parseDouble(last.split(",")[1].trim().split(" ")[0]);
+    }
+
+    static String status(long pid, String field) throws IOException {
+        return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
+                .filter(l -> l.startsWith(field + ":")).map(l -> l.substring(field.length() + 1).trim()).findFirst()
+                .orElse("?");
+    }
+
+    static String heap(long pid) throws Exception {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+        String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        jcmd.waitFor(30, TimeUnit.SECONDS);
+        return out.lines().filter(l -> l.contains("total") && l.contains("used")).findFirst().orElse("?").trim();
+    }
+}
