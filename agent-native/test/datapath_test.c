@@ -17,6 +17,7 @@
 
 #include "weir.h"
 #include "packets.h"
+#include "counters.h"
 
 #define LO 1
 #define FROM_ENDPOINT 0 /* packets the pod sends: its egress */
@@ -102,12 +103,7 @@ static int run(int program, const struct flow_spec *f)
 
 static uint64_t counter(uint8_t verdict, uint8_t reason, uint8_t direction)
 {
-	struct weir_counter c[256];
-	int n = weir_counters_read(dp, c, 256);
-	for (int i = 0; i < n; i++)
-		if (c[i].key.verdict == verdict && c[i].key.drop_reason == reason && c[i].key.direction == direction)
-			return c[i].value.packets;
-	return 0;
+	return packets_counted(dp, verdict, reason, direction);
 }
 
 static void fresh(const char *name)

@@ -17,6 +17,7 @@
 #include "weir.h"
 
 #include "pods.h"
+#include "counters.h"
 
 static int failures, checks;
 
@@ -30,16 +31,6 @@ static int failures, checks;
 			fprintf(stderr, "\n");                                                        \
 		}                                                                                 \
 	} while (0)
-
-static uint64_t counter(struct weir_datapath *dp, uint8_t verdict, uint8_t reason, uint8_t direction)
-{
-	struct weir_counter c[256];
-	int n = weir_counters_read(dp, c, 256);
-	for (int i = 0; i < n; i++)
-		if (c[i].key.verdict == verdict && c[i].key.drop_reason == reason && c[i].key.direction == direction)
-			return c[i].value.packets;
-	return 0;
-}
 
 static struct weir_datapath *load(const char *object)
 {
@@ -154,13 +145,13 @@ int main(int argc, char **argv)
 	printf("ok: allowed connection\n");
 
 	/* 2. A deny written through libweir drops the next connection. */
-	uint64_t denies_before = counter(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS);
+	uint64_t denies_before = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS);
 	policy(dp, EP_B, ID_A, WEIR_PORT_ANY, WEIR_PROTO_ANY, 1, 99);
 	int refused = connect_a_to_b(1000);
 	CHECK(refused < 0, "a connection after the deny does not open");
 	if (refused >= 0)
 		close(refused);
-	CHECK(counter(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS) > denies_before,
+	CHECK(packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS) > denies_before,
 	      "the SYNs were dropped by the deny");
 	printf("ok: deny drops new connections\n");
 
@@ -174,7 +165,7 @@ int main(int argc, char **argv)
 	CHECK(pipe(stop) == 0, "pipe");
 	int result[2];
 	CHECK(pipe(result) == 0, "pipe");
-	uint64_t before = counter(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS);
+	uint64_t before = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS);
 	pid_t child = fork();
 	if (child == 0) {
 		int sent = send_probes(stop[0], 20000, 10000);
@@ -200,7 +191,7 @@ int main(int argc, char **argv)
 	waitpid(child, NULL, 0);
 	usleep(100000);
 	int arrived = udp_received(udp_b);
-	uint64_t dropped = counter(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS) - before;
+	uint64_t dropped = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS) - before;
 	CHECK(sent > 100, "enough probes were sent (%d)", sent);
 	CHECK(arrived == 0, "%d of %d probes arrived during the reloads", arrived, sent);
 	CHECK(dropped == (uint64_t)sent, "%llu of %d probes were counted dropped by the deny", (unsigned long long)dropped,

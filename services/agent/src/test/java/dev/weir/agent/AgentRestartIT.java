@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -56,26 +55,6 @@ class AgentRestartIT {
         }
         new ProcessBuilder("sh", "-c", "for n in $(ip netns list | awk '{print $1}' | grep '^weir-" + node
                 + "-'); do ip netns del $n; done; rm -rf " + pins).start().waitFor();
-    }
-
-    Process startAgent(Path podsFile, Path log) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("WEIR_NODE_NAME", node);
-        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
-        env.put("WEIR_BPF_PIN_ROOT", pins.toString());
-        env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
-        env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
-        env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
-        env.put("WEIR_PODS_FILE", podsFile.toString());
-        env.put("WEIR_REMOVE_PODS_ON_STOP", "true");
-        Process process = builder.start();
-        await().atMost(Duration.ofSeconds(60)).until(() -> Files.readString(log).contains("weir-agent: running")
-                || !process.isAlive());
-        assertThat(process.isAlive()).as("agent log:\n%s", Files.readString(log)).isTrue();
-        return process;
     }
 
     boolean connect(String fromNetns, String ip) throws Exception {
@@ -115,7 +94,7 @@ class AgentRestartIT {
             producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.IPCACHE), ipB + "/32",
                     IpcacheEntry.newBuilder().setIdentity(4001).build().toByteArray())).get();
 
-            agent = startAgent(pods, dir.resolve("agent-1.log"));
+            agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-1.log"), pods);
             await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.matching(r -> r.key().startsWith(node + "/")).size() == 2);
             Endpoint b = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/y/b")).get(0).value());
             String netnsA = "weir-" + node + "-x-a";
@@ -138,7 +117,7 @@ class AgentRestartIT {
                     assertThat(connect(netnsA, ipB)).as("denied while the agent is dead").isFalse();
                 }
 
-                agent = startAgent(pods, dir.resolve("agent-2.log"));
+                agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-2.log"), pods);
                 assertThat(Files.readString(dir.resolve("agent-2.log"))).contains("datapath adopted")
                         .contains("adopted on");
                 // It reconciles: the replayed revision is acknowledged again, and still enforced.

@@ -5,13 +5,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Ethernet frames built in memory, for running the datapath with BPF_PROG_RUN. */
-final class TestFrames {
+public final class TestFrames {
 
     private TestFrames() {
     }
 
     /** An Ethernet + IPv4 + UDP frame with a payload of the given size. */
-    static ByteBuffer udp(String source, String destination, int sourcePort, int destinationPort, int payload)
+    public static ByteBuffer udp(String source, String destination, int sourcePort, int destinationPort, int payload)
             throws Exception {
         ByteBuffer frame = ByteBuffer.allocateDirect(14 + 20 + 8 + payload).order(ByteOrder.BIG_ENDIAN);
         frame.put(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).putShort((short) 0x0800);

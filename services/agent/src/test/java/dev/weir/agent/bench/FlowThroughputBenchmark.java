@@ -1,5 +1,7 @@
 package dev.weir.agent.bench;
 
+import dev.weir.agent.AgentProcess;
+import dev.weir.agent.TestFrames;
 import dev.weir.agent.datapath.Datapath;
 import dev.weir.agent.datapath.MapLayout;
 import dev.weir.common.kafka.KafkaClients;
@@ -8,15 +10,12 @@ import dev.weir.platform.PlatformConfig;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,10 +45,10 @@ public final class FlowThroughputBenchmark {
         new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
             String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
-            Process agent = startAgent(platform, node, pins, dir.resolve("agent.log"));
+            Process agent = AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), null);
             try (Datapath datapath = Datapath.open(pins)) {
                 datapath.register(1, 999, 5000, MapLayout.EP_INGRESS_ISOLATED);
-                ByteBuffer frame = udp();
+                ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);
                 AtomicBoolean running = new AtomicBoolean(true);
                 AtomicLong generated = new AtomicLong();
                 Thread load = new Thread(() -> {
@@ -93,38 +92,6 @@ public final class FlowThroughputBenchmark {
                 new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
             }
         }
-    }
-
-    static Process startAgent(Platform platform, String node, Path pins, Path log) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        Map<String, String> env = builder.environment();
-        env.put("WEIR_NODE_NAME", node);
-        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
-        env.put("WEIR_BPF_PIN_ROOT", pins.toString());
-        env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
-        env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
-        env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
-        Process process = builder.start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!Files.exists(log) || !Files.readString(log).contains("weir-agent: running")) {
-            if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("the agent did not start:\n" + (Files.exists(log) ? Files.readString(log) : ""));
-            }
-            Thread.sleep(200);
-        }
-        return process;
-    }
-
-    static ByteBuffer udp() throws Exception {
-        ByteBuffer frame = ByteBuffer.allocateDirect(14 + 20 + 8 + 64).order(ByteOrder.BIG_ENDIAN);
-        frame.put(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).putShort((short) 0x0800);
-        frame.put((byte) 0x45).put((byte) 0).putShort((short) 92).putInt(0).put((byte) 64).put((byte) 17)
-                .putShort((short) 0).put(InetAddress.getByName("198.19.250.1").getAddress())
-                .put(InetAddress.getByName("198.19.250.2").getAddress());
-        frame.putShort((short) 40000).putShort((short) 7000).putShort((short) 72).putShort((short) 0);
-        return frame.clear();
     }
 
     static long records(String bootstrap, String topic) {

@@ -1,0 +1,43 @@
+package dev.weir.agent;
+
+import dev.weir.platform.Platform;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** The agent as a process of its own, as a DaemonSet runs it, configured for a test platform. */
+public final class AgentProcess {
+
+    private AgentProcess() {
+    }
+
+    /** Starts the agent and waits for its "running" line; podsFile may be null. */
+    public static Process start(Platform platform, String node, Path pins, Path log, Path podsFile) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        Map<String, String> env = builder.environment();
+        env.put("WEIR_NODE_NAME", node);
+        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
+        env.put("WEIR_BPF_PIN_ROOT", pins.toString());
+        env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
+        env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
+        env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
+        if (podsFile != null) {
+            env.put("WEIR_PODS_FILE", podsFile.toString());
+            env.put("WEIR_REMOVE_PODS_ON_STOP", "true");
+        }
+        Process process = builder.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.exists(log) || !Files.readString(log).contains("weir-agent: running")) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                process.destroyForcibly();
+                throw new IOException("the agent did not start:\n" + (Files.exists(log) ? Files.readString(log) : ""));
+            }
+            Thread.sleep(200);
+        }
+        return process;
+    }
+}
