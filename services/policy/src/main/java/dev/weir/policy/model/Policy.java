@@ -1,0 +1,68 @@
+package dev.weir.policy.model;
+
+import java.util.List;
+
+/**
+ * A network policy as the compiler reads it: a Kubernetes NetworkPolicy (allow rules only) or a
+ * Weir policy (allow and deny rules, entities), both namespaced, or cluster-wide for Weir's kind.
+ *
+ * @param namespace   the policy's namespace; empty for a cluster-wide policy
+ * @param isolatesIngress whether the selected pods are isolated for ingress (policyTypes)
+ */
+public record Policy(String kind, String namespace, String name, LabelSelector podSelector,
+        boolean isolatesIngress, boolean isolatesEgress, List<Rule> ingress, List<Rule> egress,
+        List<Rule> ingressDeny, List<Rule> egressDeny) {
+
+    public static final String NETWORK_POLICY = "NetworkPolicy";
+    public static final String WEIR_POLICY = "WeirNetworkPolicy";
+
+    public Policy {
+        ingress = List.copyOf(ingress);
+        egress = List.copyOf(egress);
+        ingressDeny = List.copyOf(ingressDeny);
+        egressDeny = List.copyOf(egressDeny);
+    }
+
+    public boolean clusterWide() {
+        return namespace.isEmpty();
+    }
+
+    public String key() {
+        return kind + "/" + (namespace.isEmpty() ? "" : namespace + "/") + name;
+    }
+
+    /**
+     * One rule: traffic from (ingress) or to (egress) any of the peers, on any of the ports.
+     * No peers means every peer; no ports means every port of every protocol.
+     */
+    public record Rule(List<Peer> peers, List<Port> ports) {
+        public Rule {
+            peers = List.copyOf(peers);
+            ports = List.copyOf(ports);
+        }
+    }
+
+    /**
+     * A peer: pods selected by podSelector in the namespaces selected by namespaceSelector (each
+     * null when absent: podSelector alone means the policy's namespace, namespaceSelector alone
+     * every pod of those namespaces), or an ipBlock, or an entity (Weir policies).
+     */
+    public record Peer(LabelSelector podSelector, LabelSelector namespaceSelector, IpBlock ipBlock, Entity entity) {
+    }
+
+    public record IpBlock(Cidr cidr, List<Cidr> except) {
+        public IpBlock {
+            except = List.copyOf(except);
+        }
+    }
+
+    /** Weir's entities, as Cilium names them. */
+    public enum Entity { WORLD, CLUSTER, HOST, KUBE_APISERVER, ALL }
+
+    /**
+     * A port: a number (with an optional endPort), a name resolved on the destination pod, or
+     * neither for every port of the protocol.
+     */
+    public record Port(Protocol protocol, Integer number, Integer endPort, String name) {
+    }
+}

@@ -1,0 +1,319 @@
+package dev.weir.policy.model;
+
+import dev.weir.policy.model.Cluster.ContainerPort;
+import dev.weir.policy.model.Cluster.Pod;
+import dev.weir.policy.model.MapKey.Direction;
+import dev.weir.policy.model.Policy.Peer;
+import dev.weir.policy.model.Policy.Port;
+import dev.weir.policy.model.Policy.Rule;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The policy compiler: a pure function from (cluster, policies, identity allocator) to every
+ * endpoint's map contents and the ipcache. Kubernetes NetworkPolicy semantics, made into the
+ * datapath's identity-based lookups:
+ * <ul>
+ * <li>a pod is isolated in a direction when a policy of its namespace (or a cluster-wide one)
+ *     selects it with that policy type; policies add up (union of allows);</li>
+ * <li>peers become sets of identities (selectors match an identity's namespace labels and pod
+ *     labels; an ipBlock becomes the CIDR identities of its prefixes and the identities of the
+ *     pods whose addresses it holds, minus the excepted ones);</li>
+ * <li>named ports resolve on the destination pod (the selected pod for ingress, each peer's pods
+ *     for egress), by name and protocol; an endPort range becomes one entry per port;</li>
+ * <li>deny rules (Weir's kind) produce deny entries, which win over every allow.</li>
+ * </ul>
+ * Replies of allowed connections need no entry: the datapath's conntrack passes them.
+ */
+public final class PolicyCompiler {
+
+    private static final int FULL_RANGE_FIRST = 1;
+    private static final int FULL_RANGE_LAST = 65535;
+
+    private final Cluster cluster;
+    private final List<Policy> policies;
+    private final Identity.Allocator allocator;
+    private final Map<Integer, Identity> identities = new LinkedHashMap<>();
+    private final Map<String, Integer> podIdentity = new HashMap<>();
+    private final Map<Integer, List<Pod>> podsByIdentity = new HashMap<>();
+    private final Map<Cidr, Integer> ipcache = new LinkedHashMap<>();
+    private final Map<Cidr, Integer> prefixIdentity = new LinkedHashMap<>();
+    private final Map<String, Integer> cookies = new LinkedHashMap<>();
+
+    private PolicyCompiler(Cluster cluster, List<Policy> policies, Identity.Allocator allocator) {
+        this.cluster = cluster;
+        this.policies = policies;
+        this.allocator = allocator;
+    }
+
+    /** Compiles with cookies 1, 2, ... in the order of the policies. */
+    public static Compilation compile(Cluster cluster, List<Policy> policies, Identity.Allocator allocator) {
+        Map<String, Integer> cookies = new LinkedHashMap<>();
+        for (Policy policy : policies) {
+            cookies.putIfAbsent(policy.key(), cookies.size() + 1);
+        }
+        return compile(cluster, policies, allocator, cookies);
+    }
+
+    /** Compiles with the given cookie for each policy key (stable across compilations in the service). */
+    public static Compilation compile(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
+            Map<String, Integer> cookies) {
+        PolicyCompiler compiler = new PolicyCompiler(cluster, policies, allocator);
+        compiler.cookies.putAll(cookies);
+        return compiler.run();
+    }
+
+    private Compilation run() {
+        for (Pod pod : cluster.pods()) {
+            Map<String, String> nsLabels = cluster.namespaceLabels(pod.namespace());
+            int id = allocator.allocate(Identity.podKey(pod.namespace(), pod.labels(), nsLabels));
+            identities.putIfAbsent(id, new Identity(id, pod.namespace(), pod.labels(), nsLabels, null));
+            podIdentity.put(pod.key(), id);
+            podsByIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(pod);
+        }
+        for (Policy policy : policies) {
+            for (List<Rule> rules : List.of(policy.ingress(), policy.egress(), policy.ingressDeny(), policy.egressDeny())) {
+                for (Rule rule : rules) {
+                    for (Peer peer : rule.peers()) {
+                        if (peer.ipBlock() != null) {
+                            prefix(peer.ipBlock().cidr());
+                            peer.ipBlock().except().forEach(this::prefix);
+                        }
+                    }
+                }
+            }
+        }
+        ipcache.putAll(prefixIdentity);
+        for (Pod pod : cluster.pods()) {
+            ipcache.put(Cidr.host(pod.ip()), podIdentity.get(pod.key()));
+        }
+
+        Map<String, EndpointBuilder> endpoints = new LinkedHashMap<>();
+        for (Pod pod : cluster.pods()) {
+            endpoints.put(pod.key(), new EndpointBuilder());
+        }
+        for (Policy policy : policies) {
+            int cookie = cookies.computeIfAbsent(policy.key(), k -> cookies.size() + 1);
+            List<Pod> selected = selected(policy);
+            if (selected.isEmpty()) {
+                continue;
+            }
+            Map<Rule, Set<Integer>> peerCache = new HashMap<>();
+            for (Pod pod : selected) {
+                EndpointBuilder endpoint = endpoints.get(pod.key());
+                endpoint.policies.add(policy.key());
+                if (policy.isolatesIngress()) {
+                    endpoint.ingressIsolated = true;
+                    for (Rule rule : policy.ingress()) {
+                        ingress(endpoint, pod, policy, rule, cookie, false, peerCache);
+                    }
+                }
+                if (policy.isolatesEgress()) {
+                    endpoint.egressIsolated = true;
+                    for (Rule rule : policy.egress()) {
+                        egress(endpoint, policy, rule, cookie, false, peerCache);
+                    }
+                }
+                for (Rule rule : policy.ingressDeny()) {
+                    ingress(endpoint, pod, policy, rule, cookie, true, peerCache);
+                }
+                for (Rule rule : policy.egressDeny()) {
+                    egress(endpoint, policy, rule, cookie, true, peerCache);
+                }
+            }
+        }
+        Map<String, EndpointPolicy> compiled = new LinkedHashMap<>();
+        endpoints.forEach((key, b) -> compiled.put(key,
+                new EndpointPolicy(b.ingressIsolated, b.egressIsolated, b.entries, b.policies)));
+        return new Compilation(compiled, Map.copyOf(ipcache), Map.copyOf(identities), Map.copyOf(cookies));
+    }
+
+    private static final class EndpointBuilder {
+        boolean ingressIsolated;
+        boolean egressIsolated;
+        final Map<MapKey, MapEntry> entries = new HashMap<>();
+        final Set<String> policies = new LinkedHashSet<>();
+
+        void put(MapKey key, MapEntry entry) {
+            MapEntry existing = entries.get(key);
+            // A deny wins over an allow; between equals the first policy keeps its cookie.
+            if (existing == null || (entry.deny() && !existing.deny())) {
+                entries.put(key, entry);
+            }
+        }
+    }
+
+    private void prefix(Cidr cidr) {
+        prefixIdentity.computeIfAbsent(cidr, c -> {
+            int id = allocator.allocate(Identity.cidrKey(c));
+            identities.put(id, new Identity(id, null, Map.of(), Map.of(), c));
+            return id;
+        });
+    }
+
+    private List<Pod> selected(Policy policy) {
+        List<Pod> selected = new ArrayList<>();
+        for (Pod pod : cluster.pods()) {
+            if ((policy.clusterWide() || pod.namespace().equals(policy.namespace()))
+                    && policy.podSelector().matches(pod.labels())) {
+                selected.add(pod);
+            }
+        }
+        return selected;
+    }
+
+    private void ingress(EndpointBuilder endpoint, Pod destination, Policy policy, Rule rule, int cookie, boolean deny,
+            Map<Rule, Set<Integer>> peerCache) {
+        Set<Integer> peers = peerCache.computeIfAbsent(rule, r -> peers(policy, r));
+        for (int[] port : ports(rule.ports(), destination.ports())) {
+            for (int peer : peers) {
+                endpoint.put(new MapKey(peer, port[0], port[1], Direction.INGRESS), new MapEntry(cookie, deny));
+            }
+        }
+    }
+
+    private void egress(EndpointBuilder endpoint, Policy policy, Rule rule, int cookie, boolean deny,
+            Map<Rule, Set<Integer>> peerCache) {
+        Set<Integer> peers = peerCache.computeIfAbsent(rule, r -> peers(policy, r));
+        boolean named = rule.ports().stream().anyMatch(p -> p.name() != null);
+        if (!named) {
+            for (int[] port : ports(rule.ports(), List.of())) {
+                for (int peer : peers) {
+                    endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                }
+            }
+            return;
+        }
+        // A named port means what each destination pod calls it: resolve it per peer identity.
+        Set<Integer> destinations = peers.contains(Identity.ANY) ? podsByIdentity.keySet() : peers;
+        for (int peer : destinations) {
+            for (Pod pod : podsByIdentity.getOrDefault(peer, List.of())) {
+                for (int[] port : ports(rule.ports(), pod.ports())) {
+                    endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                }
+            }
+        }
+        if (peers.contains(Identity.ANY) || destinations.stream().anyMatch(p -> !podsByIdentity.containsKey(p))) {
+            // Non-pod destinations have no named ports: only the rule's numbered ports apply to them.
+            List<Port> numbered = rule.ports().stream().filter(p -> p.name() == null).toList();
+            if (!numbered.isEmpty()) {
+                for (int[] port : ports(numbered, List.of())) {
+                    for (int peer : peers) {
+                        if (!podsByIdentity.containsKey(peer)) {
+                            endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** {port, protocol} pairs a rule's ports mean on a destination with these container ports. */
+    static List<int[]> ports(List<Port> ports, List<ContainerPort> destinationPorts) {
+        List<int[]> result = new ArrayList<>();
+        if (ports.isEmpty()) {
+            result.add(new int[] {0, 0});
+            return result;
+        }
+        for (Port port : ports) {
+            int protocol = port.protocol().number();
+            if (port.name() != null) {
+                for (ContainerPort c : destinationPorts) {
+                    if (c.name().equals(port.name()) && c.protocol() == port.protocol()) {
+                        result.add(new int[] {c.port(), protocol});
+                    }
+                }
+            } else if (port.number() == null) {
+                result.add(new int[] {0, protocol});
+            } else {
+                int first = port.number();
+                int last = port.endPort() == null ? first : port.endPort();
+                if (first <= FULL_RANGE_FIRST && last >= FULL_RANGE_LAST) {
+                    result.add(new int[] {0, protocol});
+                } else {
+                    for (int p = first; p <= last; p++) {
+                        result.add(new int[] {p, protocol});
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    /** The identities a rule's peers stand for; {ANY} when the rule names no peer. */
+    private Set<Integer> peers(Policy policy, Rule rule) {
+        Set<Integer> result = new HashSet<>();
+        if (rule.peers().isEmpty()) {
+            result.add(Identity.ANY);
+            return result;
+        }
+        for (Peer peer : rule.peers()) {
+            if (peer.entity() != null) {
+                entity(peer.entity(), result);
+            } else if (peer.ipBlock() != null) {
+                ipBlock(peer.ipBlock(), result);
+            } else {
+                for (Identity identity : identities.values()) {
+                    if (identity.pod() && selects(policy, peer, identity)) {
+                        result.add(identity.id());
+                    }
+                }
+            }
+        }
+        return result;
+    }
+
+    private static boolean selects(Policy policy, Peer peer, Identity identity) {
+        if (peer.namespaceSelector() == null) {
+            // podSelector alone: pods of the policy's own namespace (any namespace for a cluster-wide policy)
+            if (!policy.clusterWide() && !identity.namespace().equals(policy.namespace())) {
+                return false;
+            }
+        } else if (!peer.namespaceSelector().matches(identity.namespaceLabels())) {
+            return false;
+        }
+        return peer.podSelector() == null || peer.podSelector().matches(identity.podLabels());
+    }
+
+    private void ipBlock(Policy.IpBlock block, Set<Integer> result) {
+        for (Map.Entry<Cidr, Integer> prefix : prefixIdentity.entrySet()) {
+            if (block.cidr().contains(prefix.getKey()) && block.except().stream().noneMatch(e -> e.contains(prefix.getKey()))) {
+                result.add(prefix.getValue());
+            }
+        }
+        if (block.cidr().length() == 0) {
+            result.add(Identity.WORLD); // addresses in no prefix of the ipcache
+        }
+        // Pods are addresses too: a pod inside the block (and outside its exceptions) is allowed.
+        for (Pod pod : cluster.pods()) {
+            Cidr host = Cidr.host(pod.ip());
+            if (block.cidr().contains(host) && block.except().stream().noneMatch(e -> e.contains(host))) {
+                result.add(podIdentity.get(pod.key()));
+            }
+        }
+    }
+
+    private void entity(Policy.Entity entity, Set<Integer> result) {
+        switch (entity) {
+            case ALL -> result.add(Identity.ANY);
+            case WORLD -> {
+                result.add(Identity.WORLD);
+                prefixIdentity.values().forEach(result::add);
+            }
+            case HOST -> result.add(Identity.HOST);
+            case KUBE_APISERVER -> result.add(Identity.KUBE_APISERVER);
+            case CLUSTER -> {
+                result.addAll(podsByIdentity.keySet());
+                result.add(Identity.HOST);
+                result.add(6); // remote nodes
+                result.add(Identity.KUBE_APISERVER);
+            }
+        }
+    }
+}
