@@ -45,6 +45,7 @@ public final class PolicyCompiler {
     private final Map<Cidr, Integer> ipcache = new LinkedHashMap<>();
     private final Map<Cidr, Integer> prefixIdentity = new LinkedHashMap<>();
     private final Map<String, Integer> cookies = new LinkedHashMap<>();
+    private final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
 
     private PolicyCompiler(Cluster cluster, List<Policy> policies, Identity.Allocator allocator) {
         this.cluster = cluster;
@@ -76,6 +77,7 @@ public final class PolicyCompiler {
             identities.putIfAbsent(id, new Identity(id, pod.namespace(), pod.labels(), nsLabels, null));
             podIdentity.put(pod.key(), id);
             podsByIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(pod);
+            podsByNamespace.computeIfAbsent(pod.namespace(), k -> new ArrayList<>()).add(pod);
         }
         for (Policy policy : policies) {
             for (List<Rule> rules : List.of(policy.ingress(), policy.egress(), policy.ingressDeny(), policy.egressDeny())) {
@@ -158,10 +160,11 @@ public final class PolicyCompiler {
     }
 
     private List<Pod> selected(Policy policy) {
+        List<Pod> candidates = policy.clusterWide() ? cluster.pods()
+                : podsByNamespace.getOrDefault(policy.namespace(), List.of());
         List<Pod> selected = new ArrayList<>();
-        for (Pod pod : cluster.pods()) {
-            if ((policy.clusterWide() || pod.namespace().equals(policy.namespace()))
-                    && policy.podSelector().matches(pod.labels())) {
+        for (Pod pod : candidates) {
+            if (policy.podSelector().matches(pod.labels())) {
                 selected.add(pod);
             }
         }
