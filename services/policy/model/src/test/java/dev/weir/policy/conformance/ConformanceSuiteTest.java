@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class ConformanceSuiteTest {
 
     static final Path SUITE = Path.of("src/test/resources/conformance/weir-suite.json");
-    static final Path SHARED_EXAMPLE = Path.of("../../../shared/conformance/example.json");
+    static final Path SHARED_EXAMPLE = Path.of("../../../../shared/conformance/example.json");
 
     @Test
     void weirsOwnSuitePasses() throws Exception {
