@@ -54,8 +54,25 @@ public final class PolicyParser {
     private PolicyParser() {
     }
 
+    /** A policy and the object it was read from, for storing it as written. */
+    public record Parsed(Policy policy, JsonNode source) {
+        public String json() {
+            return JSON.writeValueAsString(source);
+        }
+    }
+
     /** Parses one or more documents (YAML "---" separated, a JSON object, or a List). */
     public static List<Policy> parse(String text) {
+        return parseWithSource(text).stream().map(Parsed::policy).toList();
+    }
+
+    /** Parses a single stored policy object (JSON). */
+    public static Policy parseStored(String json) {
+        return policy(JSON.readTree(json), "");
+    }
+
+    /** As {@link #parse(String)}, keeping each policy's source object. */
+    public static List<Parsed> parseWithSource(String text) {
         List<JsonNode> documents = new ArrayList<>();
         try {
             String trimmed = text.stripLeading();
@@ -74,21 +91,21 @@ public final class PolicyParser {
         } catch (JacksonException e) {
             throw new InvalidPolicy("(document)", "not valid YAML or JSON: " + e.getOriginalMessage());
         }
-        List<Policy> policies = new ArrayList<>();
+        List<Parsed> policies = new ArrayList<>();
         for (int d = 0; d < documents.size(); d++) {
             JsonNode document = documents.get(d);
             String prefix = documents.size() > 1 ? "[" + d + "]." : "";
             if (document.isArray()) {
                 for (int i = 0; i < document.size(); i++) {
-                    policies.add(policy(document.get(i), prefix + "[" + i + "]."));
+                    policies.add(new Parsed(policy(document.get(i), prefix + "[" + i + "]."), document.get(i)));
                 }
             } else if (document.has("kind") && "List".equals(document.get("kind").asString())) {
                 JsonNode items = document.get("items");
                 for (int i = 0; items != null && i < items.size(); i++) {
-                    policies.add(policy(items.get(i), prefix + "items[" + i + "]."));
+                    policies.add(new Parsed(policy(items.get(i), prefix + "items[" + i + "]."), items.get(i)));
                 }
             } else {
-                policies.add(policy(document, prefix));
+                policies.add(new Parsed(policy(document, prefix), document));
             }
         }
         return policies;

@@ -1,0 +1,110 @@
+package dev.weir.policy.service;
+
+import com.google.protobuf.Message;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.common.kafka.ProtoConsumer;
+import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.MapApplyAck;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import jakarta.annotation.PreDestroy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+/**
+ * The service's view of the Kafka topics it reads and writes: endpoints (as agents publish them),
+ * what it published itself (identities, ipcache, endpoint policy state, replayed at start so a
+ * restarted service publishes only what changed), and the agents' acks.
+ */
+@Component
+public class DesiredStateTopics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DesiredStateTopics.class);
+
+    final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    final Map<String, Identity> identities = new ConcurrentHashMap<>();
+    final Map<String, IpcacheEntry> ipcache = new ConcurrentHashMap<>();
+    final Map<String, EndpointPolicyState> policyStates = new ConcurrentHashMap<>();
+    final Map<String, MapApplyAck> acks = new ConcurrentHashMap<>();
+
+    private final TopicCatalogue catalogue = TopicCatalogue.standard();
+    private final KafkaProducer<String, byte[]> producer;
+    private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final String bootstrap;
+    private volatile Runnable onEndpointsChanged = () -> { };
+
+    public DesiredStateTopics(PolicyServiceProperties properties) throws InterruptedException {
+        this.bootstrap = properties.kafkaBootstrap();
+        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "weir-policy"));
+        replay(TopicId.IDENTITIES, (r, v) -> put(identities, r.key(), (Identity) v));
+        replay(TopicId.IPCACHE, (r, v) -> put(ipcache, r.key(), (IpcacheEntry) v));
+        replay(TopicId.ENDPOINT_POLICY_STATE, (r, v) -> put(policyStates, r.key(), (EndpointPolicyState) v));
+        replay(TopicId.MAP_ACKS, (r, v) -> {
+            MapApplyAck ack = (MapApplyAck) v;
+            if (ack != null) {
+                acks.merge(r.key(), ack, (old, now) -> now.getRevision() >= old.getRevision() ? now : old);
+            }
+        });
+        replay(TopicId.ENDPOINTS, (r, v) -> {
+            put(endpoints, r.key(), (Endpoint) v);
+            onEndpointsChanged.run();
+        });
+        for (ProtoConsumer<?> consumer : consumers) {
+            if (!consumer.awaitCaughtUp(Duration.ofSeconds(60))) {
+                LOG.warn("a desired-state topic was not replayed within 60 s; going on");
+            }
+        }
+    }
+
+    private static <V> void put(Map<String, V> map, String key, V value) {
+        if (value == null) {
+            map.remove(key);
+        } else {
+            map.put(key, value);
+        }
+    }
+
+    private void replay(TopicId topic, ProtoConsumer.Handler<Message> handler) {
+        ProtoConsumer<Message> consumer = ProtoConsumer.replaying(catalogue, topic, "weir-policy",
+                new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap, "weir-policy")), producer, handler);
+        consumers.add(consumer);
+        Thread thread = new Thread(consumer, "weir-policy-" + topic.catalogueId());
+        thread.setDaemon(true);
+        threads.add(thread);
+        thread.start();
+    }
+
+    void onEndpointsChanged(Runnable listener) {
+        this.onEndpointsChanged = listener;
+    }
+
+    void publish(TopicId topic, String key, Message value) {
+        producer.send(new ProducerRecord<>(catalogue.name(topic), key, value == null ? null : value.toByteArray()));
+    }
+
+    void flush() {
+        producer.flush();
+    }
+
+    @PreDestroy
+    void close() throws InterruptedException {
+        consumers.forEach(ProtoConsumer::close);
+        for (Thread thread : threads) {
+            thread.join(5000);
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,234 @@
+package dev.weir.policy.service;
+
+import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.Compilation;
+import dev.weir.policy.model.Policy;
+import dev.weir.policy.model.PolicyParser;
+import dev.weir.policy.model.Protocol;
+import dev.weir.policy.model.Verdicts;
+import dev.weir.proto.state.v1.AckStatus;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.MapApplyAck;
+import dev.weir.proto.state.v1.PolicyRevisionRef;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The policy REST API (/api/v1): apply (YAML or JSON, one or many policies, dry-run), list, get
+ * with revisions, delete, propagation status per policy revision, and explain. A cluster-wide
+ * Weir policy has the namespace "-" in paths.
+ */
+@RestController
+@RequestMapping("/api/v1")
+public class PolicyController {
+
+    private final PolicyStore store;
+    private final Reconciler reconciler;
+    private final DesiredStateTopics topics;
+
+    public PolicyController(PolicyStore store, Reconciler reconciler, DesiredStateTopics topics) {
+        this.store = store;
+        this.reconciler = reconciler;
+        this.topics = topics;
+    }
+
+    public record ApplyResponse(boolean dryRun, List<PolicyStore.Applied> applied, List<Lint.Warning> warnings) {
+    }
+
+    /** Applies every policy of the body, or none of them (400 naming the field at fault). */
+    @PostMapping(path = "/policies", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
+    public ApplyResponse apply(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun,
+            @RequestHeader(name = "X-Weir-Author", required = false) String author) {
+        List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(body);
+        if (parsed.isEmpty()) {
+            throw new PolicyParser.InvalidPolicy("(document)", "holds no policy");
+        }
+        List<Policy> policies = parsed.stream().map(PolicyParser.Parsed::policy).toList();
+        List<Lint.Warning> warnings = Lint.lint(policies, cluster());
+        if (dryRun) {
+            List<PolicyStore.Applied> wouldApply = policies.stream()
+                    .map(p -> new PolicyStore.Applied(p.kind(), p.namespace(), p.name(), 0, true)).toList();
+            return new ApplyResponse(true, wouldApply, warnings);
+        }
+        List<PolicyStore.Applied> applied = store.apply(parsed, "api", author == null ? "api" : author);
+        reconciler.request();
+        return new ApplyResponse(false, applied, warnings);
+    }
+
+    public record PolicySummary(String kind, String namespace, String name, long revision, Instant updated) {
+    }
+
+    @GetMapping("/policies")
+    public List<PolicySummary> list() {
+        return store.active().stream()
+                .map(p -> new PolicySummary(p.kind(), p.namespace(), p.name(), p.revision(), p.updated())).toList();
+    }
+
+    public record PolicyDetail(String kind, String namespace, String name, long revision, String document,
+            List<PolicyStore.Revision> revisions) {
+    }
+
+    @GetMapping("/policies/{kind}/{namespace}/{name}")
+    public ResponseEntity<PolicyDetail> get(@PathVariable String kind, @PathVariable String namespace,
+            @PathVariable String name) {
+        return store.find(kind, ns(namespace), name)
+                .map(p -> ResponseEntity.ok(new PolicyDetail(p.kind(), p.namespace(), p.name(), p.revision(), p.document(),
+                        store.revisions(p.id()))))
+                .orElse(ResponseEntity.notFound().build());
+    }
+
+    @DeleteMapping("/policies/{kind}/{namespace}/{name}")
+    public ResponseEntity<Map<String, Object>> delete(@PathVariable String kind, @PathVariable String namespace,
+            @PathVariable String name, @RequestHeader(name = "X-Weir-Author", required = false) String author) {
+        return store.delete(kind, ns(namespace), name, author == null ? "api" : author).map(revision -> {
+            reconciler.request();
+            return ResponseEntity.ok(Map.<String, Object>of("deleted", true, "revision", revision));
+        }).orElse(ResponseEntity.notFound().build());
+    }
+
+    public record EndpointStatus(String node, int endpointId, String pod, long stateRevision, boolean enforced,
+            long ackedRevision, String error, long behindMillis) {
+    }
+
+    public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced,
+            List<String> nodesBehind, List<EndpointStatus> details) {
+    }
+
+    /** Which endpoints and nodes enforce the policy's current revision, and how long the others are behind. */
+    @GetMapping("/policies/{kind}/{namespace}/{name}/status")
+    public ResponseEntity<PolicyStatus> status(@PathVariable String kind, @PathVariable String namespace,
+            @PathVariable String name) {
+        var stored = store.find(kind, ns(namespace), name);
+        if (stored.isEmpty()) {
+            return ResponseEntity.notFound().build();
+        }
+        long revision = stored.get().revision();
+        List<EndpointStatus> details = new ArrayList<>();
+        Instant now = Instant.now();
+        for (Map.Entry<String, EndpointPolicyState> e : topics.policyStates.entrySet()) {
+            EndpointPolicyState state = e.getValue();
+            boolean includes = false;
+            for (PolicyRevisionRef ref : state.getPoliciesList()) {
+                includes |= ref.getKind().equals(kind) && ref.getNamespace().equals(ns(namespace)) && ref.getName().equals(name)
+                        && ref.getRevision() == revision;
+            }
+            if (!includes) {
+                continue;
+            }
+            MapApplyAck ack = topics.acks.get(e.getKey());
+            boolean enforced = ack != null && ack.getRevision() >= state.getRevision() && ack.getStatus() == AckStatus.APPLIED;
+            Instant compiled = Instant.ofEpochSecond(state.getCompiled().getSeconds(), state.getCompiled().getNanos());
+            details.add(new EndpointStatus(state.getNodeName(), state.getEndpointId(),
+                    state.getNamespace() + "/" + state.getPodName(), state.getRevision(), enforced,
+                    ack == null ? 0 : ack.getRevision(), ack == null ? "" : ack.getError(),
+                    enforced ? 0 : Duration.between(compiled, now).toMillis()));
+        }
+        List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
+        return ResponseEntity.ok(new PolicyStatus(kind, ns(namespace), name, revision, details.size(),
+                (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details));
+    }
+
+    public record ExplainRequest(String source, String destination, int port, String protocol) {
+    }
+
+    public record Side(String pod, boolean isolated, boolean allowed, String match, String policy, boolean deny) {
+    }
+
+    public record ExplainResponse(String verdict, Side egress, Side ingress) {
+    }
+
+    /** The verdict for a new connection, and the policies and entries that decide it at each end. */
+    @PostMapping("/explain")
+    public ExplainResponse explain(@RequestBody ExplainRequest request) {
+        Compilation compiled = reconciler.last();
+        if (compiled == null) {
+            throw new IllegalStateException("policies are not compiled yet");
+        }
+        Cluster cluster = cluster();
+        Cluster.Pod source = pod(cluster, request.source(), "source");
+        Cluster.Pod destination = pod(cluster, request.destination(), "destination");
+        Protocol protocol;
+        try {
+            protocol = Protocol.valueOf(request.protocol() == null ? "TCP" : request.protocol().toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new PolicyParser.InvalidPolicy("protocol", "'" + request.protocol() + "' is not TCP, UDP or SCTP");
+        }
+        if (request.port() < 1 || request.port() > 65535) {
+            throw new PolicyParser.InvalidPolicy("port", request.port() + " is out of range 1-65535");
+        }
+        String sourceIp = source == null ? request.source() : source.ip();
+        String destinationIp = destination == null ? request.destination() : destination.ip();
+        Verdicts.PathDecision decision = Verdicts.decide(compiled, source == null ? null : source.key(), sourceIp,
+                destination == null ? null : destination.key(), destinationIp, request.port(), protocol);
+        return new ExplainResponse(decision.allowed() ? "FORWARDED" : "DROPPED",
+                side(compiled, source, decision.egress(), true), side(compiled, destination, decision.ingress(), false));
+    }
+
+    private static Side side(Compilation compiled, Cluster.Pod pod, Verdicts.Decision decision, boolean egress) {
+        String policy = decision.entry() == null ? "" : compiled.policyOf(decision.entry().cookie()).orElse("");
+        boolean isolated = pod != null && (egress ? compiled.endpoint(pod.key()).egressIsolated()
+                : compiled.endpoint(pod.key()).ingressIsolated());
+        return new Side(pod == null ? "" : pod.key(), isolated, decision.allowed(), decision.match().name(), policy,
+                decision.denyEntry());
+    }
+
+    private static Cluster.Pod pod(Cluster cluster, String name, String field) {
+        if (name == null || name.isBlank()) {
+            throw new PolicyParser.InvalidPolicy(field, "is required: namespace/pod or an IP address");
+        }
+        for (Cluster.Pod pod : cluster.pods()) {
+            if (pod.key().equals(name) || pod.ip().equals(name)) {
+                return pod;
+            }
+        }
+        if (name.contains("/")) {
+            throw new PolicyParser.InvalidPolicy(field, "no pod " + name + " is known");
+        }
+        return null;
+    }
+
+    private Cluster cluster() {
+        Cluster cluster = new Cluster();
+        topics.endpoints.values().stream().filter(e -> e.getIpsCount() > 0).forEach(e -> cluster.pod(new Cluster.Pod(
+                e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), e.getNamedPortsList().stream()
+                        .map(p -> new Cluster.ContainerPort(p.getName(), p.getPort(), switch (p.getProtocol()) {
+                            case UDP -> Protocol.UDP;
+                            case SCTP -> Protocol.SCTP;
+                            default -> Protocol.TCP;
+                        })).toList(), e.getNodeName(), e.getEndpointId())));
+        return cluster;
+    }
+
+    private static String ns(String namespace) {
+        return "-".equals(namespace) ? "" : namespace;
+    }
+
+    public record Problem(String error, String field) {
+    }
+
+    @ExceptionHandler(PolicyParser.InvalidPolicy.class)
+    public ResponseEntity<Problem> invalid(PolicyParser.InvalidPolicy e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field()));
+    }
+
+    @ExceptionHandler(IllegalStateException.class)
+    public ResponseEntity<Problem> notReady(IllegalStateException e) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body(new Problem(e.getMessage(), ""));
+    }
+
+}

@@ -1,0 +1,261 @@
+package dev.weir.policy.service;
+
+import com.google.protobuf.Timestamp;
+import dev.weir.policy.model.Cidr;
+import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.Compilation;
+import dev.weir.policy.model.EndpointPolicy;
+import dev.weir.policy.model.MapEntry;
+import dev.weir.policy.model.MapKey;
+import dev.weir.policy.model.Policy;
+import dev.weir.policy.model.PolicyCompiler;
+import dev.weir.policy.model.PolicyParser;
+import dev.weir.proto.state.v1.Direction;
+import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.EndpointPolicyState;
+import dev.weir.proto.state.v1.Identity;
+import dev.weir.proto.state.v1.IdentityKind;
+import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.NamedPort;
+import dev.weir.proto.state.v1.PolicyMapEntry;
+import dev.weir.proto.state.v1.PolicyRevisionRef;
+import dev.weir.proto.state.v1.Protocol;
+import dev.weir.schemas.TopicId;
+import jakarta.annotation.PreDestroy;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * Keeps the desired-state topics equal to the compiler's output for the current policies and
+ * endpoints. Any change asks for a compile; compiles run one at a time and requests that arrive
+ * meanwhile fold into the next one. Only what changed is published: new identities, changed
+ * ipcache prefixes (tombstones for removed ones), and the policy state of the endpoints whose map
+ * contents or isolation changed, each with its revision increased.
+ */
+@Component
+public class Reconciler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
+
+    private final PolicyStore store;
+    private final PgIdentityAllocator identities;
+    private final DesiredStateTopics topics;
+    private final ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "weir-policy-compile");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean requested = new AtomicBoolean();
+    private final AtomicLong compiles = new AtomicLong();
+    private final Map<String, Policy> parsed = new HashMap<>();
+    private volatile Compilation last;
+    private volatile Map<String, PolicyStore.StoredPolicy> policies = Map.of();
+
+    public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics) {
+        this.store = store;
+        this.identities = identities;
+        this.topics = topics;
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    public void start() {
+        topics.onEndpointsChanged(this::request);
+        request();
+    }
+
+    /** Asks for a compile; returns at once. */
+    public void request() {
+        if (requested.compareAndSet(false, true)) {
+            executor.submit(this::compileSafely);
+        }
+    }
+
+    private void compileSafely() {
+        requested.set(false);
+        try {
+            compile();
+        } catch (RuntimeException e) {
+            LOG.error("compiling policies failed", e);
+        }
+    }
+
+    /** The last compilation, for explain and lint. */
+    public Compilation last() {
+        return last;
+    }
+
+    public long compiles() {
+        return compiles.get();
+    }
+
+    public Map<String, PolicyStore.StoredPolicy> policies() {
+        return policies;
+    }
+
+    private synchronized void compile() {
+        long started = System.nanoTime();
+        List<PolicyStore.StoredPolicy> stored = store.active();
+        List<Policy> active = new ArrayList<>();
+        Map<String, Integer> cookies = new LinkedHashMap<>();
+        Map<String, PolicyStore.StoredPolicy> byKey = new LinkedHashMap<>();
+        for (PolicyStore.StoredPolicy s : stored) {
+            Policy policy = parsed.computeIfAbsent(s.id() + "@" + s.revision(), k -> PolicyParser.parseStored(s.document()));
+            active.add(policy);
+            cookies.put(policy.key(), (int) s.id());
+            byKey.put(policy.key(), s);
+        }
+        Cluster cluster = cluster();
+        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies);
+        publishIdentities(compiled);
+        publishIpcache(compiled);
+        int changed = publishPolicyStates(cluster, compiled, byKey);
+        topics.flush();
+        this.last = compiled;
+        this.policies = byKey;
+        compiles.incrementAndGet();
+        LOG.info("compiled {} policies for {} endpoints in {} ms: {} endpoint states published", active.size(),
+                cluster.pods().size(), (System.nanoTime() - started) / 1_000_000, changed);
+    }
+
+    private Cluster cluster() {
+        Cluster cluster = new Cluster();
+        for (Endpoint e : topics.endpoints.values()) {
+            if (e.getIpsCount() == 0) {
+                continue;
+            }
+            List<Cluster.ContainerPort> ports = new ArrayList<>();
+            for (NamedPort port : e.getNamedPortsList()) {
+                dev.weir.policy.model.Protocol protocol = switch (port.getProtocol()) {
+                    case UDP -> dev.weir.policy.model.Protocol.UDP;
+                    case SCTP -> dev.weir.policy.model.Protocol.SCTP;
+                    default -> dev.weir.policy.model.Protocol.TCP;
+                };
+                ports.add(new Cluster.ContainerPort(port.getName(), port.getPort(), protocol));
+            }
+            cluster.pod(new Cluster.Pod(e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), ports,
+                    e.getNodeName(), e.getEndpointId()));
+        }
+        return cluster;
+    }
+
+    private void publishIdentities(Compilation compiled) {
+        for (dev.weir.policy.model.Identity identity : compiled.identities().values()) {
+            String key = Integer.toString(identity.id());
+            if (topics.identities.containsKey(key)) {
+                continue;
+            }
+            Identity.Builder record = Identity.newBuilder().setId(identity.id())
+                    .setKind(identity.pod() ? IdentityKind.ENDPOINT : IdentityKind.CIDR);
+            if (identity.pod()) {
+                new TreeMap<>(identity.podLabels()).forEach((k, v) -> record.addLabels(k + "=" + v));
+                record.addLabels("k8s:io.kubernetes.pod.namespace=" + identity.namespace());
+            } else {
+                record.addLabels("cidr:" + identity.cidr());
+            }
+            Identity value = record.build();
+            topics.publish(TopicId.IDENTITIES, key, value);
+            topics.identities.put(key, value);
+        }
+    }
+
+    private void publishIpcache(Compilation compiled) {
+        Set<String> wanted = new HashSet<>();
+        for (Map.Entry<Cidr, Integer> e : compiled.ipcache().entrySet()) {
+            String prefix = e.getKey().toString();
+            wanted.add(prefix);
+            IpcacheEntry entry = IpcacheEntry.newBuilder().setPrefix(prefix).setIdentity(e.getValue())
+                    .setSource(e.getKey().length() == (e.getKey().ipv4() ? 32 : 128) ? "endpoint" : "cidr").build();
+            if (!entry.equals(topics.ipcache.get(prefix))) {
+                topics.publish(TopicId.IPCACHE, prefix, entry);
+                topics.ipcache.put(prefix, entry);
+            }
+        }
+        for (String prefix : new ArrayList<>(topics.ipcache.keySet())) {
+            if (!wanted.contains(prefix)) {
+                topics.publish(TopicId.IPCACHE, prefix, null);
+                topics.ipcache.remove(prefix);
+            }
+        }
+    }
+
+    private int publishPolicyStates(Cluster cluster, Compilation compiled, Map<String, PolicyStore.StoredPolicy> byKey) {
+        int changed = 0;
+        Set<String> wanted = new HashSet<>();
+        Instant now = Instant.now();
+        for (Cluster.Pod pod : cluster.pods()) {
+            if (pod.node().isEmpty() || pod.endpointId() == 0) {
+                continue;
+            }
+            String key = pod.node() + "/" + pod.endpointId();
+            wanted.add(key);
+            EndpointPolicyState state = state(pod, compiled.endpoint(pod.key()), byKey);
+            EndpointPolicyState previous = topics.policyStates.get(key);
+            if (previous != null && previous.toBuilder().clearRevision().clearCompiled().build().equals(state)) {
+                continue;
+            }
+            EndpointPolicyState published = state.toBuilder()
+                    .setRevision(previous == null ? 1 : previous.getRevision() + 1)
+                    .setCompiled(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .build();
+            topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, published);
+            topics.policyStates.put(key, published);
+            changed++;
+        }
+        for (String key : new ArrayList<>(topics.policyStates.keySet())) {
+            if (!wanted.contains(key)) {
+                topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, null);
+                topics.policyStates.remove(key);
+            }
+        }
+        return changed;
+    }
+
+    private static EndpointPolicyState state(Cluster.Pod pod, EndpointPolicy policy,
+            Map<String, PolicyStore.StoredPolicy> byKey) {
+        EndpointPolicyState.Builder state = EndpointPolicyState.newBuilder().setNodeName(pod.node())
+                .setEndpointId(pod.endpointId()).setNamespace(pod.namespace()).setPodName(pod.name())
+                .setIngressIsolated(policy.ingressIsolated()).setEgressIsolated(policy.egressIsolated());
+        List<Map.Entry<MapKey, MapEntry>> entries = new ArrayList<>(policy.entries().entrySet());
+        entries.sort(Comparator.comparing((Map.Entry<MapKey, MapEntry> e) -> e.getKey().direction())
+                .thenComparingInt(e -> e.getKey().identity()).thenComparingInt(e -> e.getKey().port())
+                .thenComparingInt(e -> e.getKey().protocol()));
+        for (Map.Entry<MapKey, MapEntry> e : entries) {
+            Protocol protocol = Protocol.forNumber(e.getKey().protocol());
+            state.addEntries(PolicyMapEntry.newBuilder().setIdentity(e.getKey().identity()).setPort(e.getKey().port())
+                    .setProtocol(protocol == null ? Protocol.PROTOCOL_ANY : protocol)
+                    .setDirection(e.getKey().direction() == MapKey.Direction.INGRESS ? Direction.DIRECTION_INGRESS
+                            : Direction.DIRECTION_EGRESS)
+                    .setDeny(e.getValue().deny()).setCookie(e.getValue().cookie()));
+        }
+        for (String policyKey : new java.util.TreeSet<>(policy.policies())) {
+            PolicyStore.StoredPolicy stored = byKey.get(policyKey);
+            if (stored != null) {
+                state.addPolicies(PolicyRevisionRef.newBuilder().setKind(stored.kind()).setNamespace(stored.namespace())
+                        .setName(stored.name()).setRevision(stored.revision()).addCookies((int) stored.id()));
+            }
+        }
+        return state.build();
+    }
+
+    @PreDestroy
+    void stop() {
+        executor.shutdownNow();
+    }
+}

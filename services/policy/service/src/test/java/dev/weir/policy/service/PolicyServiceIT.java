@@ -1,0 +1,191 @@
+package dev.weir.policy.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weir.agent.Agent;
+import dev.weir.agent.AgentConfig;
+import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * End to end on the embedded platform (root): a policy applied over REST is compiled, published,
+ * enforced by a real agent on real pods, and its status shows the node's acknowledgement.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PolicyServiceIT {
+
+    static Platform platform;
+    static Agent agent;
+    static ConfigurableApplicationContext service;
+    static String node;
+    static String ipA;
+    static String ipB;
+    static String base;
+    static Process server;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    static final String DENY_X = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: only-z, namespace: y}
+            spec:
+              podSelector: {matchLabels: {app: b}}
+              ingress:
+                - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}}]
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = "ps" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        int octet = ThreadLocalRandom.current().nextInt(1, 250);
+        ipA = "198.19." + octet + ".30";
+        ipB = "198.19." + octet + ".31";
+        platform = new Platform(PlatformConfig.onFreePorts(Path.of("target", "it-" + node).toAbsolutePath())).start();
+        service = new SpringApplicationBuilder(PolicyServiceApplication.class).properties(Map.of(
+                "server.port", "0",
+                "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
+                "spring.datasource.username", platform.databaseUser(),
+                "spring.datasource.password", platform.databasePassword(),
+                "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                "weir.api-token-file", platform.apiTokenFile().toString())).run();
+        base = "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port") + "/api/v1";
+        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+                platform.apiToken()).removingPodsOnStop());
+        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("app", "a"), List.of(), "a", "Deployment", null));
+        var b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("app", "b"),
+                List.of(new PodSpec.NamedPort("http", 8080, 6)), "b", "Deployment", null));
+        server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
+                "/dev/null").start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.destroyForcibly().waitFor();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (service != null) {
+            service.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+    }
+
+    static HttpResponse<String> call(String method, String path, String contentType, String body, boolean token)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        if (token) {
+            request.header("Authorization", "Bearer " + platform.apiToken());
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static boolean connect() throws Exception {
+        return agent.podNetwork().execIn("x", "a", 10, "socat", "-u", "/dev/null",
+                "TCP:" + ipB + ":8080,connect-timeout=1").exitCode() == 0;
+    }
+
+    @Test
+    @Order(1)
+    void everyRequestNeedsTheToken() throws Exception {
+        assertThat(call("GET", "/policies", null, null, false).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/policies", null, null, true).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(2)
+    void aMalformedPolicyIsA400NamingTheFieldAndNothingIsApplied() throws Exception {
+        HttpResponse<String> response = call("POST", "/policies", "application/yaml",
+                DENY_X + "---\n" + DENY_X.replace("only-z", "broken").replace("kubernetes.io/metadata.name: z}}}]",
+                        "kubernetes.io/metadata.name: z}}}, {ipBlock: {cidr: 10.0.0.0/40}}]"), true);
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(response.body()).contains("\"field\":\"[1].spec.ingress[0].from[1].ipBlock.cidr\"");
+        assertThat(call("GET", "/policies", null, null, true).body()).isEqualTo("[]");
+    }
+
+    @Test
+    @Order(3)
+    void anAppliedPolicyIsEnforcedByTheAgentAndItsStatusShowsTheAck() throws Exception {
+        await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
+        HttpResponse<String> applied = call("POST", "/policies", "application/yaml", DENY_X, true);
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        assertThat(applied.body()).contains("\"revision\":1").contains("\"changed\":true");
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> !connect());
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            HttpResponse<String> status = call("GET", "/policies/NetworkPolicy/y/only-z/status", null, null, true);
+            assertThat(status.statusCode()).isEqualTo(200);
+            assertThat(status.body()).contains("\"endpoints\":1").contains("\"enforced\":1")
+                    .contains("\"node\":\"" + node + "\"").contains("\"nodesBehind\":[]");
+        });
+
+        HttpResponse<String> explain = call("POST", "/explain", "application/json",
+                "{\"source\":\"x/a\",\"destination\":\"y/b\",\"port\":8080,\"protocol\":\"TCP\"}", true);
+        assertThat(explain.body()).contains("\"verdict\":\"DROPPED\"").contains("\"isolated\":true")
+                .contains("\"match\":\"NONE\"");
+
+        // Applying the same policy again is no new revision.
+        assertThat(call("POST", "/policies", "application/yaml", DENY_X, true).body()).contains("\"changed\":false");
+    }
+
+    @Test
+    @Order(4)
+    void lintWarnsOfAnEgressDefaultDenyWithoutDnsAndOfAPolicyThatSelectsNoPod() throws Exception {
+        HttpResponse<String> response = call("POST", "/policies?dryRun=true", "application/yaml", """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: lockdown, namespace: x}
+                spec:
+                  podSelector: {}
+                  policyTypes: [Egress]
+                ---
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: nobody, namespace: x}
+                spec:
+                  podSelector: {matchLabels: {app: nobody}}
+                  ingress: [{ports: [{port: http}]}]
+                """, true);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("\"dryRun\":true")
+                .contains("\"field\":\"spec.egress\"").contains("isolates egress without allowing DNS")
+                .contains("\"field\":\"spec.podSelector\"").contains("selects no pod");
+        assertThat(call("GET", "/policies", null, null, true).body()).doesNotContain("lockdown");
+    }
+
+    @Test
+    @Order(5)
+    void deletingThePolicyLiftsTheDeny() throws Exception {
+        assertThat(call("DELETE", "/policies/NetworkPolicy/y/only-z", null, null, true).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
+        HttpResponse<String> detail = call("GET", "/policies/NetworkPolicy/y/only-z", null, null, true);
+        assertThat(detail.statusCode()).isEqualTo(404);
+    }
+}
