@@ -4,21 +4,12 @@ import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
 import dev.weir.agent.endpoint.LocalEndpoint;
 import dev.weir.agent.endpoint.PodSpec;
-import dev.weir.common.kafka.KafkaClients;
 import dev.weir.platform.ManagedProcess;
-import dev.weir.proto.state.v1.Identity;
-import dev.weir.proto.state.v1.IdentityKind;
-import dev.weir.proto.state.v1.IpcacheEntry;
-import dev.weir.schemas.TopicCatalogue;
-import dev.weir.schemas.TopicId;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * traffic among them every few seconds, including DNS lookups through a resolver with
  * {@code ndots:5}, so flows reach Kafka within seconds of "ready".
  *
- * <p>Until the policy service exists, the demo publishes the pods' identities and ipcache
- * entries itself, one identity per label set, as the policy service will.
+ * <p>The policy service allocates the pods' identities; the demo applies one policy through its
+ * REST API (the payments API takes gRPC from the cart only), so the frontend's attempts show as
+ * drops.
  */
 final class Demo implements AutoCloseable {
 
@@ -62,13 +54,13 @@ final class Demo implements AutoCloseable {
         this.traffic.setDaemon(true);
     }
 
-    static Demo start(String kafka, Path dataDirectory, String apiToken) throws Exception {
-        seedIdentities(kafka);
+    static Demo start(String kafka, Path dataDirectory, String apiToken, int policyPort) throws Exception {
         Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
                 .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").removingPodsOnStop());
         Demo demo = new Demo(agent);
         try {
             demo.createPods(dataDirectory.resolve("demo"));
+            applyPolicy(policyPort, apiToken);
             demo.traffic.start();
             return demo;
         } catch (Exception e) {
@@ -77,25 +69,29 @@ final class Demo implements AutoCloseable {
         }
     }
 
-    /** Identities by label set and ipcache entries for the demo pods. */
-    private static void seedIdentities(String kafka) throws Exception {
-        TopicCatalogue catalogue = TopicCatalogue.standard();
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, "weir-demo"))) {
-            int id = 1000;
-            for (Pod pod : PODS) {
-                int identity = id++;
-                Map<String, String> labels = new TreeMap<>(pod.spec().labels());
-                labels.put("k8s:io.kubernetes.pod.namespace", pod.spec().namespace());
-                Identity.Builder record = Identity.newBuilder().setId(identity).setKind(IdentityKind.ENDPOINT);
-                labels.forEach((k, v) -> record.addLabels(k + "=" + v));
-                producer.send(new ProducerRecord<>(catalogue.name(TopicId.IDENTITIES), Integer.toString(identity),
-                        record.build().toByteArray()));
-                String prefix = pod.spec().ip() + "/32";
-                producer.send(new ProducerRecord<>(catalogue.name(TopicId.IPCACHE), prefix,
-                        IpcacheEntry.newBuilder().setPrefix(prefix).setIdentity(identity).setNodeName(NODE)
-                                .setSource("endpoint").build().toByteArray()));
-            }
-            producer.flush();
+    /** The demo's policy: the payments API takes gRPC from the shop's cart only. */
+    static final String POLICY = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: api-from-cart, namespace: payments}
+            spec:
+              podSelector: {matchLabels: {app: payments-api}}
+              ingress:
+                - from:
+                    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+                      podSelector: {matchLabels: {app: cart}}
+                  ports: [{port: grpc}]
+            """;
+
+    /** Applies the demo policy through the policy service's REST API, as a user would. */
+    static void applyPolicy(int policyPort, String apiToken) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + policyPort + "/api/v1/policies"))
+                .header("Authorization", "Bearer " + apiToken).header("Content-Type", "application/yaml")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(POLICY)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("applying the demo policy: " + response.statusCode() + " " + response.body());
         }
     }
 
@@ -129,6 +125,8 @@ final class Demo implements AutoCloseable {
             exec("shop", "frontend", "socat", "-u", "/dev/null", "TCP:198.18.1.11:8080,connect-timeout=1");
             exec("shop", "cart", "getent", "ahostsv4", "api.payments");
             exec("shop", "cart", "socat", "-u", "/dev/null", "TCP:198.18.2.10:9090,connect-timeout=1");
+            // Not allowed by the demo policy: dropped, and visible as a drop in the flows.
+            exec("shop", "frontend", "socat", "-u", "/dev/null", "TCP:198.18.2.10:9090,connect-timeout=1");
             exec("shop", "frontend", "getent", "ahostsv4", "no-such-service");
             try {
                 Thread.sleep(3000);

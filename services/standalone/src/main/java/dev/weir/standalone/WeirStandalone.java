@@ -1,6 +1,9 @@
 package dev.weir.standalone;
 
 import dev.weir.platform.Platform;
+import dev.weir.policy.service.PolicyServiceApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
 import dev.weir.platform.PlatformConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
  * until Ctrl-C or {@code weir down} (SIGTERM), which stop every process it started.
  */
 public final class WeirStandalone {
+
+    static final int POLICY_PORT = 8081;
 
     private WeirStandalone() {
     }
@@ -28,12 +33,29 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
+        ConfigurableApplicationContext policyService;
+        try {
+            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).properties(Map.of(
+                    "server.port", Integer.toString(POLICY_PORT),
+                    "server.address", "127.0.0.1",
+                    "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
+                    "spring.datasource.username", platform.databaseUser(),
+                    "spring.datasource.password", platform.databasePassword(),
+                    "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                    "weir.api-token-file", platform.apiTokenFile().toString())).run();
+        } catch (Exception e) {
+            System.err.println("weir: the policy service did not start: " + e.getMessage());
+            platform.close();
+            System.exit(1);
+            return;
+        }
         Demo demo = null;
         if (Platform.runningAsRoot()) {
             try {
-                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken());
+                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(), POLICY_PORT);
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
+                policyService.close();
                 platform.close();
                 System.exit(1);
                 return;
@@ -50,6 +72,7 @@ public final class WeirStandalone {
             if (runningDemo != null) {
                 runningDemo.close();
             }
+            policyService.close();
             platform.close();
             try {
                 Files.deleteIfExists(pidFile);
@@ -65,6 +88,7 @@ public final class WeirStandalone {
         for (Map.Entry<String, String> endpoint : platform.endpoints().entrySet()) {
             ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
         }
+        ready.append(" | policy API http://127.0.0.1:").append(POLICY_PORT).append("/api/v1");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")
