@@ -121,6 +121,9 @@ int64_t weir_health_read(struct weir_datapath *dp, uint32_t slot);
 int weir_test_run(struct weir_datapath *dp, int program, const void *packet, uint32_t len, uint32_t ifindex,
 		  uint32_t repeat, uint32_t *duration_ns);
 
+/* Forgets every tracked connection (tests, and an operator's last resort). Returns how many. */
+int weir_ct_flush(struct weir_datapath *dp);
+
 /* Entries in the conntrack table (a walk: for status, not for the hot path). */
 int weir_ct_count(struct weir_datapath *dp);
 

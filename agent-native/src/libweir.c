@@ -620,6 +620,20 @@ int64_t weir_health_read(struct weir_datapath *dp, uint32_t slot)
 	return sum;
 }
 
+int weir_ct_flush(struct weir_datapath *dp)
+{
+	struct weir_ct_key key;
+	int flushed = 0;
+	/* Deleting the first key each time: a walk would lose its place as entries go. */
+	while (bpf_map_get_next_key(dp->ct_fd, NULL, &key) == 0) {
+		if (bpf_map_delete_elem(dp->ct_fd, &key) == 0)
+			flushed++;
+		else if (errno != ENOENT)
+			return fail(-errno, "flushing conntrack");
+	}
+	return flushed;
+}
+
 int weir_ct_count(struct weir_datapath *dp)
 {
 	struct weir_ct_key key, next;

@@ -272,6 +272,11 @@ public final class Datapath implements AutoCloseable {
         return value;
     }
 
+    /** Forgets every tracked connection; returns how many there were. */
+    public synchronized int flushConntrack() {
+        return check(weir.weir_ct_flush(handle), "flushing conntrack");
+    }
+
     public int conntrackEntries() {
         return check(weir.weir_ct_count(handle), "counting conntrack entries");
     }

@@ -49,6 +49,8 @@ public interface LibWeir {
 
     int weir_ct_count(Pointer datapath);
 
+    int weir_ct_flush(Pointer datapath);
+
     int weir_test_run(Pointer datapath, int program, @In ByteBuffer packet, int length, int ifindex, int repeat,
             @Out int[] durationNs);
 
