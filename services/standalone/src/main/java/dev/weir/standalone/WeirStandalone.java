@@ -35,14 +35,14 @@ public final class WeirStandalone {
         }
         ConfigurableApplicationContext policyService;
         try {
-            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).properties(Map.of(
+            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(Map.of(
                     "server.port", Integer.toString(POLICY_PORT),
                     "server.address", "127.0.0.1",
                     "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
                     "spring.datasource.username", platform.databaseUser(),
                     "spring.datasource.password", platform.databasePassword(),
                     "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                    "weir.api-token-file", platform.apiTokenFile().toString())).run();
+                    "weir.api-token-file", platform.apiTokenFile().toString())));
         } catch (Exception e) {
             System.err.println("weir: the policy service did not start: " + e.getMessage());
             platform.close();
