@@ -87,6 +87,10 @@ public class DesiredStateTopics {
         thread.start();
     }
 
+    String bootstrap() {
+        return bootstrap;
+    }
+
     void onEndpointsChanged(Runnable listener) {
         this.onEndpointsChanged = listener;
     }

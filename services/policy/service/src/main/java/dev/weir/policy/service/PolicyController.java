@@ -70,6 +70,32 @@ public class PolicyController {
         return new ApplyResponse(false, applied, warnings);
     }
 
+    /**
+     * Impact preview: the recorded connections of the last minutes whose verdict the proposed
+     * policies (applied on top of those in force) would change, most frequent first.
+     */
+    @PostMapping(path = "/policies/preview", consumes = {"application/yaml", "application/x-yaml", "application/json",
+            "text/plain"})
+    public ImpactPreview.Result preview(@RequestBody String body, @RequestParam(defaultValue = "10") int minutes) {
+        if (minutes < 1 || minutes > 1440) {
+            throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
+        }
+        Compilation current = reconciler.last();
+        if (current == null) {
+            throw new IllegalStateException("policies are not compiled yet");
+        }
+        List<Policy> proposed = PolicyParser.parse(body);
+        java.util.Set<String> replaced = new java.util.HashSet<>();
+        proposed.forEach(p -> replaced.add(p.key()));
+        List<Policy> combined = new ArrayList<>(reconciler.lastPolicies().stream()
+                .filter(p -> !replaced.contains(p.key())).toList());
+        combined.addAll(proposed);
+        Cluster cluster = cluster();
+        Compilation now = reconciler.compileWhatIf(cluster, reconciler.lastPolicies());
+        Compilation then = reconciler.compileWhatIf(cluster, combined);
+        return ImpactPreview.preview(topics.bootstrap(), Duration.ofMinutes(minutes), cluster, now, then);
+    }
+
     public record PolicySummary(String kind, String namespace, String name, long revision, Instant updated) {
     }
 

@@ -66,6 +66,7 @@ public class Reconciler {
     private final AtomicLong compiles = new AtomicLong();
     private final Map<String, Policy> parsed = new HashMap<>();
     private volatile Compilation last;
+    private volatile List<Policy> lastPolicies = List.of();
     private volatile Map<String, PolicyStore.StoredPolicy> policies = Map.of();
 
     public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics) {
@@ -101,6 +102,16 @@ public class Reconciler {
         return last;
     }
 
+    /** The policies the last compilation was made of. */
+    public List<Policy> lastPolicies() {
+        return lastPolicies;
+    }
+
+    /** Compiles a what-if: the given policies, with the service's identities, published nowhere. */
+    public Compilation compileWhatIf(Cluster cluster, List<Policy> policies) {
+        return PolicyCompiler.compile(cluster, policies, identities);
+    }
+
     public long compiles() {
         return compiles.get();
     }
@@ -128,6 +139,7 @@ public class Reconciler {
         int changed = publishPolicyStates(cluster, compiled, byKey);
         topics.flush();
         this.last = compiled;
+        this.lastPolicies = List.copyOf(active);
         this.policies = byKey;
         compiles.incrementAndGet();
         LOG.info("compiled {} policies for {} endpoints in {} ms: {} endpoint states published", active.size(),

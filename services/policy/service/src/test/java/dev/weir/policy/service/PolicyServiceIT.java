@@ -157,6 +157,22 @@ class PolicyServiceIT {
 
     @Test
     @Order(4)
+    void aPreviewListsTheRecordedConnectionsWhoseVerdictWouldChange() throws Exception {
+        String loosened = DENY_X.replace("- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}}]",
+                "- from: [{namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, "
+                        + "values: [x, z]}]}}]");
+        HttpResponse<String> preview = call("POST", "/policies/preview?minutes=5", "application/yaml", loosened, true);
+        assertThat(preview.statusCode()).as(preview.body()).isEqualTo(200);
+        assertThat(preview.body()).contains("\"source\":\"x/a\",\"destination\":\"y/b\",\"port\":8080,"
+                + "\"protocol\":\"TCP\",\"before\":\"DROPPED\",\"after\":\"FORWARDED\"");
+        // A preview changes nothing.
+        assertThat(connect()).isFalse();
+        assertThat(call("POST", "/policies/preview?minutes=5", "application/yaml", DENY_X, true).body())
+                .contains("\"changes\":[]");
+    }
+
+    @Test
+    @Order(5)
     void lintWarnsOfAnEgressDefaultDenyWithoutDnsAndOfAPolicyThatSelectsNoPod() throws Exception {
         HttpResponse<String> response = call("POST", "/policies?dryRun=true", "application/yaml", """
                 apiVersion: networking.k8s.io/v1
@@ -181,7 +197,7 @@ class PolicyServiceIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void deletingThePolicyLiftsTheDeny() throws Exception {
         assertThat(call("DELETE", "/policies/NetworkPolicy/y/only-z", null, null, true).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
