@@ -129,7 +129,8 @@ public final class PolicyParser {
         JsonNode metadata = node.get("metadata");
         object(metadata, at + "metadata");
         fields(metadata, at + "metadata.", "name", "namespace", "labels", "annotations", "uid", "resourceVersion",
-                "generation", "creationTimestamp", "managedFields");
+                "generation", "creationTimestamp", "managedFields", "finalizers", "ownerReferences", "selfLink",
+                "generateName", "deletionTimestamp", "deletionGracePeriodSeconds");
         String name = text(metadata, at + "metadata.name", true);
         dnsName(name, at + "metadata.name");
         String namespace = metadata.has("namespace") ? text(metadata, at + "metadata.namespace", true) : (weir ? "" : "default");
@@ -154,7 +155,8 @@ public final class PolicyParser {
         List<Rule> egressDeny = rules(spec.get("egressDeny"), s + ".egressDeny", "to", weir);
         boolean isolatesIngress;
         boolean isolatesEgress;
-        if (spec.has("policyTypes") && !spec.get("policyTypes").isNull()) {
+        // An empty list is no list: the API server defaults both alike.
+        if (spec.has("policyTypes") && !spec.get("policyTypes").isNull() && !spec.get("policyTypes").isEmpty()) {
             JsonNode types = spec.get("policyTypes");
             array(types, s + ".policyTypes");
             Set<String> seen = new HashSet<>();
