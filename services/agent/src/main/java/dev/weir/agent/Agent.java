@@ -58,6 +58,7 @@ public final class Agent implements AutoCloseable {
     private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMetrics metrics;
+    private final DnsObservations dnsObservations;
     private dev.weir.agent.observer.AgentServers servers;
 
     private Agent(AgentConfig config) throws Exception {
@@ -79,6 +80,7 @@ public final class Agent implements AutoCloseable {
         desiredState.bind(endpoints);
         this.ring = new FlowRing(config.observerRing());
         this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
+        this.dnsObservations = new DnsObservations(config.nodeName(), stateProducer, catalogue);
         FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
             @Override
             public void decoded(Dns dns) {
@@ -100,6 +102,7 @@ public final class Agent implements AutoCloseable {
                     @Override
                     public void flow(Flow flow) {
                         metrics.flow(flow);
+                        dnsObservations.observe(flow);
                     }
                 });
     }

@@ -276,6 +276,19 @@ class AgentIT {
             long latencyNs = answer.getDns().getLatency().getSeconds() * 1_000_000_000L + answer.getDns().getLatency().getNanos();
             assertThat(latencyNs).isPositive().isLessThan(2_000_000_000L);
         });
+        // The answer is published once for the policy service's toFQDNs rules, though the node saw it twice.
+        try (TopicReader observations = new TopicReader(platform.kafkaBootstrapServers(),
+                CATALOGUE.name(TopicId.DNS_OBSERVATIONS))) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> !observations.matching(
+                    r -> r.key().equals("web.y.svc.cluster.local.")).isEmpty());
+            Thread.sleep(500);
+            var records = observations.matching(r -> r.key().equals("web.y.svc.cluster.local."));
+            assertThat(records).hasSize(1);
+            var observation = dev.weir.proto.dns.v1.DnsObservation.parseFrom(records.get(0).value());
+            assertThat(observation.getIpsList()).containsExactly(ipB);
+            assertThat(observation.getNodeName()).isEqualTo(node);
+            assertThat(observations.matching(r -> r.key().equals("web.y.x.svc.cluster.local."))).isEmpty();
+        }
     }
 
     @Test

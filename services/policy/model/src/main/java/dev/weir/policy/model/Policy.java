@@ -47,7 +47,42 @@ public record Policy(String kind, String namespace, String name, LabelSelector p
      * null when absent: podSelector alone means the policy's namespace, namespaceSelector alone
      * every pod of those namespaces), or an ipBlock, or an entity (Weir policies).
      */
-    public record Peer(LabelSelector podSelector, LabelSelector namespaceSelector, IpBlock ipBlock, Entity entity) {
+    public record Peer(LabelSelector podSelector, LabelSelector namespaceSelector, IpBlock ipBlock, Entity entity,
+            Fqdn fqdn) {
+        public Peer(LabelSelector podSelector, LabelSelector namespaceSelector, IpBlock ipBlock, Entity entity) {
+            this(podSelector, namespaceSelector, ipBlock, entity, null);
+        }
+    }
+
+    /**
+     * A DNS name (Weir's toFQDNs): the addresses observed in DNS answers for it are allowed.
+     * matchName is exact; in matchPattern "*" alone matches every name, and elsewhere any run of
+     * characters within one label ("*.example.com" matches a.example.com, not a.b.example.com).
+     */
+    public record Fqdn(String matchName, String matchPattern) {
+        public boolean matches(String name) {
+            String n = normal(name);
+            if (matchName != null) {
+                return n.equals(normal(matchName));
+            }
+            String p = normal(matchPattern);
+            if (p.equals("*")) {
+                return true;
+            }
+            StringBuilder regex = new StringBuilder();
+            for (String part : p.split("\\*", -1)) {
+                if (regex.length() > 0) {
+                    regex.append("[-a-z0-9_]*");
+                }
+                regex.append(java.util.regex.Pattern.quote(part));
+            }
+            return n.matches(regex.toString());
+        }
+
+        private static String normal(String name) {
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+        }
     }
 
     public record IpBlock(Cidr cidr, List<Cidr> except) {

@@ -46,11 +46,15 @@ public final class PolicyCompiler {
     private final Map<Cidr, Integer> prefixIdentity = new LinkedHashMap<>();
     private final Map<String, Integer> cookies = new LinkedHashMap<>();
     private final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
+    private final Map<String, java.util.Set<String>> dnsAnswers;
+    private final Map<String, Pod> podsByIp = new HashMap<>();
 
-    private PolicyCompiler(Cluster cluster, List<Policy> policies, Identity.Allocator allocator) {
+    private PolicyCompiler(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
+            Map<String, java.util.Set<String>> dnsAnswers) {
         this.cluster = cluster;
         this.policies = policies;
         this.allocator = allocator;
+        this.dnsAnswers = dnsAnswers;
     }
 
     /** Compiles with cookies 1, 2, ... in the order of the policies. */
@@ -65,7 +69,16 @@ public final class PolicyCompiler {
     /** Compiles with the given cookie for each policy key (stable across compilations in the service). */
     public static Compilation compile(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
             Map<String, Integer> cookies) {
-        PolicyCompiler compiler = new PolicyCompiler(cluster, policies, allocator);
+        return compile(cluster, policies, allocator, cookies, Map.of());
+    }
+
+    /**
+     * As above, with the DNS answers observed in the cluster (name → addresses), which toFQDNs
+     * rules allow.
+     */
+    public static Compilation compile(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
+            Map<String, Integer> cookies, Map<String, java.util.Set<String>> dnsAnswers) {
+        PolicyCompiler compiler = new PolicyCompiler(cluster, policies, allocator, dnsAnswers);
         compiler.cookies.putAll(cookies);
         return compiler.run();
     }
@@ -78,6 +91,7 @@ public final class PolicyCompiler {
             podIdentity.put(pod.key(), id);
             podsByIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(pod);
             podsByNamespace.computeIfAbsent(pod.namespace(), k -> new ArrayList<>()).add(pod);
+            podsByIp.put(pod.ip(), pod);
         }
         for (Policy policy : policies) {
             for (List<Rule> rules : List.of(policy.ingress(), policy.egress(), policy.ingressDeny(), policy.egressDeny())) {
@@ -86,6 +100,13 @@ public final class PolicyCompiler {
                         if (peer.ipBlock() != null) {
                             prefix(peer.ipBlock().cidr());
                             peer.ipBlock().except().forEach(this::prefix);
+                        }
+                        if (peer.fqdn() != null) {
+                            for (String address : answered(peer.fqdn())) {
+                                if (!podsByIp.containsKey(address)) {
+                                    prefix(Cidr.host(address));
+                                }
+                            }
                         }
                     }
                 }
@@ -259,6 +280,11 @@ public final class PolicyCompiler {
         for (Peer peer : rule.peers()) {
             if (peer.entity() != null) {
                 entity(peer.entity(), result);
+            } else if (peer.fqdn() != null) {
+                for (String address : answered(peer.fqdn())) {
+                    Pod pod = podsByIp.get(address);
+                    result.add(pod != null ? podIdentity.get(pod.key()) : prefixIdentity.get(Cidr.host(address)));
+                }
             } else if (peer.ipBlock() != null) {
                 ipBlock(peer.ipBlock(), result);
             } else {
@@ -300,6 +326,24 @@ public final class PolicyCompiler {
                 result.add(podIdentity.get(pod.key()));
             }
         }
+    }
+
+    /** The addresses DNS answered for the names an FQDN selector matches. */
+    private Set<String> answered(Policy.Fqdn fqdn) {
+        Set<String> addresses = new java.util.TreeSet<>();
+        dnsAnswers.forEach((name, ips) -> {
+            if (fqdn.matches(name)) {
+                for (String ip : ips) {
+                    try {
+                        Cidr.host(ip);
+                        addresses.add(ip);
+                    } catch (IllegalArgumentException notAnAddress) {
+                        // an answer that is no address has nothing to allow
+                    }
+                }
+            }
+        });
+        return addresses;
     }
 
     private void entity(Policy.Entity entity, Set<Integer> result) {

@@ -194,7 +194,9 @@ public final class PolicyParser {
             String r = at + "[" + i + "]";
             JsonNode rule = node.get(i);
             object(rule, r);
-            if (weir) {
+            if (weir && peersField.equals("to")) {
+                fields(rule, r + ".", peersField, "ports", entitiesField, "toFQDNs");
+            } else if (weir) {
                 fields(rule, r + ".", peersField, "ports", entitiesField);
             } else {
                 fields(rule, r + ".", peersField, "ports");
@@ -219,6 +221,30 @@ public final class PolicyParser {
                         throw new InvalidPolicy(r + "." + entitiesField + "[" + e + "]", "'" + value
                                 + "' is not an entity (world, cluster, host, kube-apiserver, all)");
                     }
+                }
+            }
+            JsonNode fqdns = rule.get("toFQDNs");
+            if (fqdns != null && !fqdns.isNull()) {
+                array(fqdns, r + ".toFQDNs");
+                for (int f = 0; f < fqdns.size(); f++) {
+                    String at2 = r + ".toFQDNs[" + f + "]";
+                    JsonNode fqdn = fqdns.get(f);
+                    object(fqdn, at2);
+                    fields(fqdn, at2 + ".", "matchName", "matchPattern");
+                    String name = fqdn.has("matchName") ? text(fqdn, at2 + ".matchName", true) : null;
+                    String pattern = fqdn.has("matchPattern") ? text(fqdn, at2 + ".matchPattern", true) : null;
+                    if ((name == null) == (pattern == null)) {
+                        throw new InvalidPolicy(at2, "needs exactly one of matchName and matchPattern");
+                    }
+                    String value = name != null ? name : pattern;
+                    if (!value.matches("[-a-zA-Z0-9_.*]+")) {
+                        throw new InvalidPolicy(at2 + (name != null ? ".matchName" : ".matchPattern"), "'" + value
+                                + "' is not a DNS name" + (name != null ? "" : " pattern"));
+                    }
+                    if (name != null && name.contains("*")) {
+                        throw new InvalidPolicy(at2 + ".matchName", "'" + name + "' has a wildcard: use matchPattern");
+                    }
+                    peers.add(new Peer(null, null, null, null, new Policy.Fqdn(name, pattern)));
                 }
             }
             List<Port> ports = new ArrayList<>();

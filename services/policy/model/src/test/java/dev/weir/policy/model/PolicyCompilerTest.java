@@ -102,4 +102,39 @@ class PolicyCompilerTest {
         assertThat(decision.ingress().denyEntry()).isTrue();
         assertThat(compiled.policyOf(decision.ingress().entry().cookie())).contains("WeirNetworkPolicy/db/deny-shop");
     }
+
+    @Test
+    void toFqdnsAllowsTheAddressesDnsAnsweredForMatchingNames() {
+        List<Policy> policies = PolicyParser.parse("""
+                apiVersion: weir.dev/v1
+                kind: WeirNetworkPolicy
+                metadata: {name: to-apis, namespace: shop}
+                spec:
+                  podSelector: {matchLabels: {app: web}}
+                  egress:
+                    - toFQDNs: [{matchName: api.example.com}, {matchPattern: "*.payments.example"}]
+                      ports: [{port: 443}]
+                """);
+        Map<String, java.util.Set<String>> answers = Map.of(
+                "api.example.com.", java.util.Set.of("203.0.113.7"),
+                "eu.payments.example.", java.util.Set.of("203.0.113.8"),
+                "deep.eu.payments.example.", java.util.Set.of("203.0.113.9"),
+                "other.example.com.", java.util.Set.of("203.0.113.10"));
+        Compilation compiled = PolicyCompiler.compile(CLUSTER, policies, new Identity.LocalAllocator(), Map.of(), answers);
+        assertThat(compiled.endpoint("shop/web").egressIsolated()).isTrue();
+        for (String allowed : List.of("203.0.113.7", "203.0.113.8")) {
+            assertThat(Verdicts.decide(compiled, "shop/web", "198.18.1.10", null, allowed, 443, Protocol.TCP).allowed())
+                    .as(allowed).isTrue();
+        }
+        for (String denied : List.of("203.0.113.9", "203.0.113.10")) {
+            assertThat(Verdicts.decide(compiled, "shop/web", "198.18.1.10", null, denied, 443, Protocol.TCP).allowed())
+                    .as(denied).isFalse();
+        }
+        assertThat(Verdicts.decide(compiled, "shop/web", "198.18.1.10", null, "203.0.113.7", 80, Protocol.TCP).allowed())
+                .isFalse();
+        // Without answers yet, nothing is allowed and nothing breaks.
+        Compilation before = PolicyCompiler.compile(CLUSTER, policies, new Identity.LocalAllocator());
+        assertThat(Verdicts.decide(before, "shop/web", "198.18.1.10", null, "203.0.113.7", 443, Protocol.TCP).allowed())
+                .isFalse();
+    }
 }

@@ -107,4 +107,25 @@ class PolicyParserTest {
         assertThat(policy.egressDeny()).hasSize(2);
         assertThat(policy.egressDeny().get(1).peers().get(0).entity()).isEqualTo(Policy.Entity.WORLD);
     }
+
+    @Test
+    void toFqdnsNeedsOneMatcherAndIsWeirsOnly() {
+        String weir = """
+                apiVersion: weir.dev/v1
+                kind: WeirNetworkPolicy
+                metadata: {name: f, namespace: shop}
+                spec:
+                  podSelector: {}
+                  egress:
+                    - toFQDNs: [%s]
+                """;
+        assertThat(PolicyParser.parse(weir.formatted("{matchName: api.example.com}")).get(0).egress().get(0).peers()
+                .get(0).fqdn().matchName()).isEqualTo("api.example.com");
+        assertThatThrownBy(() -> PolicyParser.parse(weir.formatted("{matchName: a.com, matchPattern: '*.a.com'}")))
+                .hasMessage("spec.egress[0].toFQDNs[0]: needs exactly one of matchName and matchPattern");
+        assertThatThrownBy(() -> PolicyParser.parse(weir.formatted("{matchName: '*.a.com'}")))
+                .hasMessage("spec.egress[0].toFQDNs[0].matchName: '*.a.com' has a wildcard: use matchPattern");
+        assertThatThrownBy(() -> PolicyParser.parse(policy("podSelector: {}\negress: [{toFQDNs: []}]")))
+                .hasMessage("spec.egress[0].toFQDNs: unknown field");
+    }
 }

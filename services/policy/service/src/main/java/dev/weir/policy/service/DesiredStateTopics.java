@@ -3,6 +3,7 @@ package dev.weir.policy.service;
 import com.google.protobuf.Message;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.common.kafka.ProtoConsumer;
+import dev.weir.proto.dns.v1.DnsObservation;
 import dev.weir.proto.state.v1.Endpoint;
 import dev.weir.proto.state.v1.EndpointPolicyState;
 import dev.weir.proto.state.v1.Identity;
@@ -38,6 +39,8 @@ public class DesiredStateTopics {
     final Map<String, IpcacheEntry> ipcache = new ConcurrentHashMap<>();
     final Map<String, EndpointPolicyState> policyStates = new ConcurrentHashMap<>();
     final Map<String, MapApplyAck> acks = new ConcurrentHashMap<>();
+    /** The latest successful answer per queried name, for toFQDNs rules. */
+    final Map<String, java.util.Set<String>> dnsAnswers = new ConcurrentHashMap<>();
 
     private final TopicCatalogue catalogue = TopicCatalogue.standard();
     private final KafkaProducer<String, byte[]> producer;
@@ -56,6 +59,16 @@ public class DesiredStateTopics {
             MapApplyAck ack = (MapApplyAck) v;
             if (ack != null) {
                 acks.merge(r.key(), ack, (old, now) -> now.getRevision() >= old.getRevision() ? now : old);
+            }
+        });
+        replay(TopicId.DNS_OBSERVATIONS, (r, v) -> {
+            DnsObservation observation = (DnsObservation) v;
+            if (observation == null || observation.getRcode() != 0 || observation.getIpsCount() == 0) {
+                return;
+            }
+            java.util.Set<String> ips = java.util.Set.copyOf(observation.getIpsList());
+            if (!ips.equals(dnsAnswers.put(observation.getName(), ips))) {
+                onEndpointsChanged.run();
             }
         });
         replay(TopicId.ENDPOINTS, (r, v) -> {

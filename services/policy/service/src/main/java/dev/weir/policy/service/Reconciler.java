@@ -109,7 +109,7 @@ public class Reconciler {
 
     /** Compiles a what-if: the given policies, with the service's identities, published nowhere. */
     public Compilation compileWhatIf(Cluster cluster, List<Policy> policies) {
-        return PolicyCompiler.compile(cluster, policies, identities);
+        return PolicyCompiler.compile(cluster, policies, identities, Map.of(), Map.copyOf(topics.dnsAnswers));
     }
 
     public long compiles() {
@@ -133,7 +133,7 @@ public class Reconciler {
             byKey.put(policy.key(), s);
         }
         Cluster cluster = cluster();
-        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies);
+        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies, Map.copyOf(topics.dnsAnswers));
         publishIdentities(compiled);
         publishIpcache(compiled);
         int changed = publishPolicyStates(cluster, compiled, byKey);
