@@ -60,19 +60,26 @@ public final class ConformanceRunner {
                     }
                 }
             }
-            Set<String> wronglyBlocked = new TreeSet<>(blocked);
-            wronglyBlocked.removeAll(probe.blocked());
-            Set<String> wronglyAllowed = new TreeSet<>(probe.blocked());
-            wronglyAllowed.removeAll(blocked);
-            String where = probe.port() + "/" + probe.protocol();
-            if (!wronglyBlocked.isEmpty()) {
-                differences.add(where + " blocked but expected allowed: " + String.join(" ", wronglyBlocked));
-            }
-            if (!wronglyAllowed.isEmpty()) {
-                differences.add(where + " allowed but expected blocked: " + String.join(" ", wronglyAllowed));
-            }
+            differences.addAll(differences(probe, blocked));
         }
         return new Result(c.id(), differences);
+    }
+
+    /** How the pairs a probe found blocked differ from the ones it expected blocked. */
+    public static List<String> differences(ConformanceCases.Probe probe, Set<String> blocked) {
+        List<String> differences = new ArrayList<>();
+        Set<String> wronglyBlocked = new TreeSet<>(blocked);
+        wronglyBlocked.removeAll(probe.blocked());
+        Set<String> wronglyAllowed = new TreeSet<>(probe.blocked());
+        wronglyAllowed.removeAll(blocked);
+        String where = probe.port() + "/" + probe.protocol();
+        if (!wronglyBlocked.isEmpty()) {
+            differences.add(where + " blocked but expected allowed: " + String.join(" ", wronglyBlocked));
+        }
+        if (!wronglyAllowed.isEmpty()) {
+            differences.add(where + " allowed but expected blocked: " + String.join(" ", wronglyAllowed));
+        }
+        return differences;
     }
 
     /** Prints the report; returns how many cases failed. */

@@ -4,7 +4,9 @@ import com.google.protobuf.Message;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.common.kafka.ProtoConsumer;
 import dev.weir.proto.dns.v1.DnsObservation;
+import dev.weir.policy.model.Cluster;
 import dev.weir.proto.state.v1.Endpoint;
+import dev.weir.proto.state.v1.NamedPort;
 import dev.weir.proto.state.v1.EndpointPolicyState;
 import dev.weir.proto.state.v1.Identity;
 import dev.weir.proto.state.v1.IpcacheEntry;
@@ -98,6 +100,28 @@ public class DesiredStateTopics {
         thread.setDaemon(true);
         threads.add(thread);
         thread.start();
+    }
+
+    /** The pods the agents published, as the compiler models them. */
+    Cluster cluster() {
+        Cluster cluster = new Cluster();
+        for (Endpoint e : endpoints.values()) {
+            if (e.getIpsCount() == 0) {
+                continue;
+            }
+            List<Cluster.ContainerPort> ports = new ArrayList<>();
+            for (NamedPort port : e.getNamedPortsList()) {
+                dev.weir.policy.model.Protocol protocol = switch (port.getProtocol()) {
+                    case UDP -> dev.weir.policy.model.Protocol.UDP;
+                    case SCTP -> dev.weir.policy.model.Protocol.SCTP;
+                    default -> dev.weir.policy.model.Protocol.TCP;
+                };
+                ports.add(new Cluster.ContainerPort(port.getName(), port.getPort(), protocol));
+            }
+            cluster.pod(new Cluster.Pod(e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), ports,
+                    e.getNodeName(), e.getEndpointId()));
+        }
+        return cluster;
     }
 
     String bootstrap() {

@@ -229,15 +229,7 @@ public class PolicyController {
     }
 
     private Cluster cluster() {
-        Cluster cluster = new Cluster();
-        topics.endpoints.values().stream().filter(e -> e.getIpsCount() > 0).forEach(e -> cluster.pod(new Cluster.Pod(
-                e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), e.getNamedPortsList().stream()
-                        .map(p -> new Cluster.ContainerPort(p.getName(), p.getPort(), switch (p.getProtocol()) {
-                            case UDP -> Protocol.UDP;
-                            case SCTP -> Protocol.SCTP;
-                            default -> Protocol.TCP;
-                        })).toList(), e.getNodeName(), e.getEndpointId())));
-        return cluster;
+        return topics.cluster();
     }
 
     private static String ns(String namespace) {

@@ -16,7 +16,6 @@ import dev.weir.proto.state.v1.EndpointPolicyState;
 import dev.weir.proto.state.v1.Identity;
 import dev.weir.proto.state.v1.IdentityKind;
 import dev.weir.proto.state.v1.IpcacheEntry;
-import dev.weir.proto.state.v1.NamedPort;
 import dev.weir.proto.state.v1.PolicyMapEntry;
 import dev.weir.proto.state.v1.PolicyRevisionRef;
 import dev.weir.proto.state.v1.Protocol;
@@ -132,7 +131,7 @@ public class Reconciler {
             cookies.put(policy.key(), (int) s.id());
             byKey.put(policy.key(), s);
         }
-        Cluster cluster = cluster();
+        Cluster cluster = topics.cluster();
         Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies, Map.copyOf(topics.dnsAnswers));
         publishIdentities(compiled);
         publishIpcache(compiled);
@@ -144,27 +143,6 @@ public class Reconciler {
         compiles.incrementAndGet();
         LOG.info("compiled {} policies for {} endpoints in {} ms: {} endpoint states published", active.size(),
                 cluster.pods().size(), (System.nanoTime() - started) / 1_000_000, changed);
-    }
-
-    private Cluster cluster() {
-        Cluster cluster = new Cluster();
-        for (Endpoint e : topics.endpoints.values()) {
-            if (e.getIpsCount() == 0) {
-                continue;
-            }
-            List<Cluster.ContainerPort> ports = new ArrayList<>();
-            for (NamedPort port : e.getNamedPortsList()) {
-                dev.weir.policy.model.Protocol protocol = switch (port.getProtocol()) {
-                    case UDP -> dev.weir.policy.model.Protocol.UDP;
-                    case SCTP -> dev.weir.policy.model.Protocol.SCTP;
-                    default -> dev.weir.policy.model.Protocol.TCP;
-                };
-                ports.add(new Cluster.ContainerPort(port.getName(), port.getPort(), protocol));
-            }
-            cluster.pod(new Cluster.Pod(e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), ports,
-                    e.getNodeName(), e.getEndpointId()));
-        }
-        return cluster;
     }
 
     private void publishIdentities(Compilation compiled) {

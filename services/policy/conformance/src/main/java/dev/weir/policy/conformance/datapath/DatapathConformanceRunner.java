@@ -36,7 +36,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -172,17 +171,7 @@ public final class DatapathConformanceRunner implements AutoCloseable {
                     blocked.add(outcome.getKey());
                 }
             }
-            Set<String> wronglyBlocked = new TreeSet<>(blocked);
-            wronglyBlocked.removeAll(probe.blocked());
-            Set<String> wronglyAllowed = new TreeSet<>(probe.blocked());
-            wronglyAllowed.removeAll(blocked);
-            String where = probe.port() + "/" + probe.protocol();
-            if (!wronglyBlocked.isEmpty()) {
-                differences.add(where + " blocked but expected allowed: " + String.join(" ", wronglyBlocked));
-            }
-            if (!wronglyAllowed.isEmpty()) {
-                differences.add(where + " allowed but expected blocked: " + String.join(" ", wronglyAllowed));
-            }
+            differences.addAll(ConformanceRunner.differences(probe, blocked));
         }
         if (System.getenv("WEIR_CONFORMANCE_DEBUG") != null) {
             datapath.counters().forEach(k -> System.err.println("  counter " + k));
@@ -317,15 +306,10 @@ public final class DatapathConformanceRunner implements AutoCloseable {
             runner.start();
             for (ConformanceCases.Case c : file.cases()) {
                 if (only.isEmpty() || only.contains(c.id())) {
-                    ConformanceRunner.Result result = runner.run(c);
-                    results.add(result);
-                    System.out.println((result.passed() ? "PASS " : "FAIL ") + c.id());
-                    result.differences().forEach(d -> System.out.println("  " + d));
+                    results.add(runner.run(c));
                 }
             }
         }
-        long failed = results.stream().filter(r -> !r.passed()).count();
-        System.out.println((results.size() - failed) + " passed, " + failed + " failed");
-        System.exit(failed == 0 ? 0 : 1);
+        System.exit(ConformanceRunner.report(results, System.out) == 0 ? 0 : 1);
     }
 }
