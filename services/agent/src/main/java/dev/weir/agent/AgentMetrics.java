@@ -34,6 +34,7 @@ public final class AgentMetrics {
     private final EndpointDirectory directory;
     private volatile long countersReadAt;
     private volatile List<Datapath.Counter> datapathCounters = List.of();
+    private final java.util.Set<String> registeredDatapathCounters = ConcurrentHashMap.newKeySet();
 
     public AgentMetrics(Datapath datapath, LostEvents lost, DnsTracker dns, EndpointDirectory directory) {
         this.datapath = datapath;
@@ -146,6 +147,10 @@ public final class AgentMetrics {
     /** The text exposition Prometheus scrapes. */
     public String scrape() {
         for (Datapath.Counter c : datapathCounters()) {
+            String key = c.verdict() + "/" + c.dropReason() + "/" + c.direction();
+            if (!registeredDatapathCounters.add(key)) {
+                continue;
+            }
             FunctionCounter.builder("weir_datapath_packets", this, m -> m.packetsOf(c.verdict(), c.dropReason(), c.direction()))
                     .tags("verdict", String.valueOf(c.verdict()), "reason", String.valueOf(c.dropReason()),
                             "direction", c.direction() == 1 ? "ingress" : "egress")
@@ -161,9 +166,5 @@ public final class AgentMetrics {
             }
         }
         return 0;
-    }
-
-    public PrometheusMeterRegistry registry() {
-        return registry;
     }
 }

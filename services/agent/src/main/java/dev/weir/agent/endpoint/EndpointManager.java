@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -211,12 +210,5 @@ public final class EndpointManager implements AutoCloseable {
             remove(endpoint.spec().namespace(), endpoint.spec().pod());
         }
         producer.flush();
-    }
-
-    /** Waits until the endpoint records reached the broker. */
-    public void flush(long timeoutMs) throws InterruptedException {
-        Thread flusher = new Thread(producer::flush, "endpoint-flush");
-        flusher.start();
-        flusher.join(TimeUnit.MILLISECONDS.toMillis(timeoutMs));
     }
 }

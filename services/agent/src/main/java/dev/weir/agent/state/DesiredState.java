@@ -163,8 +163,4 @@ public final class DesiredState implements EndpointManager.Listener {
                 .setApplied(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();
         producer.send(new ProducerRecord<>(ackTopic, node + "/" + state.getEndpointId(), ack.toByteArray()));
     }
-
-    public Long appliedRevision(int endpointId) {
-        return appliedRevision.get(endpointId);
-    }
 }

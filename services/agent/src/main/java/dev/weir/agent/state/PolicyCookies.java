@@ -25,10 +25,6 @@ public final class PolicyCookies implements FlowBuilder.PolicyLookup {
         byEndpoint.put(state.getEndpointId(), Map.copyOf(cookies));
     }
 
-    void removed(int endpointId) {
-        byEndpoint.remove(endpointId);
-    }
-
     @Override
     public Optional<PolicyRef> policy(int endpointId, int cookie) {
         Map<Integer, PolicyRef> cookies = byEndpoint.get(endpointId);

@@ -74,10 +74,6 @@ public final class KubernetesPolicySource implements AutoCloseable {
         return rejected.get();
     }
 
-    public boolean synced() {
-        return informer != null && informer.hasSynced();
-    }
-
     @Override
     public void close() {
         if (informer != null) {
