@@ -41,8 +41,14 @@ public class DesiredStateTopics {
     final Map<String, IpcacheEntry> ipcache = new ConcurrentHashMap<>();
     final Map<String, EndpointPolicyState> policyStates = new ConcurrentHashMap<>();
     final Map<String, MapApplyAck> acks = new ConcurrentHashMap<>();
-    /** The latest successful answer per queried name, for toFQDNs rules. */
-    final Map<String, java.util.Set<String>> dnsAnswers = new ConcurrentHashMap<>();
+    /** The addresses DNS answered per name, until they expire, for toFQDNs rules. */
+    private final DnsAnswerCache dnsAnswers;
+    private final java.util.concurrent.ScheduledExecutorService expiry =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "weir-policy-fqdn-expiry");
+                t.setDaemon(true);
+                return t;
+            });
 
     private final TopicCatalogue catalogue = TopicCatalogue.standard();
     private final KafkaProducer<String, byte[]> producer;
@@ -53,6 +59,7 @@ public class DesiredStateTopics {
 
     public DesiredStateTopics(PolicyServiceProperties properties) throws InterruptedException {
         this.bootstrap = properties.kafkaBootstrap();
+        this.dnsAnswers = new DnsAnswerCache(properties.fqdnMinTtl());
         this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "weir-policy"));
         replay(TopicId.IDENTITIES, (r, v) -> put(identities, r.key(), (Identity) v));
         replay(TopicId.IPCACHE, (r, v) -> put(ipcache, r.key(), (IpcacheEntry) v));
@@ -68,8 +75,10 @@ public class DesiredStateTopics {
             if (observation == null || observation.getRcode() != 0 || observation.getIpsCount() == 0) {
                 return;
             }
-            java.util.Set<String> ips = java.util.Set.copyOf(observation.getIpsList());
-            if (!ips.equals(dnsAnswers.put(observation.getName(), ips))) {
+            java.time.Instant time = java.time.Instant.ofEpochSecond(observation.getTime().getSeconds(),
+                    observation.getTime().getNanos());
+            if (dnsAnswers.observe(observation.getName(), observation.getIpsList(), observation.getTtl(), time,
+                    java.time.Instant.now())) {
                 onEndpointsChanged.run();
             }
         });
@@ -82,6 +91,17 @@ public class DesiredStateTopics {
                 LOG.warn("a desired-state topic was not replayed within 60 s; going on");
             }
         }
+        long sweep = Math.max(1, Math.min(30, properties.fqdnMinTtl().toSeconds() / 4));
+        expiry.scheduleWithFixedDelay(() -> {
+            if (dnsAnswers.expire(java.time.Instant.now())) {
+                onEndpointsChanged.run();
+            }
+        }, sweep, sweep, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** name → the addresses toFQDNs rules allow for it now. */
+    Map<String, java.util.Set<String>> dnsAnswers() {
+        return dnsAnswers.snapshot();
     }
 
     private static <V> void put(Map<String, V> map, String key, V value) {
@@ -142,6 +162,7 @@ public class DesiredStateTopics {
 
     @PreDestroy
     void close() throws InterruptedException {
+        expiry.shutdownNow();
         consumers.forEach(ProtoConsumer::close);
         for (Thread thread : threads) {
             thread.join(5000);

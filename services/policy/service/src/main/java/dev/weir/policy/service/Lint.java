@@ -1,10 +1,19 @@
 package dev.weir.policy.service;
 
 import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.Compilation;
+import dev.weir.policy.model.EndpointPolicy;
+import dev.weir.policy.model.Identity;
+import dev.weir.policy.model.MapKey;
 import dev.weir.policy.model.Policy;
+import dev.weir.policy.model.PolicyCompiler;
 import dev.weir.policy.model.Protocol;
+import dev.weir.policy.model.Verdicts;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Warnings about policies that are valid but probably not what their author meant, each with the
@@ -21,7 +30,24 @@ public final class Lint {
     private Lint() {
     }
 
+    /** Lints the policies alone, as if no other policy were in force. */
     public static List<Warning> lint(List<Policy> policies, Cluster cluster) {
+        return lint(policies, List.of(), cluster, Map.of());
+    }
+
+    /**
+     * Lints the proposed policies as they would stand among those in force (a proposed policy
+     * replaces the one of the same key): a deny of another policy can shadow a proposed allow.
+     */
+    public static List<Warning> lint(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+            Map<String, Set<String>> dnsAnswers) {
+        List<Warning> warnings = new ArrayList<>();
+        warnings.addAll(basic(policies, cluster));
+        warnings.addAll(shadowed(policies, inForce, cluster, dnsAnswers));
+        return warnings;
+    }
+
+    private static List<Warning> basic(List<Policy> policies, Cluster cluster) {
         List<Warning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             String key = policy.key();
@@ -47,6 +73,65 @@ public final class Lint {
                                 + "exposes a " + port.protocol() + " port named '" + port.name() + "'"));
                     }
                 }
+            }
+        }
+        return warnings;
+    }
+
+    /**
+     * Allow rules that can never allow anything: every map entry the rule produces, on every pod
+     * it selects, is decided by a deny (of this policy or another in force), exactly as the
+     * datapath's lookup order decides. A rule that produces no entry (no peer exists yet) is not
+     * called shadowed: it may allow something once its peers appear.
+     */
+    private static List<Warning> shadowed(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+            Map<String, Set<String>> dnsAnswers) {
+        List<Policy> combined = new ArrayList<>();
+        Set<String> proposed = new HashSet<>();
+        policies.forEach(p -> proposed.add(p.key()));
+        inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
+        combined.addAll(policies);
+        if (combined.stream().allMatch(p -> p.ingressDeny().isEmpty() && p.egressDeny().isEmpty())) {
+            return List.of();
+        }
+        // One allocator for every compile below, so the same labels get the same identity in each.
+        Identity.Allocator allocator = new Identity.LocalAllocator();
+        Compilation all = PolicyCompiler.compile(cluster, combined, allocator, Map.of(), dnsAnswers);
+        List<Warning> warnings = new ArrayList<>();
+        for (Policy policy : policies) {
+            warnings.addAll(shadowed(policy, "ingress", policy.ingress(), cluster, all, allocator, dnsAnswers));
+            warnings.addAll(shadowed(policy, "egress", policy.egress(), cluster, all, allocator, dnsAnswers));
+        }
+        return warnings;
+    }
+
+    private static List<Warning> shadowed(Policy policy, String field, List<Policy.Rule> rules, Cluster cluster,
+            Compilation all, Identity.Allocator allocator, Map<String, Set<String>> dnsAnswers) {
+        List<Warning> warnings = new ArrayList<>();
+        boolean ingress = field.equals("ingress");
+        for (int r = 0; r < rules.size(); r++) {
+            Policy alone = new Policy(policy.kind(), policy.namespace(), policy.name(), policy.podSelector(),
+                    ingress, !ingress, ingress ? List.of(rules.get(r)) : List.of(), ingress ? List.of() : List.of(rules.get(r)),
+                    List.of(), List.of());
+            Compilation rule = PolicyCompiler.compile(cluster, List.of(alone), allocator, Map.of(), dnsAnswers);
+            int entries = 0;
+            Set<String> deniers = new java.util.TreeSet<>();
+            boolean everyEntryDenied = true;
+            for (Map.Entry<String, EndpointPolicy> endpoint : rule.endpoints().entrySet()) {
+                for (MapKey key : endpoint.getValue().entries().keySet()) {
+                    entries++;
+                    Verdicts.Decision decision = Verdicts.decide(all.endpoint(endpoint.getKey()), key.identity(), key.port(),
+                            key.protocol(), key.direction());
+                    if (decision.denyEntry()) {
+                        all.policyOf(decision.entry().cookie()).ifPresent(deniers::add);
+                    } else {
+                        everyEntryDenied = false;
+                    }
+                }
+            }
+            if (entries > 0 && everyEntryDenied) {
+                warnings.add(new Warning(policy.key(), "spec." + field + "[" + r + "]", "is shadowed: everything it allows "
+                        + "is denied by " + String.join(", ", deniers) + " (a deny wins over any allow)"));
             }
         }
         return warnings;

@@ -59,7 +59,7 @@ public class PolicyController {
             throw new PolicyParser.InvalidPolicy("(document)", "holds no policy");
         }
         List<Policy> policies = parsed.stream().map(PolicyParser.Parsed::policy).toList();
-        List<Lint.Warning> warnings = Lint.lint(policies, cluster());
+        List<Lint.Warning> warnings = Lint.lint(policies, reconciler.lastPolicies(), cluster(), topics.dnsAnswers());
         if (dryRun) {
             List<PolicyStore.Applied> wouldApply = policies.stream()
                     .map(p -> new PolicyStore.Applied(p.kind(), p.namespace(), p.name(), 0, true)).toList();

@@ -108,7 +108,7 @@ public class Reconciler {
 
     /** Compiles a what-if: the given policies, with the service's identities, published nowhere. */
     public Compilation compileWhatIf(Cluster cluster, List<Policy> policies) {
-        return PolicyCompiler.compile(cluster, policies, identities, Map.of(), Map.copyOf(topics.dnsAnswers));
+        return PolicyCompiler.compile(cluster, policies, identities, Map.of(), topics.dnsAnswers());
     }
 
     public long compiles() {
@@ -132,7 +132,7 @@ public class Reconciler {
             byKey.put(policy.key(), s);
         }
         Cluster cluster = topics.cluster();
-        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies, Map.copyOf(topics.dnsAnswers));
+        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies, topics.dnsAnswers());
         publishIdentities(compiled);
         publishIpcache(compiled);
         int changed = publishPolicyStates(cluster, compiled, byKey);

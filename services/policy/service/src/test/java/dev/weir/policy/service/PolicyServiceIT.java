@@ -96,7 +96,7 @@ class PolicyServiceIT {
 
     static HttpResponse<String> call(String method, String path, String contentType, String body, boolean token)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path).normalize())
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
@@ -117,6 +117,17 @@ class PolicyServiceIT {
     void everyRequestNeedsTheToken() throws Exception {
         assertThat(call("GET", "/policies", null, null, false).statusCode()).isEqualTo(401);
         assertThat(call("GET", "/policies", null, null, true).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(1)
+    void theOpenApiDocumentDescribesEveryEndpointAndTheBearerScheme() throws Exception {
+        HttpResponse<String> document = call("GET", "/../../v3/api-docs", null, null, true);
+        assertThat(document.statusCode()).isEqualTo(200);
+        assertThat(document.body()).contains("\"openapi\":\"3.").contains("Weir policy API")
+                .contains("\"/api/v1/policies\"").contains("\"/api/v1/policies/preview\"").contains("\"/api/v1/explain\"")
+                .contains("\"/api/v1/policies/{kind}/{namespace}/{name}/status\"").contains("\"scheme\":\"bearer\"");
+        assertThat(call("GET", "/../../v3/api-docs", null, null, false).statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -203,5 +214,39 @@ class PolicyServiceIT {
         await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
         HttpResponse<String> detail = call("GET", "/policies/NetworkPolicy/y/only-z", null, null, true);
         assertThat(detail.statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    @Order(7)
+    void toFqdnsAllowsWhatDnsAnsweredOnceAnAgentObservesTheAnswer() throws Exception {
+        HttpResponse<String> applied = call("POST", "/policies", "application/yaml", """
+                apiVersion: weir.dev/v1
+                kind: WeirNetworkPolicy
+                metadata: {name: to-b-by-name, namespace: x}
+                spec:
+                  podSelector: {matchLabels: {app: a}}
+                  egress:
+                    - toFQDNs: [{matchPattern: "*.y.example"}]
+                      ports: [{port: 8080}]
+                """, true);
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !connect());
+
+        // What an agent publishes when a pod's lookup of b.y.example. is answered with b's address.
+        var observation = dev.weir.proto.dns.v1.DnsObservation.newBuilder()
+                .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(java.time.Instant.now().getEpochSecond()))
+                .setNodeName(node).setNamespace("x").setPodName("a").setName("b.y.example.").addIps(ipB).setTtl(30).build();
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+                dev.weir.common.kafka.KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "it"))) {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    dev.weir.schemas.TopicCatalogue.standard().name(dev.weir.schemas.TopicId.DNS_OBSERVATIONS),
+                    observation.getName(), observation.toByteArray())).get();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
+        assertThat(call("POST", "/explain", "application/json",
+                "{\"source\":\"x/a\",\"destination\":\"y/b\",\"port\":8080,\"protocol\":\"TCP\"}", true).body())
+                .contains("\"verdict\":\"FORWARDED\"").contains("WeirNetworkPolicy/x/to-b-by-name");
+        assertThat(call("DELETE", "/policies/WeirNetworkPolicy/x/to-b-by-name", null, null, true).statusCode())
+                .isEqualTo(200);
     }
 }

@@ -1,0 +1,71 @@
+package dev.weir.policy.service;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The addresses DNS answered for each name, as toFQDNs rules allow them. Every address a name
+ * was answered with is kept until its answer expires (round-robin DNS hands out different
+ * addresses to different pods, and each must stay allowed while a pod may still use it), at the
+ * answer's TTL but never sooner than the minimum TTL: a pod keeps using an address after a short
+ * TTL ends, as Cilium's tofqdns-min-ttl allows for.
+ */
+final class DnsAnswerCache {
+
+    private final Duration minTtl;
+    /** name → address → when its answer expires. */
+    private final Map<String, Map<String, Instant>> answers = new HashMap<>();
+
+    DnsAnswerCache(Duration minTtl) {
+        this.minTtl = minTtl;
+    }
+
+    /**
+     * Records a successful answer observed at {@code time}; returns whether the name's allowed
+     * addresses changed (a new address, not a refreshed one).
+     */
+    synchronized boolean observe(String name, Iterable<String> ips, long ttlSeconds, Instant time, Instant now) {
+        Instant expires = time.plus(Duration.ofSeconds(ttlSeconds).compareTo(minTtl) < 0 ? minTtl
+                : Duration.ofSeconds(ttlSeconds));
+        if (!expires.isAfter(now)) {
+            return false; // replayed from long ago: already expired
+        }
+        Map<String, Instant> addresses = answers.computeIfAbsent(name, n -> new HashMap<>());
+        boolean changed = false;
+        for (String ip : ips) {
+            Instant previous = addresses.get(ip);
+            if (previous == null) {
+                changed = true;
+            }
+            if (previous == null || expires.isAfter(previous)) {
+                addresses.put(ip, expires);
+            }
+        }
+        return changed;
+    }
+
+    /** Forgets the answers that expired by {@code now}; returns whether any address was forgotten. */
+    synchronized boolean expire(Instant now) {
+        boolean changed = false;
+        for (var names = answers.values().iterator(); names.hasNext();) {
+            Map<String, Instant> addresses = names.next();
+            changed |= addresses.values().removeIf(expires -> !expires.isAfter(now));
+            if (addresses.isEmpty()) {
+                names.remove();
+            }
+        }
+        return changed;
+    }
+
+    /** name → the addresses allowed for it now, for the compiler. */
+    synchronized Map<String, Set<String>> snapshot() {
+        Map<String, Set<String>> snapshot = new TreeMap<>();
+        answers.forEach((name, addresses) -> snapshot.put(name, Set.copyOf(new TreeSet<>(addresses.keySet()))));
+        return snapshot;
+    }
+}
