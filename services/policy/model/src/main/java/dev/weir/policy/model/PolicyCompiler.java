@@ -48,6 +48,10 @@ public final class PolicyCompiler {
     private final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
     private final Map<String, java.util.Set<String>> dnsAnswers;
     private final Map<String, Pod> podsByIp = new HashMap<>();
+    /** With {@link #affected}: the compilation whose endpoint results are kept for every other pod. */
+    private Compilation previous;
+    /** The pods to compile; null for all. */
+    private Set<String> affected;
 
     private PolicyCompiler(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
             Map<String, java.util.Set<String>> dnsAnswers) {
@@ -80,6 +84,21 @@ public final class PolicyCompiler {
             Map<String, Integer> cookies, Map<String, java.util.Set<String>> dnsAnswers) {
         PolicyCompiler compiler = new PolicyCompiler(cluster, policies, allocator, dnsAnswers);
         compiler.cookies.putAll(cookies);
+        return compiler.run();
+    }
+
+    /**
+     * Recompiles only the affected pods' endpoint policies and keeps the previous results of all
+     * others; identities and the ipcache are derived in full (they are cheap). The caller vouches
+     * that nothing an unaffected pod's result depends on has changed ({@link IncrementalCompiler}).
+     */
+    public static Compilation recompile(Cluster cluster, List<Policy> policies, Identity.Allocator allocator,
+            Map<String, Integer> cookies, Map<String, java.util.Set<String>> dnsAnswers, Compilation previous,
+            Set<String> affected) {
+        PolicyCompiler compiler = new PolicyCompiler(cluster, policies, allocator, dnsAnswers);
+        compiler.cookies.putAll(cookies);
+        compiler.previous = previous;
+        compiler.affected = affected;
         return compiler.run();
     }
 
@@ -119,7 +138,9 @@ public final class PolicyCompiler {
 
         Map<String, EndpointBuilder> endpoints = new LinkedHashMap<>();
         for (Pod pod : cluster.pods()) {
-            endpoints.put(pod.key(), new EndpointBuilder());
+            if (affected == null || affected.contains(pod.key())) {
+                endpoints.put(pod.key(), new EndpointBuilder());
+            }
         }
         for (Policy policy : policies) {
             int cookie = cookies.computeIfAbsent(policy.key(), k -> cookies.size() + 1);
@@ -130,6 +151,9 @@ public final class PolicyCompiler {
             Map<Rule, Set<Integer>> peerCache = new HashMap<>();
             for (Pod pod : selected) {
                 EndpointBuilder endpoint = endpoints.get(pod.key());
+                if (endpoint == null) {
+                    continue; // not affected: its previous result stands
+                }
                 endpoint.policies.add(policy.key());
                 if (policy.isolatesIngress()) {
                     endpoint.ingressIsolated = true;
@@ -152,8 +176,11 @@ public final class PolicyCompiler {
             }
         }
         Map<String, EndpointPolicy> compiled = new LinkedHashMap<>();
-        endpoints.forEach((key, b) -> compiled.put(key,
-                new EndpointPolicy(b.ingressIsolated, b.egressIsolated, b.entries, b.policies)));
+        for (Pod pod : cluster.pods()) {
+            EndpointBuilder b = endpoints.get(pod.key());
+            compiled.put(pod.key(), b != null ? new EndpointPolicy(b.ingressIsolated, b.egressIsolated, b.entries, b.policies)
+                    : previous.endpoint(pod.key()));
+        }
         return new Compilation(compiled, Map.copyOf(ipcache), Map.copyOf(identities), Map.copyOf(cookies));
     }
 
@@ -185,7 +212,7 @@ public final class PolicyCompiler {
                 : podsByNamespace.getOrDefault(policy.namespace(), List.of());
         List<Pod> selected = new ArrayList<>();
         for (Pod pod : candidates) {
-            if (policy.podSelector().matches(pod.labels())) {
+            if ((affected == null || affected.contains(pod.key())) && policy.podSelector().matches(pod.labels())) {
                 selected.add(pod);
             }
         }

@@ -5,6 +5,7 @@ import dev.weir.policy.model.Cidr;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.EndpointPolicy;
+import dev.weir.policy.model.IncrementalCompiler;
 import dev.weir.policy.model.MapEntry;
 import dev.weir.policy.model.MapKey;
 import dev.weir.policy.model.Policy;
@@ -67,11 +68,13 @@ public class Reconciler {
     private volatile Compilation last;
     private volatile List<Policy> lastPolicies = List.of();
     private volatile Map<String, PolicyStore.StoredPolicy> policies = Map.of();
+    private final IncrementalCompiler compiler;
 
     public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics) {
         this.store = store;
         this.identities = identities;
         this.topics = topics;
+        this.compiler = new IncrementalCompiler(identities);
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -132,17 +135,46 @@ public class Reconciler {
             byKey.put(policy.key(), s);
         }
         Cluster cluster = topics.cluster();
-        Compilation compiled = PolicyCompiler.compile(cluster, active, identities, cookies, topics.dnsAnswers());
+        IncrementalCompiler.Result result = compiler.compile(cluster, active, cookies, topics.dnsAnswers());
+        Compilation compiled = result.compilation();
         publishIdentities(compiled);
         publishIpcache(compiled);
-        int changed = publishPolicyStates(cluster, compiled, byKey);
+        int changed = publishPolicyStates(cluster, compiled, byKey, republish(result, byKey));
         topics.flush();
         this.last = compiled;
         this.lastPolicies = List.copyOf(active);
         this.policies = byKey;
         compiles.incrementAndGet();
-        LOG.info("compiled {} policies for {} endpoints in {} ms: {} endpoint states published", active.size(),
-                cluster.pods().size(), (System.nanoTime() - started) / 1_000_000, changed);
+        LOG.info("compiled {} policies for {} of {} endpoints in {} ms: {} endpoint states published", active.size(),
+                result.full() ? cluster.pods().size() : result.recompiled().size(), cluster.pods().size(),
+                (System.nanoTime() - started) / 1_000_000, changed);
+    }
+
+    /**
+     * The pods whose published state may differ: those recompiled, and those holding a policy
+     * whose revision moved without its content changing (the state names each policy's revision).
+     * Null for every pod.
+     */
+    private Set<String> republish(IncrementalCompiler.Result result, Map<String, PolicyStore.StoredPolicy> byKey) {
+        if (result.full()) {
+            return null;
+        }
+        Set<String> moved = new HashSet<>();
+        byKey.forEach((key, stored) -> {
+            PolicyStore.StoredPolicy before = policies.get(key);
+            if (before == null || before.revision() != stored.revision()) {
+                moved.add(key);
+            }
+        });
+        Set<String> pods = new HashSet<>(result.recompiled());
+        if (!moved.isEmpty()) {
+            result.compilation().endpoints().forEach((pod, endpoint) -> {
+                if (endpoint.policies().stream().anyMatch(moved::contains)) {
+                    pods.add(pod);
+                }
+            });
+        }
+        return pods;
     }
 
     private void publishIdentities(Compilation compiled) {
@@ -185,7 +217,8 @@ public class Reconciler {
         }
     }
 
-    private int publishPolicyStates(Cluster cluster, Compilation compiled, Map<String, PolicyStore.StoredPolicy> byKey) {
+    private int publishPolicyStates(Cluster cluster, Compilation compiled, Map<String, PolicyStore.StoredPolicy> byKey,
+            Set<String> candidates) {
         int changed = 0;
         Set<String> wanted = new HashSet<>();
         Instant now = Instant.now();
@@ -195,6 +228,9 @@ public class Reconciler {
             }
             String key = pod.node() + "/" + pod.endpointId();
             wanted.add(key);
+            if (candidates != null && !candidates.contains(pod.key())) {
+                continue;
+            }
             EndpointPolicyState state = state(pod, compiled.endpoint(pod.key()), byKey);
             EndpointPolicyState previous = topics.policyStates.get(key);
             if (previous != null && previous.toBuilder().clearRevision().clearCompiled().build().equals(state)) {
