@@ -21,6 +21,7 @@ public final class ProtoTypes {
             FlowProto.getDescriptor(),
             StateProto.getDescriptor(),
             DnsProto.getDescriptor(),
+            dev.weir.proto.dns.v1.DnsAnalyticsProto.getDescriptor(),
             AlertProto.getDescriptor(),
             ObserverProto.getDescriptor());
 

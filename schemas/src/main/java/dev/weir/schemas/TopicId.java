@@ -14,6 +14,7 @@ public enum TopicId {
     NODE_STATUS("node-status"),
     DNS_OBSERVATIONS("dns-observations"),
     DNS_INSIGHTS("dns-insights"),
+    DNS_STATS("dns-stats"),
     ALERTS("alerts"),
     DEAD_LETTER("dead-letter");
 

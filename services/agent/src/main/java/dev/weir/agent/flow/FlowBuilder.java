@@ -42,6 +42,11 @@ public final class FlowBuilder {
     @FunctionalInterface
     public interface PolicyLookup {
         Optional<PolicyRef> policy(int endpointId, int cookie);
+
+        /** The policies that isolate the endpoint in a direction: whose default deny drops what no entry allows. */
+        default java.util.List<PolicyRef> isolating(int endpointId, boolean egress) {
+            return java.util.List.of();
+        }
     }
 
     /** What happened to DNS decoding, for metrics. */
@@ -131,6 +136,16 @@ public final class FlowBuilder {
                     flow.addIngressAllowedBy(ref);
                 }
             });
+        }
+        if (event.policyCookie() == 0 && event.verdict() == MapLayout.VERDICT_DROPPED
+                && event.dropReason() == DropReason.POLICY_DENIED_VALUE) {
+            for (PolicyRef ref : policies.isolating(event.endpointId(), egress)) {
+                if (egress) {
+                    flow.addEgressDeniedBy(ref);
+                } else {
+                    flow.addIngressDeniedBy(ref);
+                }
+            }
         }
         if (event.type() == MapLayout.EVENT_DNS && event.payload().length > 0) {
             dns(event, flow);

@@ -139,7 +139,9 @@ public class Reconciler {
         Compilation compiled = result.compilation();
         publishIdentities(compiled);
         publishIpcache(compiled);
-        int changed = publishPolicyStates(cluster, compiled, byKey, republish(result, byKey));
+        Map<String, Policy> activeByKey = new HashMap<>();
+        active.forEach(p -> activeByKey.put(p.key(), p));
+        int changed = publishPolicyStates(cluster, compiled, byKey, activeByKey, republish(result, byKey));
         topics.flush();
         this.last = compiled;
         this.lastPolicies = List.copyOf(active);
@@ -218,7 +220,7 @@ public class Reconciler {
     }
 
     private int publishPolicyStates(Cluster cluster, Compilation compiled, Map<String, PolicyStore.StoredPolicy> byKey,
-            Set<String> candidates) {
+            Map<String, Policy> active, Set<String> candidates) {
         int changed = 0;
         Set<String> wanted = new HashSet<>();
         Instant now = Instant.now();
@@ -231,7 +233,7 @@ public class Reconciler {
             if (candidates != null && !candidates.contains(pod.key())) {
                 continue;
             }
-            EndpointPolicyState state = state(pod, compiled.endpoint(pod.key()), byKey);
+            EndpointPolicyState state = state(pod, compiled.endpoint(pod.key()), byKey, active);
             EndpointPolicyState previous = topics.policyStates.get(key);
             if (previous != null && previous.toBuilder().clearRevision().clearCompiled().build().equals(state)) {
                 continue;
@@ -254,7 +256,7 @@ public class Reconciler {
     }
 
     private static EndpointPolicyState state(Cluster.Pod pod, EndpointPolicy policy,
-            Map<String, PolicyStore.StoredPolicy> byKey) {
+            Map<String, PolicyStore.StoredPolicy> byKey, Map<String, Policy> active) {
         EndpointPolicyState.Builder state = EndpointPolicyState.newBuilder().setNodeName(pod.node())
                 .setEndpointId(pod.endpointId()).setNamespace(pod.namespace()).setPodName(pod.name())
                 .setIngressIsolated(policy.ingressIsolated()).setEgressIsolated(policy.egressIsolated());
@@ -272,9 +274,13 @@ public class Reconciler {
         }
         for (String policyKey : new java.util.TreeSet<>(policy.policies())) {
             PolicyStore.StoredPolicy stored = byKey.get(policyKey);
+            Policy parsedPolicy = active.get(policyKey);
             if (stored != null) {
+                // A Weir policy isolates a direction only where it has allow rules for it.
                 state.addPolicies(PolicyRevisionRef.newBuilder().setKind(stored.kind()).setNamespace(stored.namespace())
-                        .setName(stored.name()).setRevision(stored.revision()).addCookies((int) stored.id()));
+                        .setName(stored.name()).setRevision(stored.revision()).addCookies((int) stored.id())
+                        .setIsolatesIngress(parsedPolicy != null && parsedPolicy.isolatesIngress())
+                        .setIsolatesEgress(parsedPolicy != null && parsedPolicy.isolatesEgress()));
             }
         }
         return state.build();

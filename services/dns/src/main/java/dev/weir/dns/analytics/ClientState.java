@@ -1,0 +1,473 @@
+package dev.weir.dns.analytics;
+
+import dev.weir.proto.dns.v1.Baseline;
+import dev.weir.proto.dns.v1.DnsClientState;
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsEvent;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.dns.v1.InsightKind;
+import dev.weir.proto.dns.v1.LookupStep;
+import dev.weir.proto.dns.v1.NameCount;
+import dev.weir.proto.dns.v1.PendingQuery;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One client's DNS: the counters of its current window, its unanswered queries, the recent
+ * lookups the search-path detector reads, its baseline, and its active insights. Every method
+ * takes the time it happens at, so the same events give the same results wherever they are
+ * replayed.
+ */
+final class ClientState {
+
+    /** A recent step that marks a query given up on (no rcode is this large). */
+    private static final int UNANSWERED = 0xffff;
+
+    private final String key;
+    private final DnsSettings settings;
+    private final DnsClientState.Builder state;
+    private final Consumer<DnsInsight> insights;
+    private final Consumer<DnsClientStats> stats;
+
+    ClientState(String key, DnsClientState stored, DnsSettings settings, Consumer<DnsInsight> insights,
+            Consumer<DnsClientStats> stats) {
+        this.key = key;
+        this.settings = settings;
+        this.state = stored == null ? DnsClientState.newBuilder() : stored.toBuilder();
+        this.insights = insights;
+        this.stats = stats;
+    }
+
+    DnsClientState build() {
+        return state.build();
+    }
+
+    /** Everything one DNS event changes. */
+    void on(DnsEvent event) {
+        long now = event.getTimeMs();
+        advance(now);
+        state.setLastEventMs(Math.max(state.getLastEventMs(), now));
+        DnsClientStats.Builder window = window(event, now);
+        if (event.getDropped()) {
+            window.setDropped(window.getDropped() + 1);
+            blocked(event, now);
+        } else if (event.getIsResponse()) {
+            response(event, window, now);
+        } else {
+            query(event, window, now);
+        }
+    }
+
+    /**
+     * Time passes without events (wall clock): unanswered queries expire, a finished window is
+     * published, and findings that have stayed away long enough are resolved.
+     */
+    void advance(long now) {
+        expirePending(now);
+        if (state.hasWindow() && now >= Insights.ms(state.getWindow().getWindowEnd())) {
+            closeWindow();
+        }
+        resolveQuietFindings(now);
+    }
+
+    boolean idleSince(long now, long idleMs) {
+        return !state.hasWindow() && state.getPendingCount() == 0 && state.getActiveCount() == 0
+                && now - state.getLastEventMs() > idleMs;
+    }
+
+    private DnsClientStats.Builder window(DnsEvent event, long now) {
+        if (!state.hasWindow()) {
+            long length = settings.window().toMillis();
+            long start = Math.floorDiv(now, length) * length;
+            state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(start))
+                    .setWindowEnd(Insights.time(start + length)));
+        }
+        DnsClientStats.Builder window = state.getWindowBuilder();
+        window.setNamespace(event.getNamespace()).setPodName(event.getPodName()).setWorkload(event.getWorkload())
+                .setNodeName(event.getNodeName()).setClientIp(event.getClientIp());
+        return window;
+    }
+
+    private void query(DnsEvent event, DnsClientStats.Builder window, long now) {
+        window.setQueries(window.getQueries() + 1);
+        if (!event.getQtype().isEmpty()) {
+            window.putQtypes(event.getQtype(), window.getQtypesOrDefault(event.getQtype(), 0) + 1);
+        }
+        if (event.getOverTcp()) {
+            window.setOverTcp(window.getOverTcp() + 1);
+        }
+        count(state.getNamesMap(), event.getName(), state::putNames);
+        if (retransmission(event)) {
+            window.setRetransmissions(window.getRetransmissions() + 1);
+        }
+        if (state.getPendingCount() >= DnsSettings.MAX_PENDING) {
+            state.removePending(0);
+            window.setUnanswered(window.getUnanswered() + 1); // cannot wait for it any longer
+        }
+        state.addPending(PendingQuery.newBuilder().setId(event.getId()).setName(event.getName())
+                .setQtype(event.getQtype()).setTimeMs(now).setClientPort(event.getClientPort()));
+    }
+
+    /**
+     * The same name and type asked again while the first query is unanswered, or just after it was
+     * given up on: resolvers retry after their timeout (5 s), so a retry often arrives as the first
+     * query is declared unanswered.
+     */
+    private boolean retransmission(DnsEvent event) {
+        for (PendingQuery pending : state.getPendingList()) {
+            if (pending.getName().equals(event.getName()) && pending.getQtype().equals(event.getQtype())) {
+                return true;
+            }
+        }
+        for (int i = state.getRecentCount() - 1; i >= 0; i--) {
+            LookupStep step = state.getRecent(i);
+            if (step.getRcode() == UNANSWERED && step.getName().equals(event.getName())
+                    && step.getQtype().equals(event.getQtype())
+                    && event.getTimeMs() - step.getTimeMs() <= 2 * settings.unansweredAfter().toMillis()) {
+                state.removeRecent(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void remember(LookupStep.Builder step) {
+        if (state.getRecentCount() >= DnsSettings.MAX_RECENT) {
+            state.removeRecent(0);
+        }
+        state.addRecent(step);
+    }
+
+    private void response(DnsEvent event, DnsClientStats.Builder window, long now) {
+        String rcode = Rcodes.name(event.getRcode());
+        window.putResponses(rcode, window.getResponsesOrDefault(rcode, 0) + 1);
+        if (event.getTruncated()) {
+            window.setTruncated(window.getTruncated() + 1);
+        }
+        long askedAt = -1;
+        for (int i = 0; i < state.getPendingCount(); i++) {
+            PendingQuery pending = state.getPending(i);
+            if (pending.getId() == event.getId() && pending.getName().equals(event.getName())
+                    && (event.getClientPort() == 0 || pending.getClientPort() == event.getClientPort())) {
+                askedAt = pending.getTimeMs();
+                state.removePending(i);
+                break;
+            }
+        }
+        double latencyMs = event.getLatencyUs() > 0 ? event.getLatencyUs() / 1000.0 : askedAt >= 0 ? now - askedAt : -1;
+        if (latencyMs >= 0) {
+            if (state.getLatenciesMsCount() < DnsSettings.MAX_LATENCY_SAMPLES) {
+                state.addLatenciesMs(latencyMs);
+            } else {
+                // reservoir: every sample of the window has the same chance to be kept
+                long seen = totalResponses(window);
+                long slot = Math.floorMod(mix(seen * 31 + event.getId()), seen);
+                if (slot < DnsSettings.MAX_LATENCY_SAMPLES) {
+                    state.setLatenciesMs((int) slot, latencyMs);
+                }
+            }
+        }
+        if (event.getRcode() == Rcodes.NXDOMAIN) {
+            count(state.getNxdomainNamesMap(), event.getName(), state::putNxdomainNames);
+        }
+        searchPath(event, window, now);
+    }
+
+    /**
+     * Search-path expansion (ndots): a name that resolves after candidates made of it plus a
+     * search suffix were answered NXDOMAIN. The candidates are the wasted queries; the factor is
+     * queries sent per answer needed.
+     */
+    private void searchPath(DnsEvent event, DnsClientStats.Builder window, long now) {
+        long horizon = now - settings.unansweredAfter().toMillis() * 2;
+        while (state.getRecentCount() > 0 && state.getRecent(0).getTimeMs() < horizon) {
+            state.removeRecent(0);
+        }
+        if (event.getRcode() == Rcodes.NXDOMAIN) {
+            remember(LookupStep.newBuilder().setName(event.getName()).setQtype(event.getQtype())
+                    .setRcode(event.getRcode()).setTimeMs(now));
+            return;
+        }
+        if (event.getRcode() != Rcodes.NOERROR) {
+            return;
+        }
+        String name = event.getName();
+        String prefix = name.endsWith(".") ? name : name + ".";
+        List<String> evidence = new ArrayList<>();
+        java.util.Set<String> qtypes = new java.util.TreeSet<>();
+        boolean chained = false;
+        for (int i = state.getRecentCount() - 1; i >= 0; i--) {
+            LookupStep step = state.getRecent(i);
+            if (step.getRcode() == Rcodes.NXDOMAIN && step.getName().length() > prefix.length()
+                    && step.getName().startsWith(prefix)) {
+                evidence.add(0, step.getQtype() + " " + step.getName() + " NXDOMAIN");
+                qtypes.add(step.getQtype());
+                state.removeRecent(i);
+            } else if (step.getRcode() == Rcodes.NOERROR && step.getName().equals(name)) {
+                chained = true; // the other query type of the same expanded lookup, counted with it
+            }
+        }
+        if (evidence.isEmpty()) {
+            if (!chained) {
+                state.setLastDirectLookupMs(now);
+            }
+            return;
+        }
+        // One answer was needed per query type the candidates were asked with (A and AAAA: two).
+        window.setSearchPathWasted(window.getSearchPathWasted() + evidence.size());
+        window.setSearchPathLookups(window.getSearchPathLookups() + Math.max(1, qtypes.size()));
+        remember(LookupStep.newBuilder().setName(name).setQtype(event.getQtype()).setRcode(Rcodes.NOERROR)
+                .setTimeMs(now));
+        state.setLastSearchPathMs(now);
+        evidence.add(event.getQtype() + " " + name + " NOERROR");
+        double factor = (double) (window.getSearchPathWasted() + window.getSearchPathLookups()) / window.getSearchPathLookups();
+        String bare = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        raise(InsightKind.SEARCH_PATH_EXPANSION, now, factor, evidence, String.format(java.util.Locale.ROOT,
+                "%s resolves %s only after %d search-path candidates answered NXDOMAIN: %.1f queries per answer "
+                        + "(%d wasted queries in this window)", subject(), name, evidence.size() - 1, factor,
+                window.getSearchPathWasted()),
+                "Look the name up fully qualified, with a trailing dot (" + bare + ".), or lower ndots in the pod's "
+                        + "dnsConfig (options: [{name: ndots, value: \"1\"}]) so names with dots are tried as they are "
+                        + "first; NodeLocal DNSCache takes the load off CoreDNS meanwhile.", List.of());
+    }
+
+    /** DNS the datapath dropped: by policy, that is the default-deny-egress mistake. */
+    private void blocked(DnsEvent event, long now) {
+        state.setLastBlockedMs(now);
+        if (!event.getDropReason().startsWith("POLICY")) {
+            return;
+        }
+        String evidence = (event.getOverTcp() ? "TCP " : "UDP ") + event.getClientIp() + ":" + event.getClientPort()
+                + " -> " + event.getServerIp() + ":53" + (event.getName().isEmpty() ? "" : " " + event.getName())
+                + " DROPPED (" + event.getDropReason() + ")";
+        List<String> policies = event.getPoliciesList();
+        raise(InsightKind.BLOCKED_BY_POLICY, now, 1, List.of(evidence),
+                subject() + "'s DNS queries to " + event.getServerIp() + " are dropped by policy"
+                        + (policies.isEmpty() ? "" : " (" + String.join(", ", policies) + ")")
+                        + ": its name lookups will time out",
+                "Allow egress to the cluster DNS service on UDP and TCP port 53 in "
+                        + (policies.isEmpty() ? "the policy that isolates the pod's egress" : String.join(", ", policies))
+                        + ", e.g. an egress rule to {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "
+                        + "kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}} with ports 53/UDP and 53/TCP.",
+                policies);
+    }
+
+    private void expirePending(long now) {
+        if (state.getPendingCount() == 0) {
+            return;
+        }
+        long limit = now - settings.unansweredAfter().toMillis();
+        List<String> evidence = new ArrayList<>();
+        int expired = 0;
+        while (state.getPendingCount() > 0 && state.getPending(0).getTimeMs() <= limit) {
+            PendingQuery pending = state.getPending(0);
+            state.removePending(0);
+            expired++;
+            evidence.add(pending.getQtype() + " " + pending.getName() + " unanswered after "
+                    + settings.unansweredAfter().toSeconds() + " s" + pairNote(pending));
+            remember(LookupStep.newBuilder().setName(pending.getName()).setQtype(pending.getQtype())
+                    .setRcode(UNANSWERED).setTimeMs(pending.getTimeMs()));
+        }
+        if (expired == 0) {
+            return;
+        }
+        if (!state.hasWindow()) {
+            state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(now))
+                    .setWindowEnd(Insights.time(now + settings.window().toMillis())));
+        }
+        DnsClientStats.Builder window = state.getWindowBuilder();
+        window.setUnanswered(window.getUnanswered() + expired);
+        state.setLastTimeoutMs(now);
+        long asked = window.getQueries();
+        if (window.getUnanswered() >= 2 || (asked > 0 && window.getUnanswered() * 10 >= asked)) {
+            raise(InsightKind.TIMEOUTS, now, window.getUnanswered(), evidence, String.format(java.util.Locale.ROOT,
+                    "%s had %d DNS queries unanswered for %d s in this window%s", subject(), window.getUnanswered(),
+                    settings.unansweredAfter().toSeconds(), window.getRetransmissions() > 0
+                            ? " and re-sent " + window.getRetransmissions() : ""),
+                    "Unanswered A/AAAA pairs sent from one socket are the conntrack insertion race: set "
+                            + "dnsConfig options single-request-reopen (glibc) or use NodeLocal DNSCache (TCP to the "
+                            + "upstream); otherwise check that CoreDNS is not overloaded or throttled upstream.",
+                    List.of());
+        }
+    }
+
+    /** A/AAAA pairs where one half went missing: the other half of the pair was answered. */
+    private String pairNote(PendingQuery pending) {
+        String other = "A".equals(pending.getQtype()) ? "AAAA" : "AAAA".equals(pending.getQtype()) ? "A" : null;
+        if (other == null) {
+            return "";
+        }
+        for (PendingQuery p : state.getPendingList()) {
+            if (p.getName().equals(pending.getName()) && p.getQtype().equals(other)) {
+                return "";
+            }
+        }
+        return " (its " + other + " twin was answered)";
+    }
+
+    private void closeWindow() {
+        DnsClientStats.Builder window = state.getWindowBuilder();
+        double[] latencies = state.getLatenciesMsList().stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(latencies);
+        window.setLatencyP50Ms(percentile(latencies, 0.50)).setLatencyP95Ms(percentile(latencies, 0.95))
+                .setLatencyP99Ms(percentile(latencies, 0.99));
+        top(state.getNamesMap()).forEach(window::addTopNames);
+        top(state.getNxdomainNamesMap()).forEach(window::addTopNxdomain);
+        DnsClientStats closed = window.build();
+        stats.accept(closed);
+        judgeAgainstBaseline(closed);
+        state.clearWindow().clearLatenciesMs().clearNames().clearNxdomainNames();
+    }
+
+    /** NXDOMAIN spikes and high latency, against the client's own past windows. */
+    private void judgeAgainstBaseline(DnsClientStats window) {
+        long responses = totalResponses(window.toBuilder());
+        long now = Insights.ms(window.getWindowEnd());
+        if (responses < settings.minResponses()) {
+            return;
+        }
+        double nxRatio = (double) window.getResponsesOrDefault("NXDOMAIN", 0) / responses;
+        // Search-path candidates are expected NXDOMAINs with their own insight: not a spike.
+        nxRatio = Math.max(0, nxRatio - (double) window.getSearchPathWasted() / responses);
+        double p95 = window.getLatencyP95Ms();
+        Baseline baseline = state.getBaseline();
+        if (baseline.getWindows() >= 3) {
+            if (nxRatio >= 0.2 && nxRatio > baseline.getNxdomainRatio() * 3) {
+                raise(InsightKind.NXDOMAIN_SPIKE, now, nxRatio, window.getTopNxdomainList().stream()
+                        .map(n -> n.getName() + " NXDOMAIN x" + n.getCount()).toList(), String.format(java.util.Locale.ROOT,
+                        "%s: %.0f%% of DNS answers were NXDOMAIN, against %.0f%% normally", subject(), nxRatio * 100,
+                        baseline.getNxdomainRatio() * 100),
+                        "Check the names it asks for (top NXDOMAIN names in the evidence): a misspelt service, a "
+                                + "deleted Service or a wrong namespace in a client's configuration.", List.of());
+            } else {
+                quiet(InsightKind.NXDOMAIN_SPIKE, now);
+            }
+            if (p95 >= 20 && p95 > baseline.getLatencyP95Ms() * 3) {
+                raise(InsightKind.HIGH_LATENCY, now, p95, window.getTopNamesList().stream()
+                        .map(n -> n.getName() + " x" + n.getCount()).toList(), String.format(java.util.Locale.ROOT,
+                        "%s: DNS p95 latency %.1f ms, against %.1f ms normally", subject(), p95,
+                        baseline.getLatencyP95Ms()),
+                        "Look at CoreDNS's CPU and its upstream's latency; NodeLocal DNSCache answers repeated "
+                                + "lookups on the node.", List.of());
+            } else {
+                quiet(InsightKind.HIGH_LATENCY, now);
+            }
+        }
+        // Learn the baseline from windows that are not themselves anomalous.
+        if (active(InsightKind.NXDOMAIN_SPIKE).isEmpty() && active(InsightKind.HIGH_LATENCY).isEmpty()) {
+            double weight = baseline.getWindows() == 0 ? 1 : 0.2;
+            state.setBaseline(Baseline.newBuilder().setWindows(baseline.getWindows() + 1)
+                    .setNxdomainRatio(baseline.getNxdomainRatio() * (1 - weight) + nxRatio * weight)
+                    .setLatencyP95Ms(baseline.getLatencyP95Ms() * (1 - weight) + p95 * weight));
+        }
+    }
+
+    private void resolveQuietFindings(long now) {
+        long after = settings.resolveAfter().toMillis();
+        quietSince(InsightKind.SEARCH_PATH_EXPANSION, now, state.getLastSearchPathMs(), after,
+                state.getLastDirectLookupMs() > state.getLastSearchPathMs());
+        quietSince(InsightKind.BLOCKED_BY_POLICY, now, state.getLastBlockedMs(), after, true);
+        quietSince(InsightKind.TIMEOUTS, now, state.getLastTimeoutMs(), after, true);
+    }
+
+    private void quietSince(InsightKind kind, long now, long lastSeen, long after, boolean evidenceOfHealth) {
+        if (evidenceOfHealth && now - lastSeen >= after) {
+            quiet(kind, now);
+        }
+    }
+
+    private void raise(InsightKind kind, long now, double value, List<String> evidence, String summary, String fix,
+            List<String> policies) {
+        Optional<DnsInsight> active = active(kind);
+        DnsInsight.Builder insight;
+        if (active.isPresent()) {
+            insight = active.get().toBuilder().setTime(Insights.time(now)).setWindowEnd(Insights.time(now));
+            if (kind == InsightKind.BLOCKED_BY_POLICY && Insights.ms(active.get().getTime()) > now - 1000) {
+                return; // one update per second is plenty for a stream of drops
+            }
+            insight.clearEvidence();
+        } else {
+            insight = Insights.finding(key, kind, now, now);
+        }
+        DnsClientStats.Builder window = state.getWindowBuilder();
+        insight.setNamespace(window.getNamespace()).setPodName(window.getPodName()).setNodeName(window.getNodeName())
+                .setWorkload(window.getWorkload()).setSummary(summary).setSuggestedFix(fix).setValue(value)
+                .addAllEvidence(Insights.bounded(evidence)).clearPolicies().addAllPolicies(policies);
+        DnsInsight built = insight.build();
+        replaceActive(kind, built);
+        insights.accept(built);
+    }
+
+    private void quiet(InsightKind kind, long now) {
+        Optional<DnsInsight> active = active(kind);
+        if (active.isPresent()) {
+            replaceActive(kind, null);
+            insights.accept(Insights.resolved(active.get(), now));
+        }
+    }
+
+    private Optional<DnsInsight> active(InsightKind kind) {
+        return state.getActiveList().stream().filter(i -> i.getKind() == kind).findFirst();
+    }
+
+    private void replaceActive(InsightKind kind, DnsInsight insight) {
+        for (int i = 0; i < state.getActiveCount(); i++) {
+            if (state.getActive(i).getKind() == kind) {
+                state.removeActive(i);
+                break;
+            }
+        }
+        if (insight != null) {
+            state.addActive(insight);
+        }
+    }
+
+    private String subject() {
+        DnsClientStats.Builder window = state.getWindowBuilder();
+        return window.getNamespace().isEmpty() ? "client " + window.getClientIp()
+                : "pod " + window.getNamespace() + "/" + window.getPodName();
+    }
+
+    private static long totalResponses(DnsClientStats.Builder window) {
+        return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static long totalResponses(DnsClientStats window) {
+        return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    private static double percentile(double[] sorted, double q) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int index = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    private static List<NameCount> top(Map<String, Long> counts) {
+        return counts.entrySet().stream()
+                .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
+                .limit(DnsSettings.TOP).map(e -> NameCount.newBuilder().setName(e.getKey()).setCount(e.getValue()).build())
+                .toList();
+    }
+
+    /** Counts a name, tracking at most MAX_NAMES per window: names first seen past the bound are not tracked. */
+    private static void count(Map<String, Long> names, String name, java.util.function.BiConsumer<String, Long> put) {
+        Long current = names.get(name);
+        if (current != null || names.size() < DnsSettings.MAX_NAMES) {
+            put.accept(name, current == null ? 1 : current + 1);
+        }
+    }
+
+    private static long mix(long x) {
+        x ^= x >>> 33;
+        x *= 0xff51afd7ed558ccdL;
+        x ^= x >>> 33;
+        return x;
+    }
+}

@@ -1,0 +1,79 @@
+package dev.weir.dns.analytics;
+
+import dev.weir.proto.dns.v1.DnsClientState;
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsEvent;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.dns.v1.DnsNodeState;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The DNS analytics as a Kafka Streams topology:
+ * <pre>
+ * flows ─decode─┬─ undecodable ──────────────────────────────▶ dead-letter
+ *               └─ DNS events ─(repartition by client)─ ClientAnalyzer ─┬─ insights ─▶ dns-insights
+ *                                                                        └─ stats ──┬─▶ dns-stats
+ *                                     (repartition by node)─ NodeAnalyzer ─ insights ┴─▶ dns-insights
+ * </pre>
+ * The state of each client and node lives in changelogged stores: with exactly-once processing a
+ * task that moves to another instance, or restarts, continues from the last committed state and
+ * offsets, counting nothing twice.
+ */
+public final class DnsTopology {
+
+    public static final String GROUP = "weir-dns";
+
+    private DnsTopology() {
+    }
+
+    public static Topology build(TopicCatalogue catalogue, DnsSettings settings) {
+        ProtoSerde<DnsEvent> events = new ProtoSerde<>(DnsEvent.parser());
+        ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
+        ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ClientAnalyzer.STORE),
+                Serdes.String(), new ProtoSerde<>(DnsClientState.parser())));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
+                Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())));
+
+        KStream<String, Object> decoded = builder
+                .stream(catalogue.name(TopicId.FLOWS), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("flows"))
+                .process(() -> new FlowToDnsEvent(GROUP), Named.as("decode-flows"));
+        Map<String, KStream<String, Object>> byKind = decoded.split(Named.as("flow-"))
+                .branch((k, v) -> v instanceof DnsEvent, Branched.as("dns"))
+                .defaultBranch(Branched.as("undecodable"));
+        byKind.get("flow-undecodable").mapValues(v -> ((FlowToDnsEvent.Undecodable) v).bytes())
+                .to(catalogue.name(TopicId.DEAD_LETTER), Produced.with(Serdes.String(), Serdes.ByteArray()));
+
+        KStream<String, Object> analyzed = byKind.get("flow-dns").mapValues(v -> (DnsEvent) v)
+                .repartition(Repartitioned.with(Serdes.String(), events).withName("dns-by-client"))
+                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE);
+        Map<String, KStream<String, Object>> outputs = analyzed.split(Named.as("client-"))
+                .branch((k, v) -> v instanceof DnsInsight, Branched.as("insights"))
+                .defaultBranch(Branched.as("stats"));
+        outputs.get("client-insights").mapValues(v -> (DnsInsight) v)
+                .to(catalogue.name(TopicId.DNS_INSIGHTS), Produced.with(Serdes.String(), insights));
+        KStream<String, DnsClientStats> windows = outputs.get("client-stats").mapValues(v -> (DnsClientStats) v);
+        windows.to(catalogue.name(TopicId.DNS_STATS), Produced.with(Serdes.String(), stats));
+
+        windows.filter((k, v) -> !v.getNodeName().isEmpty())
+                .selectKey((k, v) -> v.getNodeName())
+                .repartition(Repartitioned.with(Serdes.String(), stats).withName("dns-stats-by-node"))
+                .process(NodeAnalyzer::new, Named.as("analyze-nodes"), NodeAnalyzer.STORE)
+                .mapValues(v -> (DnsInsight) v)
+                .to(catalogue.name(TopicId.DNS_INSIGHTS), Produced.with(Serdes.String(), insights));
+        return builder.build();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.weir.dns.analytics;
+
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.dns.v1.DnsNodeState;
+import dev.weir.proto.dns.v1.InsightKind;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * SERVFAIL storms and upstream throttling: per node (the stream of client windows is keyed by
+ * node), a window in which at least two clients, and at least half of the clients that asked
+ * anything, saw SERVFAIL or unanswered queries for a fifth of their queries or more. One client
+ * failing is that client's problem; many at once is the node's resolver or its upstream.
+ */
+final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, String, Object> {
+
+    static final String STORE = "dns-nodes";
+    private static final int MIN_QUERIES = 5;
+
+    private KeyValueStore<String, DnsNodeState> store;
+
+    @Override
+    public void init(ProcessorContext<String, Object> context) {
+        super.init(context);
+        store = context.getStateStore(STORE);
+    }
+
+    @Override
+    public void process(Record<String, DnsClientStats> record) {
+        DnsClientStats stats = record.value();
+        if (record.key() == null || stats == null || stats.getQueries() < MIN_QUERIES) {
+            return;
+        }
+        String node = record.key();
+        long window = Insights.ms(stats.getWindowStart());
+        DnsNodeState stored = store.get(node);
+        DnsNodeState.Builder state = stored == null ? DnsNodeState.newBuilder() : stored.toBuilder();
+        List<DnsInsight> out = new ArrayList<>();
+        if (window > state.getWindowStartMs()) {
+            if (state.getWindowStartMs() > 0 && !storm(state) && state.hasActive()) {
+                out.add(Insights.resolved(state.getActive(), window));
+                state.clearActive();
+            }
+            state.setWindowStartMs(window).clearClients().clearFailingClients().clearEvidence();
+        } else if (window < state.getWindowStartMs()) {
+            return; // a late window: its verdict was given
+        }
+        String client = stats.getNamespace().isEmpty() ? stats.getClientIp() : stats.getNamespace() + "/" + stats.getPodName();
+        state.putClients(client, true);
+        long servfail = stats.getResponsesOrDefault("SERVFAIL", 0);
+        if ((servfail + stats.getUnanswered()) * 5 >= stats.getQueries()) {
+            state.putFailingClients(client, true);
+            if (state.getEvidenceCount() < DnsSettings.MAX_EVIDENCE) {
+                state.addEvidence(String.format(Locale.ROOT, "%s: %d SERVFAIL and %d unanswered of %d queries", client,
+                        servfail, stats.getUnanswered(), stats.getQueries()));
+            }
+        }
+        if (storm(state)) {
+            long now = Insights.ms(stats.getWindowEnd());
+            DnsInsight.Builder insight = state.hasActive() ? state.getActive().toBuilder().clearEvidence()
+                    .setTime(Insights.time(now)).setWindowEnd(Insights.time(now))
+                    : Insights.finding("node/" + node, InsightKind.SERVFAIL_STORM, window, now);
+            insight.setNodeName(node).setValue(state.getFailingClientsCount())
+                    .setSummary(String.format(Locale.ROOT, "%d of %d DNS clients on node %s see SERVFAIL or no answer at "
+                            + "once: the resolver they share, or its upstream, is failing or throttled",
+                            state.getFailingClientsCount(), state.getClientsCount(), node))
+                    .setSuggestedFix("Check CoreDNS's logs and its forward plugin's upstream (rate limits such as a "
+                            + "cloud resolver's per-interface packet limit); NodeLocal DNSCache cuts upstream queries, "
+                            + "and raising the cache TTL helps too.")
+                    .addAllEvidence(state.getEvidenceList());
+            state.setActive(insight);
+            out.add(insight.build());
+        }
+        store.put(node, state.build());
+        for (DnsInsight insight : out) {
+            context().forward(new Record<>("node/" + node, insight, record.timestamp()));
+        }
+    }
+
+    private static boolean storm(DnsNodeState.Builder state) {
+        int failing = state.getFailingClientsCount();
+        return failing >= 2 && failing * 2 >= state.getClientsCount();
+    }
+}

@@ -1,0 +1,230 @@
+package dev.weir.dns.analytics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weir.common.kafka.DeadLetter;
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.dns.v1.InsightKind;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Every detector of the DNS analytics, on the real topology, driven by flows as agents publish them. */
+class DnsTopologyTest {
+
+    private static final TopicCatalogue CATALOGUE = TopicCatalogue.standard();
+    private static final long T0 = Instant.parse("2026-03-01T10:00:00Z").toEpochMilli();
+    private static final String[] SEARCH = {"shop.svc.cluster.local.", "svc.cluster.local.", "cluster.local."};
+    private static final DnsSettings SETTINGS = new DnsSettings(Duration.ofSeconds(10), Duration.ofSeconds(5),
+            Duration.ofSeconds(30), 10);
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> flows;
+    private TestOutputTopic<String, DnsInsight> insights;
+    private TestOutputTopic<String, DnsClientStats> stats;
+    private final DnsFlows frontend = new DnsFlows("node-1", "shop", "frontend-7d9f", "198.18.1.10");
+    private long now = T0;
+    private int id = 1;
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, DnsTopology.GROUP);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(DnsTopology.build(CATALOGUE, SETTINGS), props, Instant.ofEpochMilli(T0));
+        flows = driver.createInputTopic(CATALOGUE.name(TopicId.FLOWS), Serdes.String().serializer(),
+                Serdes.ByteArray().serializer());
+        insights = driver.createOutputTopic(CATALOGUE.name(TopicId.DNS_INSIGHTS), Serdes.String().deserializer(),
+                new ProtoSerde<>(DnsInsight.parser()).deserializer());
+        stats = driver.createOutputTopic(CATALOGUE.name(TopicId.DNS_STATS), Serdes.String().deserializer(),
+                new ProtoSerde<>(DnsClientStats.parser()).deserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    private void send(Flow flow) {
+        flows.pipeInput(new TestRecord<>(flow.getNodeName(), flow.toByteArray(), Instant.ofEpochMilli(now)));
+    }
+
+    /** Lets wall-clock time pass; the analyzers' once-a-second tick runs. */
+    private void pass(Duration duration) {
+        now += duration.toMillis();
+        driver.advanceWallClockTime(duration);
+    }
+
+    /** A glibc-style lookup with ndots:5: every search candidate (A and AAAA) NXDOMAIN, then the name. */
+    private void expandedLookup(DnsFlows pod, String name) {
+        for (String suffix : SEARCH) {
+            for (String qtype : List.of("A", "AAAA")) {
+                int q = id++;
+                send(pod.query(now, q, qtype, name + "." + suffix));
+                send(pod.response(now + 1, q, qtype, name + "." + suffix, 3, 1));
+            }
+        }
+        directLookup(pod, name + ".");
+    }
+
+    private void directLookup(DnsFlows pod, String fqdn) {
+        for (String qtype : List.of("A", "AAAA")) {
+            int q = id++;
+            send(pod.query(now + 2, q, qtype, fqdn));
+            send(pod.response(now + 3, q, qtype, fqdn, 0, 2));
+        }
+    }
+
+    private List<DnsInsight> insightsOf(InsightKind kind) {
+        return insights.readValuesToList().stream().filter(i -> i.getKind() == kind).toList();
+    }
+
+    @Test
+    void searchPathExpansionNamesThePodTheFactorAndTheFixAndResolvesAfterTrailingDots() {
+        expandedLookup(frontend, "api.example.com");
+        List<DnsInsight> found = insightsOf(InsightKind.SEARCH_PATH_EXPANSION);
+        assertThat(found).hasSize(1);
+        DnsInsight insight = found.get(0);
+        assertThat(insight.getNamespace()).isEqualTo("shop");
+        assertThat(insight.getPodName()).isEqualTo("frontend-7d9f");
+        assertThat(insight.getValue()).isEqualTo(4.0); // 6 NXDOMAIN candidates + 2 answers, for 2 answers
+        assertThat(insight.getResolved()).isFalse();
+        assertThat(insight.getEvidenceList()).contains("A api.example.com.shop.svc.cluster.local. NXDOMAIN",
+                "AAAA api.example.com.cluster.local. NXDOMAIN", "A api.example.com. NOERROR");
+        assertThat(insight.getSuggestedFix()).contains("trailing dot (api.example.com.)").contains("ndots")
+                .contains("NodeLocal DNSCache");
+
+        for (int i = 0; i < 8; i++) {
+            pass(Duration.ofSeconds(5));
+            directLookup(frontend, "api.example.com.");
+        }
+        List<DnsInsight> later = insightsOf(InsightKind.SEARCH_PATH_EXPANSION);
+        assertThat(later).hasSize(1);
+        assertThat(later.get(0).getResolved()).isTrue();
+        assertThat(later.get(0).getId()).isEqualTo(insight.getId());
+    }
+
+    @Test
+    void dnsDroppedByPolicyNamesThePolicyAndItsFix() {
+        send(frontend.droppedQuery(now, "NetworkPolicy/shop/lockdown"));
+        send(frontend.droppedQuery(now + 5, "NetworkPolicy/shop/lockdown"));
+        List<DnsInsight> found = insightsOf(InsightKind.BLOCKED_BY_POLICY);
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).getPoliciesList()).containsExactly("NetworkPolicy/shop/lockdown");
+        assertThat(found.get(0).getSummary()).contains("shop/frontend-7d9f").contains("NetworkPolicy/shop/lockdown");
+        assertThat(found.get(0).getSuggestedFix()).contains("port 53");
+        assertThat(found.get(0).getEvidence(0)).contains("198.18.1.10:40000 -> 198.18.0.53:53 DROPPED (POLICY_DENIED)");
+    }
+
+    @Test
+    void unansweredQueriesAndTheirRetransmissionsAreTimeouts() {
+        send(frontend.query(now, 7, "A", "db.shop.svc.cluster.local."));
+        send(frontend.query(now, 8, "AAAA", "db.shop.svc.cluster.local."));
+        send(frontend.response(now + 1, 8, "AAAA", "db.shop.svc.cluster.local.", 0, 1));
+        pass(Duration.ofSeconds(5));
+        send(frontend.query(now, 7, "A", "db.shop.svc.cluster.local.")); // the resolver's retry after 5 s
+        pass(Duration.ofSeconds(6));
+        List<DnsInsight> found = insightsOf(InsightKind.TIMEOUTS);
+        assertThat(found).isNotEmpty();
+        assertThat(found.get(0).getEvidenceList()).anyMatch(e -> e.startsWith("A db.shop.svc.cluster.local. unanswered")
+                && e.contains("AAAA twin was answered"));
+        pass(Duration.ofSeconds(10));
+        DnsClientStats window = stats.readValuesToList().get(0);
+        assertThat(window.getUnanswered()).isEqualTo(2);
+        assertThat(window.getRetransmissions()).isEqualTo(1);
+    }
+
+    @Test
+    void anNxdomainSpikeAgainstThePodsOwnBaseline() {
+        for (int w = 0; w < 4; w++) {
+            for (int i = 0; i < 12; i++) {
+                int q = id++;
+                send(frontend.query(now, q, "A", "cart.shop.svc.cluster.local."));
+                send(frontend.response(now + 1, q, "A", "cart.shop.svc.cluster.local.", i == 0 ? 3 : 0, 1));
+            }
+            pass(Duration.ofSeconds(10));
+        }
+        assertThat(insightsOf(InsightKind.NXDOMAIN_SPIKE)).isEmpty();
+        for (int i = 0; i < 12; i++) {
+            int q = id++;
+            send(frontend.query(now, q, "A", "crat.shop.svc.cluster.local."));
+            send(frontend.response(now + 1, q, "A", "crat.shop.svc.cluster.local.", 3, 1));
+        }
+        pass(Duration.ofSeconds(10));
+        List<DnsInsight> found = insightsOf(InsightKind.NXDOMAIN_SPIKE);
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).getValue()).isEqualTo(1.0);
+        assertThat(found.get(0).getEvidenceList()).containsExactly("crat.shop.svc.cluster.local. NXDOMAIN x12");
+    }
+
+    @Test
+    void highLatencyAgainstThePodsOwnBaselineAndThePercentilesOfEachWindow() {
+        for (int w = 0; w < 5; w++) {
+            for (int i = 0; i < 20; i++) {
+                int q = id++;
+                send(frontend.query(now, q, "A", "cart.shop.svc.cluster.local."));
+                send(frontend.response(now + 1, q, "A", "cart.shop.svc.cluster.local.", 0, w < 4 ? 2 : 40 + i * 5));
+            }
+            pass(Duration.ofSeconds(10));
+        }
+        List<DnsInsight> found = insightsOf(InsightKind.HIGH_LATENCY);
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).getValue()).isEqualTo(130.0); // p95 of 40, 45, ..., 135
+        List<DnsClientStats> windows = stats.readValuesToList();
+        assertThat(windows).hasSize(5);
+        DnsClientStats last = windows.get(4);
+        assertThat(last.getQueries()).isEqualTo(20);
+        assertThat(last.getResponsesMap()).containsEntry("NOERROR", 20L);
+        assertThat(last.getLatencyP50Ms()).isEqualTo(85.0);
+        assertThat(last.getLatencyP99Ms()).isEqualTo(135.0);
+        assertThat(last.getTopNames(0).getName()).isEqualTo("cart.shop.svc.cluster.local.");
+        assertThat(last.getWorkload()).isEqualTo("frontend");
+    }
+
+    @Test
+    void servfailAcrossPodsOfANodeIsAStormOfTheNode() {
+        DnsFlows cart = new DnsFlows("node-1", "shop", "cart-5c4b", "198.18.1.11");
+        DnsFlows healthy = new DnsFlows("node-2", "shop", "cart-9f8e", "198.18.1.12");
+        for (DnsFlows pod : List.of(frontend, cart, healthy)) {
+            for (int i = 0; i < 6; i++) {
+                int q = id++;
+                send(pod.query(now, q, "A", "api.example.com."));
+                send(pod.response(now + 1, q, "A", "api.example.com.", pod == healthy ? 0 : 2, 1));
+            }
+        }
+        pass(Duration.ofSeconds(11));
+        List<DnsInsight> found = insightsOf(InsightKind.SERVFAIL_STORM);
+        assertThat(found).isNotEmpty();
+        DnsInsight storm = found.get(found.size() - 1);
+        assertThat(storm.getNodeName()).isEqualTo("node-1");
+        assertThat(storm.getValue()).isEqualTo(2);
+        assertThat(storm.getEvidenceList()).anyMatch(e -> e.startsWith("shop/cart-5c4b: 6 SERVFAIL"));
+    }
+
+    @Test
+    void aRecordThatIsNoFlowGoesToTheDeadLetterTopicAndTheStreamCarriesOn() {
+        flows.pipeInput("node-1", new byte[] {(byte) 0xff, 0x01, 0x02});
+        TestOutputTopic<String, byte[]> dead = driver.createOutputTopic(CATALOGUE.name(TopicId.DEAD_LETTER),
+                Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
+        TestRecord<String, byte[]> record = dead.readRecord();
+        assertThat(record.value()).containsExactly((byte) 0xff, 0x01, 0x02);
+        assertThat(DeadLetter.header(record.headers(), DeadLetter.REASON)).startsWith("not a weir.flow.v1.Flow");
+        assertThat(DeadLetter.header(record.headers(), DeadLetter.ORIGINAL_TOPIC)).isEqualTo(CATALOGUE.name(TopicId.FLOWS));
+        send(frontend.droppedQuery(now, "NetworkPolicy/shop/lockdown"));
+        assertThat(insightsOf(InsightKind.BLOCKED_BY_POLICY)).hasSize(1);
+    }
+}
