@@ -81,16 +81,25 @@ final class ClientState {
     }
 
     private DnsClientStats.Builder window(DnsEvent event, long now) {
-        if (!state.hasWindow()) {
-            long length = settings.window().toMillis();
-            long start = Math.floorDiv(now, length) * length;
-            state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(start))
-                    .setWindowEnd(Insights.time(start + length)));
-        }
+        openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
         window.setNamespace(event.getNamespace()).setPodName(event.getPodName()).setWorkload(event.getWorkload())
                 .setNodeName(event.getNodeName()).setClientIp(event.getClientIp());
         return window;
+    }
+
+    /**
+     * Opens the window an event at {@code now} belongs to, aligned to the window length; an event
+     * late for a window already published (a backlog after a takeover) counts in the next one.
+     */
+    private void openWindow(long now) {
+        if (state.hasWindow()) {
+            return;
+        }
+        long length = settings.window().toMillis();
+        long start = Math.max(Math.floorDiv(now, length) * length, state.getLastWindowEndMs());
+        state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(start))
+                .setWindowEnd(Insights.time(start + length)));
     }
 
     private void query(DnsEvent event, DnsClientStats.Builder window, long now) {
@@ -276,10 +285,7 @@ final class ClientState {
         if (expired == 0) {
             return;
         }
-        if (!state.hasWindow()) {
-            state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(now))
-                    .setWindowEnd(Insights.time(now + settings.window().toMillis())));
-        }
+        openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
         window.setUnanswered(window.getUnanswered() + expired);
         state.setLastTimeoutMs(now);
@@ -321,6 +327,7 @@ final class ClientState {
         DnsClientStats closed = window.build();
         stats.accept(closed);
         judgeAgainstBaseline(closed);
+        state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
         state.clearWindow().clearLatenciesMs().clearNames().clearNxdomainNames();
     }
 

@@ -9,6 +9,7 @@ import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -34,6 +35,12 @@ import org.apache.kafka.streams.state.Stores;
 public final class DnsTopology {
 
     public static final String GROUP = "weir-dns";
+    /**
+     * Where a partition with no committed offset starts (a first deployment): the flows of the
+     * last minutes, not the topic's whole retention (days of backlog would land in today's windows),
+     * and not only what arrives from now on (an instance joining late would skip what came before).
+     */
+    static final java.time.Duration FIRST_START_LOOKBACK = java.time.Duration.ofMinutes(5);
 
     private DnsTopology() {
     }
@@ -49,7 +56,8 @@ public final class DnsTopology {
                 Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())));
 
         KStream<String, Object> decoded = builder
-                .stream(catalogue.name(TopicId.FLOWS), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("flows"))
+                .stream(catalogue.name(TopicId.FLOWS), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("flows")
+                        .withOffsetResetPolicy(AutoOffsetReset.byDuration(FIRST_START_LOOKBACK)))
                 .process(() -> new FlowToDnsEvent(GROUP), Named.as("decode-flows"));
         Map<String, KStream<String, Object>> byKind = decoded.split(Named.as("flow-"))
                 .branch((k, v) -> v instanceof DnsEvent, Branched.as("dns"))

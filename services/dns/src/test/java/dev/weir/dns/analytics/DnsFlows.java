@@ -16,7 +16,7 @@ import dev.weir.proto.flow.v1.Verdict;
 import dev.weir.proto.flow.v1.Workload;
 
 /** DNS flows as an agent publishes them for a client pod on its node: the client's view. */
-final class DnsFlows {
+public final class DnsFlows {
 
     static final String SERVER = "198.18.0.53";
 
@@ -26,26 +26,26 @@ final class DnsFlows {
     private final String ip;
     private int port = 40000;
 
-    DnsFlows(String node, String namespace, String pod, String ip) {
+    public DnsFlows(String node, String namespace, String pod, String ip) {
         this.node = node;
         this.namespace = namespace;
         this.pod = pod;
         this.ip = ip;
     }
 
-    Flow query(long timeMs, int id, String qtype, String name) {
+    public Flow query(long timeMs, int id, String qtype, String name) {
         return flow(timeMs, false).setDns(Dns.newBuilder().setQuery(name).addQtypes(qtype).setId(id)
                 .setObservationSource("client")).build();
     }
 
-    Flow response(long timeMs, int id, String qtype, String name, int rcode, long latencyMs) {
+    public Flow response(long timeMs, int id, String qtype, String name, int rcode, long latencyMs) {
         return flow(timeMs, true).setDns(Dns.newBuilder().setQuery(name).addQtypes(qtype).setId(id).setIsResponse(true)
                 .setRcode(rcode).setObservationSource("client")
                 .setLatency(Duration.newBuilder().setNanos((int) (latencyMs * 1_000_000)))).build();
     }
 
     /** A query the source's egress policy dropped: no payload parsed, the deny's policies named. */
-    Flow droppedQuery(long timeMs, String policy) {
+    public Flow droppedQuery(long timeMs, String policy) {
         Flow.Builder flow = flow(timeMs, false).setVerdict(Verdict.DROPPED).setDropReason(DropReason.POLICY_DENIED)
                 .setEventType(EventType.DROP);
         String[] parts = policy.split("/");

@@ -1,0 +1,26 @@
+package dev.weir.dns;
+
+import dev.weir.dns.analytics.DnsSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * weir.kafka-bootstrap, weir.api-token-file as for every service; weir.dns.*: the analytics'
+ * window, unanswered timeout and resolve delay, how long history is kept, and where Kafka
+ * Streams keeps its local files (a fresh temporary directory by default: the stores are in memory
+ * and restored from their changelogs).
+ */
+@ConfigurationProperties("weir")
+public record DnsServiceProperties(String kafkaBootstrap, Path apiTokenFile, @DefaultValue Dns dns) {
+
+    public record Dns(@DefaultValue("10s") Duration window, @DefaultValue("5s") Duration unansweredAfter,
+            @DefaultValue("60s") Duration resolveAfter, @DefaultValue("10") int minResponses,
+            @DefaultValue("7d") Duration retention, Path stateDir, @DefaultValue("1") int streamThreads) {
+
+        public DnsSettings settings() {
+            return new DnsSettings(window, unansweredAfter, resolveAfter, minResponses);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.weir.dns.analytics;
+
+import dev.weir.dns.DnsServiceProperties;
+import dev.weir.schemas.TopicCatalogue;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs the DNS analytics topology with exactly-once processing: each task's state changes, its
+ * outputs and its input offsets commit in one transaction, so an instance killed at any point
+ * leaves nothing counted twice when its partitions move to another instance or it comes back.
+ * Instances with the same application id split the partitions between them.
+ */
+@Component
+public class DnsAnalytics implements HealthIndicator {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DnsAnalytics.class);
+
+    private final KafkaStreams streams;
+    private final KafkaStreamsMetrics metrics;
+
+    public DnsAnalytics(DnsServiceProperties properties, MeterRegistry registry) throws IOException {
+        Path stateDir = properties.dns().stateDir() != null ? properties.dns().stateDir()
+                : Files.createTempDirectory("weir-dns-");
+        this.streams = new KafkaStreams(DnsTopology.build(TopicCatalogue.standard(), properties.dns().settings()),
+                config(properties.kafkaBootstrap(), stateDir, properties.dns().streamThreads()));
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("the DNS analytics stream thread failed; replacing it", e);
+            return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
+                    .REPLACE_THREAD;
+        });
+        this.metrics = new KafkaStreamsMetrics(streams);
+        metrics.bindTo(registry);
+        streams.start();
+    }
+
+    static Properties config(String bootstrap, Path stateDir, int threads) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, DnsTopology.GROUP);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+        props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
+        // Another instance takes over a dead one's partitions after this long without heartbeats.
+        props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        return props;
+    }
+
+    /** Tasks this instance runs; instances of one application id split them. */
+    public int activeTasks() {
+        return streams.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    @Override
+    public Health health() {
+        KafkaStreams.State state = streams.state();
+        return (state.isRunningOrRebalancing() ? Health.up() : Health.down()).withDetail("streams", state.name()).build();
+    }
+
+    @PreDestroy
+    void close() {
+        metrics.close();
+        streams.close(Duration.ofSeconds(10));
+    }
+}

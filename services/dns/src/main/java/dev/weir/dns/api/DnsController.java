@@ -1,0 +1,212 @@
+package dev.weir.dns.api;
+
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The DNS REST API (/api/v1/dns): health per namespace and per pod, top lists, and insights with
+ * their evidence, over a time range (since/until: an ISO-8601 instant, or a duration back from
+ * now such as 15m or PT1H). Served from the history in PostgreSQL, so any instance answers for
+ * the whole cluster.
+ */
+@RestController
+@RequestMapping("/api/v1/dns")
+public class DnsController {
+
+    private static final int MAX_LIMIT = 1000;
+    private final JdbcClient jdbc;
+
+    public DnsController(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public record Health(String namespace, String pod, String workload, long queries, long noerror, long nxdomain,
+            long servfail, long refused, long unanswered, long retransmissions, long dropped, long searchPathWasted,
+            double nxdomainRatio, double latencyP95Ms, int activeInsights) {
+    }
+
+    /** DNS health per namespace, or per pod of one namespace; worst first (most failures). */
+    @GetMapping("/health")
+    public List<Health> health(@RequestParam(required = false) String namespace,
+            @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until) {
+        Range range = Range.of(since, until);
+        boolean perPod = namespace != null;
+        String group = perPod ? "namespace, pod, workload" : "namespace";
+        return jdbc.sql("SELECT " + group + (perPod ? "" : ", '' AS pod, '' AS workload") + """
+                , SUM(queries) q, SUM(noerror) ok, SUM(nxdomain) nx, SUM(servfail) sf, SUM(refused) rf,
+                  SUM(unanswered) un, SUM(retransmissions) re, SUM(dropped) dr, SUM(search_path_wasted) sp,
+                  COALESCE(MAX(latency_p95_ms), 0) p95,
+                  (SELECT COUNT(*) FROM dns_insight i WHERE NOT i.resolved AND i.namespace = w.namespace
+                """ + (perPod ? " AND i.pod = w.pod" : "") + """
+                  ) active
+                FROM dns_window w WHERE window_start >= :since AND window_start < :until
+                """ + (perPod ? " AND namespace = :namespace" : "") + " GROUP BY " + group
+                + " ORDER BY SUM(servfail + unanswered + dropped + nxdomain) DESC, " + group)
+                .param("since", range.since()).param("until", range.until()).params(perPod ? Map.of("namespace", namespace)
+                        : Map.of())
+                .query((rs, n) -> {
+                    long responses = rs.getLong("ok") + rs.getLong("nx") + rs.getLong("sf") + rs.getLong("rf");
+                    return new Health(rs.getString("namespace"), rs.getString("pod"), rs.getString("workload"),
+                            rs.getLong("q"), rs.getLong("ok"), rs.getLong("nx"), rs.getLong("sf"), rs.getLong("rf"),
+                            rs.getLong("un"), rs.getLong("re"), rs.getLong("dr"), rs.getLong("sp"),
+                            responses == 0 ? 0 : (double) rs.getLong("nx") / responses, rs.getDouble("p95"),
+                            rs.getInt("active"));
+                }).list();
+    }
+
+    public record Top(String key, long count) {
+    }
+
+    /** The most asked names, the clients that ask most, or the names answered NXDOMAIN most. */
+    @GetMapping("/top")
+    public List<Top> top(@RequestParam(defaultValue = "names") String by, @RequestParam(required = false) String namespace,
+            @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until,
+            @RequestParam(defaultValue = "10") int limit) {
+        Range range = Range.of(since, until);
+        checkLimit(limit);
+        String where = " WHERE window_start >= :since AND window_start < :until"
+                + (namespace == null ? "" : " AND namespace = :namespace");
+        String sql = switch (by) {
+            case "names", "nxdomain" -> "SELECT t->>'name' k, SUM((t->>'count')::bigint) c FROM dns_window, "
+                    + "jsonb_array_elements(" + (by.equals("names") ? "top_names" : "top_nxdomain") + ") t" + where
+                    + " GROUP BY k ORDER BY c DESC, k LIMIT :limit";
+            case "clients" -> "SELECT CASE WHEN namespace = '' THEN client_ip ELSE namespace || '/' || pod END k, "
+                    + "SUM(queries) c FROM dns_window" + where + " GROUP BY k ORDER BY c DESC, k LIMIT :limit";
+            default -> throw new BadRequest("by", "'" + by + "' is not one of names, clients, nxdomain");
+        };
+        var statement = jdbc.sql(sql).param("since", range.since()).param("until", range.until()).param("limit", limit);
+        if (namespace != null) {
+            statement = statement.param("namespace", namespace);
+        }
+        return statement.query((rs, n) -> new Top(rs.getString("k"), rs.getLong("c"))).list();
+    }
+
+    public record Insight(String id, String kind, String namespace, String pod, String workload, String node,
+            String summary, String suggestedFix, List<String> evidence, List<String> policies, double value,
+            Instant started, Instant updated, boolean resolved, Instant resolvedAt) {
+    }
+
+    private static final Set<String> KINDS = Set.of("SEARCH_PATH_EXPANSION", "TIMEOUTS", "SERVFAIL_STORM",
+            "NXDOMAIN_SPIKE", "HIGH_LATENCY", "BLOCKED_BY_POLICY");
+
+    /** Insights updated in the range, newest first; state=active|resolved|all. */
+    @GetMapping("/insights")
+    public List<Insight> insights(@RequestParam(required = false) String namespace,
+            @RequestParam(required = false) String pod, @RequestParam(required = false) String kind,
+            @RequestParam(defaultValue = "all") String state, @RequestParam(defaultValue = "24h") String since,
+            @RequestParam(required = false) String until, @RequestParam(defaultValue = "100") int limit) {
+        Range range = Range.of(since, until);
+        checkLimit(limit);
+        if (kind != null && !KINDS.contains(kind)) {
+            throw new BadRequest("kind", "'" + kind + "' is not one of " + new java.util.TreeSet<>(KINDS));
+        }
+        String resolved = switch (state) {
+            case "active" -> " AND NOT resolved";
+            case "resolved" -> " AND resolved";
+            case "all" -> "";
+            default -> throw new BadRequest("state", "'" + state + "' is not one of active, resolved, all");
+        };
+        String sql = "SELECT * FROM dns_insight WHERE updated >= :since AND updated < :until" + resolved
+                + (namespace == null ? "" : " AND namespace = :namespace") + (pod == null ? "" : " AND pod = :pod")
+                + (kind == null ? "" : " AND kind = :kind") + " ORDER BY updated DESC LIMIT :limit";
+        var statement = jdbc.sql(sql).param("since", range.since()).param("until", range.until()).param("limit", limit);
+        if (namespace != null) {
+            statement = statement.param("namespace", namespace);
+        }
+        if (pod != null) {
+            statement = statement.param("pod", pod);
+        }
+        if (kind != null) {
+            statement = statement.param("kind", kind);
+        }
+        return statement.query(DnsController::insight).list();
+    }
+
+    @GetMapping("/insights/{id}")
+    public ResponseEntity<Insight> insight(@PathVariable String id) {
+        return jdbc.sql("SELECT * FROM dns_insight WHERE id = :id").param("id", id).query(DnsController::insight)
+                .optional().map(ResponseEntity::ok).orElse(ResponseEntity.notFound().build());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Insight insight(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
+        Timestamp resolvedAt = rs.getTimestamp("resolved_at");
+        return new Insight(rs.getString("id"), rs.getString("kind"), rs.getString("namespace"), rs.getString("pod"),
+                rs.getString("workload"), rs.getString("node"), rs.getString("summary"), rs.getString("suggested_fix"),
+                JsonColumns.strings(rs.getString("evidence")), JsonColumns.strings(rs.getString("policies")),
+                rs.getDouble("value"), rs.getTimestamp("started").toInstant(), rs.getTimestamp("updated").toInstant(),
+                rs.getBoolean("resolved"), resolvedAt == null ? null : resolvedAt.toInstant());
+    }
+
+    private static void checkLimit(int limit) {
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new BadRequest("limit", limit + " is out of range 1-" + MAX_LIMIT);
+        }
+    }
+
+    /** A time range from request parameters. */
+    record Range(Timestamp since, Timestamp until) {
+        static Range of(String since, String until) {
+            Instant now = Instant.now();
+            Instant from = instant("since", since, now);
+            Instant to = until == null ? now.plusSeconds(1) : instant("until", until, now);
+            if (!from.isBefore(to)) {
+                throw new BadRequest("since", "must be before until");
+            }
+            return new Range(Timestamp.from(from), Timestamp.from(to));
+        }
+
+        private static Instant instant(String field, String value, Instant now) {
+            try {
+                if (value.matches("\\d+[smhd]")) {
+                    long amount = Long.parseLong(value.substring(0, value.length() - 1));
+                    Duration unit = switch (value.charAt(value.length() - 1)) {
+                        case 's' -> Duration.ofSeconds(1);
+                        case 'm' -> Duration.ofMinutes(1);
+                        case 'h' -> Duration.ofHours(1);
+                        default -> Duration.ofDays(1);
+                    };
+                    return now.minus(unit.multipliedBy(amount));
+                }
+                if (value.startsWith("P")) {
+                    return now.minus(Duration.parse(value));
+                }
+                return Instant.parse(value);
+            } catch (DateTimeParseException | ArithmeticException e) {
+                throw new BadRequest(field, "'" + value + "' is neither an ISO-8601 instant nor a duration like 15m or PT1H");
+            }
+        }
+    }
+
+    /** A request parameter at fault: a 400 naming it. */
+    static final class BadRequest extends RuntimeException {
+        private final String field;
+
+        BadRequest(String field, String message) {
+            super(field + ": " + message);
+            this.field = field;
+        }
+    }
+
+    public record Problem(String error, String field) {
+    }
+
+    @ExceptionHandler(BadRequest.class)
+    public ResponseEntity<Problem> bad(BadRequest e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field));
+    }
+}
