@@ -11,12 +11,26 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 @EnableScheduling
 public class DnsServiceApplication {
 
-    /** Settings as command-line arguments, which win over application.properties. */
+    /**
+     * The service's own configuration file, so that services sharing a classpath (the embedded
+     * platform runs several in one JVM) do not read each other's application.properties.
+     */
+    static final String CONFIG_NAME = "weir-dns";
+
+    /**
+     * Settings as command-line arguments, which win over the configuration file (properties
+     * given to SpringApplicationBuilder are only defaults).
+     */
     public static String[] arguments(java.util.Map<String, String> settings) {
-        return settings.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+        java.util.List<String> args = new java.util.ArrayList<>();
+        args.add("--spring.config.name=" + CONFIG_NAME);
+        settings.forEach((k, v) -> args.add("--" + k + "=" + v));
+        return args.toArray(String[]::new);
     }
 
     public static void main(String[] args) {
-        SpringApplication.run(DnsServiceApplication.class, args);
+        String[] withConfig = java.util.Arrays.copyOf(args, args.length + 1);
+        withConfig[args.length] = "--spring.config.name=" + CONFIG_NAME;
+        SpringApplication.run(DnsServiceApplication.class, withConfig);
     }
 }

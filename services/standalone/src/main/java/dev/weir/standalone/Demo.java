@@ -28,7 +28,6 @@ final class Demo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Demo.class);
     static final String NODE = "node-1";
     static final String DNS_IP = "198.18.0.53";
-    private static final String SEARCH = "svc.cluster.local cluster.local";
 
     private record Pod(PodSpec spec, boolean resolver) {
     }
@@ -99,7 +98,8 @@ final class Demo implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         for (Pod pod : PODS) {
             PodSpec spec = pod.spec();
-            String resolvConf = pod.resolver() ? "nameserver " + DNS_IP + "\nsearch " + spec.namespace() + "." + SEARCH
+            String resolvConf = pod.resolver() ? "nameserver " + DNS_IP + "\nsearch " + spec.namespace()
+                    + ".svc.cluster.local svc.cluster.local cluster.local"
                     + "\noptions ndots:5 attempts:1 timeout:2\n" : null;
             LocalEndpoint endpoint = agent.endpoints().add(new PodSpec(spec.namespace(), spec.pod(), spec.ip(),
                     spec.labels(), spec.namedPorts(), spec.workloadName(), spec.workloadKind(), resolvConf));

@@ -1,5 +1,6 @@
 package dev.weir.standalone;
 
+import dev.weir.dns.DnsServiceApplication;
 import dev.weir.platform.Platform;
 import dev.weir.policy.service.PolicyServiceApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -17,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 public final class WeirStandalone {
 
     static final int POLICY_PORT = 8081;
+    static final int DNS_PORT = 8082;
 
     private WeirStandalone() {
     }
@@ -49,12 +51,31 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
+        ConfigurableApplicationContext dnsService;
+        try {
+            dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(Map.of(
+                    "server.port", Integer.toString(DNS_PORT),
+                    "server.address", "127.0.0.1",
+                    "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=dns",
+                    "spring.datasource.username", platform.databaseUser(),
+                    "spring.datasource.password", platform.databasePassword(),
+                    "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                    "weir.api-token-file", platform.apiTokenFile().toString(),
+                    "weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString())));
+        } catch (Exception e) {
+            System.err.println("weir: the DNS service did not start: " + e.getMessage());
+            policyService.close();
+            platform.close();
+            System.exit(1);
+            return;
+        }
         Demo demo = null;
         if (Platform.runningAsRoot()) {
             try {
                 demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(), POLICY_PORT);
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
+                dnsService.close();
                 policyService.close();
                 platform.close();
                 System.exit(1);
@@ -72,6 +93,7 @@ public final class WeirStandalone {
             if (runningDemo != null) {
                 runningDemo.close();
             }
+            dnsService.close();
             policyService.close();
             platform.close();
             try {
@@ -89,6 +111,7 @@ public final class WeirStandalone {
             ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
         }
         ready.append(" | policy API http://127.0.0.1:").append(POLICY_PORT).append("/api/v1");
+        ready.append(" | DNS API http://127.0.0.1:").append(DNS_PORT).append("/api/v1/dns");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")

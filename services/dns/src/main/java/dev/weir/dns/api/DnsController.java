@@ -136,13 +136,14 @@ public class DnsController {
         return statement.query(DnsController::insight).list();
     }
 
-    @GetMapping("/insights/{id}")
+    /** One insight by id; ids hold slashes ("shop/frontend/SEARCH_PATH_EXPANSION/..."), so the rest of the path is the id. */
+    @GetMapping("/insights/{*id}")
     public ResponseEntity<Insight> insight(@PathVariable String id) {
-        return jdbc.sql("SELECT * FROM dns_insight WHERE id = :id").param("id", id).query(DnsController::insight)
+        String key = id.startsWith("/") ? id.substring(1) : id;
+        return jdbc.sql("SELECT * FROM dns_insight WHERE id = :id").param("id", key).query(DnsController::insight)
                 .optional().map(ResponseEntity::ok).orElse(ResponseEntity.notFound().build());
     }
 
-    @SuppressWarnings("unchecked")
     private static Insight insight(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
         Timestamp resolvedAt = rs.getTimestamp("resolved_at");
         return new Insight(rs.getString("id"), rs.getString("kind"), rs.getString("namespace"), rs.getString("pod"),

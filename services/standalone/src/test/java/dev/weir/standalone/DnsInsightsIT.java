@@ -1,0 +1,170 @@
+package dev.weir.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.weir.agent.Agent;
+import dev.weir.agent.AgentConfig;
+import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.dns.DnsServiceApplication;
+import dev.weir.platform.ManagedProcess;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import dev.weir.policy.service.PolicyServiceApplication;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * The seed talk's DNS failures, end to end on the embedded platform (root): real pods (network
+ * namespaces) with ndots:5 resolvers, glibc's resolver (getent) looking names up through a real
+ * agent's datapath, the flows on Kafka, the DNS service's insights over its REST API.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DnsInsightsIT {
+
+    static Platform platform;
+    static Agent agent;
+    static ConfigurableApplicationContext policyService;
+    static ConfigurableApplicationContext dnsService;
+    static ManagedProcess dnsServer;
+    static String node;
+    static String net;
+    static String policyApi;
+    static String dnsApi;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = "dn" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
+        net = "198.19." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
+        Path dir = Path.of("target", "it-" + node).toAbsolutePath();
+        platform = new Platform(PlatformConfig.onFreePorts(dir)).start();
+        policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(
+                Map.of("server.port", "0", "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
+                        "spring.datasource.username", platform.databaseUser(),
+                        "spring.datasource.password", platform.databasePassword(),
+                        "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                        "weir.api-token-file", platform.apiTokenFile().toString())));
+        policyApi = "http://127.0.0.1:" + policyService.getEnvironment().getProperty("local.server.port") + "/api/v1";
+        dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(
+                Map.of("server.port", "0", "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=dns",
+                        "spring.datasource.username", platform.databaseUser(),
+                        "spring.datasource.password", platform.databasePassword(),
+                        "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                        "weir.api-token-file", platform.apiTokenFile().toString(),
+                        "weir.dns.window", "5s", "weir.dns.resolve-after", "8s")));
+        dnsApi = "http://127.0.0.1:" + dnsService.getEnvironment().getProperty("local.server.port") + "/api/v1/dns";
+        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+                platform.apiToken()).removingPodsOnStop());
+        var coredns = agent.endpoints().add(new PodSpec("kube-system", "coredns", net + "53", Map.of("k8s-app", "kube-dns"),
+                List.of(), "coredns", "Deployment", null));
+        String resolver = "nameserver " + net + "53\nsearch %s.svc.cluster.local svc.cluster.local cluster.local\n"
+                + "options ndots:5 attempts:1 timeout:2\n";
+        agent.endpoints().add(new PodSpec("shop", "frontend", net + "10", Map.of("app", "frontend"), List.of(), "frontend",
+                "Deployment", resolver.formatted("shop")));
+        agent.endpoints().add(new PodSpec("locked", "client", net + "20", Map.of("app", "client"), List.of(), "client",
+                "Deployment", resolver.formatted("locked")));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        dnsServer = ManagedProcess.start("it-dns", List.of("ip", "netns", "exec", coredns.netns(), java, "-Xmx64m", "-cp",
+                System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", net + "53",
+                "api.example.com=" + net + "99"), "TERM", dir.resolve("dns.log"), Map.of());
+        await().atMost(Duration.ofSeconds(30)).until(() -> lookup("shop", "frontend", "api.example.com.").contains(net + "99"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (dnsServer != null) {
+            dnsServer.stop(Duration.ofSeconds(5));
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        if (dnsService != null) {
+            dnsService.close();
+        }
+        if (policyService != null) {
+            policyService.close();
+        }
+        if (platform != null) {
+            platform.close();
+        }
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+    }
+
+    static String lookup(String namespace, String pod, String name) throws Exception {
+        return agent.podNetwork().execIn(namespace, pod, 10, "getent", "ahostsv4", name).output();
+    }
+
+    static HttpResponse<String> call(String url, String method, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + platform.apiToken())
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/yaml");
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    @Order(1)
+    void anNdotsStormIsExplainedWithItsRealAmplificationAndResolvesAfterTrailingDots() throws Exception {
+        String[] insights = new String[1];
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            assertThat(lookup("shop", "frontend", "api.example.com")).contains(net + "99");
+            insights[0] = call(dnsApi + "/insights?namespace=shop&kind=SEARCH_PATH_EXPANSION&state=active", "GET", null).body();
+            return insights[0].contains("\"pod\":\"frontend\"");
+        });
+        // getent ahostsv4 asks for A records only: three search candidates, then the name itself.
+        assertThat(insights[0]).contains("\"value\":4.0").contains("trailing dot (api.example.com.)")
+                .contains("A api.example.com.shop.svc.cluster.local. NXDOMAIN").contains("A api.example.com. NOERROR");
+        Matcher id = Pattern.compile("\"id\":\"([^\"]+)\"").matcher(insights[0]);
+        assertThat(id.find()).isTrue();
+
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            assertThat(lookup("shop", "frontend", "api.example.com.")).contains(net + "99");
+            String insight = call(dnsApi + "/insights/" + id.group(1), "GET", null).body();
+            return insight.contains("\"resolved\":true");
+        });
+    }
+
+    @Test
+    @Order(2)
+    void aDefaultDenyEgressWithoutDnsIsNamedAsTheCauseOfBlockedLookups() throws Exception {
+        HttpResponse<String> applied = call(policyApi + "/policies", "POST", """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: deny-egress, namespace: locked}
+                spec:
+                  podSelector: {}
+                  policyTypes: [Egress]
+                """);
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        assertThat(applied.body()).contains("isolates egress without allowing DNS"); // the lint saw it coming
+        await().atMost(Duration.ofSeconds(30)).until(() -> call(policyApi + "/policies/NetworkPolicy/locked/deny-egress/status",
+                "GET", null).body().contains("\"enforced\":1"));
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            assertThat(lookup("locked", "client", "api.example.com.")).doesNotContain(net + "99");
+            return call(dnsApi + "/insights?namespace=locked&kind=BLOCKED_BY_POLICY", "GET", null).body()
+                    .contains("NetworkPolicy/locked/deny-egress");
+        });
+        String insight = call(dnsApi + "/insights?namespace=locked&kind=BLOCKED_BY_POLICY", "GET", null).body();
+        assertThat(insight).contains("\"pod\":\"client\"").contains(net + "53:53").contains("port 53");
+    }
+}
