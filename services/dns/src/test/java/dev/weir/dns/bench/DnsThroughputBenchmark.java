@@ -1,0 +1,185 @@
+package dev.weir.dns.bench;
+
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.dns.analytics.DnsEvents;
+import dev.weir.dns.analytics.DnsFlows;
+import dev.weir.dns.analytics.DnsSettings;
+import dev.weir.dns.analytics.DnsTopology;
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * DNS events per second through one analytics instance (one stream thread, exactly-once, a real
+ * broker), against a baseline measured in the same run: a plain consumer that reads and decodes
+ * the same flows and does nothing else. Then the detection latency of a search-path storm: from
+ * its first query entering Kafka to its insight readable (read_committed) on the insights topic.
+ *
+ * <p>usage: DnsThroughputBenchmark [events] [storms]
+ */
+public final class DnsThroughputBenchmark {
+
+    public static void main(String[] args) throws Exception {
+        int events = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
+        int storms = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        TopicCatalogue catalogue = TopicCatalogue.standard();
+        Path dir = Path.of("target", "bench-dns-" + System.nanoTime()).toAbsolutePath(); // PostgreSQL runs as its own user: not under /tmp
+        try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
+            String bootstrap = platform.kafkaBootstrapServers();
+            produce(bootstrap, catalogue, events);
+            double baseline = baseline(bootstrap, catalogue, events);
+            Properties props = new Properties();
+            props.put(StreamsConfig.APPLICATION_ID_CONFIG, "weir-dns-bench");
+            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+            props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("streams").toString());
+            props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+            KafkaStreams streams = new KafkaStreams(DnsTopology.build(catalogue, DnsSettings.DEFAULTS), props);
+            long start = System.nanoTime();
+            streams.start();
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                awaitCaughtUp(admin, "weir-dns-bench", catalogue.name(TopicId.FLOWS));
+                awaitCaughtUp(admin, "weir-dns-bench", "weir-dns-bench-dns-by-client-repartition");
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double rate = events / seconds;
+            System.out.printf("%,d DNS events: baseline consumer (read + decode) %,.0f/s; analytics (one instance, "
+                    + "exactly once) %,.0f/s in %.1f s; analytics/baseline %.2f%n", events, baseline, rate, seconds,
+                    rate / baseline);
+            latency(bootstrap, catalogue, storms);
+            streams.close(Duration.ofSeconds(10));
+        }
+    }
+
+    /** Client-side DNS flows as agents publish them: 2,000 pods on 20 nodes, queries and responses. */
+    static void produce(String bootstrap, TopicCatalogue catalogue, int events) throws Exception {
+        List<DnsFlows> pods = new ArrayList<>();
+        for (int p = 0; p < 2000; p++) {
+            pods.add(new DnsFlows("node-" + (p % 20), "ns-" + (p % 50), "pod-" + p, "198.18." + (p / 250) + "." + (p % 250 + 1)));
+        }
+        long now = System.currentTimeMillis();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "bench"))) {
+            for (int i = 0; i < events; i += 2) {
+                DnsFlows pod = pods.get((i / 2) % pods.size());
+                int id = i / 2 & 0xffff;
+                String name = "svc-" + (i / 2 % 40) + ".ns.svc.cluster.local.";
+                Flow query = pod.query(now, id, "A", name);
+                Flow response = pod.response(now + 1, id, "A", name, i % 20 == 0 ? 3 : 0, 1 + i % 7);
+                producer.send(new ProducerRecord<>(catalogue.name(TopicId.FLOWS), query.getNodeName(), query.toByteArray()));
+                producer.send(new ProducerRecord<>(catalogue.name(TopicId.FLOWS), query.getNodeName(),
+                        response.toByteArray()));
+            }
+        }
+    }
+
+    static double baseline(String bootstrap, TopicCatalogue catalogue, int events) throws Exception {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap, "baseline"))) {
+            consumer.subscribe(List.of(catalogue.name(TopicId.FLOWS)));
+            long start = System.nanoTime();
+            long read = 0;
+            long dns = 0;
+            while (read < events) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    read++;
+                    if (DnsEvents.of(Flow.parseFrom(record.value())).isPresent()) {
+                        dns++;
+                    }
+                }
+            }
+            double rate = read / ((System.nanoTime() - start) / 1e9);
+            if (dns != read) {
+                throw new IllegalStateException("only " + dns + " of " + read + " flows were DNS events");
+            }
+            return rate;
+        }
+    }
+
+    static void awaitCaughtUp(Admin admin, String group, String topic) throws Exception {
+        while (true) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+            committed.keySet().stream().filter(tp -> tp.topic().equals(topic)).forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+            if (!latest.isEmpty()) {
+                var ends = admin.listOffsets(latest).all().get();
+                boolean done = ends.entrySet().stream().allMatch(e -> committed.get(e.getKey()).offset() >= e.getValue().offset()
+                        - 1); // a transaction marker follows the last record
+                if (done) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Storms of search-path candidates; each one's insight timed from its first query's send. */
+    static void latency(String bootstrap, TopicCatalogue catalogue, int storms) throws Exception {
+        List<Double> latencies = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "storm"));
+                KafkaConsumer<String, byte[]> insights = new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap,
+                        "storm-" + System.nanoTime()))) {
+            insights.subscribe(List.of(catalogue.name(TopicId.DNS_INSIGHTS)));
+            insights.poll(Duration.ofSeconds(2));
+            insights.seekToEnd(insights.assignment());
+            for (int s = 0; s < storms; s++) {
+                DnsFlows pod = new DnsFlows("node-storm", "storm", "pod-" + s, "198.19.9." + (s + 1));
+                long t0 = System.currentTimeMillis();
+                long sent = System.nanoTime();
+                int id = 1;
+                for (String suffix : List.of("storm.svc.cluster.local.", "svc.cluster.local.", "cluster.local.")) {
+                    send(producer, catalogue, pod.query(t0, id, "A", "api.example.com." + suffix));
+                    send(producer, catalogue, pod.response(t0, id++, "A", "api.example.com." + suffix, 3, 1));
+                }
+                send(producer, catalogue, pod.query(t0, id, "A", "api.example.com."));
+                send(producer, catalogue, pod.response(t0, id, "A", "api.example.com.", 0, 1));
+                producer.flush();
+                Set<String> seen = new HashSet<>();
+                while (seen.isEmpty()) {
+                    for (ConsumerRecord<String, byte[]> record : insights.poll(Duration.ofMillis(20))) {
+                        DnsInsight insight = DnsInsight.parseFrom(record.value());
+                        if (insight.getPodName().equals("pod-" + s)) {
+                            seen.add(insight.getId());
+                        }
+                    }
+                    if (System.nanoTime() - sent > Duration.ofSeconds(30).toNanos()) {
+                        throw new IllegalStateException("no insight for storm " + s);
+                    }
+                }
+                latencies.add((System.nanoTime() - sent) / 1e6);
+            }
+        }
+        Collections.sort(latencies);
+        System.out.printf("detection latency over %d storms (first query sent to insight read): p50 %.0f ms, "
+                + "p99 %.0f ms, max %.0f ms%n", storms, latencies.get(latencies.size() / 2),
+                latencies.get(Math.min(latencies.size() - 1, (int) Math.ceil(latencies.size() * 0.99) - 1)),
+                latencies.get(latencies.size() - 1));
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, TopicCatalogue catalogue, Flow flow) {
+        producer.send(new ProducerRecord<>(catalogue.name(TopicId.FLOWS), flow.getNodeName(), flow.toByteArray()));
+    }
+}
