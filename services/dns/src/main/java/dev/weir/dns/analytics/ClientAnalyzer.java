@@ -30,6 +30,7 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
 
     private final DnsSettings settings;
     private KeyValueStore<String, DnsClientState> store;
+    private WindowNames names;
 
     ClientAnalyzer(DnsSettings settings) {
         this.settings = settings;
@@ -39,6 +40,7 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
     public void init(ProcessorContext<String, Object> context) {
         super.init(context);
         store = context.getStateStore(STORE);
+        names = new WindowNames(context.getStateStore(WindowNames.STORE));
         context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::tick);
     }
 
@@ -48,7 +50,7 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
             return;
         }
         List<Object> out = new ArrayList<>(2);
-        ClientState client = new ClientState(record.key(), store.get(record.key()), settings, out::add, out::add);
+        ClientState client = new ClientState(record.key(), store.get(record.key()), settings, names, out::add, out::add);
         client.on(record.value());
         store.put(record.key(), client.build());
         emit(record.key(), out, record.timestamp());
@@ -61,7 +63,7 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
             while (all.hasNext()) {
                 KeyValue<String, DnsClientState> entry = all.next();
                 List<Object> out = new ArrayList<>(2);
-                ClientState client = new ClientState(entry.key, entry.value, settings, out::add, out::add);
+                ClientState client = new ClientState(entry.key, entry.value, settings, names, out::add, out::add);
                 client.advance(now);
                 DnsClientState after = client.build();
                 if (client.idleSince(now, FORGET_AFTER_MS)) {

@@ -7,13 +7,9 @@ import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.dns.v1.DnsInsight;
 import dev.weir.proto.dns.v1.InsightKind;
 import dev.weir.proto.dns.v1.LookupStep;
-import dev.weir.proto.dns.v1.NameCount;
 import dev.weir.proto.dns.v1.PendingQuery;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -33,10 +29,12 @@ final class ClientState {
     private final DnsClientState.Builder state;
     private final Consumer<DnsInsight> insights;
     private final Consumer<DnsClientStats> stats;
+    private final WindowNames names;
 
-    ClientState(String key, DnsClientState stored, DnsSettings settings, Consumer<DnsInsight> insights,
-            Consumer<DnsClientStats> stats) {
+    ClientState(String key, DnsClientState stored, DnsSettings settings, WindowNames names,
+            Consumer<DnsInsight> insights, Consumer<DnsClientStats> stats) {
         this.key = key;
+        this.names = names;
         this.settings = settings;
         this.state = stored == null ? DnsClientState.newBuilder() : stored.toBuilder();
         this.insights = insights;
@@ -110,7 +108,7 @@ final class ClientState {
         if (event.getOverTcp()) {
             window.setOverTcp(window.getOverTcp() + 1);
         }
-        count(state.getNamesMap(), event.getName(), state::putNames);
+        count(WindowNames.ASKED, event.getName());
         if (retransmission(event)) {
             window.setRetransmissions(window.getRetransmissions() + 1);
         }
@@ -170,19 +168,14 @@ final class ClientState {
         }
         double latencyMs = event.getLatencyUs() > 0 ? event.getLatencyUs() / 1000.0 : askedAt >= 0 ? now - askedAt : -1;
         if (latencyMs >= 0) {
-            if (state.getLatenciesMsCount() < DnsSettings.MAX_LATENCY_SAMPLES) {
-                state.addLatenciesMs(latencyMs);
-            } else {
-                // reservoir: every sample of the window has the same chance to be kept
-                long seen = totalResponses(window);
-                long slot = Math.floorMod(mix(seen * 31 + event.getId()), seen);
-                if (slot < DnsSettings.MAX_LATENCY_SAMPLES) {
-                    state.setLatenciesMs((int) slot, latencyMs);
-                }
+            int bucket = LatencyHistogram.bucket(latencyMs);
+            while (state.getLatencyBucketsCount() <= bucket) {
+                state.addLatencyBuckets(0);
             }
+            state.setLatencyBuckets(bucket, state.getLatencyBuckets(bucket) + 1);
         }
         if (event.getRcode() == Rcodes.NXDOMAIN) {
-            count(state.getNxdomainNamesMap(), event.getName(), state::putNxdomainNames);
+            count(WindowNames.NXDOMAIN, event.getName());
         }
         searchPath(event, window, now);
     }
@@ -318,17 +311,17 @@ final class ClientState {
 
     private void closeWindow() {
         DnsClientStats.Builder window = state.getWindowBuilder();
-        double[] latencies = state.getLatenciesMsList().stream().mapToDouble(Double::doubleValue).toArray();
-        Arrays.sort(latencies);
-        window.setLatencyP50Ms(percentile(latencies, 0.50)).setLatencyP95Ms(percentile(latencies, 0.95))
-                .setLatencyP99Ms(percentile(latencies, 0.99));
-        top(state.getNamesMap()).forEach(window::addTopNames);
-        top(state.getNxdomainNamesMap()).forEach(window::addTopNxdomain);
+        List<Integer> latencies = state.getLatencyBucketsList();
+        window.setLatencyP50Ms(LatencyHistogram.percentile(latencies, 0.50))
+                .setLatencyP95Ms(LatencyHistogram.percentile(latencies, 0.95))
+                .setLatencyP99Ms(LatencyHistogram.percentile(latencies, 0.99));
+        window.addAllTopNames(names.drain(key, WindowNames.ASKED, DnsSettings.TOP));
+        window.addAllTopNxdomain(names.drain(key, WindowNames.NXDOMAIN, DnsSettings.TOP));
         DnsClientStats closed = window.build();
         stats.accept(closed);
         judgeAgainstBaseline(closed);
         state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
-        state.clearWindow().clearLatenciesMs().clearNames().clearNxdomainNames();
+        state.clearWindow().clearLatencyBuckets().setDistinctNames(0).setDistinctNxdomain(0);
     }
 
     /** NXDOMAIN spikes and high latency, against the client's own past windows. */
@@ -448,33 +441,18 @@ final class ClientState {
         return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
     }
 
-    private static double percentile(double[] sorted, double q) {
-        if (sorted.length == 0) {
-            return 0;
+    /** Counts a name of the window, tracking at most MAX_NAMES distinct ones of each kind. */
+    private void count(char kind, String name) {
+        int distinct = kind == WindowNames.ASKED ? state.getDistinctNames() : state.getDistinctNxdomain();
+        if (distinct >= DnsSettings.MAX_NAMES && !names.known(key, kind, name)) {
+            return; // names first seen past the bound are not tracked
         }
-        int index = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-    }
-
-    private static List<NameCount> top(Map<String, Long> counts) {
-        return counts.entrySet().stream()
-                .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
-                .limit(DnsSettings.TOP).map(e -> NameCount.newBuilder().setName(e.getKey()).setCount(e.getValue()).build())
-                .toList();
-    }
-
-    /** Counts a name, tracking at most MAX_NAMES per window: names first seen past the bound are not tracked. */
-    private static void count(Map<String, Long> names, String name, java.util.function.BiConsumer<String, Long> put) {
-        Long current = names.get(name);
-        if (current != null || names.size() < DnsSettings.MAX_NAMES) {
-            put.accept(name, current == null ? 1 : current + 1);
+        if (names.count(key, kind, name)) {
+            if (kind == WindowNames.ASKED) {
+                state.setDistinctNames(distinct + 1);
+            } else {
+                state.setDistinctNxdomain(distinct + 1);
+            }
         }
-    }
-
-    private static long mix(long x) {
-        x ^= x >>> 33;
-        x *= 0xff51afd7ed558ccdL;
-        x ^= x >>> 33;
-        return x;
     }
 }

@@ -20,7 +20,6 @@ public record DnsSettings(Duration window, Duration unansweredAfter, Duration re
     static final int MAX_NAMES = 64;
     static final int MAX_PENDING = 256;
     static final int MAX_RECENT = 64;
-    static final int MAX_LATENCY_SAMPLES = 512;
     static final int MAX_EVIDENCE = 10;
     static final int TOP = 5;
 }

@@ -50,10 +50,14 @@ public final class DnsTopology {
         ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
         ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
         StreamsBuilder builder = new StreamsBuilder();
+        // Cached: a client's state and name counters are written to their changelogs once per commit,
+        // not once per event.
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ClientAnalyzer.STORE),
-                Serdes.String(), new ProtoSerde<>(DnsClientState.parser())));
+                Serdes.String(), new ProtoSerde<>(DnsClientState.parser())).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(WindowNames.STORE),
+                Serdes.String(), Serdes.Long()).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
-                Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())));
+                Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled());
 
         KStream<String, Object> decoded = builder
                 .stream(catalogue.name(TopicId.FLOWS), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("flows")
@@ -67,7 +71,8 @@ public final class DnsTopology {
 
         KStream<String, Object> analyzed = byKind.get("flow-dns").mapValues(v -> (DnsEvent) v)
                 .repartition(Repartitioned.with(Serdes.String(), events).withName("dns-by-client"))
-                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE);
+                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE,
+                        WindowNames.STORE);
         Map<String, KStream<String, Object>> outputs = analyzed.split(Named.as("client-"))
                 .branch((k, v) -> v instanceof DnsInsight, Branched.as("insights"))
                 .defaultBranch(Branched.as("stats"));

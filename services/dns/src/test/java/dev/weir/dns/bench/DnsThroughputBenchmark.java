@@ -1,6 +1,7 @@
 package dev.weir.dns.bench;
 
 import dev.weir.common.kafka.KafkaClients;
+import dev.weir.dns.analytics.DnsAnalytics;
 import dev.weir.dns.analytics.DnsEvents;
 import dev.weir.dns.analytics.DnsFlows;
 import dev.weir.dns.analytics.DnsSettings;
@@ -52,12 +53,9 @@ public final class DnsThroughputBenchmark {
             String bootstrap = platform.kafkaBootstrapServers();
             produce(bootstrap, catalogue, events);
             double baseline = baseline(bootstrap, catalogue, events);
-            Properties props = new Properties();
+            int threads = Integer.getInteger("threads", 1);
+            Properties props = DnsAnalytics.config(bootstrap, dir.resolve("streams"), threads);
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "weir-dns-bench");
-            props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-            props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("streams").toString());
-            props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
             KafkaStreams streams = new KafkaStreams(DnsTopology.build(catalogue, DnsSettings.DEFAULTS), props);
             long start = System.nanoTime();
             streams.start();
@@ -68,8 +66,8 @@ public final class DnsThroughputBenchmark {
             double seconds = (System.nanoTime() - start) / 1e9;
             double rate = events / seconds;
             System.out.printf("%,d DNS events: baseline consumer (read + decode) %,.0f/s; analytics (one instance, "
-                    + "exactly once) %,.0f/s in %.1f s; analytics/baseline %.2f%n", events, baseline, rate, seconds,
-                    rate / baseline);
+                    + "%d stream thread(s), exactly once) %,.0f/s in %.1f s; analytics/baseline %.2f%n", events, baseline,
+                    threads, rate, seconds, rate / baseline);
             latency(bootstrap, catalogue, storms);
             streams.close(Duration.ofSeconds(10));
         }
@@ -166,6 +164,13 @@ public final class DnsThroughputBenchmark {
                         }
                     }
                     if (System.nanoTime() - sent > Duration.ofSeconds(30).toNanos()) {
+                        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                            var listed = admin.listTransactions().all().get();
+                            var ids = listed.stream().map(t -> t.transactionalId()).toList();
+                            admin.describeTransactions(ids).all().get().forEach((txn, d) -> System.out.println(
+                                    "transaction " + txn + ": " + d.state() + " started " + d.transactionStartTimeMs()
+                                            + " partitions " + d.topicPartitions()));
+                        }
                         throw new IllegalStateException("no insight for storm " + s);
                     }
                 }

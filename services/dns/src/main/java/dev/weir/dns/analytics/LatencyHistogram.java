@@ -1,0 +1,51 @@
+package dev.weir.dns.analytics;
+
+import java.util.List;
+
+/**
+ * Response latencies as a histogram of exponential buckets (each 25 % wider than the last, from
+ * 50 µs to about a minute): 64 counters instead of every sample, so a client's state stays small
+ * however many responses it gets. A percentile is the upper bound of its bucket: at most 25 % above
+ * the true value, never below it.
+ */
+final class LatencyHistogram {
+
+    static final int BUCKETS = 64;
+    private static final double FIRST_MS = 0.05;
+    private static final double GROWTH = 1.25;
+    private static final double LOG_GROWTH = Math.log(GROWTH);
+
+    private LatencyHistogram() {
+    }
+
+    static int bucket(double ms) {
+        if (ms <= FIRST_MS) {
+            return 0;
+        }
+        return Math.min(BUCKETS - 1, (int) Math.ceil(Math.log(ms / FIRST_MS) / LOG_GROWTH));
+    }
+
+    static double upperBound(int bucket) {
+        return FIRST_MS * Math.pow(GROWTH, bucket);
+    }
+
+    /** The q-quantile's bucket upper bound, or 0 for no samples. */
+    static double percentile(List<Integer> counts, double q) {
+        long total = 0;
+        for (int c : counts) {
+            total += c;
+        }
+        if (total == 0) {
+            return 0;
+        }
+        long rank = (long) Math.ceil(q * total);
+        long seen = 0;
+        for (int b = 0; b < counts.size(); b++) {
+            seen += counts.get(b);
+            if (seen >= rank) {
+                return Math.round(upperBound(b) * 1000) / 1000.0;
+            }
+        }
+        return upperBound(counts.size() - 1);
+    }
+}
