@@ -22,6 +22,21 @@ public final class TopicProvisioner {
     }
 
     /**
+     * Creates the catalogue's missing topics on the cluster of WEIR_KAFKA_BOOTSTRAP, with
+     * WEIR_TOPIC_REPLICATION_FACTOR replicas (default 3): the provisioning step of an install
+     * (the Helm chart's job, docker-compose's init service). Exits non-zero on failure.
+     */
+    public static void main(String[] args) throws Exception {
+        String bootstrap = System.getenv().getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092");
+        short replicas = Short.parseShort(System.getenv().getOrDefault("WEIR_TOPIC_REPLICATION_FACTOR", "3"));
+        try (Admin admin = Admin.create(java.util.Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            List<String> created = ensureTopics(admin, TopicCatalogue.standard(), replicas);
+            System.out.println("weir: topics ready (" + created.size() + " created)");
+        }
+    }
+
+    /**
      * @param replicationFactor 1 on a single broker; 3 on a production cluster
      * @return the names of the topics that were created
      */

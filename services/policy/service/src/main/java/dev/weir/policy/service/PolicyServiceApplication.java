@@ -26,7 +26,11 @@ public class PolicyServiceApplication {
         return args.toArray(String[]::new);
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
+        if (java.util.Arrays.asList(args).contains("--provision-topics")) {
+            dev.weir.common.kafka.TopicProvisioner.main(new String[0]); // the install's provisioning job
+            return;
+        }
         String[] withConfig = java.util.Arrays.copyOf(args, args.length + 1);
         withConfig[args.length] = "--spring.config.name=" + CONFIG_NAME;
         SpringApplication.run(PolicyServiceApplication.class, withConfig);

@@ -1,0 +1,157 @@
+package dev.weir.helm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import dev.weir.agent.AgentConfig;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.lang.reflect.Method;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chart, with Helm's own engine: lint passes, it renders with its defaults and with the
+ * bundled dependencies, and every rendered manifest reads as the Kubernetes API's model with no
+ * field the model does not know (a misspelt or misplaced field fails here, not on a cluster).
+ */
+class HelmChartTest {
+
+    private static final Path CHART = Path.of("weir").toAbsolutePath();
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    @Test
+    void helmLintPasses() {
+        LintResult lint = new Helm(CHART).lint().strict().call();
+        assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+    }
+
+    @Test
+    void everyRenderedManifestIsAValidKubernetesObject() {
+        for (List<HasMetadata> manifests : List.of(render(Map.of()), render(Map.of("kafka.bundled.enabled", "true",
+                "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true", "agent.podsFile", "/etc/weir/pods.yaml")))) {
+            assertThat(manifests).isNotEmpty();
+            for (HasMetadata manifest : manifests) {
+                List<String> unknown = new ArrayList<>();
+                unknownFields(manifest, manifest.getKind(), unknown, new HashSet<>());
+                assertThat(unknown).as(manifest.getKind() + " " + manifest.getMetadata().getName()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void theAgentRunsWithTheLeastCapabilitiesOnTheHostNetworkWithTheBpfFilesystem() {
+        DaemonSet agent = only(render(Map.of()), DaemonSet.class);
+        var pod = agent.getSpec().getTemplate().getSpec();
+        assertThat(pod.getHostNetwork()).isTrue();
+        Container container = pod.getContainers().get(0);
+        assertThat(container.getSecurityContext().getPrivileged()).isFalse();
+        assertThat(container.getSecurityContext().getCapabilities().getAdd())
+                .containsExactlyInAnyOrder("BPF", "PERFMON", "NET_ADMIN");
+        assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/sys/fs/bpf"));
+        assertThat(pod.getTolerations()).anyMatch(t -> "Exists".equals(t.getOperator()));
+        assertThat(agent.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isEqualTo(1);
+    }
+
+    @Test
+    void theChartsAgentAndTheEmbeddedAgentReadTheSameConfigurationKeys() {
+        DaemonSet agent = only(render(Map.of("agent.podsFile", "/etc/weir/pods.yaml")), DaemonSet.class);
+        Set<String> chart = agent.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .map(EnvVar::getName).collect(Collectors.toSet());
+        // WEIR_API_TOKEN is the alternative to WEIR_API_TOKEN_FILE; the chart mounts the token as a file.
+        Set<String> embedded = new HashSet<>(AgentConfig.KEYS);
+        embedded.remove("WEIR_API_TOKEN");
+        assertThat(chart).isEqualTo(embedded);
+    }
+
+    @Test
+    void servicesRunAsNonRootWithProbesResourcesAndADisruptionBudget() {
+        List<HasMetadata> manifests = render(Map.of());
+        List<Deployment> deployments = manifests.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                .toList();
+        assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("weir-policy", "weir-dns");
+        for (Deployment deployment : deployments) {
+            var pod = deployment.getSpec().getTemplate().getSpec();
+            assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+            Container container = pod.getContainers().get(0);
+            assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
+            assertThat(container.getLivenessProbe()).isNotNull();
+            assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
+        }
+        assertThat(manifests).filteredOn(m -> m.getKind().equals("PodDisruptionBudget")).hasSize(2);
+        assertThat(manifests).filteredOn(m -> m.getKind().equals("NetworkPolicy")).hasSize(1);
+        assertThat(manifests).filteredOn(m -> m.getKind().equals("ClusterRole")).hasSize(1);
+    }
+
+    private static List<HasMetadata> render(Map<String, String> values) {
+        var template = new Helm(CHART).template().withName("weir").withNamespace("weir-system");
+        values.forEach(template::set);
+        String rendered = template.call();
+        List<HasMetadata> manifests = new ArrayList<>();
+        for (String document : rendered.split("(?m)^---\\s*$")) {
+            if (document.lines().allMatch(l -> l.isBlank() || l.startsWith("#"))) {
+                continue;
+            }
+            manifests.add(SERIALIZATION.unmarshal(document));
+        }
+        return manifests;
+    }
+
+    private static <T> T only(List<HasMetadata> manifests, Class<T> type) {
+        List<T> found = manifests.stream().filter(type::isInstance).map(type::cast).toList();
+        assertThat(found).hasSize(1);
+        return found.get(0);
+    }
+
+    /** Fields the model did not recognise end up in additionalProperties: collect their paths. */
+    private static void unknownFields(Object node, String path, List<String> unknown, Set<Object> seen) {
+        if (node == null || !seen.add(node)) {
+            return;
+        }
+        if (node instanceof Collection<?> items) {
+            int i = 0;
+            for (Object item : items) {
+                unknownFields(item, path + "[" + i++ + "]", unknown, seen);
+            }
+            return;
+        }
+        if (node instanceof Map<?, ?> map) {
+            map.forEach((k, v) -> unknownFields(v, path + "." + k, unknown, seen));
+            return;
+        }
+        if (!(node instanceof KubernetesResource)) {
+            return;
+        }
+        for (Method method : node.getClass().getMethods()) {
+            if (method.getParameterCount() != 0 || !method.getName().startsWith("get") || method.getDeclaringClass() == Object.class) {
+                continue;
+            }
+            try {
+                Object value = method.invoke(node);
+                if (method.getName().equals("getAdditionalProperties")) {
+                    if (value instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                        unknown.add(path + ": " + extra.keySet());
+                    }
+                } else {
+                    unknownFields(value, path + "." + method.getName().substring(3), unknown, seen);
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

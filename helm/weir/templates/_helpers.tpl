@@ -1,0 +1,51 @@
+{{- define "weir.fullname" -}}
+{{- printf "%s" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "weir.labels" -}}
+app.kubernetes.io/part-of: weir
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "weir.image" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s/%s:%s" $root.Values.image.registry (index . 1) (default $root.Chart.AppVersion $root.Values.image.tag) -}}
+{{- end -}}
+
+{{- define "weir.tokenSecret" -}}
+{{- default (printf "%s-api-token" (include "weir.fullname" .)) .Values.apiToken.existingSecret -}}
+{{- end -}}
+
+{{- define "weir.kafka" -}}
+{{- if .Values.kafka.bundled.enabled -}}
+{{- printf "%s-kafka:9092" (include "weir.fullname" .) -}}
+{{- else -}}
+{{- .Values.kafka.bootstrapServers -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "weir.jdbc" -}}
+{{- if .Values.postgresql.bundled.enabled -}}
+{{- printf "jdbc:postgresql://%s-postgresql:5432/weir" (include "weir.fullname" .) -}}
+{{- else -}}
+{{- .Values.postgresql.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Settings every Spring Boot service shares: Kafka, PostgreSQL, the token. */}}
+{{- define "weir.serviceEnv" -}}
+- name: WEIR_KAFKA_BOOTSTRAP
+  value: {{ include "weir.kafka" . | quote }}
+- name: WEIR_API_TOKEN_FILE
+  value: /var/run/weir/api-token
+- name: SPRING_DATASOURCE_USERNAME
+  value: {{ .Values.postgresql.username | quote }}
+- name: SPRING_DATASOURCE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.postgresql.existingSecret }}
+      key: password
+{{- end -}}
