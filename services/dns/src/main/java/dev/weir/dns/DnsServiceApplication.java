@@ -22,15 +22,10 @@ public class DnsServiceApplication {
      * given to SpringApplicationBuilder are only defaults).
      */
     public static String[] arguments(java.util.Map<String, String> settings) {
-        java.util.List<String> args = new java.util.ArrayList<>();
-        args.add("--spring.config.name=" + CONFIG_NAME);
-        settings.forEach((k, v) -> args.add("--" + k + "=" + v));
-        return args.toArray(String[]::new);
+        return dev.weir.common.ServiceArguments.of(CONFIG_NAME, settings);
     }
 
     public static void main(String[] args) {
-        String[] withConfig = java.util.Arrays.copyOf(args, args.length + 1);
-        withConfig[args.length] = "--spring.config.name=" + CONFIG_NAME;
-        SpringApplication.run(DnsServiceApplication.class, withConfig);
+        SpringApplication.run(DnsServiceApplication.class, dev.weir.common.ServiceArguments.withConfig(CONFIG_NAME, args));
     }
 }

@@ -65,13 +65,8 @@ class DnsServiceIT {
     }
 
     static Map<String, String> settings() {
-        Map<String, String> settings = new HashMap<>();
+        Map<String, String> settings = platform.serviceSettings("dns");
         settings.put("server.port", "0");
-        settings.put("spring.datasource.url", platform.jdbcUrl() + "?currentSchema=dns");
-        settings.put("spring.datasource.username", platform.databaseUser());
-        settings.put("spring.datasource.password", platform.databasePassword());
-        settings.put("weir.kafka-bootstrap", platform.kafkaBootstrapServers());
-        settings.put("weir.api-token-file", platform.apiTokenFile().toString());
         settings.put("weir.dns.window", "5s");
         settings.put("weir.dns.resolve-after", "5s");
         return settings;

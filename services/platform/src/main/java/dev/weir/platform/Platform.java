@@ -106,6 +106,20 @@ public final class Platform implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
+    /**
+     * The settings every Weir service takes to run on this platform: its database schema, the
+     * broker, the API token file (Spring property names, as command-line arguments take them).
+     */
+    public java.util.Map<String, String> serviceSettings(String schema) {
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put("spring.datasource.url", jdbcUrl() + "?currentSchema=" + schema);
+        settings.put("spring.datasource.username", databaseUser());
+        settings.put("spring.datasource.password", databasePassword());
+        settings.put("weir.kafka-bootstrap", kafkaBootstrapServers());
+        settings.put("weir.api-token-file", apiTokenFile().toString());
+        return settings;
+    }
+
     public String jdbcUrl() {
         return postgres.jdbcUrl();
     }

@@ -23,6 +23,13 @@ public final class WeirStandalone {
     private WeirStandalone() {
     }
 
+    /** A service's settings, listening on loopback only at its port. */
+    private static Map<String, String> local(Map<String, String> settings, int port) {
+        settings.put("server.port", Integer.toString(port));
+        settings.put("server.address", "127.0.0.1");
+        return settings;
+    }
+
     public static void main(String[] args) throws Exception {
         Path dataDirectory = Path.of(System.getProperty("weir.data", ".weir")).toAbsolutePath();
         PlatformConfig config = PlatformConfig.defaults(dataDirectory);
@@ -37,14 +44,9 @@ public final class WeirStandalone {
         }
         ConfigurableApplicationContext policyService;
         try {
-            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(Map.of(
-                    "server.port", Integer.toString(POLICY_PORT),
-                    "server.address", "127.0.0.1",
-                    "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
-                    "spring.datasource.username", platform.databaseUser(),
-                    "spring.datasource.password", platform.databasePassword(),
-                    "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                    "weir.api-token-file", platform.apiTokenFile().toString())));
+            Map<String, String> settings = local(platform.serviceSettings("policy"), POLICY_PORT);
+            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class)
+                    .run(PolicyServiceApplication.arguments(settings));
         } catch (Exception e) {
             System.err.println("weir: the policy service did not start: " + e.getMessage());
             platform.close();
@@ -53,15 +55,9 @@ public final class WeirStandalone {
         }
         ConfigurableApplicationContext dnsService;
         try {
-            dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(Map.of(
-                    "server.port", Integer.toString(DNS_PORT),
-                    "server.address", "127.0.0.1",
-                    "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=dns",
-                    "spring.datasource.username", platform.databaseUser(),
-                    "spring.datasource.password", platform.databasePassword(),
-                    "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                    "weir.api-token-file", platform.apiTokenFile().toString(),
-                    "weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString())));
+            Map<String, String> settings = local(platform.serviceSettings("dns"), DNS_PORT);
+            settings.put("weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString());
+            dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(settings));
         } catch (Exception e) {
             System.err.println("weir: the DNS service did not start: " + e.getMessage());
             policyService.close();

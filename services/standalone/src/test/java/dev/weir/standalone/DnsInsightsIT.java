@@ -56,20 +56,14 @@ class DnsInsightsIT {
         net = "198.19." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
         Path dir = Path.of("target", "it-" + node).toAbsolutePath();
         platform = new Platform(PlatformConfig.onFreePorts(dir)).start();
-        policyService = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(
-                Map.of("server.port", "0", "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
-                        "spring.datasource.username", platform.databaseUser(),
-                        "spring.datasource.password", platform.databasePassword(),
-                        "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                        "weir.api-token-file", platform.apiTokenFile().toString())));
+        Map<String, String> policy = platform.serviceSettings("policy");
+        policy.put("server.port", "0");
+        policyService = new SpringApplicationBuilder(PolicyServiceApplication.class)
+                .run(PolicyServiceApplication.arguments(policy));
         policyApi = "http://127.0.0.1:" + policyService.getEnvironment().getProperty("local.server.port") + "/api/v1";
-        dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(
-                Map.of("server.port", "0", "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=dns",
-                        "spring.datasource.username", platform.databaseUser(),
-                        "spring.datasource.password", platform.databasePassword(),
-                        "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                        "weir.api-token-file", platform.apiTokenFile().toString(),
-                        "weir.dns.window", "5s", "weir.dns.resolve-after", "8s")));
+        Map<String, String> dns = platform.serviceSettings("dns");
+        dns.putAll(Map.of("server.port", "0", "weir.dns.window", "5s", "weir.dns.resolve-after", "8s"));
+        dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(dns));
         dnsApi = "http://127.0.0.1:" + dnsService.getEnvironment().getProperty("local.server.port") + "/api/v1/dns";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()).removingPodsOnStop());

@@ -20,10 +20,7 @@ public class PolicyServiceApplication {
      * given to SpringApplicationBuilder are only defaults).
      */
     public static String[] arguments(java.util.Map<String, String> settings) {
-        java.util.List<String> args = new java.util.ArrayList<>();
-        args.add("--spring.config.name=" + CONFIG_NAME);
-        settings.forEach((k, v) -> args.add("--" + k + "=" + v));
-        return args.toArray(String[]::new);
+        return dev.weir.common.ServiceArguments.of(CONFIG_NAME, settings);
     }
 
     public static void main(String[] args) throws Exception {
@@ -31,8 +28,6 @@ public class PolicyServiceApplication {
             dev.weir.common.kafka.TopicProvisioner.main(new String[0]); // the install's provisioning job
             return;
         }
-        String[] withConfig = java.util.Arrays.copyOf(args, args.length + 1);
-        withConfig[args.length] = "--spring.config.name=" + CONFIG_NAME;
-        SpringApplication.run(PolicyServiceApplication.class, withConfig);
+        SpringApplication.run(PolicyServiceApplication.class, dev.weir.common.ServiceArguments.withConfig(CONFIG_NAME, args));
     }
 }

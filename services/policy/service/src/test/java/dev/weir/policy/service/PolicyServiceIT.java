@@ -60,13 +60,9 @@ class PolicyServiceIT {
         ipA = "198.19." + octet + ".30";
         ipB = "198.19." + octet + ".31";
         platform = new Platform(PlatformConfig.onFreePorts(Path.of("target", "it-" + node).toAbsolutePath())).start();
-        service = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(Map.of(
-                "server.port", "0",
-                "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
-                "spring.datasource.username", platform.databaseUser(),
-                "spring.datasource.password", platform.databasePassword(),
-                "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
-                "weir.api-token-file", platform.apiTokenFile().toString())));
+        Map<String, String> settings = platform.serviceSettings("policy");
+        settings.put("server.port", "0");
+        service = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(settings));
         base = "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port") + "/api/v1";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()).removingPodsOnStop());
