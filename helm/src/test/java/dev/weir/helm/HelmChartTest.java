@@ -83,7 +83,8 @@ class HelmChartTest {
         List<HasMetadata> manifests = render(Map.of());
         List<Deployment> deployments = manifests.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
                 .toList();
-        assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("weir-policy", "weir-dns");
+        assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("weir-policy", "weir-dns",
+                "weir-alerting");
         for (Deployment deployment : deployments) {
             var pod = deployment.getSpec().getTemplate().getSpec();
             assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
@@ -92,7 +93,7 @@ class HelmChartTest {
             assertThat(container.getLivenessProbe()).isNotNull();
             assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
         }
-        assertThat(manifests).filteredOn(m -> m.getKind().equals("PodDisruptionBudget")).hasSize(2);
+        assertThat(manifests).filteredOn(m -> m.getKind().equals("PodDisruptionBudget")).hasSize(3);
         assertThat(manifests).filteredOn(m -> m.getKind().equals("NetworkPolicy")).hasSize(1);
         assertThat(manifests).filteredOn(m -> m.getKind().equals("ClusterRole")).hasSize(1);
     }

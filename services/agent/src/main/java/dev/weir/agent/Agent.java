@@ -60,6 +60,7 @@ public final class Agent implements AutoCloseable {
     private final AgentMetrics metrics;
     private final DnsObservations dnsObservations;
     private dev.weir.agent.observer.AgentServers servers;
+    private Heartbeat heartbeat;
 
     private Agent(AgentConfig config) throws Exception {
         this.config = config;
@@ -142,6 +143,8 @@ public final class Agent implements AutoCloseable {
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
                 new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape, () -> true);
+        heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
+                pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),
                 servers.metricsPort());
     }
@@ -204,6 +207,9 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public void close() {
+        if (heartbeat != null) {
+            heartbeat.close();
+        }
         if (servers != null) {
             servers.close();
         }

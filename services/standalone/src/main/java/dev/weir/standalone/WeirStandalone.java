@@ -1,5 +1,6 @@
 package dev.weir.standalone;
 
+import dev.weir.alerting.AlertingApplication;
 import dev.weir.dns.DnsServiceApplication;
 import dev.weir.platform.Platform;
 import dev.weir.policy.service.PolicyServiceApplication;
@@ -19,6 +20,7 @@ public final class WeirStandalone {
 
     static final int POLICY_PORT = 8081;
     static final int DNS_PORT = 8082;
+    static final int ALERTING_PORT = 8083;
 
     private WeirStandalone() {
     }
@@ -65,12 +67,26 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
+        ConfigurableApplicationContext alerting;
+        try {
+            Map<String, String> settings = local(platform.serviceSettings("alerting"), ALERTING_PORT);
+            settings.put("weir.alerting.external-url", "http://127.0.0.1:" + ALERTING_PORT);
+            alerting = new SpringApplicationBuilder(AlertingApplication.class).run(AlertingApplication.arguments(settings));
+        } catch (Exception e) {
+            System.err.println("weir: the alerting service did not start: " + e.getMessage());
+            dnsService.close();
+            policyService.close();
+            platform.close();
+            System.exit(1);
+            return;
+        }
         Demo demo = null;
         if (Platform.runningAsRoot()) {
             try {
                 demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(), POLICY_PORT);
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
+                alerting.close();
                 dnsService.close();
                 policyService.close();
                 platform.close();
@@ -89,6 +105,7 @@ public final class WeirStandalone {
             if (runningDemo != null) {
                 runningDemo.close();
             }
+            alerting.close();
             dnsService.close();
             policyService.close();
             platform.close();
@@ -108,6 +125,7 @@ public final class WeirStandalone {
         }
         ready.append(" | policy API http://127.0.0.1:").append(POLICY_PORT).append("/api/v1");
         ready.append(" | DNS API http://127.0.0.1:").append(DNS_PORT).append("/api/v1/dns");
+        ready.append(" | alerting API http://127.0.0.1:").append(ALERTING_PORT).append("/api/v1/alerting");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")

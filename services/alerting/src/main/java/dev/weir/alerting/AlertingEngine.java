@@ -1,0 +1,250 @@
+package dev.weir.alerting;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Timestamp;
+import dev.weir.alerting.delivery.AlertingStore;
+import dev.weir.alerting.delivery.Deliverer;
+import dev.weir.alerting.delivery.Outbox;
+import dev.weir.alerting.eval.Alert;
+import dev.weir.alerting.eval.Evaluator;
+import dev.weir.alerting.eval.Event;
+import dev.weir.alerting.eval.Events;
+import dev.weir.alerting.notify.Notification;
+import dev.weir.alerting.notify.Notifier;
+import dev.weir.alerting.rules.Rule;
+import dev.weir.alerting.rules.RuleParser;
+import dev.weir.common.kafka.DeadLetter;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.proto.alert.v1.AlertStatus;
+import dev.weir.proto.alert.v1.Severity;
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.state.v1.NodeStatus;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * The alerting loop, on one thread: read the streams rules need, feed the evaluator, and at every
+ * evaluation interval move alerts on, publish their changes on the alerts topic, hand firing and
+ * resolved ones to the notifier, and write the notifications due to the outbox; then commit the
+ * offsets read so far (the work for them is done). A record that does not decode goes to the
+ * dead-letter topic. Runs as one instance: windows over groups span partitions.
+ */
+@Component
+public class AlertingEngine implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AlertingEngine.class);
+    static final String GROUP = "weir-alerting";
+
+    private final AlertingProperties properties;
+    private final AlertingStore store;
+    private final Outbox outbox;
+    private final Deliverer deliverer;
+    private final MeterRegistry registry;
+    private final TopicCatalogue catalogue = TopicCatalogue.standard();
+    private final Evaluator evaluator = new Evaluator();
+    private final Notifier notifier = new Notifier();
+    private final KafkaProducer<String, byte[]> producer;
+    private final AtomicBoolean reload = new AtomicBoolean(true);
+    private final AtomicLong events = new AtomicLong();
+    private final List<Rule> builtin;
+    private volatile boolean running = true;
+    private Thread thread;
+
+    public AlertingEngine(AlertingProperties properties, AlertingStore store, Outbox outbox, Deliverer deliverer,
+            MeterRegistry registry) throws IOException {
+        this.properties = properties;
+        this.store = store;
+        this.outbox = outbox;
+        this.deliverer = deliverer;
+        this.registry = registry;
+        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(properties.kafkaBootstrap(), GROUP));
+        try (InputStream in = AlertingEngine.class.getResourceAsStream("/alerting/builtin-rules.yaml")) {
+            this.builtin = properties.alerting().builtinRules()
+                    ? RuleParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)) : List.of();
+        }
+        deliverer.onReceiverDisabled(name -> reload());
+        registry.gauge("weir_alerting_outbox_pending", outbox, o -> o.pending());
+        registry.more().counter("weir_alerting_events", List.of(), events);
+    }
+
+    @EventListener(ApplicationReadyEvent.class)
+    public void start() {
+        thread = new Thread(this, "weir-alerting-engine");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    /** Rules, receivers, silences or inhibitions changed: take them up at the next evaluation. */
+    public void reload() {
+        reload.set(true);
+    }
+
+    public List<Rule> builtinRules() {
+        return builtin;
+    }
+
+    public Evaluator evaluator() {
+        return evaluator;
+    }
+
+    public Notifier notifier() {
+        return notifier;
+    }
+
+    /** The stored rules, parsed, with the built-in ones they do not replace. */
+    public List<Rule> activeRules() {
+        Map<String, Rule> rules = new java.util.LinkedHashMap<>();
+        builtin.forEach(r -> rules.put(r.name(), r));
+        store.rules().forEach((name, document) -> rules.put(name, RuleParser.parse(document).get(0)));
+        return List.copyOf(rules.values());
+    }
+
+    @Override
+    public void run() {
+        Map<String, Object> config = KafkaClients.consumerConfig(properties.kafkaBootstrap(), GROUP);
+        // A first start alerts on what happens from now on, not on a week of history.
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
+            consumer.subscribe(List.of(catalogue.name(TopicId.FLOWS), catalogue.name(TopicId.DNS_INSIGHTS),
+                    catalogue.name(TopicId.DNS_STATS), catalogue.name(TopicId.NODE_STATUS)));
+            Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
+            long lastEvaluation = 0;
+            while (running) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+                    long now = System.currentTimeMillis();
+                    for (Event event : decode(record)) {
+                        evaluator.add(event, now);
+                        events.incrementAndGet();
+                    }
+                    done.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+                }
+                long now = System.currentTimeMillis();
+                if (now - lastEvaluation >= properties.evaluationInterval().toMillis()) {
+                    lastEvaluation = now;
+                    evaluate(now);
+                    if (!done.isEmpty()) {
+                        consumer.commitSync(done);
+                        done.clear();
+                    }
+                }
+            }
+        } catch (org.apache.kafka.common.errors.InterruptException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("the alerting loop stopped", e);
+        }
+    }
+
+    private void evaluate(long now) {
+        if (reload.getAndSet(false)) {
+            try {
+                evaluator.setRules(activeRules());
+                notifier.configure(store.receivers(), store.silences(), store.inhibitions());
+            } catch (RuntimeException e) {
+                reload.set(true);
+                LOG.warn("reloading alerting configuration: {}", e.getMessage());
+            }
+        }
+        List<Alert> changes = evaluator.tick(now);
+        for (Alert alert : changes) {
+            producer.send(new ProducerRecord<>(catalogue.name(TopicId.ALERTS), alert.fingerprint(), proto(alert).toByteArray()));
+            notifier.accept(alert, now);
+            if (alert.status() == Alert.Status.FIRING) {
+                registry.counter("weir_alerting_alerts_fired", "rule", alert.rule()).increment();
+            }
+        }
+        List<Notification> due = notifier.flush(now, evaluator.alerts());
+        if (!due.isEmpty()) {
+            outbox.add(due, properties.alerting().externalUrl());
+            deliverer.wake();
+        }
+        if (!changes.isEmpty()) {
+            producer.flush();
+        }
+    }
+
+    private List<Event> decode(ConsumerRecord<String, byte[]> record) {
+        try {
+            String topic = record.topic();
+            if (topic.equals(catalogue.name(TopicId.FLOWS))) {
+                return Events.of(Flow.parseFrom(record.value()));
+            }
+            if (record.value() == null) {
+                return List.of(); // a tombstone on a compacted topic
+            }
+            if (topic.equals(catalogue.name(TopicId.DNS_INSIGHTS))) {
+                return List.of(Events.of(DnsInsight.parseFrom(record.value())));
+            }
+            if (topic.equals(catalogue.name(TopicId.DNS_STATS))) {
+                return List.of(Events.of(DnsClientStats.parseFrom(record.value())));
+            }
+            return List.of(Events.of(NodeStatus.parseFrom(record.value())));
+        } catch (InvalidProtocolBufferException | NullPointerException e) {
+            producer.send(DeadLetter.of(record, catalogue.name(TopicId.DEAD_LETTER), GROUP,
+                    "not a record of " + record.topic() + ": " + e.getMessage()));
+            return List.of();
+        }
+    }
+
+    static dev.weir.proto.alert.v1.Alert proto(Alert alert) {
+        dev.weir.proto.alert.v1.Alert.Builder proto = dev.weir.proto.alert.v1.Alert.newBuilder()
+                .setFingerprint(alert.fingerprint()).setRule(alert.rule())
+                .setStatus(switch (alert.status()) {
+                    case PENDING -> AlertStatus.PENDING;
+                    case FIRING -> AlertStatus.FIRING;
+                    case RESOLVED -> AlertStatus.RESOLVED;
+                })
+                .putAllLabels(alert.labels()).putAllAnnotations(alert.annotations())
+                .setStartsAt(Timestamp.newBuilder().setSeconds(alert.startsAtMs() / 1000))
+                .setSeverity(switch (alert.labels().getOrDefault("severity", "")) {
+                    case "critical" -> Severity.CRITICAL;
+                    case "info" -> Severity.INFO;
+                    default -> Severity.WARNING;
+                });
+        if (alert.endsAtMs() > 0) {
+            proto.setEndsAt(Timestamp.newBuilder().setSeconds(alert.endsAtMs() / 1000));
+        }
+        return proto.build();
+    }
+
+    @PreDestroy
+    void stop() throws InterruptedException {
+        running = false;
+        if (thread != null) {
+            thread.join(5000);
+        }
+        producer.close(Duration.ofSeconds(5));
+    }
+
+    /** For the API: events read so far. */
+    public long eventsRead() {
+        return events.get();
+    }
+
+}

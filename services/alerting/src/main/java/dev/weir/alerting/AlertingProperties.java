@@ -1,0 +1,41 @@
+package dev.weir.alerting;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * weir.kafka-bootstrap and weir.api-token-file as for every service; weir.alerting.*: how often
+ * rules are evaluated, the built-in rule pack, the external URL put in payloads, delivery retries,
+ * and whether receivers on loopback/link-local/metadata addresses are allowed.
+ */
+@ConfigurationProperties("weir")
+public record AlertingProperties(String kafkaBootstrap, Path apiTokenFile, @DefaultValue Alerting alerting) {
+
+    public record Alerting(@DefaultValue("200ms") Duration evaluationInterval, @DefaultValue("true") boolean builtinRules,
+            @DefaultValue("http://127.0.0.1:8083") String externalUrl, @DefaultValue("1s") Duration retryBase,
+            @DefaultValue("12") int maxAttempts, @DefaultValue("10s") Duration deliveryTimeout,
+            @DefaultValue("false") boolean allowPrivateReceivers) {
+    }
+
+    public Duration evaluationInterval() {
+        return alerting.evaluationInterval();
+    }
+
+    public Duration retryBase() {
+        return alerting.retryBase();
+    }
+
+    public int maxAttempts() {
+        return alerting.maxAttempts();
+    }
+
+    public Duration deliveryTimeout() {
+        return alerting.deliveryTimeout();
+    }
+
+    public boolean allowPrivateReceivers() {
+        return alerting.allowPrivateReceivers();
+    }
+}

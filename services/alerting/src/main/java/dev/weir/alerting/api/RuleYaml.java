@@ -1,0 +1,45 @@
+package dev.weir.alerting.api;
+
+import dev.weir.alerting.rules.InvalidRule;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+
+/** Rule documents as stored: each rule on its own, as YAML, in the user's own words. */
+final class RuleYaml {
+
+    private RuleYaml() {
+    }
+
+    /** The one rule named, out of a document already validated. */
+    static String of(String body, String name) {
+        Object document = new Load(LoadSettings.builder().build()).loadFromString(body);
+        List<?> items = document instanceof Map<?, ?> map && map.containsKey("rules") ? (List<?>) map.get("rules")
+                : document instanceof List<?> list ? list : List.of(document);
+        for (Object item : items) {
+            if (item instanceof Map<?, ?> rule && name.equals(rule.get("name"))) {
+                return new Dump(DumpSettings.builder().build()).dumpToString(rule);
+            }
+        }
+        throw new IllegalStateException("rule " + name + " vanished from its document");
+    }
+
+    static Duration duration(String field, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(value);
+        if (!m.matches()) {
+            throw new InvalidRule(field, "'" + value + "' is not a duration like 30s, 5m, 1h");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+}

@@ -1,0 +1,94 @@
+package dev.weir.alerting.eval;
+
+import dev.weir.alerting.rules.Rule;
+import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.DnsInsight;
+import dev.weir.proto.flow.v1.DropReason;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.flow.v1.PolicyRef;
+import dev.weir.proto.flow.v1.Verdict;
+import dev.weir.proto.state.v1.NodeStatus;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Records of the topics rules read, as events of their streams. A flow may be in two streams. */
+public final class Events {
+
+    private Events() {
+    }
+
+    public static List<Event> of(Flow flow) {
+        Map<String, String> labels = new HashMap<>();
+        labels.put("verdict", flow.getVerdict().name());
+        labels.put("drop_reason", flow.getVerdict() == Verdict.DROPPED ? flow.getDropReason().name() : "");
+        labels.put("source_namespace", flow.getSource().getNamespace());
+        labels.put("source_pod", flow.getSource().getPodName());
+        labels.put("source_workload", flow.getSource().getWorkloadsCount() == 0 ? "" : flow.getSource().getWorkloads(0).getName());
+        labels.put("destination_namespace", flow.getDestination().getNamespace());
+        labels.put("destination_pod", flow.getDestination().getPodName());
+        labels.put("destination_workload", flow.getDestination().getWorkloadsCount() == 0 ? ""
+                : flow.getDestination().getWorkloads(0).getName());
+        labels.put("node", flow.getNodeName());
+        labels.put("type", flow.getEventType().name());
+        String protocol = flow.getL4().hasTcp() ? "TCP" : flow.getL4().hasUdp() ? "UDP" : flow.getL4().hasSctp() ? "SCTP"
+                : flow.getL4().hasIcmpv4() || flow.getL4().hasIcmpv6() ? "ICMP" : "";
+        labels.put("protocol", protocol);
+        int port = flow.getL4().hasTcp() ? flow.getL4().getTcp().getDestinationPort()
+                : flow.getL4().hasUdp() ? flow.getL4().getUdp().getDestinationPort()
+                : flow.getL4().hasSctp() ? flow.getL4().getSctp().getDestinationPort() : 0;
+        labels.put("destination_port", port == 0 ? "" : Integer.toString(port));
+        List<PolicyRef> deniers = new ArrayList<>(flow.getEgressDeniedByList());
+        deniers.addAll(flow.getIngressDeniedByList());
+        labels.put("policy", deniers.isEmpty() ? "" : ref(deniers.get(0)));
+        long time = flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
+        Map<String, String> fixed = Map.copyOf(labels);
+        List<Event> events = new ArrayList<>(2);
+        events.add(new Event(Rule.Stream.FLOWS, time, fixed, Map.of()));
+        if (flow.getVerdict() == Verdict.DROPPED && (flow.getDropReason() == DropReason.POLICY_DENIED
+                || flow.getDropReason() == DropReason.POLICY_DENY)) {
+            events.add(new Event(Rule.Stream.POLICY_DROPS, time, fixed, Map.of()));
+        }
+        return events;
+    }
+
+    public static Event of(DnsInsight insight) {
+        return new Event(Rule.Stream.DNS_INSIGHTS, insight.getTime().getSeconds() * 1000,
+                Map.of("kind", insight.getKind().name(), "namespace", insight.getNamespace(), "pod", insight.getPodName(),
+                        "workload", insight.getWorkload(), "node", insight.getNodeName(),
+                        "resolved", Boolean.toString(insight.getResolved())),
+                Map.of("value", insight.getValue()));
+    }
+
+    public static Event of(DnsClientStats stats) {
+        long responses = stats.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
+        double queries = stats.getQueries();
+        Map<String, Double> values = new HashMap<>();
+        values.put("queries", queries);
+        values.put("nxdomain", (double) stats.getResponsesOrDefault("NXDOMAIN", 0));
+        values.put("servfail", (double) stats.getResponsesOrDefault("SERVFAIL", 0));
+        values.put("unanswered", (double) stats.getUnanswered());
+        values.put("nxdomain_ratio", responses == 0 ? 0 : (double) stats.getResponsesOrDefault("NXDOMAIN", 0) / responses);
+        values.put("servfail_ratio", responses == 0 ? 0 : (double) stats.getResponsesOrDefault("SERVFAIL", 0) / responses);
+        values.put("unanswered_ratio", queries == 0 ? 0 : stats.getUnanswered() / queries);
+        values.put("latency_p95_ms", stats.getLatencyP95Ms());
+        values.put("latency_p99_ms", stats.getLatencyP99Ms());
+        values.put("search_path_wasted", (double) stats.getSearchPathWasted());
+        values.put("dropped", (double) stats.getDropped());
+        return new Event(Rule.Stream.DNS_STATS, stats.getWindowEnd().getSeconds() * 1000,
+                Map.of("namespace", stats.getNamespace(), "pod", stats.getPodName(), "workload", stats.getWorkload(),
+                        "node", stats.getNodeName()), values);
+    }
+
+    public static Event of(NodeStatus status) {
+        return new Event(Rule.Stream.NODE_STATUS, status.getTime().getSeconds() * 1000,
+                Map.of("node", status.getNodeName(), "version", status.getVersion()),
+                Map.of("flows_seen", (double) status.getFlowsSeen(), "flows_lost", (double) status.getFlowsLost(),
+                        "endpoints", (double) status.getEndpoints(), "max_map_pressure", status.getMaxMapPressure()));
+    }
+
+    static String ref(PolicyRef ref) {
+        return ref.getKind() + "/" + (ref.getNamespace().isEmpty() ? "" : ref.getNamespace() + "/") + ref.getName();
+    }
+}

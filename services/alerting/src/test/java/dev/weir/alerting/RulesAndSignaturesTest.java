@@ -1,0 +1,91 @@
+package dev.weir.alerting;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weir.alerting.delivery.AddressGuard;
+import dev.weir.alerting.delivery.Signatures;
+import dev.weir.alerting.rules.InvalidRule;
+import dev.weir.alerting.rules.Rule;
+import dev.weir.alerting.rules.RuleParser;
+import dev.weir.alerting.rules.Template;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RulesAndSignaturesTest {
+
+    @Test
+    void aRuleReadsWithItsDefaults() {
+        List<Rule> rules = RuleParser.parse("""
+                rules:
+                  - name: Drops
+                    stream: policy-drops
+                    window: 1m
+                    above: 10
+                    groupBy: [destination_namespace]
+                    for: 30s
+                    annotations: {summary: "{{ $value }} drops to {{ $labels.destination_namespace }}"}
+                """);
+        Rule rule = rules.get(0);
+        assertThat(rule.stream()).isEqualTo(Rule.Stream.POLICY_DROPS);
+        assertThat(rule.aggregation()).isEqualTo(Rule.Aggregation.COUNT);
+        assertThat(rule.forDuration()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(rule.severity()).isEqualTo(Rule.Severity.WARNING);
+        assertThat(Template.render(rule.annotations().get("summary"), Map.of("destination_namespace", "shop"), 12))
+                .isEqualTo("12 drops to shop");
+    }
+
+    @Test
+    void badRulesNameTheFieldAtFault() {
+        assertField("rules: [{name: A, stream: packets, window: 1m, above: 1}]", "rules[0].stream", "unknown stream");
+        assertField("rules: [{name: A, stream: flows, window: soon, above: 1}]", "rules[0].window", "not a duration");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1, annotations: {summary: '{{ .Value }}'}}]",
+                "rules[0].annotations.summary", "neither");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1, annotations: {summary: '{{ $value '}}]",
+                "rules[0].annotations.summary", "");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1, treshold: 3}]", "rules[0].treshold",
+                "unknown field");
+        assertField("rules: [{name: A, stream: dns-stats, aggregate: max, window: 1m, above: 1}]", "rules[0].value",
+                "is required");
+        assertField("rules: [{name: A, stream: dns-stats, aggregate: max, value: qps, window: 1m, above: 1}]",
+                "rules[0].value", "not a value");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1, groupBy: [namespace]}]", "rules[0].groupBy[0]",
+                "not a label");
+        assertField("rules: [{name: A, stream: flows, window: 1m}]", "rules[0].above", "exactly one");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1}, {name: A, stream: flows, window: 1m, above: 2}]",
+                "rules[1].name", "used by two");
+        assertField("rules: [{name: A, stream: flows, window: 1m, above: 1", "(document)", "not valid YAML");
+    }
+
+    private static void assertField(String yaml, String field, String message) {
+        assertThatThrownBy(() -> RuleParser.parse(yaml)).isInstanceOfSatisfying(InvalidRule.class, e -> {
+            assertThat(e.field()).isEqualTo(field);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+
+    @Test
+    void signaturesAreStandardWebhooksOnes() {
+        // The test vector of the Standard Webhooks specification.
+        assertThat(Signatures.header(List.of("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330, "{\"test\": 2432232314}")).isEqualTo("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        String old = Signatures.newSecret();
+        String rotated = Signatures.newSecret();
+        assertThat(Signatures.header(List.of(old, rotated), "id", 1, "{}").split(" ")).hasSize(2);
+        assertThat(Signatures.valid("whsec_short")).isFalse();
+    }
+
+    @Test
+    void receiversOnLoopbackLinkLocalOrMetadataAreRefusedUnlessAllowed() {
+        AddressGuard guard = new AddressGuard(false);
+        assertThat(guard.refusal("http://127.0.0.1:9000/hook")).contains("loopback");
+        assertThat(guard.refusal("http://169.254.169.254/latest/meta-data")).contains("link-local");
+        assertThat(guard.refusal("http://[::1]/hook")).contains("loopback");
+        assertThat(guard.refusal("http://metadata.google.internal/")).contains("metadata");
+        assertThat(guard.refusal("ftp://example.com/")).contains("http");
+        assertThat(guard.refusal("https://203.0.113.10/hook")).isNull();
+        assertThat(new AddressGuard(true).refusal("http://127.0.0.1:9000/hook")).isNull();
+    }
+}
