@@ -1,0 +1,116 @@
+package dev.weir.cli;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.stream.Collectors;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * One of Weir's REST APIs, called with the API token. Failures become exit codes scripts can use:
+ * a refused request (4xx) is {@link #REFUSED}, an unreachable or failing service (5xx, no answer)
+ * {@link #UNAVAILABLE}.
+ */
+final class Api {
+
+    static final int REFUSED = 1;
+    static final int UNAVAILABLE = 3;
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** A call that did not succeed, with the exit code it means and what to tell the user. */
+    static final class Failure extends RuntimeException {
+        final int exitCode;
+
+        Failure(int exitCode, String message) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+    }
+
+    private final String base;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    Api(String base, String token) {
+        this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        this.token = token;
+    }
+
+    static String token(Path file) {
+        try {
+            return Files.readString(file).trim();
+        } catch (IOException e) {
+            throw new Failure(Api.REFUSED, "cannot read the API token from " + file + " (--token-file or WEIR_TOKEN_FILE): "
+                    + e.getMessage());
+        }
+    }
+
+    static String query(Map<String, String> params) {
+        String q = params.entrySet().stream().filter(e -> e.getValue() != null)
+                .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        return q.isEmpty() ? "" : "?" + q;
+    }
+
+    JsonNode get(String path) {
+        return send("GET", path, null, null);
+    }
+
+    JsonNode post(String path, String contentType, String body) {
+        return send("POST", path, contentType, body);
+    }
+
+    JsonNode delete(String path) {
+        return send("DELETE", path, null, null);
+    }
+
+    JsonNode send(String method, String path, String contentType, String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + token)
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (ConnectException e) {
+            throw new Failure(UNAVAILABLE, "cannot reach " + base + " (is it running? ./weir status)");
+        } catch (IOException e) {
+            throw new Failure(UNAVAILABLE, base + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure(UNAVAILABLE, "interrupted");
+        }
+        int code = response.statusCode();
+        if (code == 401) {
+            throw new Failure(REFUSED, "the API token was refused (--token-file or WEIR_TOKEN_FILE)");
+        }
+        if (code == 404) {
+            throw new Failure(REFUSED, "not found: " + path);
+        }
+        if (code >= 400) {
+            String detail = response.body();
+            try {
+                JsonNode problem = JSON.readTree(detail);
+                if (problem.has("error")) {
+                    detail = problem.get("error").asString();
+                }
+            } catch (RuntimeException notJson) {
+                // the body as it came
+            }
+            throw new Failure(code < 500 ? REFUSED : UNAVAILABLE, detail);
+        }
+        return response.body().isBlank() ? JSON.nullNode() : JSON.readTree(response.body());
+    }
+}

@@ -1,0 +1,504 @@
+package dev.weir.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code weir}: the command line over Weir's REST APIs. Exit codes: 0 done, 1 refused (bad input,
+ * not found, bad token), 2 usage, 3 a service unreachable or failing.
+ */
+@Command(name = "weir", mixinStandardHelpOptions = true, version = "weir 0.1.0",
+        description = "Network security and observability for Kubernetes, from the command line.",
+        subcommands = {Weir.PolicyCommand.class, Weir.DnsCommand.class, Weir.AlertsCommand.class, Weir.Status.class},
+        footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable.",
+            "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API",
+            "and WEIR_TOKEN_FILE (or the options) for a cluster."})
+public final class Weir {
+
+    @Option(names = "--policy-api", defaultValue = "${env:WEIR_POLICY_API:-http://127.0.0.1:8081}",
+            description = "The policy service (default: ${DEFAULT-VALUE}).")
+    String policyApi;
+
+    @Option(names = "--dns-api", defaultValue = "${env:WEIR_DNS_API:-http://127.0.0.1:8082}",
+            description = "The DNS service (default: ${DEFAULT-VALUE}).")
+    String dnsApi;
+
+    @Option(names = "--alerting-api", defaultValue = "${env:WEIR_ALERTING_API:-http://127.0.0.1:8083}",
+            description = "The alerting service (default: ${DEFAULT-VALUE}).")
+    String alertingApi;
+
+    @Option(names = "--token-file", defaultValue = "${env:WEIR_TOKEN_FILE:-.weir/secrets/api-token}",
+            description = "The file holding the API token (default: ${DEFAULT-VALUE}).")
+    Path tokenFile;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
+    String output;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cli = new CommandLine(new Weir());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof Api.Failure failure) {
+                err.println("weir: " + failure.getMessage());
+                err.flush();
+                return failure.exitCode;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    Api api(String base) {
+        return new Api(base, Api.token(tokenFile));
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    /** Prints the JSON as it came (-o json) or hands it to the table printer. */
+    void show(JsonNode json, java.util.function.Consumer<JsonNode> table) {
+        if ("json".equals(output)) {
+            out().println(json.toPrettyString());
+            out().flush();
+        } else {
+            table.accept(json);
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return "-".equals(file.toString()) ? new String(System.in.readAllBytes()) : Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new Api.Failure(Api.REFUSED, "cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    static String contentType(Path file) {
+        return file.toString().endsWith(".json") ? "application/json" : "application/yaml";
+    }
+
+    // ---------------------------------------------------------------- policy
+
+    @Command(name = "policy", mixinStandardHelpOptions = true, description = "Apply, inspect, explain and preview network policies.",
+            subcommands = {PolicyApply.class, PolicyList.class, PolicyGet.class, PolicyDelete.class, PolicyStatus.class,
+                PolicyExplain.class, PolicyPreview.class})
+    static final class PolicyCommand {
+        @ParentCommand
+        Weir weir;
+    }
+
+    @Command(name = "apply", mixinStandardHelpOptions = true, description = "Apply the policies of a YAML or JSON file (all of them, or none).")
+    static final class PolicyApply implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Option(names = {"-f", "--file"}, required = true, description = "The file ('-' for standard input).")
+        Path file;
+
+        @Option(names = "--dry-run", description = "Validate and lint only.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + (dryRun ? "?dryRun=true" : ""),
+                    contentType(file), read(file));
+            weir.show(result, json -> {
+                for (JsonNode applied : json.get("applied")) {
+                    weir.out().printf("%s %s/%s/%s%s%n", dryRun ? "valid" : "applied", applied.get("kind").asString(),
+                            applied.get("namespace").asString().isEmpty() ? "-" : applied.get("namespace").asString(),
+                            applied.get("name").asString(), dryRun ? "" : " (revision " + applied.get("revision").asLong() + ")");
+                }
+                for (JsonNode warning : json.get("warnings")) {
+                    weir.out().printf("warning: %s %s: %s%n", warning.get("policy").asString(), warning.get("field").asString(),
+                            warning.get("message").asString());
+                }
+                weir.out().flush();
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the policies in force.")
+    static final class PolicyList implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.policyApi).get("/api/v1/policies"), json -> {
+                Table table = new Table("KIND", "NAMESPACE", "NAME", "REVISION", "UPDATED");
+                json.forEach(p -> table.row(p.get("kind"), p.get("namespace"), p.get("name"), p.get("revision"), p.get("updated")));
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show a policy and its revisions: KIND/NAMESPACE/NAME ('-' for no namespace).")
+    static final class PolicyGet implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.policyApi).get("/api/v1/policies/" + ref), json -> {
+                weir.out().println(json.get("document").asString());
+                Table table = new Table("REVISION", "SOURCE", "AUTHOR", "AT");
+                json.get("revisions").forEach(r -> table.row(r.get("revision"), r.get("source"), r.get("author"), r.get("created")));
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a policy: KIND/NAMESPACE/NAME.")
+    static final class PolicyDelete implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode result = weir.api(weir.policyApi).delete("/api/v1/policies/" + ref);
+            weir.out().println("deleted " + ref + " (revision " + result.get("revision").asLong() + ")");
+            weir.out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Which endpoints and nodes enforce a policy's revision: KIND/NAMESPACE/NAME.")
+    static final class PolicyStatus implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode status = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status");
+            weir.show(status, json -> {
+                weir.out().printf("revision %d: enforced on %d of %d endpoints%n", json.get("revision").asLong(),
+                        json.get("enforced").asInt(), json.get("endpoints").asInt());
+                Table table = new Table("NODE", "POD", "ENFORCED", "ACKED", "BEHIND", "ERROR");
+                json.get("details").forEach(d -> table.row(d.get("node"), d.get("pod"), d.get("enforced"),
+                        d.get("ackedRevision"), d.get("behindMillis").asLong() == 0 ? "" : d.get("behindMillis").asLong() + " ms",
+                        d.get("error")));
+                table.print(weir.out());
+            });
+            return status.get("enforced").asInt() == status.get("endpoints").asInt() ? 0 : 4;
+        }
+    }
+
+    @Command(name = "explain", mixinStandardHelpOptions = true, description = "The verdict for a new connection, and the policies that decide it.")
+    static final class PolicyExplain implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Option(names = "--from", required = true, description = "namespace/pod or an address")
+        String from;
+
+        @Option(names = "--to", required = true, description = "namespace/pod or an address")
+        String to;
+
+        @Option(names = "--port", required = true)
+        int port;
+
+        @Option(names = "--protocol", defaultValue = "TCP")
+        String protocol;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            Map<String, Object> request = new LinkedHashMap<>();
+            request.put("source", from);
+            request.put("destination", to);
+            request.put("port", port);
+            request.put("protocol", protocol);
+            JsonNode result = weir.api(weir.policyApi).post("/api/v1/explain", "application/json",
+                    Api.JSON.writeValueAsString(request));
+            weir.show(result, json -> {
+                weir.out().printf("%s -> %s %d/%s: %s%n", from, to, port, protocol, json.get("verdict").asString());
+                for (String side : List.of("egress", "ingress")) {
+                    JsonNode s = json.get(side);
+                    weir.out().printf("  %-7s %s: %s%s%s%n", side, s.get("pod").asString().isEmpty() ? "(not a pod)" : s.get("pod").asString(),
+                            s.get("allowed").asBoolean() ? "allowed" : "denied", " (" + s.get("match").asString() + ")",
+                            s.get("policy").asString().isEmpty() ? "" : " by " + s.get("policy").asString());
+                }
+                weir.out().flush();
+            });
+            return "FORWARDED".equals(result.get("verdict").asString()) ? 0 : 5;
+        }
+    }
+
+    @Command(name = "preview", mixinStandardHelpOptions = true, description = "Replay recorded flows against proposed policies: what would change.")
+    static final class PolicyPreview implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Option(names = {"-f", "--file"}, required = true)
+        Path file;
+
+        @Option(names = "--minutes", defaultValue = "10")
+        int minutes;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies/preview?minutes=" + minutes, contentType(file),
+                    read(file));
+            weir.show(result, json -> {
+                Table table = new Table("SOURCE", "DESTINATION", "PORT", "NOW", "THEN", "FLOWS");
+                json.get("changes").forEach(c -> table.row(c.get("source"), c.get("destination"),
+                        Table.text(c.get("port")) + "/" + Table.text(c.get("protocol")), c.get("before"), c.get("after"),
+                        c.get("flows")));
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- dns
+
+    @Command(name = "dns", mixinStandardHelpOptions = true, description = "DNS health, top lists and insights.",
+            subcommands = {DnsHealth.class, DnsTop.class, DnsInsights.class})
+    static final class DnsCommand {
+        @ParentCommand
+        Weir weir;
+    }
+
+    @Command(name = "health", mixinStandardHelpOptions = true, description = "DNS health per namespace, or per pod of one (-n).")
+    static final class DnsHealth implements Callable<Integer> {
+        @ParentCommand
+        DnsCommand parent;
+
+        @Option(names = {"-n", "--namespace"})
+        String namespace;
+
+        @Option(names = "--since", defaultValue = "15m")
+        String since;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/health" + Api.query(mapOf("namespace", namespace, "since", since))),
+                    json -> {
+                        Table table = new Table(namespace == null ? "NAMESPACE" : "POD", "QUERIES", "NXDOMAIN", "SERVFAIL",
+                                "UNANSWERED", "DROPPED", "SEARCH-PATH", "P95 MS", "INSIGHTS");
+                        json.forEach(h -> table.row(namespace == null ? h.get("namespace") : h.get("pod"), h.get("queries"),
+                                h.get("nxdomain"), h.get("servfail"), h.get("unanswered"), h.get("dropped"),
+                                h.get("searchPathWasted"), h.get("latencyP95Ms"), h.get("activeInsights")));
+                        table.print(weir.out());
+                    });
+            return 0;
+        }
+    }
+
+    @Command(name = "top", mixinStandardHelpOptions = true, description = "The most asked names, the busiest clients, or the names answered NXDOMAIN most.")
+    static final class DnsTop implements Callable<Integer> {
+        @ParentCommand
+        DnsCommand parent;
+
+        @Option(names = "--by", defaultValue = "names", description = "names, clients or nxdomain")
+        String by;
+
+        @Option(names = {"-n", "--namespace"})
+        String namespace;
+
+        @Option(names = "--since", defaultValue = "15m")
+        String since;
+
+        @Option(names = "--limit", defaultValue = "10")
+        int limit;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/top" + Api.query(mapOf("by", by, "namespace", namespace,
+                    "since", since, "limit", Integer.toString(limit)))), json -> {
+                        Table table = new Table(by.toUpperCase(), "COUNT");
+                        json.forEach(t -> table.row(t.get("key"), t.get("count")));
+                        table.print(weir.out());
+                    });
+            return 0;
+        }
+    }
+
+    @Command(name = "insights", mixinStandardHelpOptions = true, description = "DNS insights with their evidence and fix.")
+    static final class DnsInsights implements Callable<Integer> {
+        @ParentCommand
+        DnsCommand parent;
+
+        @Option(names = {"-n", "--namespace"})
+        String namespace;
+
+        @Option(names = "--active", description = "Only those not resolved.")
+        boolean active;
+
+        @Option(names = "--since", defaultValue = "24h")
+        String since;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/insights" + Api.query(mapOf("namespace", namespace,
+                    "state", active ? "active" : "all", "since", since))), json -> {
+                        for (JsonNode i : json) {
+                            weir.out().printf("%s %s %s/%s%s%n  %s%n", i.get("updated").asString(), i.get("kind").asString(),
+                                    i.get("namespace").asString(), i.get("pod").asString(),
+                                    i.get("resolved").asBoolean() ? " (resolved)" : "", i.get("summary").asString());
+                            i.get("evidence").forEach(e -> weir.out().println("    " + e.asString()));
+                            weir.out().println("  fix: " + i.get("suggestedFix").asString());
+                        }
+                        weir.out().flush();
+                    });
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- alerts
+
+    @Command(name = "alerts", mixinStandardHelpOptions = true, description = "Alerts and silences.", subcommands = {AlertsList.class, AlertsSilence.class})
+    static final class AlertsCommand {
+        @ParentCommand
+        Weir weir;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Pending and firing alerts.")
+    static final class AlertsList implements Callable<Integer> {
+        @ParentCommand
+        AlertsCommand parent;
+
+        @Option(names = "--state", description = "pending or firing")
+        String state;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.alertingApi).get("/api/v1/alerting/alerts" + Api.query(mapOf("state", state))), json -> {
+                Table table = new Table("ALERT", "STATE", "SEVERITY", "LABELS", "SINCE", "SILENCED");
+                json.forEach(a -> {
+                    Map<String, String> labels = new java.util.TreeMap<>();
+                    a.get("labels").properties().forEach(e -> {
+                        if (!e.getKey().equals("alertname") && !e.getKey().equals("severity")) {
+                            labels.put(e.getKey(), e.getValue().asString());
+                        }
+                    });
+                    table.row(a.get("rule"), a.get("status"), a.get("labels").get("severity"), labels, a.get("startsAt"),
+                            a.get("silencedBy").isEmpty() ? "" : "yes");
+                });
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "silence", mixinStandardHelpOptions = true, description = "Silence the alerts matching every matcher, for a while.")
+    static final class AlertsSilence implements Callable<Integer> {
+        @ParentCommand
+        AlertsCommand parent;
+
+        @Parameters(paramLabel = "MATCHER", arity = "1..*", description = "name=value, name!=value, name=~regex, name!~regex")
+        List<String> matchers;
+
+        @Option(names = "--duration", defaultValue = "1h")
+        String duration;
+
+        @Option(names = "--comment", required = true)
+        String comment;
+
+        @Option(names = "--author", defaultValue = "${env:USER:-weir}")
+        String author;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            Map<String, Object> request = new LinkedHashMap<>();
+            request.put("matchers", matchers);
+            request.put("duration", duration);
+            request.put("createdBy", author);
+            request.put("comment", comment);
+            JsonNode silence = weir.api(weir.alertingApi).post("/api/v1/alerting/silences", "application/json",
+                    Api.JSON.writeValueAsString(request));
+            weir.out().println("silence " + silence.get("id").asString() + " until " + silence.get("endsAt").asString());
+            weir.out().flush();
+            return 0;
+        }
+    }
+
+    // ---------------------------------------------------------------- status
+
+    @Command(name = "status", mixinStandardHelpOptions = true, description = "Whether each service answers its health probe.")
+    static final class Status implements Callable<Integer> {
+        @ParentCommand
+        Weir weir;
+
+        @Override
+        public Integer call() {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                    .connectTimeout(java.time.Duration.ofSeconds(3)).build();
+            Table table = new Table("SERVICE", "URL", "HEALTH");
+            int down = 0;
+            for (Map.Entry<String, String> service : mapOf("policy", weir.policyApi, "dns", weir.dnsApi, "alerting",
+                    weir.alertingApi).entrySet()) {
+                String health;
+                try {
+                    var response = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create(service.getValue() + "/actuator/health")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    health = response.statusCode() == 200 ? "UP" : "DOWN (" + response.statusCode() + ")";
+                } catch (java.io.IOException e) {
+                    health = "UNREACHABLE";
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    health = "UNREACHABLE";
+                }
+                if (!health.equals("UP")) {
+                    down++;
+                }
+                table.row(service.getKey(), service.getValue(), health);
+            }
+            table.print(weir.out());
+            return down == 0 ? 0 : Api.UNAVAILABLE;
+        }
+    }
+
+    static Map<String, String> mapOf(String... pairs) {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put(pairs[i], pairs[i + 1]);
+        }
+        return map;
+    }
+}

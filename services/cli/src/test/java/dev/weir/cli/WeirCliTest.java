@@ -1,0 +1,143 @@
+package dev.weir.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line against a stand-in API: what it sends, what it prints, how it exits. */
+class WeirCliTest {
+
+    record Call(String method, String uri, String authorization, String contentType, String body) {
+    }
+
+    HttpServer server;
+    final List<Call> calls = new CopyOnWriteArrayList<>();
+    volatile int status = 200;
+    volatile String response = "{}";
+    Path token;
+
+    @BeforeEach
+    void start(@TempDir Path dir) throws Exception {
+        token = dir.resolve("api-token");
+        Files.writeString(token, "weir_test_token\n");
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 4);
+        server.createContext("/", exchange -> {
+            calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
+                    exchange.getRequestHeaders().getFirst("Authorization"), exchange.getRequestHeaders().getFirst("Content-Type"),
+                    new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+            byte[] body = response.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    record Result(int exit, String out, String err) {
+    }
+
+    Result run(String... args) {
+        String api = "http://127.0.0.1:" + server.getAddress().getPort();
+        String[] all = new String[args.length + 8];
+        System.arraycopy(new String[] {"--policy-api", api, "--dns-api", api, "--alerting-api", api, "--token-file",
+            token.toString()}, 0, all, 0, 8);
+        System.arraycopy(args, 0, all, 8, args.length);
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Weir.run(all, new PrintWriter(out), new PrintWriter(err));
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void policyApplySendsTheFileWithTheTokenAndPrintsTheLintWarnings(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("lockdown.yaml");
+        Files.writeString(policy, "kind: NetworkPolicy\n");
+        response = """
+                {"dryRun":false,"applied":[{"kind":"NetworkPolicy","namespace":"shop","name":"lockdown","revision":3,"changed":true}],
+                 "warnings":[{"policy":"NetworkPolicy/shop/lockdown","field":"spec.egress","message":"isolates egress without allowing DNS"}]}
+                """;
+        Result result = run("policy", "apply", "-f", policy.toString());
+        assertThat(result.exit()).isZero();
+        assertThat(result.out()).contains("applied NetworkPolicy/shop/lockdown (revision 3)")
+                .contains("warning: NetworkPolicy/shop/lockdown spec.egress: isolates egress without allowing DNS");
+        Call call = calls.get(0);
+        assertThat(call.method()).isEqualTo("POST");
+        assertThat(call.uri()).isEqualTo("/api/v1/policies");
+        assertThat(call.authorization()).isEqualTo("Bearer weir_test_token");
+        assertThat(call.contentType()).isEqualTo("application/yaml");
+        assertThat(call.body()).isEqualTo("kind: NetworkPolicy\n");
+    }
+
+    @Test
+    void aRefusedRequestExitsOneWithTheFieldAtFault(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("bad.yaml");
+        Files.writeString(policy, "kind: NetworkPolicy\n");
+        status = 400;
+        response = "{\"error\":\"spec.ingress[0].ports[0].port: 70000 is out of range 1-65535\",\"field\":\"spec.ingress[0].ports[0].port\"}";
+        Result result = run("policy", "apply", "-f", policy.toString());
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err()).contains("weir: spec.ingress[0].ports[0].port: 70000 is out of range 1-65535");
+    }
+
+    @Test
+    void anUnreachableServiceExitsThree() {
+        server.stop(0);
+        Result result = run("dns", "health");
+        assertThat(result.exit()).isEqualTo(3);
+        assertThat(result.err()).contains("cannot reach");
+    }
+
+    @Test
+    void dnsHealthIsATableAndJsonOnRequest() {
+        response = "[{\"namespace\":\"shop\",\"pod\":\"\",\"queries\":32,\"nxdomain\":27,\"servfail\":0,\"unanswered\":1,"
+                + "\"dropped\":0,\"searchPathWasted\":6,\"latencyP95Ms\":12.5,\"activeInsights\":1}]";
+        Result table = run("dns", "health", "--since", "1h");
+        assertThat(table.exit()).isZero();
+        assertThat(table.out().lines().toList().get(0)).startsWith("NAMESPACE").contains("NXDOMAIN").contains("P95 MS");
+        assertThat(table.out()).contains("shop").contains("27").contains("12.500");
+        assertThat(calls.get(0).uri()).isEqualTo("/api/v1/dns/health?since=1h");
+        Result json = run("-o", "json", "dns", "health");
+        assertThat(json.out()).contains("\"searchPathWasted\" : 6");
+    }
+
+    @Test
+    void explainExitsByVerdictAndSilenceSendsItsMatchers() {
+        response = """
+                {"verdict":"DROPPED","egress":{"pod":"shop/frontend","isolated":false,"allowed":true,"match":"NOT_ISOLATED","policy":"","deny":false},
+                 "ingress":{"pod":"payments/api","isolated":true,"allowed":false,"match":"NONE","policy":"","deny":false}}
+                """;
+        Result explain = run("policy", "explain", "--from", "shop/frontend", "--to", "payments/api", "--port", "9090");
+        assertThat(explain.exit()).isEqualTo(5);
+        assertThat(explain.out()).contains("DROPPED").contains("ingress payments/api: denied (NONE)");
+        response = "{\"id\":\"s-1\",\"endsAt\":\"2026-01-01T02:00:00Z\"}";
+        Result silence = run("alerts", "silence", "alertname=DnsNxdomainRatio", "namespace=shop", "--duration", "2h",
+                "--comment", "known", "--author", "ops");
+        assertThat(silence.exit()).isZero();
+        assertThat(calls.get(calls.size() - 1).body()).contains("\"matchers\":[\"alertname=DnsNxdomainRatio\",\"namespace=shop\"]")
+                .contains("\"duration\":\"2h\"").contains("\"createdBy\":\"ops\"");
+    }
+
+    @Test
+    void usageErrorsExitTwoAndHelpTeaches() {
+        assertThat(run("policy", "explain", "--from", "a").exit()).isEqualTo(2);
+        Result help = run("--help");
+        assertThat(help.out()).contains("policy").contains("dns").contains("alerts").contains("Exit codes");
+    }
+}
