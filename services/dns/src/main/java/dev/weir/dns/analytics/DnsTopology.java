@@ -17,17 +17,20 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * The DNS analytics as a Kafka Streams topology:
  * <pre>
- * flows ─decode─┬─ undecodable ──────────────────────────────▶ dead-letter
- *               └─ DNS events ─(repartition by client)─ ClientAnalyzer ─┬─ insights ─▶ dns-insights
- *                                                                        └─ stats ──┬─▶ dns-stats
- *                                     (repartition by node)─ NodeAnalyzer ─ insights ┴─▶ dns-insights
+ * flows ─decode─┬─ undecodable ─────────────────────────▶ dead-letter
+ *               └─ DNS events ─ ClientAnalyzer ─┬─ insights ───────────────▶ dns-insights
+ *                                               └─ stats ─┬────────────────▶ dns-stats
+ *                                                         └─ NodeAnalyzer ─▶ dns-insights
  * </pre>
+ * One sub-topology, no repartition topic: flows are keyed by node and a client's DNS is observed
+ * (client side) on the client's own node, so a task holds every event of its clients and every
+ * client of its nodes. (A query dropped by an ingress policy at the DNS server is observed on the
+ * server's node: such a client's drops are counted by that node's task, in a window of their own.)
  * The state of each client and node lives in changelogged stores: with exactly-once processing a
  * task that moves to another instance, or restarts, continues from the last committed state and
  * offsets, counting nothing twice.
@@ -46,7 +49,6 @@ public final class DnsTopology {
     }
 
     public static Topology build(TopicCatalogue catalogue, DnsSettings settings) {
-        ProtoSerde<DnsEvent> events = new ProtoSerde<>(DnsEvent.parser());
         ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
         ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
         StreamsBuilder builder = new StreamsBuilder();
@@ -69,8 +71,9 @@ public final class DnsTopology {
         byKind.get("flow-undecodable").mapValues(v -> ((FlowToDnsEvent.Undecodable) v).bytes())
                 .to(catalogue.name(TopicId.DEAD_LETTER), Produced.with(Serdes.String(), Serdes.ByteArray()));
 
+        // No repartition: flows are keyed by node, and a client's DNS is observed on its own node,
+        // so each client's events (and each node's clients) are already in one partition.
         KStream<String, Object> analyzed = byKind.get("flow-dns").mapValues(v -> (DnsEvent) v)
-                .repartition(Repartitioned.with(Serdes.String(), events).withName("dns-by-client"))
                 .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE,
                         WindowNames.STORE);
         Map<String, KStream<String, Object>> outputs = analyzed.split(Named.as("client-"))
@@ -83,7 +86,6 @@ public final class DnsTopology {
 
         windows.filter((k, v) -> !v.getNodeName().isEmpty())
                 .selectKey((k, v) -> v.getNodeName())
-                .repartition(Repartitioned.with(Serdes.String(), stats).withName("dns-stats-by-node"))
                 .process(NodeAnalyzer::new, Named.as("analyze-nodes"), NodeAnalyzer.STORE)
                 .mapValues(v -> (DnsInsight) v)
                 .to(catalogue.name(TopicId.DNS_INSIGHTS), Produced.with(Serdes.String(), insights));

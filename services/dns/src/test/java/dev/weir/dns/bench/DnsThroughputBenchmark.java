@@ -61,7 +61,6 @@ public final class DnsThroughputBenchmark {
             streams.start();
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 awaitCaughtUp(admin, "weir-dns-bench", catalogue.name(TopicId.FLOWS));
-                awaitCaughtUp(admin, "weir-dns-bench", "weir-dns-bench-dns-by-client-repartition");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double rate = events / seconds;
