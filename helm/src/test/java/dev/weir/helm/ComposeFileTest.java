@@ -30,7 +30,7 @@ class ComposeFileTest {
     @SuppressWarnings("unchecked")
     void everyComponentIsThereWithAnImageAndAHealthCheck() throws Exception {
         Map<String, Object> services = services();
-        assertThat(services).containsKeys("kafka", "postgres", "topics", "policy", "dns", "alerting", "agent");
+        assertThat(services).containsKeys("kafka", "postgres", "topics", "policy", "dns", "alerting", "relay", "agent");
         services.forEach((name, value) -> {
             Map<String, Object> service = (Map<String, Object>) value;
             assertThat(service).as(name).containsKey("image");

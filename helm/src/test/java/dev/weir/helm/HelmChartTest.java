@@ -84,7 +84,7 @@ class HelmChartTest {
         List<Deployment> deployments = manifests.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
                 .toList();
         assertThat(deployments).extracting(d -> d.getMetadata().getName()).containsExactlyInAnyOrder("weir-policy", "weir-dns",
-                "weir-alerting");
+                "weir-alerting", "weir-relay");
         for (Deployment deployment : deployments) {
             var pod = deployment.getSpec().getTemplate().getSpec();
             assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
@@ -93,7 +93,7 @@ class HelmChartTest {
             assertThat(container.getLivenessProbe()).isNotNull();
             assertThat(container.getResources().getRequests()).containsKeys("cpu", "memory");
         }
-        assertThat(manifests).filteredOn(m -> m.getKind().equals("PodDisruptionBudget")).hasSize(3);
+        assertThat(manifests).filteredOn(m -> m.getKind().equals("PodDisruptionBudget")).hasSize(4);
         assertThat(manifests).filteredOn(m -> m.getKind().equals("NetworkPolicy")).hasSize(1);
         assertThat(manifests).filteredOn(m -> m.getKind().equals("ClusterRole")).hasSize(1);
     }

@@ -21,7 +21,8 @@ import tools.jackson.databind.JsonNode;
  */
 @Command(name = "weir", mixinStandardHelpOptions = true, version = "weir 0.1.0",
         description = "Network security and observability for Kubernetes, from the command line.",
-        subcommands = {Weir.PolicyCommand.class, Weir.DnsCommand.class, Weir.AlertsCommand.class, Weir.Status.class},
+        subcommands = {Observe.class, Weir.PolicyCommand.class, Weir.DnsCommand.class, Weir.AlertsCommand.class,
+            Weir.Status.class},
         footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable.",
             "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API",
             "and WEIR_TOKEN_FILE (or the options) for a cluster."})
@@ -38,6 +39,10 @@ public final class Weir {
     @Option(names = "--alerting-api", defaultValue = "${env:WEIR_ALERTING_API:-http://127.0.0.1:8083}",
             description = "The alerting service (default: ${DEFAULT-VALUE}).")
     String alertingApi;
+
+    @Option(names = "--relay-api", defaultValue = "${env:WEIR_RELAY_API:-http://127.0.0.1:8084}",
+            description = "The relay (default: ${DEFAULT-VALUE}).")
+    String relayApi;
 
     @Option(names = "--token-file", defaultValue = "${env:WEIR_TOKEN_FILE:-.weir/secrets/api-token}",
             description = "The file holding the API token (default: ${DEFAULT-VALUE}).")
@@ -471,7 +476,7 @@ public final class Weir {
             Table table = new Table("SERVICE", "URL", "HEALTH");
             int down = 0;
             for (Map.Entry<String, String> service : mapOf("policy", weir.policyApi, "dns", weir.dnsApi, "alerting",
-                    weir.alertingApi).entrySet()) {
+                    weir.alertingApi, "relay", weir.relayApi).entrySet()) {
                 String health;
                 try {
                     var response = http.send(java.net.http.HttpRequest.newBuilder(

@@ -3,6 +3,7 @@ package dev.weir.standalone;
 import dev.weir.alerting.AlertingApplication;
 import dev.weir.dns.DnsServiceApplication;
 import dev.weir.platform.Platform;
+import dev.weir.relay.RelayApplication;
 import dev.weir.policy.service.PolicyServiceApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -21,6 +22,7 @@ public final class WeirStandalone {
     static final int POLICY_PORT = 8081;
     static final int DNS_PORT = 8082;
     static final int ALERTING_PORT = 8083;
+    static final int RELAY_PORT = 8084;
 
     private WeirStandalone() {
     }
@@ -80,12 +82,26 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
+        ConfigurableApplicationContext relay;
+        try {
+            relay = new SpringApplicationBuilder(RelayApplication.class)
+                    .run(RelayApplication.arguments(local(platform.serviceSettings("relay"), RELAY_PORT)));
+        } catch (Exception e) {
+            System.err.println("weir: the relay did not start: " + e.getMessage());
+            alerting.close();
+            dnsService.close();
+            policyService.close();
+            platform.close();
+            System.exit(1);
+            return;
+        }
         Demo demo = null;
         if (Platform.runningAsRoot()) {
             try {
                 demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(), POLICY_PORT);
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
+                relay.close();
                 alerting.close();
                 dnsService.close();
                 policyService.close();
@@ -105,6 +121,7 @@ public final class WeirStandalone {
             if (runningDemo != null) {
                 runningDemo.close();
             }
+            relay.close();
             alerting.close();
             dnsService.close();
             policyService.close();
@@ -126,6 +143,7 @@ public final class WeirStandalone {
         ready.append(" | policy API http://127.0.0.1:").append(POLICY_PORT).append("/api/v1");
         ready.append(" | DNS API http://127.0.0.1:").append(DNS_PORT).append("/api/v1/dns");
         ready.append(" | alerting API http://127.0.0.1:").append(ALERTING_PORT).append("/api/v1/alerting");
+        ready.append(" | relay http://127.0.0.1:").append(RELAY_PORT).append("/api/v1/flows");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")

@@ -1,0 +1,157 @@
+package dev.weir.cli;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * {@code weir observe}: the cluster's flows from the relay, with Hubble's flags. History comes
+ * from Kafka (--since reaches as far back as the topic keeps flows); -f then polls for new ones.
+ */
+@Command(name = "observe", mixinStandardHelpOptions = true,
+        description = "Show the cluster's flows: history by time range, then (-f) new ones as they come.")
+final class Observe implements Callable<Integer> {
+
+    @ParentCommand
+    Weir weir;
+
+    @Option(names = "--since", defaultValue = "1h", description = "From when: a duration back (10m) or an instant.")
+    String since;
+
+    @Option(names = "--until", description = "Until when.")
+    String until;
+
+    @Option(names = "--last", description = "The last N matching flows (default 20).")
+    Integer last;
+
+    @Option(names = "--first", description = "The first N matching flows from --since.")
+    Integer first;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep showing new flows (Ctrl-C stops).")
+    boolean follow;
+
+    @Option(names = "--from-pod") List<String> fromPod;
+    @Option(names = "--to-pod") List<String> toPod;
+    @Option(names = "--pod", description = "Either side: namespace/pod-prefix, or namespace/ for a namespace.")
+    List<String> pod;
+    @Option(names = {"-n", "--namespace"}, description = "Either side.") List<String> namespace;
+    @Option(names = "--from-namespace") List<String> fromNamespace;
+    @Option(names = "--to-namespace") List<String> toNamespace;
+    @Option(names = "--label", description = "Either side, key=value.") List<String> label;
+    @Option(names = "--verdict", description = "FORWARDED, DROPPED, ...") List<String> verdict;
+    @Option(names = "--drop-reason-desc", description = "POLICY_DENIED, ...") List<String> dropReason;
+    @Option(names = "--type", description = "Event type: NEW_CONNECTION, DROP, DNS, CONNECTION_CLOSE, POLICY_VERDICT") List<String> type;
+    @Option(names = "--protocol", description = "tcp, udp, sctp, icmp, icmpv6") List<String> protocol;
+    @Option(names = "--port", description = "Either side.") List<String> port;
+    @Option(names = "--to-port") List<String> toPort;
+    @Option(names = "--to-fqdn", description = "Names with * wildcards.") List<String> toFqdn;
+    @Option(names = "--node") List<String> node;
+    @Option(names = "--not", description = "Show the flows that do NOT match the filters.") boolean not;
+    @Option(names = "--print-policy-names", description = "Show the policies that allowed or denied each flow.")
+    boolean policyNames;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "compact", description = "compact, dict, table or json.")
+    String output;
+
+    @Override
+    public Integer call() throws Exception {
+        Api relay = weir.api(weir.relayApi);
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("since", since);
+        params.put("until", until);
+        params.put(first != null ? "first" : "last", Integer.toString(first != null ? first : last != null ? last : 20));
+        params.put("not", not ? "true" : null);
+        StringBuilder query = new StringBuilder(Api.query(params));
+        repeat(query, "from_pod", fromPod);
+        repeat(query, "to_pod", toPod);
+        repeat(query, "pod", pod);
+        repeat(query, "namespace", namespace);
+        repeat(query, "from_namespace", fromNamespace);
+        repeat(query, "to_namespace", toNamespace);
+        repeat(query, "label", label);
+        repeat(query, "verdict", verdict);
+        repeat(query, "drop_reason", dropReason);
+        repeat(query, "type", type);
+        repeat(query, "protocol", protocol);
+        repeat(query, "port", port);
+        repeat(query, "to_port", toPort);
+        repeat(query, "to_fqdn", toFqdn);
+        repeat(query, "node", node);
+        JsonNode result = relay.get("/api/v1/flows" + query);
+        List<JsonNode> shown = new ArrayList<>();
+        result.get("flows").forEach(shown::add);
+        Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");
+        for (JsonNode flow : shown) {
+            print(flow, table);
+        }
+        if (output.equals("table")) {
+            table.print(weir.out());
+        }
+        if (result.get("truncated").asBoolean()) {
+            weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.get("scanned").asLong()
+                    + " flows read; narrow --since");
+        }
+        String lastTime = shown.isEmpty() ? null : shown.get(shown.size() - 1).get("time").asString();
+        while (follow) {
+            Thread.sleep(1000);
+            String from = lastTime == null ? "1s" : java.time.Instant.parse(lastTime).plusNanos(1).toString();
+            String next = query.toString().replaceFirst("since=[^&]*", "since=" + java.net.URLEncoder.encode(from,
+                    java.nio.charset.StandardCharsets.UTF_8)).replaceFirst("last=\\d+", "first=10000");
+            for (JsonNode flow : relay.get("/api/v1/flows" + next).get("flows")) {
+                print(flow, null);
+                lastTime = flow.get("time").asString();
+            }
+        }
+        return 0;
+    }
+
+    private void print(JsonNode flow, Table table) {
+        String source = endpoint(flow.get("source").asString(), flow.get("sourceIp").asString(), flow.get("sourcePort").asInt());
+        String destination = endpoint(flow.get("destination").asString(), flow.get("destinationIp").asString(),
+                flow.get("destinationPort").asInt());
+        String verdict = flow.get("verdict").asString() + (flow.get("dropReason").asString().isEmpty() ? ""
+                : " (" + flow.get("dropReason").asString() + ")");
+        String policies = policyNames && !flow.get("policies").isEmpty() ? " policies=" + flow.get("policies").toString() : "";
+        switch (output) {
+            case "json" -> weir.out().println(flow.toString());
+            case "dict" -> {
+                weir.out().println("------------");
+                flow.properties().forEach(e -> weir.out().printf("%15s: %s%n", e.getKey(), Table.text(e.getValue())));
+            }
+            case "table" -> {
+                if (table != null) {
+                    table.row(flow.get("time"), source, destination, flow.get("type"), verdict + policies,
+                            flow.get("summary"));
+                } else {
+                    weir.out().printf("%s  %s -> %s  %s  %s%s%n", flow.get("time").asString(), source, destination,
+                            flow.get("type").asString(), verdict, policies);
+                }
+            }
+            default -> weir.out().printf("%s [%s]: %s -> %s %s %s%s%s%n", flow.get("time").asString(),
+                    flow.get("node").asString(), source, destination, flow.get("protocol").asString(),
+                    flow.get("type").asString(), " " + verdict, policies);
+        }
+        weir.out().flush();
+    }
+
+    private static String endpoint(String pod, String ip, int port) {
+        String who = pod.isEmpty() ? ip : pod + " (" + ip + ")";
+        return port == 0 ? who : who + ":" + port;
+    }
+
+    private static void repeat(StringBuilder query, String name, List<String> values) {
+        if (values == null) {
+            return;
+        }
+        for (String v : values) {
+            query.append(query.length() == 0 ? '?' : '&').append(name).append('=')
+                    .append(java.net.URLEncoder.encode(v, java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+}
