@@ -6,9 +6,7 @@ import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.PolicyRef;
 import dev.weir.proto.flow.v1.Verdict;
 import dev.weir.proto.observer.v1.FlowFilter;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,16 +149,14 @@ public class FlowsController {
         for (List<PolicyRef> refs : List.of(f.getEgressDeniedByList(), f.getIngressDeniedByList(), f.getEgressAllowedByList(),
                 f.getIngressAllowedByList())) {
             for (PolicyRef r : refs) {
-                String name = r.getKind() + "/" + (r.getNamespace().isEmpty() ? "" : r.getNamespace() + "/") + r.getName();
+                String name = dev.weir.common.flow.FlowFilters.policyName(r);
                 if (!policies.contains(name)) {
                     policies.add(name);
                 }
             }
         }
-        int sourcePort = f.getL4().hasTcp() ? f.getL4().getTcp().getSourcePort() : f.getL4().hasUdp()
-                ? f.getL4().getUdp().getSourcePort() : f.getL4().hasSctp() ? f.getL4().getSctp().getSourcePort() : 0;
-        int destinationPort = f.getL4().hasTcp() ? f.getL4().getTcp().getDestinationPort() : f.getL4().hasUdp()
-                ? f.getL4().getUdp().getDestinationPort() : f.getL4().hasSctp() ? f.getL4().getSctp().getDestinationPort() : 0;
+        int sourcePort = Math.max(0, dev.weir.common.flow.FlowFilters.sourcePort(f));
+        int destinationPort = Math.max(0, dev.weir.common.flow.FlowFilters.destinationPort(f));
         return new FlowView(Instant.ofEpochSecond(f.getTime().getSeconds(), f.getTime().getNanos()), f.getNodeName(),
                 f.getVerdict().name(), f.getVerdict() == Verdict.DROPPED ? f.getDropReason().name() : "", f.getEventType().name(),
                 endpoint(f.getSource()), f.getIp().getSource(), sourcePort, endpoint(f.getDestination()),
@@ -209,19 +205,9 @@ public class FlowsController {
 
     static Instant instant(String field, String value) {
         try {
-            if (value.matches("\\d+[smhd]")) {
-                long n = Long.parseLong(value.substring(0, value.length() - 1));
-                Duration unit = switch (value.charAt(value.length() - 1)) {
-                    case 's' -> Duration.ofSeconds(1);
-                    case 'm' -> Duration.ofMinutes(1);
-                    case 'h' -> Duration.ofHours(1);
-                    default -> Duration.ofDays(1);
-                };
-                return Instant.now().minus(unit.multipliedBy(n));
-            }
-            return Instant.parse(value);
-        } catch (DateTimeParseException | ArithmeticException e) {
-            throw new BadRequest(field, "'" + value + "' is neither an ISO-8601 instant nor a duration like 10m");
+            return dev.weir.common.time.Durations.pointInTime(value, Instant.now());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(field, e.getMessage());
         }
     }
 

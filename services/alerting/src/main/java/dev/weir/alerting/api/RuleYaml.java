@@ -29,17 +29,10 @@ final class RuleYaml {
     }
 
     static Duration duration(String field, String value) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(value);
-        if (!m.matches()) {
-            throw new InvalidRule(field, "'" + value + "' is not a duration like 30s, 5m, 1h");
+        try {
+            return dev.weir.common.time.Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRule(field, e.getMessage());
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
     }
 }

@@ -39,12 +39,20 @@ public class AlertingStore {
     }
 
     public List<Receiver> receivers() {
-        return jdbc.sql("SELECT * FROM receiver ORDER BY name").query((rs, n) -> new Receiver(rs.getString("name"),
+        return jdbc.sql("SELECT * FROM receiver ORDER BY name").query(AlertingStore::receiver).list();
+    }
+
+    public java.util.Optional<Receiver> receiver(String name) {
+        return jdbc.sql("SELECT * FROM receiver WHERE name = :n").param("n", name).query(AlertingStore::receiver).optional();
+    }
+
+    private static Receiver receiver(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
+        return new Receiver(rs.getString("name"),
                 rs.getString("url"), Receiver.Format.valueOf(rs.getString("format")), Json.strings(rs.getString("secrets")),
                 Json.strings(rs.getString("matchers")).stream().map(Matcher::parse).toList(),
                 Json.strings(rs.getString("group_by")), Duration.ofMillis(rs.getLong("group_wait_ms")),
                 Duration.ofMillis(rs.getLong("group_interval_ms")), Duration.ofMillis(rs.getLong("repeat_interval_ms")),
-                rs.getBoolean("disabled"), rs.getString("disabled_reason"))).list();
+                rs.getBoolean("disabled"), rs.getString("disabled_reason"));
     }
 
     public void saveReceiver(Receiver r) {

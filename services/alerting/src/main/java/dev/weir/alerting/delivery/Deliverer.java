@@ -13,13 +13,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -111,8 +109,7 @@ public class Deliverer implements Runnable {
             return false;
         }
         Outbox.Row row = due.get();
-        Map<String, Receiver> receivers = store.receivers().stream().collect(Collectors.toMap(Receiver::name, r -> r));
-        Receiver receiver = receivers.get(row.receiver());
+        Receiver receiver = store.receiver(row.receiver()).orElse(null);
         if (receiver == null || receiver.disabled()) {
             finish(row, "disabled", null, receiver == null ? "the receiver was deleted" : receiver.disabledReason());
             return true;

@@ -1,6 +1,7 @@
 package dev.weir.alerting.eval;
 
 import dev.weir.alerting.rules.Rule;
+import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.dns.v1.DnsClientStats;
 import dev.weir.proto.dns.v1.DnsInsight;
 import dev.weir.proto.flow.v1.DropReason;
@@ -32,16 +33,12 @@ public final class Events {
                 : flow.getDestination().getWorkloads(0).getName());
         labels.put("node", flow.getNodeName());
         labels.put("type", flow.getEventType().name());
-        String protocol = flow.getL4().hasTcp() ? "TCP" : flow.getL4().hasUdp() ? "UDP" : flow.getL4().hasSctp() ? "SCTP"
-                : flow.getL4().hasIcmpv4() || flow.getL4().hasIcmpv6() ? "ICMP" : "";
-        labels.put("protocol", protocol);
-        int port = flow.getL4().hasTcp() ? flow.getL4().getTcp().getDestinationPort()
-                : flow.getL4().hasUdp() ? flow.getL4().getUdp().getDestinationPort()
-                : flow.getL4().hasSctp() ? flow.getL4().getSctp().getDestinationPort() : 0;
-        labels.put("destination_port", port == 0 ? "" : Integer.toString(port));
+        labels.put("protocol", FlowFilters.protocol(flow).toUpperCase(java.util.Locale.ROOT));
+        int port = FlowFilters.destinationPort(flow);
+        labels.put("destination_port", port <= 0 ? "" : Integer.toString(port));
         List<PolicyRef> deniers = new ArrayList<>(flow.getEgressDeniedByList());
         deniers.addAll(flow.getIngressDeniedByList());
-        labels.put("policy", deniers.isEmpty() ? "" : ref(deniers.get(0)));
+        labels.put("policy", deniers.isEmpty() ? "" : FlowFilters.policyName(deniers.get(0)));
         long time = flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
         Map<String, String> fixed = Map.copyOf(labels);
         List<Event> events = new ArrayList<>(2);
@@ -86,9 +83,5 @@ public final class Events {
                 Map.of("node", status.getNodeName(), "version", status.getVersion()),
                 Map.of("flows_seen", (double) status.getFlowsSeen(), "flows_lost", (double) status.getFlowsLost(),
                         "endpoints", (double) status.getEndpoints(), "max_map_pressure", status.getMaxMapPressure()));
-    }
-
-    static String ref(PolicyRef ref) {
-        return ref.getKind() + "/" + (ref.getNamespace().isEmpty() ? "" : ref.getNamespace() + "/") + ref.getName();
     }
 }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -21,7 +20,6 @@ public final class RuleParser {
 
     private static final Set<String> FIELDS = Set.of("name", "stream", "match", "aggregate", "value", "window", "above",
             "below", "absentFor", "groupBy", "for", "keepFiringFor", "severity", "labels", "annotations");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     /** Fields each stream's events carry: what match, groupBy and value may name. */
@@ -202,18 +200,14 @@ public final class RuleParser {
         if (value == null) {
             return absent;
         }
-        Matcher m = DURATION.matcher(String.valueOf(value));
-        if (!(value instanceof String) || !m.matches()) {
+        if (!(value instanceof String text)) {
             throw new InvalidRule(at + field, "'" + value + "' is not a duration like 30s, 5m, 1h");
         }
-        long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(amount);
-            case "s" -> Duration.ofSeconds(amount);
-            case "m" -> Duration.ofMinutes(amount);
-            case "h" -> Duration.ofHours(amount);
-            default -> Duration.ofDays(amount);
-        };
+        try {
+            return dev.weir.common.time.Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRule(at + field, e.getMessage());
+        }
     }
 
     private static Map<String, String> stringMap(Map<?, ?> map, String at, String field) {

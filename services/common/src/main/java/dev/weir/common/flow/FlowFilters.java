@@ -141,6 +141,11 @@ public final class FlowFilters {
         }
     }
 
+    /** How a policy is named in flows, alerts and insights: kind/namespace/name, or kind/name cluster-wide. */
+    public static String policyName(dev.weir.proto.flow.v1.PolicyRef ref) {
+        return ref.getKind() + "/" + (ref.getNamespace().isEmpty() ? "" : ref.getNamespace() + "/") + ref.getName();
+    }
+
     public static String protocol(Flow flow) {
         return switch (flow.getL4().getProtocolCase()) {
             case TCP -> "tcp";
@@ -152,7 +157,8 @@ public final class FlowFilters {
         };
     }
 
-    static int sourcePort(Flow flow) {
+    /** The flow's source port; -1 for a protocol without ports. */
+    public static int sourcePort(Flow flow) {
         return switch (flow.getL4().getProtocolCase()) {
             case TCP -> flow.getL4().getTcp().getSourcePort();
             case UDP -> flow.getL4().getUdp().getSourcePort();
@@ -161,7 +167,8 @@ public final class FlowFilters {
         };
     }
 
-    static int destinationPort(Flow flow) {
+    /** The flow's destination port; -1 for a protocol without ports. */
+    public static int destinationPort(Flow flow) {
         return switch (flow.getL4().getProtocolCase()) {
             case TCP -> flow.getL4().getTcp().getDestinationPort();
             case UDP -> flow.getL4().getUdp().getDestinationPort();

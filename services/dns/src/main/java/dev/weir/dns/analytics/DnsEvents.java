@@ -1,5 +1,6 @@
 package dev.weir.dns.analytics;
 
+import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.PolicyRef;
@@ -56,9 +57,7 @@ public final class DnsEvents {
     }
 
     private static Optional<DnsEvent> dropped(Flow flow) {
-        int port = flow.getL4().hasUdp() ? flow.getL4().getUdp().getDestinationPort()
-                : flow.getL4().hasTcp() ? flow.getL4().getTcp().getDestinationPort() : 0;
-        if (port != DNS_PORT) {
+        if (FlowFilters.destinationPort(flow) != DNS_PORT) {
             return Optional.empty();
         }
         DnsEvent.Builder event = base(flow, flow.getSource(), flow.getIp().getSource())
@@ -72,10 +71,10 @@ public final class DnsEvents {
                     .setQtype(flow.getDns().getQtypesCount() == 0 ? "" : flow.getDns().getQtypes(0));
         }
         for (PolicyRef ref : flow.getEgressDeniedByList()) {
-            event.addPolicies(ref(ref));
+            event.addPolicies(FlowFilters.policyName(ref));
         }
         for (PolicyRef ref : flow.getIngressDeniedByList()) {
-            event.addPolicies(ref(ref));
+            event.addPolicies(FlowFilters.policyName(ref));
         }
         return Optional.of(event.build());
     }
@@ -91,16 +90,7 @@ public final class DnsEvents {
     }
 
     private static int clientPort(Flow flow, boolean response) {
-        if (flow.getL4().hasUdp()) {
-            return response ? flow.getL4().getUdp().getDestinationPort() : flow.getL4().getUdp().getSourcePort();
-        }
-        if (flow.getL4().hasTcp()) {
-            return response ? flow.getL4().getTcp().getDestinationPort() : flow.getL4().getTcp().getSourcePort();
-        }
-        return 0;
-    }
-
-    static String ref(PolicyRef ref) {
-        return ref.getKind() + "/" + (ref.getNamespace().isEmpty() ? "" : ref.getNamespace() + "/") + ref.getName();
+        // The client sends the query from its port and gets the response on it.
+        return Math.max(0, response ? FlowFilters.destinationPort(flow) : FlowFilters.sourcePort(flow));
     }
 }

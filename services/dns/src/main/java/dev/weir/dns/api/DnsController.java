@@ -1,9 +1,7 @@
 package dev.weir.dns.api;
 
 import java.sql.Timestamp;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -173,22 +171,9 @@ public class DnsController {
 
         private static Instant instant(String field, String value, Instant now) {
             try {
-                if (value.matches("\\d+[smhd]")) {
-                    long amount = Long.parseLong(value.substring(0, value.length() - 1));
-                    Duration unit = switch (value.charAt(value.length() - 1)) {
-                        case 's' -> Duration.ofSeconds(1);
-                        case 'm' -> Duration.ofMinutes(1);
-                        case 'h' -> Duration.ofHours(1);
-                        default -> Duration.ofDays(1);
-                    };
-                    return now.minus(unit.multipliedBy(amount));
-                }
-                if (value.startsWith("P")) {
-                    return now.minus(Duration.parse(value));
-                }
-                return Instant.parse(value);
-            } catch (DateTimeParseException | ArithmeticException e) {
-                throw new BadRequest(field, "'" + value + "' is neither an ISO-8601 instant nor a duration like 15m or PT1H");
+                return dev.weir.common.time.Durations.pointInTime(value, now);
+            } catch (IllegalArgumentException e) {
+                throw new BadRequest(field, e.getMessage());
             }
         }
     }

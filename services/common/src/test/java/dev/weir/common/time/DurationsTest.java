@@ -1,0 +1,28 @@
+package dev.weir.common.time;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class DurationsTest {
+
+    @Test
+    void shortFormsAndIsoForms() {
+        assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(Durations.parse("7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(Durations.parse("PT1H")).isEqualTo(Duration.ofHours(1));
+        assertThatThrownBy(() -> Durations.parse("soon")).hasMessageContaining("'soon' is not a duration");
+    }
+
+    @Test
+    void pointsInTime() {
+        Instant now = Instant.parse("2026-01-01T12:00:00Z");
+        assertThat(Durations.pointInTime("15m", now)).isEqualTo(Instant.parse("2026-01-01T11:45:00Z"));
+        assertThat(Durations.pointInTime("2026-01-01T10:00:00Z", now)).isEqualTo(Instant.parse("2026-01-01T10:00:00Z"));
+        assertThatThrownBy(() -> Durations.pointInTime("yesterday", now)).hasMessageContaining("neither");
+    }
+}
