@@ -11,6 +11,9 @@ import dev.weir.platform.PlatformConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -25,6 +28,25 @@ public final class WeirStandalone {
     static final int RELAY_PORT = 8084;
 
     private WeirStandalone() {
+    }
+
+    /** Starts a component and remembers it for stopping; a failure names what did not start. */
+    private static void start(Deque<AutoCloseable> running, String what, Callable<AutoCloseable> starter) throws Exception {
+        try {
+            running.push(starter.call());
+        } catch (Exception e) {
+            throw new Exception(what + " did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private static void stopAll(Deque<AutoCloseable> running) {
+        while (!running.isEmpty()) {
+            try {
+                running.pop().close();
+            } catch (Exception e) {
+                System.err.println("weir: stopping: " + e.getMessage());
+            }
+        }
     }
 
     /** A service's settings, listening on loopback only at its port. */
@@ -46,52 +68,27 @@ public final class WeirStandalone {
             System.exit(1);
             return;
         }
-        ConfigurableApplicationContext policyService;
+        // What has started, stopped in reverse order on failure and on shutdown.
+        Deque<AutoCloseable> running = new ArrayDeque<>();
+        running.push(platform);
         try {
-            Map<String, String> settings = local(platform.serviceSettings("policy"), POLICY_PORT);
-            policyService = new SpringApplicationBuilder(PolicyServiceApplication.class)
-                    .run(PolicyServiceApplication.arguments(settings));
+            Map<String, String> policy = local(platform.serviceSettings("policy"), POLICY_PORT);
+            start(running, "the policy service", () -> new SpringApplicationBuilder(PolicyServiceApplication.class)
+                    .run(PolicyServiceApplication.arguments(policy)));
+            Map<String, String> dns = local(platform.serviceSettings("dns"), DNS_PORT);
+            dns.put("weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString());
+            start(running, "the DNS service", () -> new SpringApplicationBuilder(DnsServiceApplication.class)
+                    .run(DnsServiceApplication.arguments(dns)));
+            Map<String, String> alerting = local(platform.serviceSettings("alerting"), ALERTING_PORT);
+            alerting.put("weir.alerting.external-url", "http://127.0.0.1:" + ALERTING_PORT);
+            start(running, "the alerting service", () -> new SpringApplicationBuilder(AlertingApplication.class)
+                    .run(AlertingApplication.arguments(alerting)));
+            Map<String, String> relay = local(platform.serviceSettings("relay"), RELAY_PORT);
+            start(running, "the relay", () -> new SpringApplicationBuilder(RelayApplication.class)
+                    .run(RelayApplication.arguments(relay)));
         } catch (Exception e) {
-            System.err.println("weir: the policy service did not start: " + e.getMessage());
-            platform.close();
-            System.exit(1);
-            return;
-        }
-        ConfigurableApplicationContext dnsService;
-        try {
-            Map<String, String> settings = local(platform.serviceSettings("dns"), DNS_PORT);
-            settings.put("weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString());
-            dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(settings));
-        } catch (Exception e) {
-            System.err.println("weir: the DNS service did not start: " + e.getMessage());
-            policyService.close();
-            platform.close();
-            System.exit(1);
-            return;
-        }
-        ConfigurableApplicationContext alerting;
-        try {
-            Map<String, String> settings = local(platform.serviceSettings("alerting"), ALERTING_PORT);
-            settings.put("weir.alerting.external-url", "http://127.0.0.1:" + ALERTING_PORT);
-            alerting = new SpringApplicationBuilder(AlertingApplication.class).run(AlertingApplication.arguments(settings));
-        } catch (Exception e) {
-            System.err.println("weir: the alerting service did not start: " + e.getMessage());
-            dnsService.close();
-            policyService.close();
-            platform.close();
-            System.exit(1);
-            return;
-        }
-        ConfigurableApplicationContext relay;
-        try {
-            relay = new SpringApplicationBuilder(RelayApplication.class)
-                    .run(RelayApplication.arguments(local(platform.serviceSettings("relay"), RELAY_PORT)));
-        } catch (Exception e) {
-            System.err.println("weir: the relay did not start: " + e.getMessage());
-            alerting.close();
-            dnsService.close();
-            policyService.close();
-            platform.close();
+            System.err.println("weir: " + e.getMessage());
+            stopAll(running);
             System.exit(1);
             return;
         }
@@ -99,13 +96,10 @@ public final class WeirStandalone {
         if (Platform.runningAsRoot()) {
             try {
                 demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(), POLICY_PORT);
+                running.push(demo);
             } catch (Exception e) {
                 System.err.println("weir: the agent and demo pods did not start: " + e.getMessage());
-                relay.close();
-                alerting.close();
-                dnsService.close();
-                policyService.close();
-                platform.close();
+                stopAll(running);
                 System.exit(1);
                 return;
             }
@@ -118,14 +112,7 @@ public final class WeirStandalone {
         Files.writeString(pidFile, Long.toString(ProcessHandle.current().pid()) + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("weir: stopping");
-            if (runningDemo != null) {
-                runningDemo.close();
-            }
-            relay.close();
-            alerting.close();
-            dnsService.close();
-            policyService.close();
-            platform.close();
+            stopAll(running);
             try {
                 Files.deleteIfExists(pidFile);
             } catch (Exception ignored) {
