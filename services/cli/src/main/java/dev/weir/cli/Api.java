@@ -74,6 +74,29 @@ final class Api {
         return send("DELETE", path, null, null);
     }
 
+    /** A stream of JSON lines (NDJSON), read until the server ends it; blank keep-alive lines skipped. */
+    java.util.stream.Stream<JsonNode> lines(String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
+                .GET().build();
+        HttpResponse<java.util.stream.Stream<String>> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new Failure(UNAVAILABLE, "cannot reach " + base + " (is it running? ./weir status)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Failure(UNAVAILABLE, "interrupted");
+        }
+        if (response.statusCode() == 401) {
+            throw new Failure(REFUSED, "the API token was refused (--token-file or WEIR_TOKEN_FILE)");
+        }
+        if (response.statusCode() >= 400) {
+            String detail = response.body().collect(Collectors.joining("\n"));
+            throw new Failure(response.statusCode() < 500 ? REFUSED : UNAVAILABLE, detail);
+        }
+        return response.body().filter(line -> !line.isBlank()).map(JSON::readTree);
+    }
+
     JsonNode send(String method, String path, String contentType, String body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + token)

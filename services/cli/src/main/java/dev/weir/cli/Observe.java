@@ -12,7 +12,7 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * {@code weir observe}: the cluster's flows from the relay, with Hubble's flags. History comes
- * from Kafka (--since reaches as far back as the topic keeps flows); -f then polls for new ones.
+ * from Kafka (--since reaches as far back as the topic keeps flows); -f then streams new ones live.
  */
 @Command(name = "observe", mixinStandardHelpOptions = true,
         description = "Show the cluster's flows: history by time range, then (-f) new ones as they come.")
@@ -83,6 +83,12 @@ final class Observe implements Callable<Integer> {
         repeat(query, "to_port", toPort);
         repeat(query, "to_fqdn", toFqdn);
         repeat(query, "node", node);
+        String filters = query.toString().replaceAll("(^\\?|&)(since|until|first|last)=[^&]*", "");
+        // Following starts before the history is read, so no flow falls between the two.
+        java.util.Iterator<JsonNode> live = follow
+                ? relay.lines("/api/v1/flows/follow" + (filters.isEmpty() ? "" : "?" + filters.replaceFirst("^&", "")))
+                        .iterator()
+                : null;
         JsonNode result = relay.get("/api/v1/flows" + query);
         List<JsonNode> shown = new ArrayList<>();
         result.get("flows").forEach(shown::add);
@@ -97,15 +103,15 @@ final class Observe implements Callable<Integer> {
             weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.get("scanned").asLong()
                     + " flows read; narrow --since");
         }
-        String lastTime = shown.isEmpty() ? null : shown.get(shown.size() - 1).get("time").asString();
-        while (follow) {
-            Thread.sleep(1000);
-            String from = lastTime == null ? "1s" : java.time.Instant.parse(lastTime).plusNanos(1).toString();
-            String next = query.toString().replaceFirst("since=[^&]*", "since=" + java.net.URLEncoder.encode(from,
-                    java.nio.charset.StandardCharsets.UTF_8)).replaceFirst("last=\\d+", "first=10000");
-            for (JsonNode flow : relay.get("/api/v1/flows" + next).get("flows")) {
-                print(flow, null);
-                lastTime = flow.get("time").asString();
+        java.util.Set<String> printed = new java.util.HashSet<>();
+        shown.forEach(f -> printed.add(f.path("uuid").asString()));
+        while (live != null && live.hasNext()) {
+            JsonNode line = live.next();
+            if (line.has("lost")) {
+                weir.spec.commandLine().getErr().println("weir: " + line.get("lost").asLong()
+                        + " flows lost: this terminal fell behind; narrow the filters");
+            } else if (!printed.remove(line.path("uuid").asString())) {
+                print(line, null);
             }
         }
         return 0;

@@ -3,11 +3,14 @@ package dev.weir.relay;
 import dev.weir.common.ServiceArguments;
 import dev.weir.common.auth.BearerTokenFilter;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.context.annotation.Bean;
 
 /** The relay: the cluster's flows, nodes and service map from Kafka, over REST. */
@@ -17,14 +20,28 @@ public class RelayApplication {
 
     static final String CONFIG_NAME = "weir-relay";
 
-    /** weir.kafka-bootstrap and weir.api-token-file, as for every service. */
+    /**
+     * weir.kafka-bootstrap and weir.api-token-file, as for every service; how history queries read
+     * the flows topic (readers in parallel, bounds); the Observer gRPC port; and where the policy,
+     * DNS and alerting APIs are, which the web UI reaches through the relay.
+     */
     @ConfigurationProperties("weir")
-    public record RelayProperties(String kafkaBootstrap, Path apiTokenFile) {
+    public record RelayProperties(String kafkaBootstrap, Path apiTokenFile, @DefaultValue("0") int scanReaders,
+            @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
+            @DefaultValue("4245") int grpcPort, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
+            @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi) {
+
+        public RelayProperties {
+            if (scanReaders <= 0) {
+                scanReaders = Runtime.getRuntime().availableProcessors();
+            }
+        }
     }
 
     @Bean
     BearerTokenFilter bearerTokenFilter(RelayProperties properties) throws IOException {
-        return BearerTokenFilter.fromFile(properties.apiTokenFile());
+        // The web UI's files are public; every API call they make carries the token.
+        return BearerTokenFilter.fromFile(properties.apiTokenFile()).allowing("/ui/");
     }
 
     public static String[] arguments(java.util.Map<String, String> settings) {

@@ -43,6 +43,7 @@ class RelayIT {
     static ConfigurableApplicationContext relay;
     static String base;
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    static com.sun.net.httpserver.HttpServer standInDns;
 
     @BeforeAll
     static void start() throws Exception {
@@ -50,6 +51,19 @@ class RelayIT {
         platform = new Platform(PlatformConfig.onFreePorts(dir)).start();
         Map<String, String> settings = platform.serviceSettings("relay");
         settings.put("server.port", "0");
+        settings.put("weir.grpc-port", "0");
+        standInDns = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        standInDns.createContext("/", exchange -> {
+            byte[] body = ("{\"path\":\"" + exchange.getRequestURI() + "\",\"auth\":"
+                    + (("Bearer " + platform.apiToken()).equals(exchange.getRequestHeaders().getFirst("Authorization")))
+                    + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        standInDns.start();
+        settings.put("weir.dns-api", "http://127.0.0.1:" + standInDns.getAddress().getPort());
         relay = new SpringApplicationBuilder(RelayApplication.class).run(RelayApplication.arguments(settings));
         base = "http://127.0.0.1:" + relay.getEnvironment().getProperty("local.server.port");
         long now = System.currentTimeMillis();
@@ -70,7 +84,16 @@ class RelayIT {
                 producer.send(new ProducerRecord<>(topic, null, at, flow.getNodeName(), flow.toByteArray()));
             }
             producer.send(new ProducerRecord<>(topic, null, now, "node-1", new byte[] {(byte) 0xff, 1}));
+            String nodes = TopicCatalogue.standard().name(TopicId.NODE_STATUS);
+            producer.send(new ProducerRecord<>(nodes, "node-a", heartbeat("node-a", now, 100, 2).toByteArray()));
+            producer.send(new ProducerRecord<>(nodes, "node-b", heartbeat("node-b", now - 120_000, 50, 0).toByteArray()));
         }
+    }
+
+    static dev.weir.proto.state.v1.NodeStatus heartbeat(String node, long atMs, long seen, long lost) {
+        return dev.weir.proto.state.v1.NodeStatus.newBuilder().setNodeName(node).setVersion("0.1.0")
+                .setTime(Timestamp.newBuilder().setSeconds(atMs / 1000)).setFlowsSeen(seen).setFlowsLost(lost)
+                .setEndpoints(3).setMaxMapPressure(0.25).build();
     }
 
     static Flow flow(long atMs, String node, Verdict verdict, int port) {
@@ -90,6 +113,9 @@ class RelayIT {
     static void stop() {
         if (relay != null) {
             relay.close();
+        }
+        if (standInDns != null) {
+            standInDns.stop(0);
         }
         if (platform != null) {
             platform.close();
@@ -128,5 +154,148 @@ class RelayIT {
         assertThat(map).contains("\"id\":\"shop/frontend\"").contains("\"id\":\"payments/api\"")
                 .contains("\"source\":\"shop/frontend\",\"destination\":\"payments/api\",\"verdicts\":{\"DROPPED\":30}")
                 .contains("\"destination\":\"shop/cart\",\"verdicts\":{\"FORWARDED\":20}");
+    }
+
+    @Test
+    void pagesWalkBackThroughTheWholeHistoryWithoutRepeatingAFlow() throws Exception {
+        java.util.Set<String> uuids = new java.util.HashSet<>();
+        String page = null;
+        int pages = 0;
+        do {
+            String body = get("/api/v1/flows?since=10m&verdict=DROPPED&last=8" + (page == null ? "" : "&page=" + page), true)
+                    .body();
+            var json = tools.jackson.databind.json.JsonMapper.builder().build().readTree(body);
+            json.get("flows").forEach(f -> assertThat(uuids.add(f.get("uuid").asString())).isTrue());
+            page = json.get("next").isNull() ? null : json.get("next").asString();
+            pages++;
+        } while (page != null && pages < 10);
+        assertThat(uuids).hasSize(30);
+        assertThat(pages).isEqualTo(4);
+        HttpResponse<String> forged = get("/api/v1/flows?page=bm9wZQ", true);
+        assertThat(forged.statusCode()).isEqualTo(400);
+        assertThat(forged.body()).contains("\"field\":\"page\"");
+    }
+
+    static io.grpc.ManagedChannel channel() {
+        return io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", relay.getBean(ObserverServer.class).port())
+                .usePlaintext().build();
+    }
+
+    static dev.weir.proto.observer.v1.ObserverGrpc.ObserverBlockingStub observer(io.grpc.ManagedChannel channel) {
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(dev.weir.common.auth.BearerTokenInterceptor.AUTHORIZATION, "Bearer " + platform.apiToken());
+        return dev.weir.proto.observer.v1.ObserverGrpc.newBlockingStub(channel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+    }
+
+    @Test
+    void theObserverApiServesHistoryNodesAndStatusForTheCluster() throws Exception {
+        io.grpc.ManagedChannel channel = channel();
+        try {
+            var observer = observer(channel);
+            var since = Timestamp.newBuilder().setSeconds(System.currentTimeMillis() / 1000 - 600).build();
+            var drops = dev.weir.proto.observer.v1.FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).build();
+            java.util.List<Flow> last = new java.util.ArrayList<>();
+            observer.getFlows(dev.weir.proto.observer.v1.GetFlowsRequest.newBuilder().setNumber(5).setSince(since)
+                    .addWhitelist(drops).build()).forEachRemaining(r -> last.add(r.getFlow()));
+            assertThat(last).hasSize(5).allMatch(f -> f.getVerdict() == Verdict.DROPPED);
+            java.util.List<Flow> first = new java.util.ArrayList<>();
+            observer.getFlows(dev.weir.proto.observer.v1.GetFlowsRequest.newBuilder().setNumber(3).setFirst(true)
+                    .setSince(since).addWhitelist(drops).build()).forEachRemaining(r -> first.add(r.getFlow()));
+            assertThat(first).hasSize(3);
+            assertThat(com.google.protobuf.util.Timestamps.compare(first.get(0).getTime(), last.get(0).getTime())).isNegative();
+
+            var nodes = observer.getNodes(dev.weir.proto.observer.v1.GetNodesRequest.getDefaultInstance());
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> observer
+                    .getNodes(dev.weir.proto.observer.v1.GetNodesRequest.getDefaultInstance()).getNodesCount() == 2);
+            nodes = observer.getNodes(dev.weir.proto.observer.v1.GetNodesRequest.getDefaultInstance());
+            assertThat(nodes.getNodesList()).extracting(n -> n.getName() + "=" + n.getState())
+                    .containsExactly("node-a=NODE_CONNECTED", "node-b=NODE_UNAVAILABLE");
+            var status = observer.serverStatus(dev.weir.proto.observer.v1.ServerStatusRequest.getDefaultInstance());
+            assertThat(status.getNumConnectedNodes()).isEqualTo(1);
+            assertThat(status.getNumUnavailableNodes()).isEqualTo(1);
+            assertThat(status.getSeenFlows()).isEqualTo(150);
+            assertThat(status.getLostFlows()).isEqualTo(2);
+            assertThat(get("/api/v1/nodes", true).body()).contains("\"name\":\"node-a\"").contains("\"state\":\"UNAVAILABLE\"");
+
+            var anonymous = dev.weir.proto.observer.v1.ObserverGrpc.newBlockingStub(channel);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> anonymous.serverStatus(
+                    dev.weir.proto.observer.v1.ServerStatusRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED));
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void followingStreamsNewFlowsAsTheyArriveOverGrpcAndRest() throws Exception {
+        io.grpc.ManagedChannel channel = channel();
+        java.util.concurrent.BlockingQueue<Flow> viaGrpc = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.BlockingQueue<String> viaRest = new java.util.concurrent.LinkedBlockingQueue<>();
+        io.grpc.Context.CancellableContext call = io.grpc.Context.current().withCancellation();
+        try {
+            var toCart = dev.weir.proto.observer.v1.FlowFilter.newBuilder().addDestinationPod("shop/cart").build();
+            var request = dev.weir.proto.observer.v1.GetFlowsRequest.newBuilder().setFollow(true).addWhitelist(toCart).build();
+            var stream = call.call(() -> observer(channel).getFlows(request));
+            Thread grpcReader = new Thread(() -> {
+                try {
+                    stream.forEachRemaining(r -> {
+                        if (r.hasFlow()) {
+                            viaGrpc.add(r.getFlow());
+                        }
+                    });
+                } catch (RuntimeException cancelled) {
+                    // the test cancels the call
+                }
+            });
+            grpcReader.start();
+            HttpResponse<java.util.stream.Stream<String>> rest = HTTP.send(HttpRequest.newBuilder(
+                    URI.create(base + "/api/v1/flows/follow?to_pod=shop/cart")).header("Authorization",
+                            "Bearer " + platform.apiToken()).build(), HttpResponse.BodyHandlers.ofLines());
+            assertThat(rest.statusCode()).isEqualTo(200);
+            Thread restReader = new Thread(() -> rest.body().filter(l -> !l.isBlank()).forEach(viaRest::add));
+            restReader.setDaemon(true);
+            restReader.start();
+            Thread.sleep(1500); // both followers registered at the head of the topic
+
+            String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
+            long now = System.currentTimeMillis();
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                    KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "it-follow"))) {
+                for (int i = 0; i < 10; i++) {
+                    Flow flow = flow(now + i, "node-2", Verdict.FORWARDED, i % 2 == 0 ? 8080 : 9090).toBuilder()
+                            .setUuid("live-" + i).build();
+                    producer.send(new ProducerRecord<>(topic, null, now + i, flow.getNodeName(), flow.toByteArray()));
+                }
+            }
+            java.util.List<String> grpcUuids = new java.util.ArrayList<>();
+            java.util.List<String> restLines = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while ((grpcUuids.size() < 5 || restLines.size() < 5) && System.nanoTime() < deadline) {
+                Flow f = viaGrpc.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (f != null) {
+                    grpcUuids.add(f.getUuid());
+                }
+                viaRest.drainTo(restLines);
+            }
+            assertThat(grpcUuids).containsExactly("live-0", "live-2", "live-4", "live-6", "live-8");
+            assertThat(restLines).hasSize(5).allMatch(l -> l.contains("\"destination\":\"shop/cart-1a2b\""));
+            assertThat(restLines.get(0)).contains("\"uuid\":\"live-0\"");
+        } finally {
+            call.cancel(null);
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void theRelayIsTheUisOneOriginForTheOtherApisAndServesTheUi() throws Exception {
+        HttpResponse<String> proxied = get("/api/v1/dns/health?since=5m", true);
+        assertThat(proxied.statusCode()).isEqualTo(200);
+        assertThat(proxied.body()).isEqualTo("{\"path\":\"/api/v1/dns/health?since=5m\",\"auth\":true}");
+        assertThat(get("/api/v1/dns/health", false).statusCode()).isEqualTo(401);
+        HttpResponse<String> ui = get("/ui/", false);
+        assertThat(ui.statusCode()).isEqualTo(200);
+        assertThat(ui.body()).contains("<title>Weir</title>");
     }
 }

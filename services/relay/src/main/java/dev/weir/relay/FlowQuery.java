@@ -1,0 +1,124 @@
+package dev.weir.relay;
+
+import dev.weir.proto.flow.v1.DropReason;
+import dev.weir.proto.flow.v1.EventType;
+import dev.weir.proto.flow.v1.Verdict;
+import dev.weir.proto.observer.v1.FlowFilter;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.springframework.web.bind.annotation.BindParam;
+
+/**
+ * A flows query as the REST API takes it, with the flags Hubble users know, turned into the
+ * Observer API's filters (the same semantics): a pod, namespace, label or port given without a
+ * side matches either side; {@code not} turns the filters into a blacklist.
+ */
+public record FlowQuery(String since, String until, Integer last, Integer first,
+        @BindParam("from_pod") List<String> fromPod, @BindParam("to_pod") List<String> toPod, List<String> pod,
+        List<String> namespace, @BindParam("from_namespace") List<String> fromNamespace,
+        @BindParam("to_namespace") List<String> toNamespace, List<String> label,
+        @BindParam("from_label") List<String> fromLabel, @BindParam("to_label") List<String> toLabel,
+        List<String> verdict, @BindParam("drop_reason") List<String> dropReason, List<String> type,
+        List<String> protocol, List<String> port, @BindParam("to_port") List<String> toPort,
+        @BindParam("to_fqdn") List<String> toFqdn, List<String> node, Boolean not, String page) {
+
+    static final int MAX_LIMIT = 10_000;
+
+    /** The filters: whitelist and blacklist, one of them empty. */
+    public record Filters(List<FlowFilter> whitelist, List<FlowFilter> blacklist) {
+    }
+
+    public Instant sinceOr(String fallback) {
+        return instant("since", since == null ? fallback : since);
+    }
+
+    public Instant untilOrNull() {
+        return until == null ? null : instant("until", until);
+    }
+
+    public boolean firstMode() {
+        return first != null;
+    }
+
+    public int limit(int fallback) {
+        if (first != null && last != null) {
+            throw new BadRequest("first", "first and last exclude each other");
+        }
+        int limit = first != null ? first : last != null ? last : fallback;
+        if (limit < 1 || limit > MAX_LIMIT) {
+            throw new BadRequest(first != null ? "first" : "last", limit + " is out of range 1-" + MAX_LIMIT);
+        }
+        return limit;
+    }
+
+    public Filters filters() {
+        FlowFilter.Builder base = FlowFilter.newBuilder();
+        list(fromPod).forEach(base::addSourcePod);
+        list(toPod).forEach(base::addDestinationPod);
+        list(fromNamespace).forEach(base::addSourceNamespace);
+        list(toNamespace).forEach(base::addDestinationNamespace);
+        list(fromLabel).forEach(base::addSourceLabel);
+        list(toLabel).forEach(base::addDestinationLabel);
+        list(toPort).forEach(base::addDestinationPort);
+        list(toFqdn).forEach(base::addDestinationFqdn);
+        list(node).forEach(base::addNodeName);
+        list(protocol).forEach(p -> base.addProtocol(p.toLowerCase(Locale.ROOT)));
+        list(verdict).forEach(v -> base.addVerdict(enumOf(Verdict.class, "verdict", v)));
+        list(dropReason).forEach(r -> base.addDropReasonDesc(enumOf(DropReason.class, "drop_reason", r)));
+        list(type).forEach(t -> base.addEventType(enumOf(EventType.class, "type", t)));
+        List<FlowFilter.Builder> filters = new ArrayList<>(List.of(base));
+        filters = either(filters, pod, FlowFilter.Builder::addSourcePod, FlowFilter.Builder::addDestinationPod);
+        filters = either(filters, namespace, FlowFilter.Builder::addSourceNamespace, FlowFilter.Builder::addDestinationNamespace);
+        filters = either(filters, label, FlowFilter.Builder::addSourceLabel, FlowFilter.Builder::addDestinationLabel);
+        filters = either(filters, port, FlowFilter.Builder::addSourcePort, FlowFilter.Builder::addDestinationPort);
+        List<FlowFilter> built = filters.stream().map(FlowFilter.Builder::build).toList();
+        boolean any = built.stream().anyMatch(f -> !f.equals(FlowFilter.getDefaultInstance()));
+        boolean negate = Boolean.TRUE.equals(not);
+        return new Filters(negate || !any ? List.of() : built, negate && any ? built : List.of());
+    }
+
+    private static List<String> list(List<String> values) {
+        return values == null ? List.of() : values;
+    }
+
+    /** A flag without a side: each filter so far becomes two, one per side (OR between them). */
+    private static List<FlowFilter.Builder> either(List<FlowFilter.Builder> filters, List<String> values,
+            BiConsumer<FlowFilter.Builder, String> source, BiConsumer<FlowFilter.Builder, String> destination) {
+        if (values == null || values.isEmpty()) {
+            return filters;
+        }
+        List<FlowFilter.Builder> result = new ArrayList<>();
+        for (FlowFilter.Builder f : filters) {
+            result.add(each(f.clone(), values, source));
+            result.add(each(f.clone(), values, destination));
+        }
+        return result;
+    }
+
+    private static FlowFilter.Builder each(FlowFilter.Builder f, List<String> values, BiConsumer<FlowFilter.Builder, String> add) {
+        Consumer<String> adder = v -> add.accept(f, v);
+        values.forEach(adder);
+        return f;
+    }
+
+    private static <E extends Enum<E>> E enumOf(Class<E> type, String field, String value) {
+        try {
+            return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(field, "'" + value + "' is not one of " + Arrays.toString(type.getEnumConstants()));
+        }
+    }
+
+    static Instant instant(String field, String value) {
+        try {
+            return dev.weir.common.time.Durations.pointInTime(value, Instant.now());
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(field, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package dev.weir.relay;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import jakarta.annotation.PreDestroy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.springframework.stereotype.Component;
+
+/**
+ * Live flows for every follower at once: one consumer at the head of the flows topic (started
+ * with the first follower), each new flow offered to every follower's bounded queue. A follower
+ * that falls behind loses flows and is told how many, rather than slowing the others down.
+ */
+@Component
+public class FlowTail {
+
+    /** One follower's view: new flows, and how many it lost to a full queue. */
+    public static final class Follower implements AutoCloseable {
+        private final BlockingQueue<Flow> queue = new ArrayBlockingQueue<>(QUEUE);
+        private final AtomicLong lost = new AtomicLong();
+        private final FlowTail tail;
+
+        private Follower(FlowTail tail) {
+            this.tail = tail;
+        }
+
+        /** The next flow, or null after the timeout. */
+        public Flow next(long timeout, TimeUnit unit) throws InterruptedException {
+            return queue.poll(timeout, unit);
+        }
+
+        /** Flows lost since the last call. */
+        public long takeLost() {
+            return lost.getAndSet(0);
+        }
+
+        @Override
+        public void close() {
+            tail.followers.remove(this);
+        }
+    }
+
+    private static final int QUEUE = 8192;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FlowTail.class);
+
+    private final String bootstrap;
+    private final String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
+    private final List<Follower> followers = new CopyOnWriteArrayList<>();
+    private final AtomicLong seen = new AtomicLong();
+    private final AtomicLong undecodable = new AtomicLong();
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private Thread reader;
+
+    public FlowTail(RelayApplication.RelayProperties properties) {
+        this.bootstrap = properties.kafkaBootstrap();
+    }
+
+    public Follower follow() {
+        Follower follower = new Follower(this);
+        followers.add(follower);
+        start();
+        return follower;
+    }
+
+    /** Flows read at the head since the relay started (while anyone followed). */
+    public long seen() {
+        return seen.get();
+    }
+
+    public long undecodable() {
+        return undecodable.get();
+    }
+
+    private synchronized void start() {
+        if (reader != null) {
+            return;
+        }
+        CountDownLatch positioned = new CountDownLatch(1);
+        reader = new Thread(() -> run(positioned), "weir-relay-tail");
+        reader.setDaemon(true);
+        reader.start();
+        try { // the first follower sees everything published after it asked
+            positioned.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run(CountDownLatch positioned) {
+        Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, "weir-relay-tail");
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
+            consumer = c;
+            List<TopicPartition> partitions = new ArrayList<>();
+            c.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+            c.assign(partitions);
+            c.seekToEnd(partitions);
+            partitions.forEach(c::position); // resolve the end now, not at the first poll
+            positioned.countDown();
+            while (!Thread.currentThread().isInterrupted()) {
+                for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(100))) {
+                    seen.incrementAndGet();
+                    Flow flow;
+                    try {
+                        flow = Flow.parseFrom(record.value());
+                    } catch (InvalidProtocolBufferException | NullPointerException e) {
+                        undecodable.incrementAndGet();
+                        continue;
+                    }
+                    for (Follower f : followers) {
+                        if (!f.queue.offer(flow)) {
+                            f.lost.incrementAndGet();
+                        }
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            log.warn("following the flows topic stopped: {}; the next follower restarts it", e.toString());
+        } finally {
+            positioned.countDown();
+            synchronized (this) {
+                reader = null;
+            }
+        }
+    }
+
+    @PreDestroy
+    public synchronized void close() {
+        if (reader != null) {
+            KafkaConsumer<String, byte[]> c = consumer;
+            if (c != null) {
+                c.wakeup();
+            }
+            reader.interrupt();
+        }
+    }
+
+}

@@ -1,0 +1,167 @@
+package dev.weir.relay;
+
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
+import dev.weir.common.flow.FlowFilters;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.observer.v1.GetFlowsRequest;
+import dev.weir.proto.observer.v1.GetFlowsResponse;
+import dev.weir.proto.observer.v1.GetNodesRequest;
+import dev.weir.proto.observer.v1.GetNodesResponse;
+import dev.weir.proto.observer.v1.LostEvent;
+import dev.weir.proto.observer.v1.LostEventSource;
+import dev.weir.proto.observer.v1.Node;
+import dev.weir.proto.observer.v1.NodeState;
+import dev.weir.proto.observer.v1.ObserverGrpc;
+import dev.weir.proto.observer.v1.ServerStatusRequest;
+import dev.weir.proto.observer.v1.ServerStatusResponse;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.springframework.stereotype.Component;
+
+/**
+ * The Observer API for the whole cluster, as Hubble Relay serves it: GetFlows over every node's
+ * flows (history from Kafka by time range, first or last N, then with follow the live flows),
+ * GetNodes from the agents' heartbeats, ServerStatus summed over the nodes.
+ */
+@Component
+public class RelayObserver extends ObserverGrpc.ObserverImplBase {
+
+    /** Without number, since or follow, Hubble answers with the last 20 flows. */
+    private static final int DEFAULT_NUMBER = 20;
+    private static final int MAX_NUMBER = 100_000;
+
+    private final FlowHistory history;
+    private final FlowTail tail;
+    private final NodeDirectory nodes;
+    private final String version;
+    private final long startedNs = System.nanoTime();
+
+    public RelayObserver(FlowHistory history, FlowTail tail, NodeDirectory nodes) {
+        this.history = history;
+        this.tail = tail;
+        this.nodes = nodes;
+        this.version = String.valueOf(RelayObserver.class.getPackage().getImplementationVersion());
+    }
+
+    @Override
+    public void getFlows(GetFlowsRequest request, StreamObserver<GetFlowsResponse> responses) {
+        ServerCallStreamObserver<GetFlowsResponse> call = (ServerCallStreamObserver<GetFlowsResponse>) responses;
+        if (request.getNumber() > MAX_NUMBER) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription("number: at most " + MAX_NUMBER).asRuntimeException());
+            return;
+        }
+        Instant since = request.hasSince() ? instant(request.getSince()) : null;
+        Instant until = request.hasUntil() ? instant(request.getUntil()) : null;
+        // Follow from now: start following before reading history so nothing falls in between
+        // (a flow may then come twice: once from history, once live; skipped by uuid below).
+        try (FlowTail.Follower follower = request.getFollow() ? tail.follow() : null) {
+            String lastHistoryUuid = history(request, since, until, call);
+            if (!request.getFollow() || call.isCancelled()) {
+                responses.onCompleted();
+                return;
+            }
+            boolean skipping = lastHistoryUuid != null;
+            while (!call.isCancelled()) {
+                Flow flow = follower.next(200, TimeUnit.MILLISECONDS);
+                long lost = follower.takeLost();
+                if (lost > 0) {
+                    responses.onNext(GetFlowsResponse.newBuilder().setTime(now())
+                            .setLostEvents(LostEvent.newBuilder().setSource(LostEventSource.OBSERVER_RING)
+                                    .setNumEventsLost(lost)).build());
+                }
+                if (flow == null) {
+                    continue;
+                }
+                if (skipping && flow.getUuid().equals(lastHistoryUuid)) {
+                    skipping = false;
+                    continue;
+                }
+                if ((until == null || FlowHistory.within(flow, null, until))
+                        && FlowFilters.passes(flow, request.getWhitelistList(), request.getBlacklistList())) {
+                    responses.onNext(response(flow));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            if (!call.isCancelled()) {
+                responses.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            }
+        }
+    }
+
+    /** Sends the history part; returns the uuid of the last flow sent, if any. */
+    private String history(GetFlowsRequest request, Instant since, Instant until,
+            ServerCallStreamObserver<GetFlowsResponse> call) {
+        long number = request.getNumber();
+        if (number == 0 && request.getFollow() && since == null) {
+            return null; // follow only
+        }
+        if (request.getFirst() || (number == 0 && since != null)) {
+            // streamed as found: the first result comes long before a big scan ends
+            String[] last = {null};
+            history.stream(since, until, request.getWhitelistList(), request.getBlacklistList(), number, flow -> {
+                call.onNext(response(flow));
+                last[0] = flow.getUuid();
+                return !call.isCancelled();
+            });
+            return last[0];
+        }
+        int n = (int) (number == 0 ? DEFAULT_NUMBER : number);
+        FlowHistory.Result result = history.query(since == null ? Instant.now().minusSeconds(3600) : since, until,
+                request.getWhitelistList(), request.getBlacklistList(), n, false);
+        List<Flow> flows = result.flows();
+        flows.forEach(f -> call.onNext(response(f)));
+        if (result.undecodable() > 0) {
+            call.onNext(GetFlowsResponse.newBuilder().setTime(now()).setLostEvents(LostEvent.newBuilder()
+                    .setSource(LostEventSource.DECODE_ERROR).setNumEventsLost(result.undecodable())).build());
+        }
+        return flows.isEmpty() ? null : flows.get(flows.size() - 1).getUuid();
+    }
+
+    private static GetFlowsResponse response(Flow flow) {
+        return GetFlowsResponse.newBuilder().setFlow(flow).setNodeName(flow.getNodeName()).setTime(flow.getTime()).build();
+    }
+
+    @Override
+    public void getNodes(GetNodesRequest request, StreamObserver<GetNodesResponse> responses) {
+        GetNodesResponse.Builder answer = GetNodesResponse.newBuilder();
+        for (NodeDirectory.NodeView n : nodes.nodes(Instant.now())) {
+            answer.addNodes(Node.newBuilder().setName(n.name()).setVersion(n.version())
+                    .setState(n.state() == NodeDirectory.State.CONNECTED ? NodeState.NODE_CONNECTED : NodeState.NODE_UNAVAILABLE)
+                    .setLastSeen(Timestamps.fromMillis(n.lastSeen().toEpochMilli())).setFlowsSeen(n.flowsSeen())
+                    .setFlowsLost(n.flowsLost()).setEndpoints(n.endpoints()));
+        }
+        responses.onNext(answer.build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void serverStatus(ServerStatusRequest request, StreamObserver<ServerStatusResponse> responses) {
+        ServerStatusResponse.Builder status = ServerStatusResponse.newBuilder().setUptimeNs(System.nanoTime() - startedNs)
+                .setVersion(version);
+        NodeDirectory.Totals totals = nodes.totals(Instant.now());
+        status.setNumConnectedNodes(totals.nodesConnected()).setNumUnavailableNodes(totals.nodesUnavailable())
+                .setSeenFlows(totals.flowsSeen()).setLostFlows(totals.flowsLost()).setNumEndpoints(totals.endpoints())
+                .setMaxMapPressure(totals.maxMapPressure());
+        if (tail.undecodable() > 0) {
+            status.addLostBySource(LostEvent.newBuilder().setSource(LostEventSource.DECODE_ERROR)
+                    .setNumEventsLost(tail.undecodable()));
+        }
+        responses.onNext(status.build());
+        responses.onCompleted();
+    }
+
+    private static Instant instant(Timestamp t) {
+        return Instant.ofEpochSecond(t.getSeconds(), t.getNanos());
+    }
+
+    private static Timestamp now() {
+        return Timestamps.fromMillis(System.currentTimeMillis());
+    }
+}

@@ -1,0 +1,510 @@
+// Weir's web UI: plain JavaScript over the relay's REST API (and, through the relay, the policy,
+// DNS and alerting APIs). The API token is asked for once and kept in this tab's sessionStorage.
+'use strict';
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const state = { token: sessionStorage.getItem('weir.token'), map: null, live: null };
+const MAX_ROWS = 500;
+
+// ---- API ------------------------------------------------------------------------------------
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ Authorization: 'Bearer ' + state.token }, options.headers || {});
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.status === 401) {
+    signOut('The token was refused.');
+    throw new Error('the token was refused');
+  }
+  const text = await response.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch (e) { body = { error: text }; }
+  if (!response.ok) {
+    throw new Error((body && body.error) || response.status + ' ' + response.statusText);
+  }
+  return body;
+}
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children.flat()) {
+    node.append(child instanceof Node ? child : document.createTextNode(child == null ? '' : String(child)));
+  }
+  return node;
+}
+
+function svg(tag, attributes = {}) {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+  return node;
+}
+
+function showError(where, error) {
+  where.replaceChildren(el('p', { class: 'error' }, String(error.message || error)));
+}
+
+// ---- sign-in and navigation -----------------------------------------------------------------
+
+function signOut(message) {
+  sessionStorage.removeItem('weir.token');
+  state.token = null;
+  $('#app').hidden = true;
+  $('#login').hidden = false;
+  $('#login-error').textContent = message || '';
+}
+
+async function signIn(token) {
+  state.token = token;
+  try {
+    await api('/api/v1/status');
+  } catch (e) {
+    return;
+  }
+  sessionStorage.setItem('weir.token', token);
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  refreshStatus();
+  show('map');
+}
+
+function show(view) {
+  document.querySelectorAll('.view').forEach(v => { v.hidden = v.id !== 'view-' + view; });
+  document.querySelectorAll('#tabs button').forEach(b => b.classList.toggle('active', b.dataset.view === view));
+  if (view !== 'flows') stopLive();
+  ({ map: loadMap, flows: loadFlows, dns: loadDns, alerts: loadAlerts, editor: loadEditor })[view]();
+}
+
+async function refreshStatus() {
+  try {
+    const s = await api('/api/v1/status');
+    $('#cluster-status').textContent = `${s.nodesConnected} node(s) connected` +
+      (s.nodesUnavailable ? `, ${s.nodesUnavailable} unavailable` : '') + ` · ${s.flowsSeen} flows seen · ${s.flowsLost} lost`;
+  } catch (e) {
+    $('#cluster-status').textContent = '';
+  }
+}
+
+// ---- service map ----------------------------------------------------------------------------
+
+async function loadMap() {
+  const target = $('#map');
+  let map;
+  try {
+    map = await api('/api/v1/servicemap?since=' + encodeURIComponent($('#map-since').value));
+  } catch (e) {
+    target.replaceChildren();
+    return;
+  }
+  state.map = map;
+  drawMap(target, map);
+}
+
+function edgeClass(verdicts) {
+  const dropped = (verdicts.DROPPED || 0) + (verdicts.ERROR || 0);
+  const forwarded = verdicts.FORWARDED || 0;
+  return dropped && forwarded ? 'mixed' : dropped ? 'drop' : 'fwd';
+}
+
+function drawMap(target, map) {
+  // Namespaces as columns, their workloads stacked inside; addresses outside the cluster last.
+  const columns = new Map();
+  for (const node of map.nodes) {
+    const key = node.namespace || '(outside the cluster)';
+    if (!columns.has(key)) columns.set(key, []);
+    columns.get(key).push(node);
+  }
+  const names = [...columns.keys()].sort((a, b) => (a.startsWith('(') - b.startsWith('(')) || a.localeCompare(b));
+  const position = new Map();
+  const width = 220;
+  let tallest = 0;
+  target.replaceChildren();
+  const defs = svg('defs');
+  for (const kind of ['fwd', 'drop', 'mixed']) {
+    const marker = svg('marker', { id: 'arrow-' + kind, viewBox: '0 0 10 10', refX: 28, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+    marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow ' + kind }));
+    defs.append(marker);
+  }
+  target.append(defs);
+  names.forEach((name, i) => {
+    const nodes = columns.get(name);
+    const x = 20 + i * width;
+    const height = 50 + nodes.length * 80;
+    tallest = Math.max(tallest, height);
+    const box = svg('g', { class: 'namespace', 'data-namespace': name });
+    box.append(svg('rect', { x, y: 10, width: width - 30, height, rx: 8 }));
+    const label = svg('text', { x: x + 10, y: 32, class: 'namespace-label' });
+    label.textContent = name;
+    box.append(label);
+    target.append(box);
+    nodes.forEach((node, j) => position.set(node.id, { x: x + (width - 30) / 2, y: 75 + j * 80 }));
+  });
+  for (const edge of map.edges) {
+    const a = position.get(edge.source);
+    const b = position.get(edge.destination);
+    if (!a || !b) continue;
+    const kind = edgeClass(edge.verdicts);
+    const g = svg('g', { class: 'edge ' + kind, 'data-source': edge.source, 'data-destination': edge.destination });
+    const bend = a.x === b.x ? 60 : 0;
+    g.append(svg('path', { d: `M${a.x},${a.y} Q${(a.x + b.x) / 2 + bend},${(a.y + b.y) / 2 - 20} ${b.x},${b.y}`, 'marker-end': `url(#arrow-${kind})` }));
+    const count = svg('text', { x: (a.x + b.x) / 2 + bend / 2, y: (a.y + b.y) / 2 - 14 });
+    count.textContent = Object.entries(edge.verdicts).map(([v, n]) => `${n} ${v.toLowerCase()}`).join(', ');
+    g.append(count);
+    const title = svg('title');
+    title.textContent = `${edge.source} → ${edge.destination}: ${count.textContent}`;
+    g.append(title);
+    g.addEventListener('click', () => openFlows({ from_pod: edge.source, to_pod: edge.destination }));
+    target.append(g);
+  }
+  for (const node of map.nodes) {
+    const p = position.get(node.id);
+    const g = svg('g', { class: 'workload', 'data-id': node.id });
+    g.append(svg('circle', { cx: p.x, cy: p.y, r: 20 }));
+    const text = svg('text', { x: p.x, y: p.y + 36 });
+    text.textContent = node.workload || node.id;
+    g.append(text);
+    g.addEventListener('click', () => openFlows(node.namespace ? { pod: node.id } : {}));
+    target.append(g);
+  }
+  target.setAttribute('width', Math.max(400, names.length * width + 20));
+  target.setAttribute('height', Math.max(200, tallest + 30));
+  if (!map.nodes.length) {
+    const empty = svg('text', { x: 20, y: 40 });
+    empty.textContent = 'No flows in this window yet.';
+    target.append(empty);
+  }
+}
+
+// ---- flows ----------------------------------------------------------------------------------
+
+function flowParams() {
+  const params = new URLSearchParams();
+  for (const [k, v] of new FormData($('#flow-filters'))) {
+    if (String(v).trim()) params.append(k, String(v).trim());
+  }
+  return params;
+}
+
+function openFlows(filters) {
+  const form = $('#flow-filters');
+  for (const input of form.querySelectorAll('input[name], select[name]')) {
+    if (input.name !== 'since') input.value = '';
+  }
+  for (const [k, v] of Object.entries(filters)) form.elements[k].value = v;
+  show('flows');
+}
+
+async function loadFlows() {
+  const params = flowParams();
+  params.set('last', '200');
+  const body = $('#flows-table tbody');
+  try {
+    const result = await api('/api/v1/flows?' + params);
+    body.replaceChildren(...result.flows.reverse().map(flowRow));
+    $('#flows-summary').textContent = `${result.flows.length} flow(s), newest first; ${result.scanned} read from Kafka` +
+      (result.truncated ? ' (cut short: narrow the window)' : '');
+  } catch (e) {
+    showError($('#flows-summary'), e);
+  }
+  if ($('#live').checked) startLive();
+}
+
+function endpointText(pod, ip, port) {
+  const who = pod ? `${pod} (${ip})` : ip;
+  return port ? `${who}:${port}` : who;
+}
+
+function flowRow(f) {
+  const verdict = f.verdict + (f.dropReason ? ` (${f.dropReason})` : '');
+  return el('tr', { class: 'verdict-' + f.verdict.toLowerCase() },
+    el('td', {}, new Date(f.time).toLocaleTimeString()),
+    el('td', {}, endpointText(f.source, f.sourceIp, f.sourcePort)),
+    el('td', {}, endpointText(f.destination, f.destinationIp, f.destinationPort)),
+    el('td', {}, f.protocol),
+    el('td', { class: 'verdict' }, verdict),
+    el('td', {}, (f.policies || []).join(', ')),
+    el('td', {}, f.dnsQuery ? `DNS ${f.dnsQuery}` : f.summary || ''));
+}
+
+async function startLive() {
+  stopLive();
+  const params = flowParams();
+  params.delete('since');
+  const controller = new AbortController();
+  state.live = controller;
+  try {
+    const response = await fetch('/api/v1/flows/follow?' + params,
+      { headers: { Authorization: 'Bearer ' + state.token }, signal: controller.signal });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const body = $('#flows-table tbody');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (!line) continue;
+        const item = JSON.parse(line);
+        if (item.lost) {
+          $('#flows-summary').textContent = `${item.lost} flow(s) lost: this view fell behind`;
+          continue;
+        }
+        body.prepend(flowRow(item));
+        while (body.rows.length > MAX_ROWS) body.deleteRow(-1);
+      }
+    }
+  } catch (e) {
+    if (e.name !== 'AbortError') showError($('#flows-summary'), e);
+  }
+}
+
+function stopLive() {
+  if (state.live) {
+    state.live.abort();
+    state.live = null;
+  }
+}
+
+// ---- DNS health -----------------------------------------------------------------------------
+
+async function loadDns() {
+  const rows = $('#dns-health tbody');
+  const insights = $('#dns-insights');
+  try {
+    const health = await api('/api/v1/dns/health');
+    rows.replaceChildren(...health.map(h => el('tr', {},
+      el('td', {}, h.pod ? `${h.namespace}/${h.pod}` : h.namespace),
+      el('td', {}, h.queries), el('td', {}, h.nxdomain), el('td', {}, h.servfail), el('td', {}, h.unanswered),
+      el('td', {}, h.searchPathWasted), el('td', {}, h.latencyP95Ms.toFixed(1)), el('td', {}, h.activeInsights))));
+  } catch (e) {
+    rows.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'error' }, e.message)));
+  }
+  try {
+    const list = await api('/api/v1/dns/insights');
+    insights.replaceChildren(...(list.length ? list.map(insightCard) : [el('p', {}, 'No insights: DNS looks healthy.')]));
+  } catch (e) {
+    showError(insights, e);
+  }
+}
+
+function insightCard(i) {
+  return el('article', { class: 'insight' + (i.resolved ? ' resolved' : '') },
+    el('h3', {}, `${i.kind.replaceAll('_', ' ').toLowerCase()} — ${i.namespace}/${i.pod || i.workload || ''}`,
+      i.resolved ? ' (resolved)' : ''),
+    el('p', {}, i.summary),
+    el('ul', {}, (i.evidence || []).map(e => el('li', {}, e))),
+    i.policies && i.policies.length ? el('p', {}, 'Policies: ' + i.policies.join(', ')) : '',
+    el('p', { class: 'fix' }, 'Fix: ' + i.suggestedFix));
+}
+
+// ---- alerts and silences --------------------------------------------------------------------
+
+async function loadAlerts() {
+  const rows = $('#alerts-table tbody');
+  try {
+    const alerts = await api('/api/v1/alerting/alerts');
+    rows.replaceChildren(...alerts.map(a => el('tr', { class: 'alert-' + a.status },
+      el('td', {}, a.rule), el('td', {}, a.status + (a.silencedBy.length ? ' (silenced)' : '')),
+      el('td', {}, Object.entries(a.labels).map(([k, v]) => `${k}=${v}`).join(', ')),
+      el('td', {}, new Date(a.startsAt).toLocaleString()), el('td', {}, a.value),
+      el('td', {}, el('button', { onclick: () => prefillSilence(a) }, 'Silence…')))));
+    if (!alerts.length) rows.replaceChildren(el('tr', {}, el('td', { colspan: 6 }, 'No alerts.')));
+  } catch (e) {
+    rows.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'error' }, e.message)));
+  }
+  const silences = $('#silences-table tbody');
+  try {
+    const list = await api('/api/v1/alerting/silences');
+    silences.replaceChildren(...list.map(s => el('tr', {},
+      el('td', {}, s.matchers.map(m => typeof m === 'string' ? m : `${m.name}${m.operator || '='}${m.value}`).join(', ')),
+      el('td', {}, new Date(s.endsAt).toLocaleString()), el('td', {}, s.createdBy || ''), el('td', {}, s.comment || ''),
+      el('td', {}, el('button', { onclick: () => expireSilence(s.id) }, 'Expire')))));
+  } catch (e) {
+    silences.replaceChildren(el('tr', {}, el('td', { colspan: 5, class: 'error' }, e.message)));
+  }
+}
+
+function prefillSilence(alert) {
+  const form = $('#silence-form');
+  form.elements.matchers.value = [`alertname=${alert.rule}`,
+    ...Object.entries(alert.labels).filter(([k]) => k !== 'alertname' && k !== 'severity').map(([k, v]) => `${k}=${v}`)].join(', ');
+  form.elements.comment.focus();
+}
+
+async function createSilence(event) {
+  event.preventDefault();
+  const form = event.target;
+  const matchers = form.elements.matchers.value.split(',').map(m => m.trim()).filter(Boolean);
+  try {
+    await api('/api/v1/alerting/silences', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ matchers, duration: form.elements.duration.value, comment: form.elements.comment.value, createdBy: 'web UI' }),
+    });
+    $('#silence-result').textContent = 'Silenced.';
+    loadAlerts();
+  } catch (e) {
+    showError($('#silence-result'), e);
+  }
+}
+
+async function expireSilence(id) {
+  try {
+    await api('/api/v1/alerting/silences/' + encodeURIComponent(id), { method: 'DELETE' });
+  } finally {
+    loadAlerts();
+  }
+}
+
+// ---- policy editor --------------------------------------------------------------------------
+
+async function loadEditor() {
+  if (!state.map) {
+    try { state.map = await api('/api/v1/servicemap?since=1h'); } catch (e) { return; }
+  }
+  const workloads = state.map.nodes.filter(n => n.namespace);
+  const target = $('#editor-target');
+  const previous = target.value;
+  target.replaceChildren(...workloads.map(w => el('option', { value: w.id }, w.id)));
+  if (previous) target.value = previous;
+  drawSources();
+  renderYaml();
+}
+
+function workload(id) {
+  return (state.map ? state.map.nodes : []).find(n => n.id === id);
+}
+
+/** The labels a policy selects a workload's pods by: its own, not Weir's reserved ones. */
+function selectorLabels(w) {
+  const labels = {};
+  for (const label of w.labels || []) {
+    const at = label.indexOf('=');
+    const key = label.slice(0, at);
+    if (at > 0 && !key.includes(':') && !key.startsWith('io.kubernetes') && !key.startsWith('io.cilium')) {
+      labels[key] = label.slice(at + 1);
+    }
+  }
+  return labels;
+}
+
+function drawSources() {
+  const target = $('#editor-target').value;
+  const box = $('#editor-sources');
+  const checked = new Set([...box.querySelectorAll('input:checked')].map(i => i.value));
+  const others = state.map.nodes.filter(n => n.namespace && n.id !== target);
+  box.replaceChildren(...others.map(n => el('label', { class: 'source' },
+    el('input', Object.assign({ type: 'checkbox', value: n.id, onchange: renderYaml }, checked.has(n.id) ? { checked: '' } : {})),
+    ' ' + n.id)));
+  if (!others.length) box.replaceChildren(el('p', {}, 'No other workloads seen yet.'));
+}
+
+function yamlMap(labels, indent) {
+  const entries = Object.entries(labels);
+  if (!entries.length) return '{}';
+  return '\n' + entries.map(([k, v]) => `${' '.repeat(indent)}${k}: ${JSON.stringify(v)}`).join('\n');
+}
+
+function renderYaml() {
+  const target = workload($('#editor-target').value);
+  if (!target) return;
+  const sources = [...$('#editor-sources').querySelectorAll('input:checked')].map(i => workload(i.value)).filter(Boolean);
+  const nameInput = $('#editor-name');
+  if (!nameInput.dataset.touched) nameInput.value = `${target.workload}-ingress`;
+  const port = $('#editor-port').value.trim();
+  let yaml = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: ${nameInput.value}
+  namespace: ${target.namespace}
+spec:
+  podSelector:
+    matchLabels: ${yamlMap(selectorLabels(target), 6)}
+  policyTypes: [Ingress]
+  ingress:`;
+  if (!sources.length) {
+    yaml += ' []';
+  } else {
+    yaml += '\n  - from:';
+    for (const s of sources) {
+      yaml += `\n    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: ${s.namespace}
+      podSelector:
+        matchLabels: ${yamlMap(selectorLabels(s), 10)}`;
+    }
+    if (port) {
+      yaml += `\n    ports:\n    - port: ${/^\d+$/.test(port) ? port : JSON.stringify(port)}\n      protocol: ${$('#editor-protocol').value}`;
+    }
+  }
+  $('#editor-yaml').value = yaml + '\n';
+}
+
+async function previewPolicy() {
+  const out = $('#editor-result');
+  out.replaceChildren(el('p', { class: 'hint' }, 'Previewing against the last 10 minutes of flows…'));
+  try {
+    const lint = await api('/api/v1/policies?dryRun=true', {
+      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
+    });
+    const impact = await api('/api/v1/policies/preview?minutes=10', {
+      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
+    });
+    out.replaceChildren(
+      el('h3', {}, 'Lint'),
+      lint.warnings.length ? el('ul', { id: 'lint-warnings' }, lint.warnings.map(w => el('li', {}, `${w.field}: ${w.message}`)))
+        : el('p', { id: 'lint-warnings' }, 'No warnings.'),
+      el('h3', {}, 'Impact'),
+      el('p', {}, `${impact.flowsRead} recorded flows read, ${impact.connectionsJudged} connections judged` +
+        (impact.truncated ? ' (cut short)' : '')),
+      impact.changes.length ? el('table', { id: 'impact' }, el('thead', {}, el('tr', {},
+        ['Source', 'Destination', 'Port', 'Before', 'After', 'Flows'].map(h => el('th', {}, h)))),
+        el('tbody', {}, impact.changes.map(c => el('tr', { class: 'verdict-' + c.after.toLowerCase() },
+          el('td', {}, c.source), el('td', {}, c.destination), el('td', {}, `${c.port}/${c.protocol}`),
+          el('td', {}, c.before), el('td', {}, c.after), el('td', {}, c.flows)))))
+        : el('p', { id: 'impact' }, 'No recorded connection changes its verdict.'));
+  } catch (e) {
+    showError(out, e);
+  }
+}
+
+async function applyPolicy() {
+  const out = $('#editor-result');
+  try {
+    const result = await api('/api/v1/policies', {
+      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
+    });
+    out.replaceChildren(el('p', { id: 'applied' }, 'Applied: ' + result.applied.map(a =>
+      `${a.kind}/${a.namespace}/${a.name} revision ${a.revision}${a.changed ? '' : ' (unchanged)'}`).join(', ')),
+      result.warnings.length ? el('ul', {}, result.warnings.map(w => el('li', {}, `${w.field}: ${w.message}`))) : '');
+  } catch (e) {
+    showError(out, e);
+  }
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('#login-form').addEventListener('submit', e => { e.preventDefault(); signIn($('#token').value.trim()); });
+  document.querySelectorAll('#tabs button').forEach(b => b.addEventListener('click', () => show(b.dataset.view)));
+  $('#map-refresh').addEventListener('click', loadMap);
+  $('#map-since').addEventListener('change', loadMap);
+  $('#flow-filters').addEventListener('submit', e => { e.preventDefault(); loadFlows(); });
+  $('#live').addEventListener('change', e => (e.target.checked ? startLive() : stopLive()));
+  $('#dns-refresh').addEventListener('click', loadDns);
+  $('#alerts-refresh').addEventListener('click', loadAlerts);
+  $('#silence-form').addEventListener('submit', createSilence);
+  $('#editor-target').addEventListener('change', () => { drawSources(); renderYaml(); });
+  for (const id of ['#editor-port', '#editor-protocol']) $(id).addEventListener('input', renderYaml);
+  $('#editor-name').addEventListener('input', e => { e.target.dataset.touched = '1'; renderYaml(); });
+  $('#editor-preview').addEventListener('click', previewPolicy);
+  $('#editor-apply').addEventListener('click', applyPolicy);
+  setInterval(refreshStatus, 10000);
+  if (state.token) signIn(state.token); else signOut();
+});

@@ -1,0 +1,143 @@
+package dev.weir.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weir.platform.Platform;
+import dev.weir.platform.PlatformConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web UI end to end, in Debian's headless Chromium, against the whole system with the demo
+ * (root: real pods and the real datapath): sign in, find the demo's namespaces on the service map,
+ * filter the flow table to drops, draw a policy in the editor, preview its impact on recorded
+ * flows, apply it, and see the drops it causes arrive. Screenshots go to target/ui-screenshots.
+ */
+class WebUiBrowserPrivilegedIT {
+
+    static EmbeddedWeir weir;
+    static WebDriver browser;
+    static Path screenshots = Path.of("target", "ui-screenshots").toAbsolutePath();
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertThat(Platform.runningAsRoot()).as("this test makes pods: run it as root").isTrue();
+        Path dir = Path.of("target", "it-ui-" + Integer.toHexString(ThreadLocalRandom.current().nextInt())).toAbsolutePath();
+        weir = EmbeddedWeir.start(PlatformConfig.onFreePorts(dir), dir, EmbeddedWeir.Ports.free(), true);
+        Files.createDirectories(screenshots);
+        ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new",
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (weir != null) {
+            weir.close();
+        }
+    }
+
+    private static WebDriverWait waitUpTo(int seconds) {
+        return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(300));
+    }
+
+    private static void screenshot(String name) throws Exception {
+        byte[] png = ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+        Files.write(screenshots.resolve(name + ".png"), png);
+    }
+
+    private static void click(String css) {
+        browser.findElement(By.cssSelector(css)).click();
+    }
+
+    @Test
+    void fromTheServiceMapToAnAppliedPolicyAndTheDropsItCauses() throws Exception {
+        browser.get("http://127.0.0.1:" + weir.relayPort() + "/ui/");
+        waitUpTo(10).until(d -> d.findElement(By.id("login")).isDisplayed());
+        browser.findElement(By.id("token")).sendKeys(weir.platform().apiToken());
+        click("#login-form button");
+
+        // The demo's namespaces on the service map, once its traffic has flowed.
+        waitUpTo(90).until(d -> {
+            if (d.findElements(By.cssSelector("g.namespace[data-namespace='payments']")).isEmpty()) {
+                click("#map-refresh");
+                return false;
+            }
+            return !d.findElements(By.cssSelector("g.edge.drop[data-source='shop/frontend'][data-destination='payments/api']"))
+                    .isEmpty();
+        });
+        assertThat(browser.findElements(By.cssSelector("g.namespace"))).extracting(e -> e.getAttribute("data-namespace"))
+                .contains("shop", "payments", "kube-system");
+        screenshot("1-service-map");
+
+        // The flow table, filtered to drops: the demo's policy denies frontend -> payments API.
+        click("#tabs button[data-view='flows']");
+        new Select(browser.findElement(By.cssSelector("#flow-filters select[name='verdict']"))).selectByVisibleText("DROPPED");
+        click("#flow-filters button[type='submit']");
+        waitUpTo(30).until(d -> !d.findElements(By.cssSelector("#flows-table tbody tr")).isEmpty());
+        List<WebElement> drops = browser.findElements(By.cssSelector("#flows-table tbody tr"));
+        assertThat(drops).allMatch(r -> r.getAttribute("class").equals("verdict-dropped"));
+        assertThat(drops.get(0).getText()).contains("payments/api").contains("NetworkPolicy/payments/api-from-cart");
+        screenshot("2-drops");
+
+        // The editor: only the payments API may reach the cart, on 8080; frontend -> cart would be dropped.
+        click("#tabs button[data-view='editor']");
+        waitUpTo(10).until(d -> !d.findElements(By.cssSelector("#editor-target option[value='shop/cart']")).isEmpty());
+        new Select(browser.findElement(By.id("editor-target"))).selectByValue("shop/cart");
+        waitUpTo(10).until(d -> !d.findElements(By.cssSelector("#editor-sources input[value='payments/api']")).isEmpty());
+        click("#editor-sources input[value='payments/api']");
+        browser.findElement(By.id("editor-port")).sendKeys("8080");
+        String yaml = browser.findElement(By.id("editor-yaml")).getAttribute("value");
+        assertThat(yaml).contains("name: cart-ingress", "namespace: shop", "app: \"cart\"", "app: \"payments-api\"",
+                "port: 8080");
+        click("#editor-preview");
+        WebElement impact = waitUpTo(60).until(d -> {
+            List<WebElement> found = d.findElements(By.cssSelector("table#impact"));
+            return found.isEmpty() ? null : found.get(0);
+        });
+        assertThat(impact.getText()).contains("frontend").contains("DROPPED");
+        assertThat(browser.findElement(By.id("lint-warnings")).isDisplayed()).isTrue();
+        screenshot("3-policy-preview");
+
+        click("#editor-apply");
+        waitUpTo(30).until(d -> !d.findElements(By.id("applied")).isEmpty());
+        assertThat(browser.findElement(By.id("applied")).getText()).contains("NetworkPolicy/shop/cart-ingress");
+
+        // The new drops arrive: frontend -> cart, denied because cart-ingress isolates the cart.
+        click("#tabs button[data-view='flows']");
+        WebElement to = browser.findElement(By.cssSelector("#flow-filters input[name='to_pod']"));
+        to.clear();
+        to.sendKeys("shop/cart");
+        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).clear();
+        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).sendKeys("2m");
+        waitUpTo(90).until(d -> {
+            click("#flow-filters button[type='submit']");
+            return d.findElements(By.cssSelector("#flows-table tbody tr.verdict-dropped")).stream()
+                    .anyMatch(r -> r.getText().contains("NetworkPolicy/shop/cart-ingress"));
+        });
+        screenshot("4-new-drops");
+    }
+}
