@@ -65,19 +65,19 @@ public final class AgentMetrics {
     }
 
     public void flow(Flow flow) {
-        counter("weir_flows_processed", "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
+        counter("weir_flows_processed", "Flows built from datapath events and handed to Kafka", "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
                 .increment();
         if (flow.getVerdict() == Verdict.DROPPED) {
-            counter("weir_drop", "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
+            counter("weir_drop", "Packets dropped by the datapath, by reason", "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
         }
     }
 
     public void dns(Dns dns) {
         String qtype = dns.getQtypesCount() > 0 ? dns.getQtypes(0) : "";
         if (dns.getIsResponse()) {
-            counter("weir_dns_responses", "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
+            counter("weir_dns_responses", "DNS responses seen in pods' traffic", "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
         } else {
-            counter("weir_dns_queries", "qtypes", qtype).increment();
+            counter("weir_dns_queries", "DNS queries seen in pods' traffic", "qtypes", qtype).increment();
         }
     }
 
@@ -85,11 +85,12 @@ public final class AgentMetrics {
         dnsMalformed.increment();
     }
 
-    private Counter counter(String name, String... tags) {
+    private Counter counter(String name, String help, String... tags) {
         String key = name + String.join("|", tags);
         Counter counter = counters.get(key);
         if (counter == null) {
-            counter = counters.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+            counter = counters.computeIfAbsent(key, k -> Counter.builder(name).description(help).tags(tags)
+                    .register(registry));
         }
         return counter;
     }
@@ -154,6 +155,7 @@ public final class AgentMetrics {
             FunctionCounter.builder("weir_datapath_packets", this, m -> m.packetsOf(c.verdict(), c.dropReason(), c.direction()))
                     .tags("verdict", String.valueOf(c.verdict()), "reason", String.valueOf(c.dropReason()),
                             "direction", c.direction() == 1 ? "ingress" : "egress")
+                    .description("Packets judged by the datapath's programs (per-CPU counters, summed)")
                     .register(registry);
         }
         return registry.scrape();

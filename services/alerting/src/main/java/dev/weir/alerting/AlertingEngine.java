@@ -89,8 +89,10 @@ public class AlertingEngine implements Runnable {
                     ? RuleParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)) : List.of();
         }
         deliverer.onReceiverDisabled(name -> reload());
-        registry.gauge("weir_alerting_outbox_pending", outbox, o -> o.pending());
-        registry.more().counter("weir_alerting_events", List.of(), events);
+        io.micrometer.core.instrument.Gauge.builder("weir_alerting_outbox_pending", outbox, o -> o.pending())
+                .description("Webhook deliveries waiting in the outbox").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("weir_alerting_events", events, AtomicLong::doubleValue)
+                .description("Events the rules were evaluated on").register(registry);
     }
 
     @EventListener(ApplicationReadyEvent.class)

@@ -22,8 +22,9 @@ import tools.jackson.databind.JsonNode;
 @Command(name = "weir", mixinStandardHelpOptions = true, version = "weir 0.1.0",
         description = "Network security and observability for Kubernetes, from the command line.",
         subcommands = {Observe.class, Weir.PolicyCommand.class, Weir.DnsCommand.class, Weir.AlertsCommand.class,
-            Weir.Status.class},
-        footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable.",
+            Weir.Status.class, dev.weir.cli.doctor.Doctor.class},
+        footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable",
+            "(weir status and weir doctor: 4 warnings, 5 failures).",
             "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API",
             "and WEIR_TOKEN_FILE (or the options) for a cluster."})
 public final class Weir {

@@ -140,4 +140,39 @@ class WeirCliTest {
         Result help = run("--help");
         assertThat(help.out()).contains("policy").contains("dns").contains("alerts").contains("Exit codes");
     }
+
+    static String flowJson(String uuid, String source) {
+        return "{\"uuid\":\"" + uuid + "\",\"time\":\"2026-11-26T10:00:00Z\",\"node\":\"node-1\",\"verdict\":\"DROPPED\","
+                + "\"dropReason\":\"POLICY_DENIED\",\"type\":\"DROP\",\"source\":\"" + source + "\",\"sourceIp\":\"198.18.1.10\","
+                + "\"sourcePort\":40000,\"destination\":\"payments/api\",\"destinationIp\":\"198.18.2.10\","
+                + "\"destinationPort\":9090,\"protocol\":\"TCP\",\"reply\":false,"
+                + "\"policies\":[\"NetworkPolicy/payments/api-from-cart\"],\"dnsQuery\":\"\",\"summary\":\"TCP SYN\"}";
+    }
+
+    @Test
+    void observeFollowOpensTheLiveStreamFirstAndPrintsEachFlowOnce() {
+        server.createContext("/api/v1/flows/follow", exchange -> {
+            calls.add(new Call("GET", exchange.getRequestURI().toString(), exchange.getRequestHeaders().getFirst("Authorization"),
+                    null, ""));
+            byte[] body = ("\n" + flowJson("u-1", "shop/frontend") + "\n{\"lost\":3}\n" + flowJson("u-2", "shop/cart") + "\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close(); // the stream ends: observe -f ends with it
+        });
+        response = "{\"flows\":[" + flowJson("u-1", "shop/frontend") + "],\"scanned\":10,\"undecodable\":0,"
+                + "\"truncated\":false,\"next\":null}";
+        String api = "http://127.0.0.1:" + server.getAddress().getPort();
+        Result result = run("--relay-api", api, "observe", "--last", "1", "--verdict", "DROPPED", "-f",
+                "--print-policy-names");
+
+        assertThat(result.exit()).isZero();
+        assertThat(calls).extracting(Call::uri).containsExactly("/api/v1/flows/follow?verdict=DROPPED",
+                "/api/v1/flows?since=1h&last=1&verdict=DROPPED");
+        assertThat(result.out().lines().filter(l -> l.contains("shop/frontend"))).hasSize(1);
+        assertThat(result.out()).contains("shop/cart (198.18.1.10):40000 -> payments/api (198.18.2.10):9090")
+                .contains("NetworkPolicy/payments/api-from-cart");
+        assertThat(result.err()).contains("3 flows lost");
+        assertThat(calls).allMatch(c -> "Bearer weir_test_token".equals(c.authorization()));
+    }
 }

@@ -30,14 +30,14 @@ import org.apache.kafka.common.TopicPartition;
  * and then with the filters' full semantics. Matches go to a sink as they are found, in time order
  * within a node (flows are keyed, so partitioned, by node). Bounded in records and in time.
  */
-final class FlowScan {
+public final class FlowScan {
 
     /** Where matches go; called from several threads one at a time. Returns false to stop the scan. */
-    interface Sink {
+    public interface Sink {
         boolean accept(Flow flow);
     }
 
-    record Stats(long scanned, long undecodable, boolean truncated) {
+    public record Stats(long scanned, long undecodable, boolean truncated) {
     }
 
     private final String bootstrap;

@@ -72,7 +72,20 @@ public class FlowTail {
         this.bootstrap = properties.kafkaBootstrap();
     }
 
-    public Follower follow() {
+    /** Followers at once, at most: each holds a thread and a queue. */
+    static final int MAX_FOLLOWERS = 256;
+
+    /** Thrown when MAX_FOLLOWERS already follow. */
+    public static final class TooManyFollowers extends RuntimeException {
+        TooManyFollowers() {
+            super(MAX_FOLLOWERS + " clients already follow the flows; try again later");
+        }
+    }
+
+    public synchronized Follower follow() {
+        if (followers.size() >= MAX_FOLLOWERS) {
+            throw new TooManyFollowers();
+        }
         Follower follower = new Follower(this);
         followers.add(follower);
         start();
@@ -88,7 +101,7 @@ public class FlowTail {
         return undecodable.get();
     }
 
-    private synchronized void start() {
+    private void start() {
         if (reader != null) {
             return;
         }

@@ -5,6 +5,7 @@ import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.PolicyRef;
 import dev.weir.proto.flow.v1.Verdict;
 import dev.weir.proto.observer.v1.FlowFilter;
+import jakarta.servlet.http.HttpServletResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,11 +97,14 @@ public class FlowsController {
      * client goes away; {"lost": n} when this follower fell behind and n flows were dropped for it.
      */
     @GetMapping(value = "/flows/follow", produces = "application/x-ndjson")
-    public ResponseEntity<StreamingResponseBody> follow(FlowQuery query) {
+    public ResponseEntity<StreamingResponseBody> follow(FlowQuery query, HttpServletResponse response) {
         FlowQuery.Filters filters = query.filters();
         FlowTail.Follower follower = tail.follow();
         StreamingResponseBody body = out -> {
             try (follower) {
+                out.write('\n'); // the response starts now: clients see the stream open at once
+                out.flush();
+                response.flushBuffer(); // the stream's own flush leaves the headers in Tomcat's buffer
                 long idleSince = System.nanoTime();
                 while (true) {
                     Flow flow = follower.next(250, TimeUnit.MILLISECONDS);
@@ -113,7 +117,7 @@ public class FlowsController {
                         out.write('\n');
                         out.flush();
                         idleSince = System.nanoTime();
-                    } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(15)) {
+                    } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(5)) {
                         out.write('\n'); // keep-alive; fails once the client has gone
                         out.flush();
                         idleSince = System.nanoTime();

@@ -12,6 +12,12 @@ public class RelayErrors {
     public record Problem(String error, String field) {
     }
 
+    @ExceptionHandler(FlowTail.TooManyFollowers.class)
+    public ResponseEntity<Problem> busy(FlowTail.TooManyFollowers e) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "30")
+                .body(new Problem(e.getMessage(), null));
+    }
+
     @ExceptionHandler(BadRequest.class)
     public ResponseEntity<Problem> bad(BadRequest e) {
         return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field));

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,12 +25,13 @@ import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
- * The web UI end to end, in Debian's headless Chromium, against the whole system with the demo
- * (root: real pods and the real datapath): sign in, find the demo's namespaces on the service map,
- * filter the flow table to drops, draw a policy in the editor, preview its impact on recorded
- * flows, apply it, and see the drops it causes arrive. Screenshots go to target/ui-screenshots.
+ * The whole system with the demo (root: real pods and the real datapath). The web UI end to end in
+ * Debian's headless Chromium: sign in, find the demo's namespaces on the service map, filter the
+ * flow table to drops, draw a policy in the editor, preview its impact on recorded flows, apply
+ * it, and see the drops it causes arrive (screenshots in target/ui-screenshots). And every
+ * component's metrics as Prometheus scrapes them, accepted by promtool.
  */
-class WebUiBrowserPrivilegedIT {
+class EmbeddedSystemPrivilegedIT {
 
     static EmbeddedWeir weir;
     static WebDriver browser;
@@ -71,6 +73,49 @@ class WebUiBrowserPrivilegedIT {
 
     private static void click(String css) {
         browser.findElement(By.cssSelector(css)).click();
+    }
+
+    @Test
+    void everyComponentsMetricsPassPromtool() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        Map<String, String> scrapes = new java.util.LinkedHashMap<>();
+        scrapes.put("agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort() + "/metrics");
+        scrapes.put("policy", "http://127.0.0.1:" + weir.policyPort() + "/actuator/prometheus");
+        scrapes.put("dns", "http://127.0.0.1:" + weir.dnsPort() + "/actuator/prometheus");
+        scrapes.put("alerting", "http://127.0.0.1:" + weir.alertingPort() + "/actuator/prometheus");
+        scrapes.put("relay", "http://127.0.0.1:" + weir.relayPort() + "/actuator/prometheus");
+        for (Map.Entry<String, String> scrape : scrapes.entrySet()) {
+            java.net.http.HttpResponse<String> metrics = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(scrape.getValue())).header("Authorization", "Bearer " + weir.platform().apiToken())
+                    .header("Accept", "text/plain;version=0.0.4").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).as(scrape.getKey()).isEqualTo(200);
+            assertThat(metrics.body()).as(scrape.getKey()).contains("# TYPE ");
+            Files.writeString(screenshots.resolveSibling("metrics-" + scrape.getKey() + ".txt"), metrics.body());
+            // The whole exposition must parse (exit 0, or 3 for lint findings only); Weir's own
+            // metrics must also pass the lint (third-party binders' names are not ours to change).
+            PromtoolResult all = promtool(metrics.body());
+            assertThat(all.exit()).as("promtool check metrics on the %s's metrics:%n%s", scrape.getKey(), all.output())
+                    .isIn(0, 3);
+            String ours = metrics.body().lines().filter(l -> l.startsWith("weir_") || l.startsWith("# HELP weir_")
+                    || l.startsWith("# TYPE weir_")).collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+            PromtoolResult own = promtool(ours);
+            assertThat(own.exit()).as("promtool's lint of the %s's weir_ metrics:%n%s", scrape.getKey(), own.output())
+                    .isZero();
+        }
+        assertThat(Files.readString(screenshots.resolveSibling("metrics-agent.txt"))).contains("weir_flows_processed_total",
+                "weir_lost_events");
+    }
+
+    record PromtoolResult(int exit, String output) {
+    }
+
+    static PromtoolResult promtool(String exposition) throws Exception {
+        Process promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = promtool.getOutputStream()) {
+            in.write(exposition.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String output = new String(promtool.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new PromtoolResult(promtool.waitFor(), output);
     }
 
     @Test
