@@ -1,22 +1,18 @@
 package dev.weir.relay;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.weir.common.kafka.KafkaClients;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import jakarta.annotation.PreDestroy;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -117,13 +113,9 @@ public class FlowTail {
     }
 
     private void run(CountDownLatch positioned) {
-        Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, "weir-relay-tail");
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
+        try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(bootstrap, "weir-relay-tail")) {
             consumer = c;
-            List<TopicPartition> partitions = new ArrayList<>();
-            c.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            c.assign(partitions);
+            List<TopicPartition> partitions = TopicReaders.assignAll(c, topic);
             c.seekToEnd(partitions);
             partitions.forEach(c::position); // resolve the end now, not at the first poll
             positioned.countDown();

@@ -101,30 +101,42 @@ public class FlowsController {
         FlowQuery.Filters filters = query.filters();
         FlowTail.Follower follower = tail.follow();
         StreamingResponseBody body = out -> {
+            // The stream's own flush leaves bytes in the servlet container's buffer: flush the
+            // response itself after every line, so each flow reaches the client as it comes.
+            Runnable flush = () -> {
+                try {
+                    out.flush();
+                    response.flushBuffer();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
             try (follower) {
                 out.write('\n'); // the response starts now: clients see the stream open at once
-                out.flush();
-                response.flushBuffer(); // the stream's own flush leaves the headers in Tomcat's buffer
+                flush.run();
                 long idleSince = System.nanoTime();
                 while (true) {
                     Flow flow = follower.next(250, TimeUnit.MILLISECONDS);
                     long lost = follower.takeLost();
                     if (lost > 0) {
                         out.write(("{\"lost\":" + lost + "}\n").getBytes(StandardCharsets.UTF_8));
+                        flush.run();
                     }
                     if (flow != null && FlowFilters.passes(flow, filters.whitelist(), filters.blacklist())) {
                         out.write(json.writeValueAsBytes(view(flow)));
                         out.write('\n');
-                        out.flush();
+                        flush.run();
                         idleSince = System.nanoTime();
                     } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(5)) {
                         out.write('\n'); // keep-alive; fails once the client has gone
-                        out.flush();
+                        flush.run();
                         idleSince = System.nanoTime();
                     }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (java.io.UncheckedIOException e) {
+                // the client went away
             }
         };
         return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/x-ndjson")).body(body);

@@ -1,7 +1,6 @@
 package dev.weir.relay;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.weir.common.kafka.KafkaClients;
 import dev.weir.proto.state.v1.NodeStatus;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
@@ -14,10 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,14 +57,9 @@ public class NodeDirectory {
 
     private void run() {
         while (!Thread.currentThread().isInterrupted()) {
-            Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, "weir-relay-nodes");
-            config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
+            try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(bootstrap, "weir-relay-nodes")) {
                 consumer = c;
-                List<TopicPartition> partitions = new ArrayList<>();
-                c.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-                c.assign(partitions);
-                c.seekToBeginning(partitions);
+                c.seekToBeginning(TopicReaders.assignAll(c, topic));
                 while (!Thread.currentThread().isInterrupted()) {
                     for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(500))) {
                         apply(record.key(), record.value());
