@@ -132,7 +132,7 @@ function drawMap(target, map) {
   names.forEach((name, i) => {
     const nodes = columns.get(name);
     const x = 20 + i * width;
-    const height = 50 + nodes.length * 80;
+    const height = 50 + nodes.length * 110;
     tallest = Math.max(tallest, height);
     const box = svg('g', { class: 'namespace', 'data-namespace': name });
     box.append(svg('rect', { x, y: 10, width: width - 30, height, rx: 8 }));
@@ -140,7 +140,7 @@ function drawMap(target, map) {
     label.textContent = name;
     box.append(label);
     target.append(box);
-    nodes.forEach((node, j) => position.set(node.id, { x: x + (width - 30) / 2, y: 75 + j * 80 }));
+    nodes.forEach((node, j) => position.set(node.id, { x: x + (width - 30) / 2, y: 85 + j * 110 }));
   });
   for (const edge of map.edges) {
     const a = position.get(edge.source);
@@ -148,9 +148,11 @@ function drawMap(target, map) {
     if (!a || !b) continue;
     const kind = edgeClass(edge.verdicts);
     const g = svg('g', { class: 'edge ' + kind, 'data-source': edge.source, 'data-destination': edge.destination });
-    const bend = a.x === b.x ? 60 : 0;
-    g.append(svg('path', { d: `M${a.x},${a.y} Q${(a.x + b.x) / 2 + bend},${(a.y + b.y) / 2 - 20} ${b.x},${b.y}`, 'marker-end': `url(#arrow-${kind})` }));
-    const count = svg('text', { x: (a.x + b.x) / 2 + bend / 2, y: (a.y + b.y) / 2 - 14 });
+    // A quadratic curve (bent outwards when both ends share a column); its label at the curve's middle.
+    const bend = a.x === b.x ? 70 : 0;
+    const c = { x: (a.x + b.x) / 2 + bend, y: (a.y + b.y) / 2 - 30 };
+    g.append(svg('path', { d: `M${a.x},${a.y} Q${c.x},${c.y} ${b.x},${b.y}`, 'marker-end': `url(#arrow-${kind})` }));
+    const count = svg('text', { x: 0.25 * a.x + 0.5 * c.x + 0.25 * b.x, y: 0.25 * a.y + 0.5 * c.y + 0.25 * b.y - 5 });
     count.textContent = Object.entries(edge.verdicts).map(([v, n]) => `${n} ${v.toLowerCase()}`).join(', ');
     g.append(count);
     const title = svg('title');

@@ -32,7 +32,8 @@ class ImageConfigTest {
             new Expected("services/dns", "weir-dns", "dev.weir.dns.DnsServiceApplication", "65532", List.of(8082), 8082),
             new Expected("services/alerting", "weir-alerting", "dev.weir.alerting.AlertingApplication", "65532",
                     List.of(8083), 8083),
-            new Expected("services/relay", "weir-relay", "dev.weir.relay.RelayApplication", "65532", List.of(8084), 8084));
+            new Expected("services/relay", "weir-relay", "dev.weir.relay.RelayApplication", "65532", List.of(8084, 4245),
+                    8084));
 
     static Stream<Arguments> images() {
         return IMAGES.stream().map(Arguments::of);

@@ -160,7 +160,7 @@ public class FlowsController {
         Map<String, MapNode> nodes = new TreeMap<>();
         Map<String, MapEdge> edges = new LinkedHashMap<>();
         for (Flow flow : result.flows()) {
-            if (flow.getIsReply()) {
+            if (flow.getIsReply() || judgedAgainLater(flow)) {
                 continue;
             }
             MapNode source = node(flow.getSource(), flow.getIp().getSource());
@@ -172,6 +172,18 @@ public class FlowsController {
                     .verdicts().merge(flow.getVerdict().name(), 1L, Long::sum);
         }
         return new ServiceMap(List.copyOf(nodes.values()), List.copyOf(edges.values()), result.flows().size());
+    }
+
+    /**
+     * A connection between two pods is judged twice, by the sender's egress and the receiver's
+     * ingress, and each judgement is a flow. The map counts each connection once, by the verdict
+     * that decided it: a drop wherever it happened, else the receiver's forward. An egress
+     * forward towards a pod is not counted (its ingress flow follows, forwarded or dropped).
+     */
+    private static boolean judgedAgainLater(Flow flow) {
+        return flow.getVerdict() == Verdict.FORWARDED
+                && flow.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.EGRESS
+                && !flow.getDestination().getNamespace().isEmpty();
     }
 
     private static MapNode node(dev.weir.proto.flow.v1.Endpoint e, String ip) {

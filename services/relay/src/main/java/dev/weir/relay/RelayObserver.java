@@ -19,7 +19,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.springframework.stereotype.Component;
 
@@ -57,15 +56,21 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
         }
         Instant since = request.hasSince() ? instant(request.getSince()) : null;
         Instant until = request.hasUntil() ? instant(request.getUntil()) : null;
-        // Follow from now: start following before reading history so nothing falls in between
-        // (a flow may then come twice: once from history, once live; skipped by uuid below).
+        // Follow from now: start following before reading history so nothing falls in between.
+        // A flow published meanwhile comes both ways: the history's recent flows are remembered
+        // and not sent again live.
+        Instant followed = Instant.now().minusSeconds(10);
         try (FlowTail.Follower follower = request.getFollow() ? tail.follow() : null) {
-            String lastHistoryUuid = history(request, since, until, call);
+            java.util.Set<String> recent = new java.util.HashSet<>();
+            history(request, since, until, call, flow -> {
+                if (request.getFollow() && !instant(flow.getTime()).isBefore(followed)) {
+                    recent.add(flow.getUuid());
+                }
+            });
             if (!request.getFollow() || call.isCancelled()) {
                 responses.onCompleted();
                 return;
             }
-            boolean skipping = lastHistoryUuid != null;
             while (!call.isCancelled()) {
                 Flow flow = follower.next(200, TimeUnit.MILLISECONDS);
                 long lost = follower.takeLost();
@@ -77,8 +82,7 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
                 if (flow == null) {
                     continue;
                 }
-                if (skipping && flow.getUuid().equals(lastHistoryUuid)) {
-                    skipping = false;
+                if (!recent.isEmpty() && recent.remove(flow.getUuid())) {
                     continue;
                 }
                 if ((until == null || FlowHistory.within(flow, null, until))
@@ -95,33 +99,33 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
         }
     }
 
-    /** Sends the history part; returns the uuid of the last flow sent, if any. */
-    private String history(GetFlowsRequest request, Instant since, Instant until,
-            ServerCallStreamObserver<GetFlowsResponse> call) {
+    /** Sends the history part, telling {@code sent} of each flow sent. */
+    private void history(GetFlowsRequest request, Instant since, Instant until,
+            ServerCallStreamObserver<GetFlowsResponse> call, java.util.function.Consumer<Flow> sent) {
         long number = request.getNumber();
         if (number == 0 && request.getFollow() && since == null) {
-            return null; // follow only
+            return; // follow only
         }
         if (request.getFirst() || (number == 0 && since != null)) {
             // streamed as found: the first result comes long before a big scan ends
-            String[] last = {null};
             history.stream(since, until, request.getWhitelistList(), request.getBlacklistList(), number, flow -> {
                 call.onNext(response(flow));
-                last[0] = flow.getUuid();
+                sent.accept(flow);
                 return !call.isCancelled();
             });
-            return last[0];
+            return;
         }
         int n = (int) (number == 0 ? DEFAULT_NUMBER : number);
         FlowHistory.Result result = history.query(since == null ? Instant.now().minusSeconds(3600) : since, until,
                 request.getWhitelistList(), request.getBlacklistList(), n, false);
-        List<Flow> flows = result.flows();
-        flows.forEach(f -> call.onNext(response(f)));
+        for (Flow f : result.flows()) {
+            call.onNext(response(f));
+            sent.accept(f);
+        }
         if (result.undecodable() > 0) {
             call.onNext(GetFlowsResponse.newBuilder().setTime(now()).setLostEvents(LostEvent.newBuilder()
                     .setSource(LostEventSource.DECODE_ERROR).setNumEventsLost(result.undecodable())).build());
         }
-        return flows.isEmpty() ? null : flows.get(flows.size() - 1).getUuid();
     }
 
     private static GetFlowsResponse response(Flow flow) {

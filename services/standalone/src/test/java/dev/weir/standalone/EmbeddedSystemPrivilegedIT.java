@@ -120,6 +120,16 @@ class EmbeddedSystemPrivilegedIT {
 
     @Test
     void fromTheServiceMapToAnAppliedPolicyAndTheDropsItCauses() throws Exception {
+        try {
+            walkThroughTheUi();
+        } catch (Exception | AssertionError e) {
+            screenshot("failure");
+            Files.writeString(screenshots.resolve("failure.html"), browser.getPageSource());
+            throw e;
+        }
+    }
+
+    private void walkThroughTheUi() throws Exception {
         browser.get("http://127.0.0.1:" + weir.relayPort() + "/ui/");
         waitUpTo(10).until(d -> d.findElement(By.id("login")).isDisplayed());
         browser.findElement(By.id("token")).sendKeys(weir.platform().apiToken());
