@@ -49,7 +49,7 @@ class ImageRunPrivilegedIT {
                 "/bin/busybox", "env", "-i"));
         command.addAll(image.list("Env"));
         command.addAll(List.of("SERVER_PORT=" + port, "WEIR_API_TOKEN_FILE=/tmp/api-token",
-                "WEIR_KAFKA_BOOTSTRAP=127.0.0.1:9"));
+                "WEIR_KAFKA_BOOTSTRAP=127.0.0.1:9", "WEIR_GRPC_PORT=0"));
         command.add("/bin/sh");
         command.add("-c");
         command.add("cd " + image.containerConfig().get("WorkingDir") + " && exec " + String.join(" ", image.list("Entrypoint")));

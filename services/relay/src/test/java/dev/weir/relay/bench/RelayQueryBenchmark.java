@@ -84,7 +84,7 @@ public final class RelayQueryBenchmark {
                     });
                     long all = System.nanoTime() - t0;
                     System.out.printf("relay, %d reader(s), round %d: %d matches of %d scanned, first %d ms, all %d ms"
-                            + "%s (%.2fx the baseline's time)%n", readers, round + 1, matches.get(), stats.scanned(),
+                            + "%s (%.2fx faster than the baseline)%n", readers, round + 1, matches.get(), stats.scanned(),
                             firstAt[0] / 1_000_000, all / 1_000_000, stats.truncated() ? " TRUNCATED" : "",
                             (double) baseline[2] / (all / 1_000_000));
                 }
