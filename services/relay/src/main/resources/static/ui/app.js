@@ -203,8 +203,10 @@ async function loadFlows() {
   const params = flowParams();
   params.set('last', '200');
   const body = $('#flows-table tbody');
+  const request = (state.flowsRequest = (state.flowsRequest || 0) + 1);
   try {
     const result = await api('/api/v1/flows?' + params);
+    if (request !== state.flowsRequest) return; // a newer query was asked for meanwhile
     body.replaceChildren(...result.flows.reverse().map(flowRow));
     $('#flows-summary').textContent = `${result.flows.length} flow(s), newest first; ${result.scanned} read from Kafka` +
       (result.truncated ? ' (cut short: narrow the window)' : '');

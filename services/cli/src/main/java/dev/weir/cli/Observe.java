@@ -89,7 +89,8 @@ final class Observe implements Callable<Integer> {
                 ? relay.lines("/api/v1/flows/follow" + (filters.isEmpty() ? "" : "?" + filters.replaceFirst("^&", "")))
                         .iterator()
                 : null;
-        JsonNode result = relay.get("/api/v1/flows" + query);
+        JsonNode result = weir.slow("reading flows since " + since + " from Kafka",
+                () -> relay.get("/api/v1/flows" + query));
         List<JsonNode> shown = new ArrayList<>();
         result.get("flows").forEach(shown::add);
         Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");

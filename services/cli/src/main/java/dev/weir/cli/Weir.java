@@ -92,6 +92,26 @@ public final class Weir {
         }
     }
 
+    /**
+     * Runs a call that may take a while (a scan of Kafka), saying so on an interactive terminal
+     * meanwhile; the note is erased when the answer comes. Scripts (no console) see nothing extra.
+     */
+    <T> T slow(String what, java.util.function.Supplier<T> call) {
+        if (System.console() == null) {
+            return call.get();
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        String note = "weir: " + what + " ...";
+        err.print(note + "\r");
+        err.flush();
+        try {
+            return call.get();
+        } finally {
+            err.print(" ".repeat(note.length()) + "\r");
+            err.flush();
+        }
+    }
+
     static String read(Path file) {
         try {
             return "-".equals(file.toString()) ? new String(System.in.readAllBytes()) : Files.readString(file);
@@ -282,8 +302,8 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies/preview?minutes=" + minutes, contentType(file),
-                    read(file));
+            JsonNode result = weir.slow("replaying the last " + minutes + " minutes of flows", () -> weir.api(weir.policyApi)
+                    .post("/api/v1/policies/preview?minutes=" + minutes, contentType(file), read(file)));
             weir.show(result, json -> {
                 Table table = new Table("SOURCE", "DESTINATION", "PORT", "NOW", "THEN", "FLOWS");
                 json.get("changes").forEach(c -> table.row(c.get("source"), c.get("destination"),

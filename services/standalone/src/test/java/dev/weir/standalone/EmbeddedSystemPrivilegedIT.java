@@ -63,7 +63,9 @@ class EmbeddedSystemPrivilegedIT {
     }
 
     private static WebDriverWait waitUpTo(int seconds) {
-        return new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(300));
+        // The UI re-renders tables as answers come: an element found a moment ago may be gone.
+        return (WebDriverWait) new WebDriverWait(browser, Duration.ofSeconds(seconds), Duration.ofMillis(300))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class);
     }
 
     private static void screenshot(String name) throws Exception {
@@ -73,6 +75,23 @@ class EmbeddedSystemPrivilegedIT {
 
     private static void click(String css) {
         browser.findElement(By.cssSelector(css)).click();
+    }
+
+    @Test
+    void weirDoctorFindsTheDemoNodeHealthy() {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = new picocli.CommandLine(new dev.weir.cli.doctor.Doctor()).setOut(new java.io.PrintWriter(out))
+                .setErr(new java.io.PrintWriter(err)).execute("--pin-root", "/sys/fs/bpf/weir",
+                        "--kafka", weir.platform().kafkaBootstrapServers(),
+                        "--agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort(),
+                        "--relay-api", "http://127.0.0.1:" + weir.relayPort());
+        String report = out.toString();
+        assertThat(exit).as("weir doctor:%n%s%s", report, err).isZero();
+        // Read from the real datapath with bpftool: the demo's four pods, both programs on each.
+        assertThat(report).contains("both programs on all 4 endpoint interface(s)")
+                .contains("weir_ipcache holds").contains("weir_endpoints holds 4 of")
+                .contains("broker(s) answer").contains("healthy at").contains("all well");
     }
 
     @Test
@@ -136,7 +155,7 @@ class EmbeddedSystemPrivilegedIT {
         click("#login-form button");
 
         // The demo's namespaces on the service map, once its traffic has flowed.
-        waitUpTo(90).until(d -> {
+        waitUpTo(90).pollingEvery(Duration.ofSeconds(2)).until(d -> {
             if (d.findElements(By.cssSelector("g.namespace[data-namespace='payments']")).isEmpty()) {
                 click("#map-refresh");
                 return false;
@@ -152,10 +171,12 @@ class EmbeddedSystemPrivilegedIT {
         click("#tabs button[data-view='flows']");
         new Select(browser.findElement(By.cssSelector("#flow-filters select[name='verdict']"))).selectByVisibleText("DROPPED");
         click("#flow-filters button[type='submit']");
-        waitUpTo(30).until(d -> !d.findElements(By.cssSelector("#flows-table tbody tr")).isEmpty());
-        List<WebElement> drops = browser.findElements(By.cssSelector("#flows-table tbody tr"));
-        assertThat(drops).allMatch(r -> r.getAttribute("class").equals("verdict-dropped"));
-        assertThat(drops.get(0).getText()).contains("payments/api").contains("NetworkPolicy/payments/api-from-cart");
+        String firstDrop = waitUpTo(30).until(d -> {
+            List<WebElement> rows = d.findElements(By.cssSelector("#flows-table tbody tr"));
+            boolean allDropped = !rows.isEmpty() && rows.stream().allMatch(r -> "verdict-dropped".equals(r.getAttribute("class")));
+            return allDropped ? rows.get(0).getText() : null;
+        });
+        assertThat(firstDrop).contains("payments/api").contains("NetworkPolicy/payments/api-from-cart");
         screenshot("2-drops");
 
         // The editor: only the payments API may reach the cart, on 8080; frontend -> cart would be dropped.
@@ -188,8 +209,8 @@ class EmbeddedSystemPrivilegedIT {
         to.sendKeys("shop/cart");
         browser.findElement(By.cssSelector("#flow-filters input[name='since']")).clear();
         browser.findElement(By.cssSelector("#flow-filters input[name='since']")).sendKeys("2m");
-        waitUpTo(90).until(d -> {
-            click("#flow-filters button[type='submit']");
+        waitUpTo(90).pollingEvery(Duration.ofSeconds(3)).until(d -> {
+            click("#flow-filters button[type='submit']"); // a new query every few seconds until the drops show
             return d.findElements(By.cssSelector("#flows-table tbody tr.verdict-dropped")).stream()
                     .anyMatch(r -> r.getText().contains("NetworkPolicy/shop/cart-ingress"));
         });
