@@ -327,7 +327,7 @@ async function loadAlerts() {
   try {
     const list = await api('/api/v1/alerting/silences');
     silences.replaceChildren(...list.map(s => el('tr', {},
-      el('td', {}, s.matchers.map(m => typeof m === 'string' ? m : `${m.name}${m.operator || '='}${m.value}`).join(', ')),
+      el('td', {}, s.matchers.map(m => typeof m === 'string' ? m : `${m.name}${m.op || '='}${m.value}`).join(', ')),
       el('td', {}, new Date(s.endsAt).toLocaleString()), el('td', {}, s.createdBy || ''), el('td', {}, s.comment || ''),
       el('td', {}, el('button', { onclick: () => expireSilence(s.id) }, 'Expire')))));
   } catch (e) {

@@ -149,19 +149,20 @@ public class FlowsController {
     public record MapEdge(String source, String destination, Map<String, Long> verdicts) {
     }
 
-    public record ServiceMap(List<MapNode> nodes, List<MapEdge> edges, long flows) {
+    /** The map; flows is the connections counted, truncated whether the scan stopped at its bounds. */
+    public record ServiceMap(List<MapNode> nodes, List<MapEdge> edges, long flows, boolean truncated) {
     }
 
     /** Workloads (namespace/workload, else namespace/pod, else the address) and who talks to whom. */
     @GetMapping("/servicemap")
     public ServiceMap serviceMap(@RequestParam(defaultValue = "15m") String since) {
-        FlowHistory.Result result = history.query(FlowQuery.instant("since", since), null, List.of(), List.of(),
-                FlowQuery.MAX_LIMIT * 10, false);
+        // Counted as the scan goes: every flow of the window, none kept.
         Map<String, MapNode> nodes = new TreeMap<>();
         Map<String, MapEdge> edges = new LinkedHashMap<>();
-        for (Flow flow : result.flows()) {
+        long[] counted = {0};
+        FlowScan.Stats stats = history.stream(FlowQuery.instant("since", since), null, List.of(), List.of(), 0, flow -> {
             if (flow.getIsReply() || judgedAgainLater(flow)) {
-                continue;
+                return true;
             }
             MapNode source = node(flow.getSource(), flow.getIp().getSource());
             MapNode destination = node(flow.getDestination(), flow.getIp().getDestination());
@@ -170,8 +171,10 @@ public class FlowsController {
             edges.computeIfAbsent(source.id() + " -> " + destination.id(),
                     k -> new MapEdge(source.id(), destination.id(), new TreeMap<>()))
                     .verdicts().merge(flow.getVerdict().name(), 1L, Long::sum);
-        }
-        return new ServiceMap(List.copyOf(nodes.values()), List.copyOf(edges.values()), result.flows().size());
+            counted[0]++;
+            return true;
+        });
+        return new ServiceMap(List.copyOf(nodes.values()), List.copyOf(edges.values()), counted[0], stats.truncated());
     }
 
     /**

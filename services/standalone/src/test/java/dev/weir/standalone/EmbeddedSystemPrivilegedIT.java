@@ -215,5 +215,27 @@ class EmbeddedSystemPrivilegedIT {
                     .anyMatch(r -> r.getText().contains("NetworkPolicy/shop/cart-ingress"));
         });
         screenshot("4-new-drops");
+
+        // DNS health: the demo's ndots:5 resolvers make search-path insights, with evidence and a fix.
+        click("#tabs button[data-view='dns']");
+        waitUpTo(180).pollingEvery(Duration.ofSeconds(5)).until(d -> { // the first windows close
+            click("#dns-refresh");
+            return d.findElements(By.cssSelector("#dns-insights article.insight")).stream()
+                    .anyMatch(a -> a.getText().contains("search path expansion") && a.getText().contains("Fix:"));
+        });
+        assertThat(browser.findElements(By.cssSelector("#dns-health tbody tr"))).isNotEmpty();
+        screenshot("5-dns-health");
+
+        // Alerts and silences, through the relay to the alerting service.
+        click("#tabs button[data-view='alerts']");
+        waitUpTo(20).until(d -> !d.findElements(By.cssSelector("#alerts-table tbody tr")).isEmpty());
+        WebElement matchers = browser.findElement(By.cssSelector("#silence-form input[name='matchers']"));
+        matchers.clear();
+        matchers.sendKeys("alertname=DnsSearchPathExpansion, namespace=shop");
+        browser.findElement(By.cssSelector("#silence-form input[name='comment']")).sendKeys("known: demo resolvers");
+        click("#silence-form button[type='submit']");
+        waitUpTo(20).until(d -> d.findElements(By.cssSelector("#silences-table tbody tr")).stream()
+                .anyMatch(r -> r.getText().contains("known: demo resolvers") && r.getText().contains("web UI")));
+        screenshot("6-alerts-and-silences");
     }
 }
