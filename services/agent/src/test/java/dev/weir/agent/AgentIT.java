@@ -236,8 +236,9 @@ class AgentIT {
     @Test
     @Order(4)
     void aRealResolverInAPodProducesDnsFlowsWithSearchPathExpansion() throws Exception {
-        String dnsIp = ipB.replace(".11", ".53");
-        String clientIp = ipB.replace(".11", ".12");
+        // The same /24 as the pods (a String.replace of ".11" would also hit an octet like 113).
+        String dnsIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".53";
+        String clientIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".12";
         LocalEndpoint dns = agent.endpoints().add(new PodSpec("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
                 List.of(), "coredns", "Deployment", null));
         agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"), List.of(), "client",
