@@ -65,17 +65,20 @@ public final class AgentMetrics {
     }
 
     public void flow(Flow flow) {
-        counter("weir_flows_processed", "Flows built from datapath events and handed to Kafka", "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
+        counter("weir_flows_processed", "Flows built from datapath events and handed to Kafka",
+                "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
                 .increment();
         if (flow.getVerdict() == Verdict.DROPPED) {
-            counter("weir_drop", "Packets dropped by the datapath, by reason", "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
+            counter("weir_drop", "Packets dropped by the datapath, by reason",
+                    "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
         }
     }
 
     public void dns(Dns dns) {
         String qtype = dns.getQtypesCount() > 0 ? dns.getQtypes(0) : "";
         if (dns.getIsResponse()) {
-            counter("weir_dns_responses", "DNS responses seen in pods' traffic", "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
+            counter("weir_dns_responses", "DNS responses seen in pods' traffic",
+                    "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
         } else {
             counter("weir_dns_queries", "DNS queries seen in pods' traffic", "qtypes", qtype).increment();
         }

@@ -178,7 +178,9 @@ public class AlertingEngine implements Runnable {
             producer.send(new ProducerRecord<>(catalogue.name(TopicId.ALERTS), alert.fingerprint(), proto(alert).toByteArray()));
             notifier.accept(alert, now);
             if (alert.status() == Alert.Status.FIRING) {
-                registry.counter("weir_alerting_alerts_fired", "rule", alert.rule()).increment();
+                io.micrometer.core.instrument.Counter.builder("weir_alerting_alerts_fired")
+                        .description("Alerts that started firing, by rule").tag("rule", alert.rule())
+                        .register(registry).increment();
             }
         }
         List<Notification> due = notifier.flush(now, evaluator.alerts());

@@ -138,12 +138,12 @@ public class Deliverer implements Runnable {
         int code = response.statusCode();
         if (code >= 200 && code < 300) {
             finish(row, "delivered", code, null);
-            registry.counter("weir_alerting_notifications", "receiver", receiver.name(), "outcome", "delivered").increment();
+            notified(receiver.name(), "delivered");
         } else if (code == 410) {
             String reason = "410 Gone from " + receiver.url() + " at " + Instant.now();
             store.disableReceiver(receiver.name(), reason);
             finish(row, "disabled", code, reason);
-            registry.counter("weir_alerting_notifications", "receiver", receiver.name(), "outcome", "gone").increment();
+            notified(receiver.name(), "gone");
             LOG.warn("receiver {} answered 410 Gone: disabled", receiver.name());
             onReceiverDisabled.accept(receiver.name());
         } else {
@@ -162,14 +162,14 @@ public class Deliverer implements Runnable {
         int attempts = row.attempts() + 1;
         if (attempts >= properties.maxAttempts()) {
             finish(row, "failed", code, error + " (after " + attempts + " attempts)");
-            registry.counter("weir_alerting_notifications", "receiver", row.receiver(), "outcome", "failed").increment();
+            notified(row.receiver(), "failed");
             return;
         }
         Duration delay = backoff(attempts, properties.retryBase(), retryAfter);
         jdbc.sql("UPDATE outbox SET attempts = :a, last_status = :c, last_error = :e, next_attempt_at = :next WHERE id = :id")
                 .param("a", attempts).param("c", code).param("e", error)
                 .param("next", Timestamp.from(Instant.now().plus(delay))).param("id", row.id()).update();
-        registry.counter("weir_alerting_notifications", "receiver", row.receiver(), "outcome", "retried").increment();
+        notified(row.receiver(), "retried");
     }
 
     /**
@@ -211,5 +211,11 @@ public class Deliverer implements Runnable {
             thread.interrupt();
             thread.join(5000);
         }
+    }
+
+    private void notified(String receiver, String outcome) {
+        io.micrometer.core.instrument.Counter.builder("weir_alerting_notifications")
+                .description("Webhook delivery attempts by receiver and outcome")
+                .tags("receiver", receiver, "outcome", outcome).register(registry).increment();
     }
 }
