@@ -205,8 +205,7 @@ final class ClientState {
         boolean chained = false;
         for (int i = state.getRecentCount() - 1; i >= 0; i--) {
             LookupStep step = state.getRecent(i);
-            if (step.getRcode() == Rcodes.NXDOMAIN && step.getName().length() > prefix.length()
-                    && step.getName().startsWith(prefix)) {
+            if (step.getRcode() == Rcodes.NXDOMAIN && candidateOf(step.getName(), prefix)) {
                 evidence.add(0, step.getQtype() + " " + step.getName() + " NXDOMAIN");
                 qtypes.add(step.getQtype());
                 state.removeRecent(i);
@@ -236,6 +235,39 @@ final class ClientState {
                 "Look the name up fully qualified, with a trailing dot (" + bare + ".), or lower ndots in the pod's "
                         + "dnsConfig (options: [{name: ndots, value: \"1\"}]) so names with dots are tried as they are "
                         + "first; NodeLocal DNSCache takes the load off CoreDNS meanwhile.", List.of());
+    }
+
+    /**
+     * Whether an NXDOMAIN name was a search-path candidate of the name that then resolved: both are
+     * the looked-up name B plus a search suffix, the resolved one's suffix a shorter tail of the
+     * candidate's (search lists run from the most specific, e.g. ns.svc.cluster.local, to the
+     * least, cluster.local, and last the name as it is). So "api.payments.shop.svc.cluster.local."
+     * is a candidate of "api.payments.svc.cluster.local." and of "api.payments.", not of
+     * "cart.shop.svc.cluster.local.".
+     */
+    static boolean candidateOf(String candidate, String resolved) {
+        String[] c = labels(candidate);
+        String[] r = labels(resolved);
+        int common = 0;
+        while (common < c.length && common < r.length && c[common].equalsIgnoreCase(r[common])) {
+            common++;
+        }
+        int candidateTail = c.length - common;
+        int resolvedTail = r.length - common;
+        if (common == 0 || candidateTail == 0 || resolvedTail >= candidateTail) {
+            return false;
+        }
+        for (int i = 1; i <= resolvedTail; i++) { // the resolved tail ends the candidate's tail
+            if (!c[c.length - i].equalsIgnoreCase(r[r.length - i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String[] labels(String name) {
+        String trimmed = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+        return trimmed.isEmpty() ? new String[0] : trimmed.split("\\.");
     }
 
     /** DNS the datapath dropped: by policy, that is the default-deny-egress mistake. */

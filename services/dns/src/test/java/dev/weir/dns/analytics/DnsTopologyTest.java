@@ -119,6 +119,35 @@ class DnsTopologyTest {
     }
 
     @Test
+    void anInClusterNameFoundAtALaterSearchSuffixCountsTheEarlierCandidatesAsWaste() {
+        // "api.payments" from namespace shop: tried in shop first (NXDOMAIN), found in svc.cluster.local.
+        for (String qtype : List.of("A", "AAAA")) {
+            int q = id++;
+            send(frontend.query(now, q, qtype, "api.payments.shop.svc.cluster.local."));
+            send(frontend.response(now + 1, q, qtype, "api.payments.shop.svc.cluster.local.", 3, 1));
+        }
+        directLookup(frontend, "api.payments.svc.cluster.local.");
+        List<DnsInsight> found = insightsOf(InsightKind.SEARCH_PATH_EXPANSION);
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).getValue()).isEqualTo(2.0); // 2 NXDOMAIN candidates + 2 answers, for 2 answers
+        assertThat(found.get(0).getEvidenceList()).contains("A api.payments.shop.svc.cluster.local. NXDOMAIN",
+                "A api.payments.svc.cluster.local. NOERROR");
+    }
+
+    @Test
+    void searchCandidatesAreTheSameNameWithALongerSuffix() {
+        assertThat(ClientState.candidateOf("api.payments.shop.svc.cluster.local.", "api.payments.svc.cluster.local."))
+                .isTrue();
+        assertThat(ClientState.candidateOf("api.example.com.cluster.local.", "api.example.com.")).isTrue();
+        assertThat(ClientState.candidateOf("cart.shop.svc.cluster.local.", "api.payments.svc.cluster.local.")).isFalse();
+        assertThat(ClientState.candidateOf("api.payments.svc.cluster.local.", "api.payments.svc.cluster.local."))
+                .isFalse();
+        assertThat(ClientState.candidateOf("api.payments.svc.cluster.local.", "api.payments.shop.svc.cluster.local."))
+                .isFalse(); // a shorter suffix is tried later, never earlier
+        assertThat(ClientState.candidateOf("api.other.local.", "api.payments.svc.cluster.local.")).isFalse();
+    }
+
+    @Test
     void dnsDroppedByPolicyNamesThePolicyAndItsFix() {
         send(frontend.droppedQuery(now, "NetworkPolicy/shop/lockdown"));
         send(frontend.droppedQuery(now + 5, "NetworkPolicy/shop/lockdown"));
