@@ -2,7 +2,6 @@ package dev.weir.relay;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.weir.common.flow.FlowFilters;
-import dev.weir.common.kafka.KafkaClients;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.observer.v1.FlowFilter;
 import java.time.Duration;
@@ -20,7 +19,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -166,10 +164,7 @@ public final class FlowScan {
 
     /** Per partition with anything between since and until: [start offset, end offset). */
     private Map<TopicPartition, long[]> ranges(KafkaConsumer<String, byte[]> consumer, Instant since, Instant until) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (PartitionInfo p : consumer.partitionsFor(topic)) {
-            partitions.add(new TopicPartition(topic, p.partition()));
-        }
+        List<TopicPartition> partitions = TopicReaders.partitions(consumer, topic);
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
         Map<TopicPartition, Long> start = at(consumer, partitions, since, consumer.beginningOffsets(partitions), ends);
         Map<TopicPartition, Long> end = at(consumer, partitions, until, ends, ends);
@@ -197,8 +192,7 @@ public final class FlowScan {
     }
 
     private KafkaConsumer<String, byte[]> consumer() {
-        Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, "weir-relay-query");
-        config.remove(ConsumerConfig.GROUP_ID_CONFIG); // assigned partitions, no group, nothing committed
+        Map<String, Object> config = TopicReaders.config(bootstrap, "weir-relay-query");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 * 1024 * 1024);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);

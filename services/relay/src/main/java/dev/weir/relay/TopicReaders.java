@@ -18,15 +18,26 @@ final class TopicReaders {
     }
 
     static KafkaConsumer<String, byte[]> consumer(String bootstrap, String clientId) {
+        return new KafkaConsumer<>(config(bootstrap, clientId));
+    }
+
+    /** A reader's settings (no group, nothing committed), for callers that add their own. */
+    static Map<String, Object> config(String bootstrap, String clientId) {
         Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, clientId);
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        return new KafkaConsumer<>(config);
+        return config;
+    }
+
+    /** Every partition of the topic. */
+    static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        return partitions;
     }
 
     /** Assigns every partition of the topic to the consumer and returns them. */
     static List<TopicPartition> assignAll(KafkaConsumer<?, ?> consumer, String topic) {
-        List<TopicPartition> partitions = new ArrayList<>();
-        consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        List<TopicPartition> partitions = partitions(consumer, topic);
         consumer.assign(partitions);
         return partitions;
     }

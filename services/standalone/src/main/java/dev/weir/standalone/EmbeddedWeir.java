@@ -65,7 +65,9 @@ public final class EmbeddedWeir implements AutoCloseable {
         dns.put("weir.dns.state-dir", dataDirectory.resolve("dns-streams").toString());
         dnsPort = service("the DNS service", DnsServiceApplication.class, DnsServiceApplication.arguments(dns));
         Map<String, String> alerting = local(platform.serviceSettings("alerting"), ports.alerting());
-        alerting.put("weir.alerting.external-url", "http://127.0.0.1:" + ports.alerting());
+        if (ports.alerting() != 0) { // links in notifications; unknown before a free port is bound
+            alerting.put("weir.alerting.external-url", "http://127.0.0.1:" + ports.alerting());
+        }
         alertingPort = service("the alerting service", AlertingApplication.class, AlertingApplication.arguments(alerting));
         Map<String, String> relay = local(platform.serviceSettings("relay"), ports.relay());
         relay.put("weir.grpc-port", Integer.toString(ports.relayGrpc()));
