@@ -60,6 +60,76 @@ static __always_inline int weir_drop(struct __sk_buff *skb, struct weir_event_co
 	return audit ? TC_ACT_OK : TC_ACT_SHOT;
 }
 
+static __always_inline int weir_forward(struct __sk_buff *skb, __u8 direction)
+{
+	weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
+	return TC_ACT_OK;
+}
+
+/* A packet leaving a pod must come from one of the pod's own addresses. */
+static __always_inline int weir_source_is_own(const struct weir_endpoint *ep, const struct weir_packet *pkt)
+{
+	if (pkt->family == WEIR_FAMILY_IPV4)
+		return (ep->flags & WEIR_EP_HAS_IPV4) && *(const __u32 *)pkt->saddr == *(const __u32 *)ep->ipv4;
+	const __u64 *a = (const __u64 *)pkt->saddr;
+	const __u64 *b = (const __u64 *)ep->ipv6;
+	return (ep->flags & WEIR_EP_HAS_IPV6) && a[0] == b[0] && a[1] == b[1];
+}
+
+static __always_inline int weir_is_resolver(const __u8 *addr, __u8 family)
+{
+	struct weir_addr_key key = { .family = family };
+	__builtin_memcpy(key.addr, addr, 16);
+	return bpf_map_lookup_elem(&weir_resolvers, &key) != NULL;
+}
+
+/* Ports a connection's policy is judged on: none for ICMP and the like. */
+static __always_inline __u16 weir_policy_port(__u8 protocol, __u16 dport_net)
+{
+	if (protocol == IPPROTO_TCP || protocol == IPPROTO_UDP || protocol == WEIR_IPPROTO_SCTP)
+		return bpf_ntohs(dport_net);
+	return 0;
+}
+
+/*
+ * The verdict for a connection opened in direction towards port dport_net of the peer remote
+ * (whose address is peer). An endpoint the control plane has not told yet is closed: only DNS
+ * to a resolver leaves it.
+ */
+static __always_inline void weir_judge(const struct weir_endpoint *ep, __u8 direction, __u32 remote,
+				       const __u8 *peer, __u8 family, __u8 protocol, __u16 dport_net,
+				       struct weir_verdict *out)
+{
+	__u16 dport = weir_policy_port(protocol, dport_net);
+	if (ep->flags & WEIR_EP_AWAITING_POLICY) {
+		int dns = direction == WEIR_DIR_EGRESS && (protocol == IPPROTO_UDP || protocol == IPPROTO_TCP) &&
+			  dport == DNS_PORT && weir_is_resolver(peer, family);
+		out->verdict = dns ? WEIR_VERDICT_FORWARDED : WEIR_VERDICT_DROPPED;
+		out->drop_reason = dns ? WEIR_DROP_NONE : WEIR_DROP_AWAITING_POLICY;
+		out->match_type = WEIR_MATCH_NONE;
+		out->cookie = 0;
+		return;
+	}
+	__u8 isolated = direction == WEIR_DIR_INGRESS ? (ep->flags & WEIR_EP_INGRESS_ISOLATED) != 0
+						       : (ep->flags & WEIR_EP_EGRESS_ISOLATED) != 0;
+	weir_policy_decide(ep->endpoint_id, isolated, remote, dport, protocol, direction, out);
+}
+
+/*
+ * An ICMP error about a packet of a tracked connection (PMTU's "fragmentation needed", "packet
+ * too big", unreachable, time exceeded) belongs to that connection. The quoted packet went the
+ * other way, so its addresses and ports are swapped to look it up as this packet's own.
+ */
+static __always_inline int weir_icmp_related(void *ct, const struct weir_packet *pkt, __u32 endpoint_id,
+					     __u8 direction, __u64 now)
+{
+	struct weir_ct_key key;
+	struct weir_ct_entry *entry;
+	int state = weir_ct_lookup(ct, &key, pkt->inner_daddr, pkt->inner_saddr, pkt->inner_dport, pkt->inner_sport,
+				   pkt->inner_protocol, pkt->family, endpoint_id, direction, now, &entry);
+	return state != WEIR_CT_NEW;
+}
+
 static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __u8 trace_point)
 {
 	struct weir_packet pkt = {};
@@ -72,10 +142,8 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	struct weir_endpoint *ep = bpf_map_lookup_elem(&weir_endpoints, &ifindex);
 	int parsed = weir_parse(skb, &pkt);
 
-	if (parsed == WEIR_PARSE_PASS_L2) {
-		weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
-		return TC_ACT_OK;
-	}
+	if (parsed == WEIR_PARSE_PASS_L2)
+		return weir_forward(skb, direction);
 	if (!ep)
 		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_NO_ENDPOINT, 0);
 
@@ -88,49 +156,104 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	ctx.src_identity = direction == WEIR_DIR_INGRESS ? remote : ep->identity;
 	ctx.dst_identity = direction == WEIR_DIR_INGRESS ? ep->identity : remote;
 
-	if (weir_is_icmpv6_link_control(&pkt)) {
-		weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
-		return TC_ACT_OK;
+	if (weir_is_icmpv6_link_control(&pkt))
+		return weir_forward(skb, direction);
+	/* Never audited: a forged source would be judged as the pod it claims to be. */
+	if (direction == WEIR_DIR_EGRESS && !weir_source_is_own(ep, &pkt))
+		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_INVALID_SOURCE_IP, 0);
+
+	__u32 endpoint_id = ep->endpoint_id;
+	void *ct = bpf_map_lookup_elem(&weir_ct, &endpoint_id);
+	if (!ct)
+		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_NO_ENDPOINT, 0);
+
+	struct weir_frag_key frag = {};
+	if (pkt.is_fragment || pkt.is_first_fragment) {
+		frag.id = pkt.frag_id;
+		frag.family = pkt.family;
+		frag.protocol = pkt.protocol;
+		__builtin_memcpy(frag.saddr, pkt.saddr, 16);
+		__builtin_memcpy(frag.daddr, pkt.daddr, 16);
+	}
+	if (pkt.is_fragment) {
+		/* A later fragment is judged as its datagram's first fragment was. */
+		struct weir_frag_ports *ports = bpf_map_lookup_elem(&weir_fragments, &frag);
+		if (!ports)
+			return weir_drop(skb, &ctx, &pkt, WEIR_DROP_FRAG_NOT_FOUND, 0);
+		pkt.sport = ports->sport;
+		pkt.dport = ports->dport;
+	}
+
+	__u64 now = bpf_ktime_get_ns();
+	struct weir_verdict verdict = {};
+
+	if (pkt.icmp_error) {
+		if (weir_icmp_related(ct, &pkt, endpoint_id, direction, now)) {
+			weir_health_inc(WEIR_HEALTH_ICMP_RELATED);
+			return weir_forward(skb, direction);
+		}
+		/* About nothing tracked: judged as ICMP on its own, and never tracked. */
+		weir_judge(ep, direction, remote, direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr, pkt.family,
+			   pkt.protocol, 0, &verdict);
+		ctx.match_type = verdict.match_type;
+		ctx.cookie = verdict.cookie;
+		if (verdict.verdict == WEIR_VERDICT_DROPPED)
+			return weir_drop(skb, &ctx, &pkt, verdict.drop_reason, audit);
+		return weir_forward(skb, direction);
 	}
 
 	struct weir_ct_key ct_key;
-	struct weir_ct_entry *ct;
-	__u64 now = bpf_ktime_get_ns();
-	int state = weir_ct_lookup(&ct_key, &pkt, ep->endpoint_id, direction, &ct);
+	struct weir_ct_entry *entry;
+	int state = weir_ct_lookup(ct, &ct_key, pkt.saddr, pkt.daddr, pkt.sport, pkt.dport, pkt.protocol, pkt.family,
+				   endpoint_id, direction, now, &entry);
 
-	if (state != WEIR_CT_NEW && ct) {
-		weir_ct_touch(ct, now, skb->len);
+	if (state != WEIR_CT_NEW && entry) {
+		if (entry->policy_revision != ep->policy_revision || entry->remote_identity != remote) {
+			/*
+			 * What admitted the connection changed (a policy revision, the peer's identity):
+			 * judge it again as it was opened, and end it when it is no longer allowed.
+			 */
+			weir_health_inc(WEIR_HEALTH_CT_REJUDGED);
+			const __u8 *peer = ct_key.direction == WEIR_DIR_INGRESS ? ct_key.saddr : ct_key.daddr;
+			weir_judge(ep, ct_key.direction, remote, peer, ct_key.family, ct_key.protocol, ct_key.dport,
+				   &verdict);
+			if (verdict.verdict == WEIR_VERDICT_DROPPED && !audit) {
+				bpf_map_delete_elem(ct, &ct_key);
+				weir_health_inc(WEIR_HEALTH_CT_REVOKED);
+				ctx.match_type = verdict.match_type;
+				ctx.cookie = verdict.cookie;
+				ctx.is_reply = state == WEIR_CT_REPLY;
+				return weir_drop(skb, &ctx, &pkt, verdict.drop_reason, 0);
+			}
+			entry->policy_revision = ep->policy_revision;
+			entry->remote_identity = remote;
+			entry->cookie = verdict.cookie;
+			entry->match_type = verdict.match_type;
+		}
+		weir_ct_touch(entry, state, pkt.tcp_flags, pkt.protocol, now, skb->len);
 		ctx.is_reply = state == WEIR_CT_REPLY;
 		ctx.verdict = WEIR_VERDICT_FORWARDED;
-		ctx.match_type = ct->match_type;
-		ctx.cookie = ct->cookie;
-		if (pkt.tcp_flags & (WEIR_TCP_FIN | WEIR_TCP_RST)) {
-			if (!(ct->flags & WEIR_CT_CLOSING)) {
-				ct->flags |= WEIR_CT_CLOSING;
-				ctx.type = WEIR_EVENT_CONNECTION_CLOSE;
-				weir_emit(&ctx, &pkt);
-			}
-			/* After a reset nothing more belongs to the connection. */
-			if (pkt.tcp_flags & WEIR_TCP_RST)
-				bpf_map_delete_elem(&weir_ct, &ct_key);
+		ctx.match_type = entry->match_type;
+		ctx.cookie = entry->cookie;
+		if ((pkt.tcp_flags & (WEIR_TCP_FIN | WEIR_TCP_RST)) && !(entry->flags & WEIR_CT_CLOSE_SENT)) {
+			entry->flags |= WEIR_CT_CLOSE_SENT;
+			ctx.type = WEIR_EVENT_CONNECTION_CLOSE;
+			weir_emit(&ctx, &pkt);
+		}
+		if (pkt.is_first_fragment) {
+			struct weir_frag_ports ports = { .sport = pkt.sport, .dport = pkt.dport };
+			bpf_map_update_elem(&weir_fragments, &frag, &ports, BPF_ANY);
 		}
 		if (weir_is_dns(&pkt) && skb->len > pkt.payload_offset) {
 			ctx.type = WEIR_EVENT_DNS;
 			weir_emit_dns(skb, &ctx, &pkt);
 		}
-		weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
-		return TC_ACT_OK;
+		return weir_forward(skb, direction);
 	}
 
-	/* A connection's first packet: the policy decides. ICMP and fragments have no port. */
-	__u16 dport = 0;
-	if ((pkt.protocol == IPPROTO_TCP || pkt.protocol == IPPROTO_UDP || pkt.protocol == WEIR_IPPROTO_SCTP) &&
-	    !pkt.is_fragment)
-		dport = bpf_ntohs(pkt.dport);
-	__u8 isolated = direction == WEIR_DIR_INGRESS ? (ep->flags & WEIR_EP_INGRESS_ISOLATED) != 0
-						       : (ep->flags & WEIR_EP_EGRESS_ISOLATED) != 0;
-	struct weir_verdict verdict = {};
-	weir_policy_decide(ep->endpoint_id, isolated, remote, dport, pkt.protocol, direction, &verdict);
+	/* A connection's first packet: the policy decides. */
+	weir_judge(ep, direction, remote, direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr, pkt.family,
+		   pkt.protocol, pkt.dport, &verdict);
 	ctx.match_type = verdict.match_type;
 	ctx.cookie = verdict.cookie;
 	if (verdict.verdict == WEIR_VERDICT_DROPPED) {
@@ -139,27 +262,40 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 			return result;
 	}
 
-	struct weir_ct_entry entry = {
-		.created_ns = now,
-		.last_seen_ns = now,
-		.packets = 1,
-		.bytes = skb->len,
-		.cookie = verdict.cookie,
-		.remote_identity = remote,
-		.match_type = verdict.match_type,
-	};
-	if (bpf_map_update_elem(&weir_ct, &ct_key, &entry, BPF_NOEXIST) < 0 &&
-	    !bpf_map_lookup_elem(&weir_ct, &ct_key)) {
-		/* Tracking is what lets the replies back in: without it, fail closed and say so. */
-		weir_health_inc(WEIR_HEALTH_CT_INSERT_FAILED);
-		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_CT_INSERT_FAILED, 0);
+	/*
+	 * Only a SYN opens a TCP connection: a stray ACK, FIN or RST that policy allows passes but
+	 * is not tracked, so a forged one cannot open a way back in for its "replies".
+	 */
+	int opens = pkt.protocol != IPPROTO_TCP ||
+		    (pkt.tcp_flags & (WEIR_TCP_SYN | WEIR_TCP_ACK | WEIR_TCP_RST | WEIR_TCP_FIN)) == WEIR_TCP_SYN;
+	if (opens) {
+		struct weir_ct_entry created = {
+			.created_ns = now,
+			.last_seen_ns = now,
+			.packets = 1,
+			.bytes = skb->len,
+			.cookie = verdict.cookie,
+			.remote_identity = remote,
+			.policy_revision = ep->policy_revision,
+			.match_type = verdict.match_type,
+		};
+		if (bpf_map_update_elem(ct, &ct_key, &created, BPF_NOEXIST) < 0 && !bpf_map_lookup_elem(ct, &ct_key)) {
+			/* Tracking is what lets the replies back in: without it, fail closed and say so. */
+			weir_health_inc(WEIR_HEALTH_CT_INSERT_FAILED);
+			return weir_drop(skb, &ctx, &pkt, WEIR_DROP_CT_INSERT_FAILED, 0);
+		}
+		if (pkt.is_first_fragment) {
+			struct weir_frag_ports ports = { .sport = pkt.sport, .dport = pkt.dport };
+			bpf_map_update_elem(&weir_fragments, &frag, &ports, BPF_ANY);
+		}
 	}
 
 	ctx.type = WEIR_EVENT_NEW_CONNECTION;
 	ctx.verdict = verdict.verdict == WEIR_VERDICT_DROPPED ? WEIR_VERDICT_AUDIT : WEIR_VERDICT_FORWARDED;
 	ctx.drop_reason = WEIR_DROP_NONE;
 	if (verdict.verdict != WEIR_VERDICT_DROPPED) {
-		weir_emit(&ctx, &pkt);
+		if (opens)
+			weir_emit(&ctx, &pkt);
 		weir_count(WEIR_VERDICT_FORWARDED, WEIR_DROP_NONE, direction, skb->len);
 	}
 	if (weir_is_dns(&pkt) && skb->len > pkt.payload_offset) {

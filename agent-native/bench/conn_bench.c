@@ -16,6 +16,7 @@
 
 #include "weir.h"
 #include "pods.h"
+#include "policy_keys.h"
 
 #define MAX_CONNECTIONS_PER_RUN 2000000
 
@@ -102,15 +103,15 @@ static void iptables_flush(void)
 
 static void weir_on(struct weir_datapath *dp, int n)
 {
-	struct weir_endpoint a = { .endpoint_id = EP_A, .identity = ID_A };
-	struct weir_endpoint b = { .endpoint_id = EP_B, .identity = ID_B, .flags = WEIR_EP_INGRESS_ISOLATED };
+	struct weir_endpoint a = pod_endpoint(EP_A, ID_A, 0, POD_A);
+	struct weir_endpoint b = pod_endpoint(EP_B, ID_B, WEIR_EP_INGRESS_ISOLATED, POD_B);
 	struct weir_policy_key *keys = calloc(n, sizeof(*keys));
 	struct weir_policy_entry *entries = calloc(n, sizeof(*entries));
 	for (int i = 0; i < n - 1; i++)
-		keys[i] = (struct weir_policy_key){ .identity = 5000 + i, .dport = TCP_PORT, .protocol = IPPROTO_TCP,
-						    .direction = WEIR_DIR_INGRESS };
-	keys[n - 1] = (struct weir_policy_key){ .identity = ID_A, .dport = TCP_PORT, .protocol = IPPROTO_TCP,
-						.direction = WEIR_DIR_INGRESS };
+		keys[i] = policy_key(5000 + i, TCP_PORT, IPPROTO_TCP, WEIR_DIR_INGRESS);
+	keys[n - 1] = policy_key(ID_A, TCP_PORT, IPPROTO_TCP, WEIR_DIR_INGRESS);
+	for (int i = 0; i < n; i++)
+		entries[i].prefixlen = keys[i].prefixlen;
 	if (weir_endpoint_attach(dp, if_nametoindex(if_a), &a) || weir_endpoint_attach(dp, if_nametoindex(if_b), &b) ||
 	    weir_policy_upsert(dp, EP_B, keys, entries, n) != n) {
 		fprintf(stderr, "weir: %s\n", weir_last_error());

@@ -23,7 +23,7 @@ struct weir_options {
 	const char *object_path;   /* the compiled datapath, weir.bpf.o */
 	const char *pin_root;      /* where maps are pinned, e.g. /sys/fs/bpf/weir */
 	uint32_t policy_entries;   /* per endpoint policy map size; 0: WEIR_POLICY_ENTRIES_DEFAULT */
-	uint32_t ct_entries;       /* conntrack size; 0: the object's default */
+	uint32_t ct_entries;       /* per endpoint conntrack map size; 0: WEIR_CT_ENTRIES_DEFAULT */
 	uint32_t ring_bytes;       /* ring buffer size, a power of two; 0: the object's default */
 	uint32_t pad;
 };
@@ -46,8 +46,8 @@ void weir_close(struct weir_datapath *dp);
 int weir_adopted(const struct weir_datapath *dp);
 
 /*
- * Records {endpoint_id, identity, flags} for the interface and creates the endpoint's policy map
- * if it has none, without attaching programs (tests run programs on it with weir_test_run).
+ * Records the endpoint for the interface and creates the endpoint's policy and conntrack maps if
+ * it has none, without attaching programs (tests run programs on it with weir_test_run).
  */
 int weir_endpoint_register(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);
 
@@ -64,10 +64,20 @@ int weir_endpoint_lookup(struct weir_datapath *dp, uint32_t ifindex, struct weir
 /* Changes an attached endpoint's identity or flags (isolation, audit). */
 int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);
 
-/* Detaches the programs, forgets the interface and, with delete_policy, removes the policy map. */
+/* Detaches the programs, forgets the interface and, with delete_policy, removes its policy and conntrack maps. */
 int weir_endpoint_detach(struct weir_datapath *dp, uint32_t ifindex, uint32_t endpoint_id, int delete_policy);
 
-/* Upserts n entries into an endpoint's policy map, in batches. Returns n or a negative errno. */
+/*
+ * Removes whatever policy and conntrack maps an endpoint id still has (an earlier run's), so a new
+ * endpoint given that id starts with none of its predecessor's entries. -EBUSY while an interface
+ * is still recorded with the id.
+ */
+int weir_endpoint_reset_maps(struct weir_datapath *dp, uint32_t endpoint_id);
+
+/*
+ * Upserts n entries into an endpoint's policy map (an LPM trie: keys with prefixlen, see
+ * weir_maps.h). Returns n or a negative errno; -E2BIG when the map is full.
+ */
 int weir_policy_upsert(struct weir_datapath *dp, uint32_t endpoint_id, const struct weir_policy_key *keys,
 		       const struct weir_policy_entry *entries, uint32_t n);
 
@@ -120,6 +130,16 @@ int64_t weir_health_read(struct weir_datapath *dp, uint32_t slot);
  * *duration_ns gets the kernel's mean run time per repetition. */
 int weir_test_run(struct weir_datapath *dp, int program, const void *packet, uint32_t len, uint32_t ifindex,
 		  uint32_t repeat, uint32_t *duration_ns);
+
+/*
+ * Deletes every conntrack entry past its lifetime at now_ns (CLOCK_MONOTONIC, as the datapath's
+ * clock; 0: now), in batches. Returns how many were deleted; *scanned (may be NULL) gets how
+ * many were read.
+ */
+int weir_ct_gc(struct weir_datapath *dp, uint64_t now_ns, uint64_t *scanned);
+
+/* Makes the resolvers set exactly these addresses (at most WEIR_MAX_RESOLVERS). Returns n. */
+int weir_resolvers_set(struct weir_datapath *dp, const struct weir_addr_key *keys, uint32_t n);
 
 /* Forgets every tracked connection (tests, and an operator's last resort). Returns how many. */
 int weir_ct_flush(struct weir_datapath *dp);

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -33,6 +34,27 @@ struct endpoint_map {
 	int fd;
 };
 
+/* endpoint id -> fd of one of its inner maps, so a write costs no lookup syscalls */
+struct fd_cache {
+	struct endpoint_map *maps;
+	uint32_t len;
+	uint32_t cap;
+};
+
+/* One kind of per-endpoint inner map: the outer map of maps it is registered in, how to make one. */
+struct inner_kind {
+	const char *what;      /* for error texts */
+	const char *prefix;    /* of the map's name */
+	enum bpf_map_type type;
+	uint32_t key_size;
+	uint32_t value_size;
+};
+
+static const struct inner_kind POLICY_KIND = { "policy", "weir_pol_", BPF_MAP_TYPE_LPM_TRIE,
+					       sizeof(struct weir_policy_key), sizeof(struct weir_policy_entry) };
+static const struct inner_kind CT_KIND = { "conntrack", "weir_ct_", BPF_MAP_TYPE_HASH, sizeof(struct weir_ct_key),
+					   sizeof(struct weir_ct_entry) };
+
 struct weir_datapath {
 	struct bpf_object *obj;
 	int prog_from;
@@ -44,7 +66,9 @@ struct weir_datapath {
 	int events_fd;
 	int metrics_fd;
 	int health_fd;
+	int resolvers_fd;
 	uint32_t policy_entries;
+	uint32_t ct_entries;
 	int adopted;
 	int ncpus;
 	/* ring buffer, mapped as the kernel lays it out: consumer page, producer page, data twice */
@@ -54,10 +78,8 @@ struct weir_datapath {
 	uint64_t ring_mask;
 	size_t ring_size;
 	int epoll_fd;
-	/* endpoint id -> fd of its policy map, so a write costs no lookup syscalls */
-	struct endpoint_map *policy_maps;
-	uint32_t policy_maps_len;
-	uint32_t policy_maps_cap;
+	struct fd_cache policy_maps;
+	struct fd_cache ct_maps;
 };
 
 static __thread char last_error[512];
@@ -168,6 +190,7 @@ struct weir_datapath *weir_open(const struct weir_options *options, int *error)
 	}
 	dp->epoll_fd = -1;
 	dp->policy_entries = options->policy_entries ? options->policy_entries : WEIR_POLICY_ENTRIES_DEFAULT;
+	dp->ct_entries = options->ct_entries ? options->ct_entries : WEIR_CT_ENTRIES_DEFAULT;
 
 	struct statfs fs;
 	char parent[256];
@@ -201,12 +224,10 @@ struct weir_datapath *weir_open(const struct weir_options *options, int *error)
 		goto out;
 	}
 	/*
-	 * The template keeps the object's size: libbpf 1.1 cannot resize an inner map template, and
-	 * the kernel accepts hash maps of any size as inner maps, so each endpoint's map is created
-	 * with the configured size instead.
+	 * The templates keep the object's sizes: libbpf 1.1 cannot resize an inner map template, and
+	 * the kernel accepts hash maps and LPM tries of any size as inner maps, so each endpoint's
+	 * policy and conntrack maps are created with the configured sizes instead.
 	 */
-	if (options->ct_entries)
-		bpf_map__set_max_entries(bpf_object__find_map_by_name(dp->obj, "weir_ct"), options->ct_entries);
 	if (options->ring_bytes)
 		bpf_map__set_max_entries(bpf_object__find_map_by_name(dp->obj, "weir_events"), options->ring_bytes);
 
@@ -232,6 +253,7 @@ struct weir_datapath *weir_open(const struct weir_options *options, int *error)
 	dp->events_fd = map_fd(dp->obj, "weir_events");
 	dp->metrics_fd = map_fd(dp->obj, "weir_metrics");
 	dp->health_fd = map_fd(dp->obj, "weir_health");
+	dp->resolvers_fd = map_fd(dp->obj, "weir_resolvers");
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
 		err = fail(dp->ncpus ? dp->ncpus : -EINVAL, "counting possible CPUs");
@@ -273,77 +295,113 @@ void weir_close(struct weir_datapath *dp)
 		munmap(dp->ring_producer, page + 2 * dp->ring_size);
 	if (dp->epoll_fd >= 0)
 		close(dp->epoll_fd);
-	for (uint32_t i = 0; i < dp->policy_maps_len; i++)
-		close(dp->policy_maps[i].fd);
-	free(dp->policy_maps);
+	struct fd_cache *caches[] = { &dp->policy_maps, &dp->ct_maps };
+	for (int c = 0; c < 2; c++) {
+		for (uint32_t i = 0; i < caches[c]->len; i++)
+			close(caches[c]->maps[i].fd);
+		free(caches[c]->maps);
+	}
 	bpf_object__close(dp->obj);
 	free(dp);
 }
 
 /* ---- endpoints ------------------------------------------------------------------------------ */
 
-static int cached_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id)
+static int cached_fd(const struct fd_cache *cache, uint32_t endpoint_id)
 {
-	for (uint32_t i = 0; i < dp->policy_maps_len; i++)
-		if (dp->policy_maps[i].endpoint_id == endpoint_id)
-			return dp->policy_maps[i].fd;
+	for (uint32_t i = 0; i < cache->len; i++)
+		if (cache->maps[i].endpoint_id == endpoint_id)
+			return cache->maps[i].fd;
 	return -ENOENT;
 }
 
-static int remember_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id, int fd)
+static int remember_fd(struct fd_cache *cache, uint32_t endpoint_id, int fd)
 {
-	if (dp->policy_maps_len == dp->policy_maps_cap) {
-		uint32_t cap = dp->policy_maps_cap ? dp->policy_maps_cap * 2 : 16;
-		struct endpoint_map *grown = realloc(dp->policy_maps, cap * sizeof(*grown));
-		if (!grown)
+	if (cache->len == cache->cap) {
+		uint32_t cap = cache->cap ? cache->cap * 2 : 16;
+		struct endpoint_map *grown = realloc(cache->maps, cap * sizeof(*grown));
+		if (!grown) {
+			close(fd);
 			return -ENOMEM;
-		dp->policy_maps = grown;
-		dp->policy_maps_cap = cap;
+		}
+		cache->maps = grown;
+		cache->cap = cap;
 	}
-	dp->policy_maps[dp->policy_maps_len++] = (struct endpoint_map){ endpoint_id, fd };
+	cache->maps[cache->len++] = (struct endpoint_map){ endpoint_id, fd };
 	return fd;
 }
 
-static void forget_policy_fd(struct weir_datapath *dp, uint32_t endpoint_id)
+static void forget_fd(struct fd_cache *cache, uint32_t endpoint_id)
 {
-	for (uint32_t i = 0; i < dp->policy_maps_len; i++) {
-		if (dp->policy_maps[i].endpoint_id == endpoint_id) {
-			close(dp->policy_maps[i].fd);
-			dp->policy_maps[i] = dp->policy_maps[--dp->policy_maps_len];
+	for (uint32_t i = 0; i < cache->len; i++) {
+		if (cache->maps[i].endpoint_id == endpoint_id) {
+			close(cache->maps[i].fd);
+			cache->maps[i] = cache->maps[--cache->len];
 			return;
 		}
 	}
 }
 
-/* The endpoint's policy map, from the cache, from the pinned map of maps, or created (create). */
-static int policy_map_fd(struct weir_datapath *dp, uint32_t endpoint_id, int create)
+/*
+ * An endpoint's inner map of a kind: from the cache, from the pinned map of maps, or created
+ * (create) and registered there.
+ */
+static int inner_map_fd(const struct inner_kind *kind, int outer_fd, struct fd_cache *cache, uint32_t entries,
+			uint32_t endpoint_id, int create)
 {
-	int fd = cached_policy_fd(dp, endpoint_id);
+	int fd = cached_fd(cache, endpoint_id);
 	if (fd >= 0)
 		return fd;
 	uint32_t inner_id;
-	if (bpf_map_lookup_elem(dp->policy_fd, &endpoint_id, &inner_id) == 0) {
+	if (bpf_map_lookup_elem(outer_fd, &endpoint_id, &inner_id) == 0) {
 		fd = bpf_map_get_fd_by_id(inner_id);
 		if (fd < 0)
-			return fail(-errno, "opening the policy map of endpoint %u", endpoint_id);
-		return remember_policy_fd(dp, endpoint_id, fd);
+			return fail(-errno, "opening the %s map of endpoint %u", kind->what, endpoint_id);
+		return remember_fd(cache, endpoint_id, fd);
 	}
 	if (!create)
-		return fail(-ENOENT, "endpoint %u has no policy map", endpoint_id);
+		return fail(-ENOENT, "endpoint %u has no %s map", endpoint_id, kind->what);
 	char name[BPF_OBJ_NAME_LEN];
-	snprintf(name, sizeof(name), "weir_pol_%u", endpoint_id);
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, name, sizeof(struct weir_policy_key), sizeof(struct weir_policy_entry),
-			    dp->policy_entries, NULL);
+	snprintf(name, sizeof(name), "%s%u", kind->prefix, endpoint_id);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
+	fd = bpf_map_create(kind->type, name, kind->key_size, kind->value_size, entries, &opts);
 	if (fd < 0)
-		return fail(-errno, "creating the policy map of endpoint %u", endpoint_id);
-	if (bpf_map_update_elem(dp->policy_fd, &endpoint_id, &fd, BPF_NOEXIST)) {
+		return fail(-errno, "creating the %s map of endpoint %u", kind->what, endpoint_id);
+	if (bpf_map_update_elem(outer_fd, &endpoint_id, &fd, BPF_NOEXIST)) {
 		int err = -errno;
 		close(fd);
 		if (err == -EEXIST)
-			return policy_map_fd(dp, endpoint_id, 0);
-		return fail(err, "registering the policy map of endpoint %u", endpoint_id);
+			return inner_map_fd(kind, outer_fd, cache, entries, endpoint_id, 0);
+		return fail(err, "registering the %s map of endpoint %u", kind->what, endpoint_id);
 	}
-	return remember_policy_fd(dp, endpoint_id, fd);
+	return remember_fd(cache, endpoint_id, fd);
+}
+
+static int policy_map_fd(struct weir_datapath *dp, uint32_t endpoint_id, int create)
+{
+	return inner_map_fd(&POLICY_KIND, dp->policy_fd, &dp->policy_maps, dp->policy_entries, endpoint_id, create);
+}
+
+static int ct_map_fd(struct weir_datapath *dp, uint32_t endpoint_id, int create)
+{
+	return inner_map_fd(&CT_KIND, dp->ct_fd, &dp->ct_maps, dp->ct_entries, endpoint_id, create);
+}
+
+/* Unregisters an endpoint's inner map of a kind; the kernel frees it with its last reference. */
+static int drop_inner_map(const struct inner_kind *kind, int outer_fd, struct fd_cache *cache, uint32_t endpoint_id)
+{
+	forget_fd(cache, endpoint_id);
+	if (bpf_map_delete_elem(outer_fd, &endpoint_id) && errno != ENOENT)
+		return fail(-errno, "removing the %s map of endpoint %u", kind->what, endpoint_id);
+	return 0;
+}
+
+static int drop_endpoint_maps(struct weir_datapath *dp, uint32_t endpoint_id)
+{
+	int err = drop_inner_map(&POLICY_KIND, dp->policy_fd, &dp->policy_maps, endpoint_id);
+	if (err)
+		return err;
+	return drop_inner_map(&CT_KIND, dp->ct_fd, &dp->ct_maps, endpoint_id);
 }
 
 static int tc_attach(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
@@ -365,6 +423,9 @@ static int tc_attach(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
 int weir_endpoint_register(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)
 {
 	int fd = policy_map_fd(dp, endpoint->endpoint_id, 1);
+	if (fd < 0)
+		return fd;
+	fd = ct_map_fd(dp, endpoint->endpoint_id, 1);
 	if (fd < 0)
 		return fd;
 	if (bpf_map_update_elem(dp->endpoints_fd, &ifindex, endpoint, BPF_ANY))
@@ -411,12 +472,38 @@ int weir_endpoint_detach(struct weir_datapath *dp, uint32_t ifindex, uint32_t en
 	}
 	if (bpf_map_delete_elem(dp->endpoints_fd, &ifindex) && errno != ENOENT)
 		return fail(-errno, "forgetting interface %u", ifindex);
-	if (delete_policy) {
-		forget_policy_fd(dp, endpoint_id);
-		if (bpf_map_delete_elem(dp->policy_fd, &endpoint_id) && errno != ENOENT)
-			return fail(-errno, "removing the policy map of endpoint %u", endpoint_id);
-	}
+	if (delete_policy)
+		return drop_endpoint_maps(dp, endpoint_id);
 	return 0;
+}
+
+int weir_endpoint_reset_maps(struct weir_datapath *dp, uint32_t endpoint_id)
+{
+	uint32_t ifindex, next;
+	void *prev = NULL;
+	struct weir_endpoint recorded;
+	uint32_t gone[64];
+	uint32_t ngone = 0;
+	char name[IF_NAMESIZE];
+	/*
+	 * An interface that still exists and is recorded with this id uses the maps: resetting them
+	 * under it is a bug. A record of an interface that is gone (a pod removed while no agent ran)
+	 * is forgotten with the maps.
+	 */
+	while (bpf_map_get_next_key(dp->endpoints_fd, prev, &next) == 0) {
+		ifindex = next;
+		prev = &ifindex;
+		if (bpf_map_lookup_elem(dp->endpoints_fd, &ifindex, &recorded) || recorded.endpoint_id != endpoint_id)
+			continue;
+		if (if_indextoname(ifindex, name))
+			return fail(-EBUSY, "endpoint %u is still recorded for interface %s (%u)", endpoint_id, name,
+				    ifindex);
+		if (ngone < 64)
+			gone[ngone++] = ifindex;
+	}
+	for (uint32_t i = 0; i < ngone; i++)
+		bpf_map_delete_elem(dp->endpoints_fd, &gone[i]);
+	return drop_endpoint_maps(dp, endpoint_id);
 }
 
 /* ---- map writes ------------------------------------------------------------------------------ */
@@ -430,7 +517,7 @@ static int upsert_batched(int fd, const void *keys, size_t key_size, const void 
 		if (bpf_map_update_batch(fd, (const uint8_t *)keys + done * key_size,
 					 (const uint8_t *)values + done * value_size, &count, &opts)) {
 			int err = -errno;
-			if (err != -EINVAL && err != -ENOTSUP)
+			if (err != -EINVAL && err != -ENOTSUP && err != -524 /* ENOTSUPP: LPM tries */)
 				return fail(err, "writing %s entries %u..%u", what, done, done + count);
 			/* Maps without batch support: one entry at a time. */
 			for (uint32_t i = done; i < n; i++)
@@ -620,13 +707,35 @@ int64_t weir_health_read(struct weir_datapath *dp, uint32_t slot)
 	return sum;
 }
 
-int weir_ct_flush(struct weir_datapath *dp)
+/* Calls fn on each endpoint's conntrack map; stops at the first error. Returns the sum of fn's results. */
+static int each_ct_map(struct weir_datapath *dp, int (*fn)(struct weir_datapath *, int, void *), void *arg)
+{
+	uint32_t id, next;
+	void *prev = NULL;
+	int total = 0;
+	while (bpf_map_get_next_key(dp->ct_fd, prev, &next) == 0) {
+		id = next;
+		prev = &id;
+		int fd = ct_map_fd(dp, id, 0);
+		if (fd == -ENOENT)
+			continue; /* removed meanwhile */
+		if (fd < 0)
+			return fd;
+		int n = fn(dp, fd, arg);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
+}
+
+static int flush_one(struct weir_datapath *dp, int fd, void *arg)
 {
 	struct weir_ct_key key;
 	int flushed = 0;
 	/* Deleting the first key each time: a walk would lose its place as entries go. */
-	while (bpf_map_get_next_key(dp->ct_fd, NULL, &key) == 0) {
-		if (bpf_map_delete_elem(dp->ct_fd, &key) == 0)
+	while (bpf_map_get_next_key(fd, NULL, &key) == 0) {
+		if (bpf_map_delete_elem(fd, &key) == 0)
 			flushed++;
 		else if (errno != ENOENT)
 			return fail(-errno, "flushing conntrack");
@@ -634,17 +743,113 @@ int weir_ct_flush(struct weir_datapath *dp)
 	return flushed;
 }
 
-int weir_ct_count(struct weir_datapath *dp)
+int weir_ct_flush(struct weir_datapath *dp)
+{
+	return each_ct_map(dp, flush_one, NULL);
+}
+
+static int count_one(struct weir_datapath *dp, int fd, void *arg)
 {
 	struct weir_ct_key key, next;
 	void *prev = NULL;
 	int count = 0;
-	while (bpf_map_get_next_key(dp->ct_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		count++;
 		key = next;
 		prev = &key;
 	}
 	return count;
+}
+
+int weir_ct_count(struct weir_datapath *dp)
+{
+	return each_ct_map(dp, count_one, NULL);
+}
+
+#define GC_BATCH 4096
+
+struct gc_run {
+	uint64_t now_ns;
+	struct weir_ct_key keys[GC_BATCH];
+	struct weir_ct_entry values[GC_BATCH];
+	struct weir_ct_key expired[GC_BATCH];
+	uint64_t scanned;
+};
+
+/*
+ * Reads the map in batches (one syscall for thousands of entries) and deletes the expired ones
+ * of each batch in one more: a walk with get_next_key would cost two syscalls an entry and lose
+ * its place as entries go.
+ */
+static int gc_one(struct weir_datapath *dp, int fd, void *arg)
+{
+	struct gc_run *run = arg;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct weir_ct_key batch_key;
+	void *in = NULL;
+	int deleted = 0;
+	for (;;) {
+		uint32_t count = GC_BATCH;
+		int err = bpf_map_lookup_batch(fd, in, &batch_key, run->keys, run->values, &count, &opts);
+		if (err && errno != ENOENT)
+			return fail(-errno, "reading conntrack for garbage collection");
+		uint32_t n = 0;
+		for (uint32_t i = 0; i < count; i++)
+			if (weir_ct_expired(&run->keys[i], &run->values[i], run->now_ns))
+				run->expired[n++] = run->keys[i];
+		run->scanned += count;
+		for (uint32_t i = 0; i < n; i++)
+			if (bpf_map_delete_elem(fd, &run->expired[i]) == 0)
+				deleted++;
+		if (err) /* ENOENT: that was the last batch */
+			return deleted;
+		in = &batch_key;
+	}
+}
+
+int weir_ct_gc(struct weir_datapath *dp, uint64_t now_ns, uint64_t *scanned)
+{
+	struct gc_run *run = malloc(sizeof(*run));
+	if (!run)
+		return fail(-ENOMEM, "allocating garbage collection buffers");
+	if (!now_ns) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_ns = (uint64_t)ts.tv_sec * WEIR_NSEC_PER_SEC + ts.tv_nsec;
+	}
+	run->now_ns = now_ns;
+	run->scanned = 0;
+	int deleted = each_ct_map(dp, gc_one, run);
+	if (scanned)
+		*scanned = run->scanned;
+	free(run);
+	return deleted;
+}
+
+int weir_resolvers_set(struct weir_datapath *dp, const struct weir_addr_key *keys, uint32_t n)
+{
+	if (n > WEIR_MAX_RESOLVERS)
+		return fail(-E2BIG, "%u resolvers: at most %d", n, WEIR_MAX_RESOLVERS);
+	uint32_t value = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(dp->resolvers_fd, &keys[i], &value, BPF_ANY))
+			return fail(-errno, "recording resolver %u", i);
+	/* Then forget the ones no longer listed (collected first: deleting loses a walk's place). */
+	struct weir_addr_key stale[WEIR_MAX_RESOLVERS], key, next;
+	uint32_t nstale = 0;
+	void *prev = NULL;
+	while (nstale < WEIR_MAX_RESOLVERS && bpf_map_get_next_key(dp->resolvers_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		int listed = 0;
+		for (uint32_t i = 0; i < n && !listed; i++)
+			listed = memcmp(&keys[i], &key, sizeof(key)) == 0;
+		if (!listed)
+			stale[nstale++] = key;
+	}
+	for (uint32_t i = 0; i < nstale; i++)
+		bpf_map_delete_elem(dp->resolvers_fd, &stale[i]);
+	return n;
 }
 
 /* ---- test runs ------------------------------------------------------------------------------------ */

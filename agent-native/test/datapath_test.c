@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "weir.h"
 #include "packets.h"
 #include "counters.h"
+#include "policy_keys.h"
 
 #define LO 1
 #define FROM_ENDPOINT 0 /* packets the pod sends: its egress */
@@ -58,17 +60,50 @@ static void ipcache(int family, const char *addr, int prefix, uint32_t identity)
 static void policy(uint32_t endpoint, uint32_t identity, uint16_t port, uint8_t proto, uint8_t dir, int deny,
 		   uint32_t cookie)
 {
-	struct weir_policy_key key = { .identity = identity, .dport = port, .protocol = proto, .direction = dir };
-	struct weir_policy_entry entry = { .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0 };
+	struct weir_policy_key key = policy_key(identity, port, proto, dir);
+	struct weir_policy_entry entry = { .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0,
+					   .prefixlen = key.prefixlen };
 	int n = weir_policy_upsert(dp, endpoint, &key, &entry, 1);
 	CHECK(n == 1, "policy upsert: %s", weir_last_error());
 }
 
-static void endpoint(uint32_t id, uint32_t identity, uint32_t flags)
+/* Allows (or denies) a port range; returns how many map entries it took. */
+static int policy_range(uint32_t endpoint, uint32_t identity, uint16_t first, uint16_t last, uint8_t proto,
+			uint8_t dir, int deny, uint32_t cookie)
 {
-	struct weir_endpoint ep = { .endpoint_id = id, .identity = identity, .flags = flags };
+	struct weir_policy_key keys[32];
+	struct weir_policy_entry entries[32];
+	int n = policy_range_keys(identity, first, last, proto, dir, keys, 32);
+	for (int i = 0; i < n; i++)
+		entries[i] = (struct weir_policy_entry){ .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0,
+							 .prefixlen = keys[i].prefixlen };
+	int written = weir_policy_upsert(dp, endpoint, keys, entries, n);
+	CHECK(written == n, "policy range upsert: %s", weir_last_error());
+	return n;
+}
+
+static void policy_remove(uint32_t endpoint, uint32_t identity, uint16_t port, uint8_t proto, uint8_t dir)
+{
+	struct weir_policy_key key = policy_key(identity, port, proto, dir);
+	EQ(weir_policy_delete(dp, endpoint, &key, 1), 1);
+}
+
+#define POD6 "2001:db8::2"
+
+/* The endpoint on the test interface, with the pod's addresses (POD and POD6) and a policy revision. */
+static void endpoint_at(uint32_t id, uint32_t identity, uint32_t flags, uint32_t revision)
+{
+	struct weir_endpoint ep = { .endpoint_id = id, .identity = identity,
+				    .flags = flags | WEIR_EP_HAS_IPV4 | WEIR_EP_HAS_IPV6, .policy_revision = revision };
+	inet_pton(AF_INET, "198.18.0.2", ep.ipv4);
+	inet_pton(AF_INET6, POD6, ep.ipv6);
 	int err = weir_endpoint_register(dp, LO, &ep);
 	CHECK(err == 0, "register: %s", weir_last_error());
+}
+
+static void endpoint(uint32_t id, uint32_t identity, uint32_t flags)
+{
+	endpoint_at(id, identity, flags, 1);
 }
 
 struct events {
@@ -532,9 +567,8 @@ static void test_batch_and_delete(const char *object)
 	static struct weir_policy_key keys[N];
 	static struct weir_policy_entry entries[N];
 	for (int i = 0; i < N; i++) {
-		keys[i] = (struct weir_policy_key){ .identity = 1000 + i, .dport = 80, .protocol = IPPROTO_TCP,
-						    .direction = WEIR_DIR_INGRESS };
-		entries[i] = (struct weir_policy_entry){ .cookie = i };
+		keys[i] = policy_key(1000 + i, 80, IPPROTO_TCP, WEIR_DIR_INGRESS);
+		entries[i] = (struct weir_policy_entry){ .cookie = i, .prefixlen = keys[i].prefixlen };
 	}
 	EQ(weir_policy_upsert(dp, EP, keys, entries, N), N);
 	uint32_t count = 0;
@@ -543,6 +577,362 @@ static void test_batch_and_delete(const char *object)
 	EQ(weir_policy_delete(dp, EP, keys, N / 2), N / 2);
 	weir_policy_usage(dp, EP, &count, NULL);
 	EQ(count, N - N / 2);
+}
+
+/* ---- attacks and faults ------------------------------------------------------------------------ */
+
+static void test_spoofed_source_dropped(const char *object)
+{
+	setup(object, "spoofed-source", 0);
+	/* Not isolated at all, and still: a pod sends only from its own address. */
+	struct flow_spec udp = { .family = 4, .src = OTHER, .dst = PEER, .protocol = IPPROTO_UDP, .sport = 5000,
+				 .dport = 5000 };
+	EQ(run(FROM_ENDPOINT, &udp), TC_ACT_SHOT);
+	struct flow_spec tcp = syn(PEER, OTHER, 40100, 80); /* another pod's address, blind SYN */
+	tcp.src = OTHER;
+	tcp.dst = PEER;
+	EQ(run(FROM_ENDPOINT, &tcp), TC_ACT_SHOT);
+	struct flow_spec v6 = { .family = 6, .src = "2001:db8::1", .dst = "2001:db8::2", .protocol = IPPROTO_UDP,
+				.sport = 1, .dport = 2 };
+	v6.dst = "2001:db8::7";
+	EQ(run(FROM_ENDPOINT, &v6), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_SOURCE_IP, WEIR_DIR_EGRESS), 3);
+	struct events e;
+	drain(&e);
+	EQ(e.n, 3);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_INVALID_SOURCE_IP);
+		EQ(e.ev[0]->trace_point, WEIR_TRACE_FROM_ENDPOINT);
+	}
+	EQ(weir_ct_count(dp), 0);
+	/* Its own addresses pass, IPv4 and IPv6. */
+	udp.src = POD;
+	EQ(run(FROM_ENDPOINT, &udp), TC_ACT_OK);
+	v6.src = POD6;
+	EQ(run(FROM_ENDPOINT, &v6), TC_ACT_OK);
+	/* Audit mode does not let a forged source through either. */
+	endpoint(EP, POD_ID, WEIR_EP_AUDIT);
+	udp.src = OTHER;
+	EQ(run(FROM_ENDPOINT, &udp), TC_ACT_SHOT);
+	/* An endpoint without an IPv6 address sends no IPv6. */
+	struct weir_endpoint v4only = { .endpoint_id = EP, .identity = POD_ID, .flags = WEIR_EP_HAS_IPV4 };
+	inet_pton(AF_INET, POD, v4only.ipv4);
+	EQ(weir_endpoint_register(dp, LO, &v4only), 0);
+	EQ(run(FROM_ENDPOINT, &v6), TC_ACT_SHOT);
+}
+
+static void resolvers(const char *addr)
+{
+	struct weir_addr_key key = { .family = WEIR_FAMILY_IPV4 };
+	inet_pton(AF_INET, addr, key.addr);
+	EQ(weir_resolvers_set(dp, &key, 1), 1);
+}
+
+static void test_closed_until_told(const char *object)
+{
+	setup(object, "closed-until-told", WEIR_EP_AWAITING_POLICY);
+	resolvers(PEER);
+	struct flow_spec query = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_UDP, .sport = 45100,
+				   .dport = 53, .payload = dns_query, .payload_len = sizeof(dns_query) };
+	EQ(run(FROM_ENDPOINT, &query), TC_ACT_OK);
+	struct flow_spec answer = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 53,
+				    .dport = 45100, .payload = dns_response, .payload_len = sizeof(dns_response) };
+	EQ(run(TO_ENDPOINT, &answer), TC_ACT_OK);
+	/* DNS to anyone else, anything else to the resolver, anything coming in: closed. */
+	struct flow_spec elsewhere = query;
+	elsewhere.dst = OTHER;
+	EQ(run(FROM_ENDPOINT, &elsewhere), TC_ACT_SHOT);
+	struct flow_spec web = syn(POD, PEER, 45101, 80);
+	EQ(run(FROM_ENDPOINT, &web), TC_ACT_SHOT);
+	struct flow_spec in = syn(PEER, POD, 45102, 80);
+	EQ(run(TO_ENDPOINT, &in), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_AWAITING_POLICY, WEIR_DIR_EGRESS), 2);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_AWAITING_POLICY, WEIR_DIR_INGRESS), 1);
+	/* Told "no policy selects you": open, from the next packet on. */
+	endpoint_at(EP, POD_ID, 0, 2);
+	in.sport = 45103;
+	EQ(run(TO_ENDPOINT, &in), TC_ACT_OK);
+	/* A resolver no longer listed is no longer one. */
+	resolvers(OTHER);
+	endpoint_at(EP, POD_ID, WEIR_EP_AWAITING_POLICY, 3);
+	query.sport = 45104;
+	EQ(run(FROM_ENDPOINT, &query), TC_ACT_SHOT);
+}
+
+static void test_revoked_allow_ends_connections(const char *object)
+{
+	setup(object, "revoked-allow", WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED);
+	policy(EP, PEER_ID, 5000, IPPROTO_UDP, WEIR_DIR_INGRESS, 0, 31);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 32);
+	struct flow_spec stream = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 6000,
+				    .dport = 5000 };
+	struct flow_spec syn80 = syn(PEER, POD, 40200, 80);
+	struct flow_spec synack = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_TCP, .sport = 80,
+				    .dport = 40200, .tcp_flags = WEIR_TCP_SYN | WEIR_TCP_ACK };
+	struct flow_spec ack = syn80;
+	ack.tcp_flags = WEIR_TCP_ACK;
+	EQ(run(TO_ENDPOINT, &stream), TC_ACT_OK);
+	EQ(run(TO_ENDPOINT, &syn80), TC_ACT_OK);
+	EQ(run(FROM_ENDPOINT, &synack), TC_ACT_OK);
+	EQ(run(TO_ENDPOINT, &ack), TC_ACT_OK);
+	/* A new revision that still allows TCP but not the UDP stream: entries first, then the revision. */
+	policy_remove(EP, PEER_ID, 5000, IPPROTO_UDP, WEIR_DIR_INGRESS);
+	EQ(run(TO_ENDPOINT, &stream), TC_ACT_OK); /* the revision is not applied until the endpoint says so */
+	endpoint_at(EP, POD_ID, WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED, 2);
+	struct events e;
+	drain(&e);
+	EQ(run(TO_ENDPOINT, &stream), TC_ACT_SHOT);
+	EQ(run(TO_ENDPOINT, &ack), TC_ACT_OK);       /* still allowed: judged again and kept */
+	EQ(run(FROM_ENDPOINT, &synack), TC_ACT_OK);  /* its replies too */
+	drain(&e);
+	EQ(e.n, 1);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_POLICY_DENIED);
+		EQ(e.ev[0]->dport, 5000);
+	}
+	/* The stream's next packet, from the same source port, is a new connection, and denied. */
+	EQ(run(TO_ENDPOINT, &stream), TC_ACT_SHOT);
+	/* Now TCP goes: the established connection's next packet, and its replies, stop. */
+	policy_remove(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS);
+	endpoint_at(EP, POD_ID, WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED, 3);
+	EQ(run(FROM_ENDPOINT, &synack), TC_ACT_SHOT);
+	EQ(run(TO_ENDPOINT, &ack), TC_ACT_SHOT);
+	EQ(run(TO_ENDPOINT, &syn80), TC_ACT_SHOT); /* and a reconnect on the same tuple */
+	EQ(weir_ct_count(dp), 0);
+	EQ(weir_health_read(dp, WEIR_HEALTH_CT_REVOKED), 2);
+	/* A peer that changes identity is judged again too. */
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 33);
+	endpoint_at(EP, POD_ID, WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED, 4);
+	syn80.sport = ack.sport = 40201;
+	EQ(run(TO_ENDPOINT, &syn80), TC_ACT_OK);
+	ipcache(4, PEER, 32, OTHER_ID);
+	EQ(run(TO_ENDPOINT, &ack), TC_ACT_SHOT);
+}
+
+static void test_rst_and_fin_end_only_their_connection(const char *object)
+{
+	setup(object, "rst-fin", WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 41);
+	struct flow_spec syn80 = syn(PEER, POD, 40300, 80);
+	struct flow_spec synack = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_TCP, .sport = 80,
+				    .dport = 40300, .tcp_flags = WEIR_TCP_SYN | WEIR_TCP_ACK };
+	EQ(run(TO_ENDPOINT, &syn80), TC_ACT_OK);
+	EQ(run(FROM_ENDPOINT, &synack), TC_ACT_OK);
+	/* A forged RST with the connection's tuple: it passes, as part of its connection ... */
+	struct flow_spec rst = syn80;
+	rst.tcp_flags = WEIR_TCP_RST;
+	EQ(run(TO_ENDPOINT, &rst), TC_ACT_OK);
+	EQ(weir_ct_count(dp), 1);
+	/* ... and the connection, which goes on, is not ended by it. */
+	struct flow_spec data = synack;
+	data.tcp_flags = WEIR_TCP_ACK | WEIR_TCP_PSH;
+	EQ(run(FROM_ENDPOINT, &data), TC_ACT_OK);
+	uint64_t now = 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * WEIR_NSEC_PER_SEC + ts.tv_nsec;
+	EQ(weir_ct_gc(dp, now + 11 * WEIR_NSEC_PER_SEC, NULL), 0);
+	/* A real RST that nothing follows: closing, gone after the closing lifetime, not at once. */
+	EQ(run(TO_ENDPOINT, &rst), TC_ACT_OK);
+	EQ(weir_ct_gc(dp, now + 5 * WEIR_NSEC_PER_SEC, NULL), 0);
+	EQ(weir_ct_gc(dp, now + 11 * WEIR_NSEC_PER_SEC, NULL), 1);
+	/* An RST, an ACK or a FIN out of nowhere opens nothing, even where policy would allow a SYN. */
+	struct flow_spec stray = syn(PEER, POD, 40301, 80);
+	stray.tcp_flags = WEIR_TCP_RST;
+	EQ(run(TO_ENDPOINT, &stray), TC_ACT_OK);
+	stray.tcp_flags = WEIR_TCP_ACK;
+	EQ(run(TO_ENDPOINT, &stray), TC_ACT_OK);
+	EQ(weir_ct_count(dp), 0);
+	struct flow_spec back = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_TCP, .sport = 80,
+				  .dport = 40301, .tcp_flags = WEIR_TCP_ACK };
+	EQ(run(FROM_ENDPOINT, &back), TC_ACT_SHOT); /* no "reply" to it gets out */
+}
+
+static void test_conntrack_lifetimes(const char *object)
+{
+	setup(object, "ct-lifetimes", 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * WEIR_NSEC_PER_SEC + ts.tv_nsec;
+	struct flow_spec udp = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 7000,
+				 .dport = 7000 };
+	struct flow_spec unanswered = syn(PEER, POD, 40400, 80);
+	struct flow_spec answered = syn(PEER, POD, 40401, 80);
+	struct flow_spec synack = { .family = 4, .src = POD, .dst = PEER, .protocol = IPPROTO_TCP, .sport = 80,
+				    .dport = 40401, .tcp_flags = WEIR_TCP_SYN | WEIR_TCP_ACK };
+	EQ(run(TO_ENDPOINT, &udp), TC_ACT_OK);
+	EQ(run(TO_ENDPOINT, &unanswered), TC_ACT_OK);
+	EQ(run(TO_ENDPOINT, &answered), TC_ACT_OK);
+	EQ(run(FROM_ENDPOINT, &synack), TC_ACT_OK);
+	EQ(weir_ct_count(dp), 3);
+	uint64_t scanned = 0;
+	EQ(weir_ct_gc(dp, now + 30 * WEIR_NSEC_PER_SEC, &scanned), 0);
+	EQ(scanned, 3);
+	EQ(weir_ct_gc(dp, now + 61 * WEIR_NSEC_PER_SEC, NULL), 2); /* UDP and the unanswered SYN */
+	EQ(weir_ct_count(dp), 1);
+	EQ(weir_ct_gc(dp, now + 21601 * WEIR_NSEC_PER_SEC, NULL), 1);
+	EQ(weir_ct_count(dp), 0);
+}
+
+static void test_port_ranges(const char *object)
+{
+	setup(object, "port-ranges", WEIR_EP_INGRESS_ISOLATED);
+	/* Kubernetes' documentation's own example: port 32000, endPort 32768. */
+	int entries = policy_range(EP, PEER_ID, 32000, 32768, IPPROTO_TCP, WEIR_DIR_INGRESS, 0, 51);
+	CHECK(entries <= 16, "32000-32768 took %d entries", entries);
+	uint16_t allowed[] = { 32000, 32001, 32255, 32256, 32767, 32768 };
+	uint16_t denied[] = { 31999, 32769, 80, 65535 };
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		struct flow_spec f = syn(PEER, POD, 40500 + i, allowed[i]);
+		EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	}
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		struct flow_spec f = syn(PEER, POD, 40600 + i, denied[i]);
+		EQ(run(TO_ENDPOINT, &f), TC_ACT_SHOT);
+	}
+	struct events e;
+	drain(&e);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->match_type, WEIR_MATCH_L3_L4);
+		EQ(e.ev[0]->policy_cookie, 51);
+	}
+	/* 1-65535 for UDP from anyone: 16 entries. */
+	EQ(policy_range(EP, WEIR_IDENTITY_ANY, 1, 65535, IPPROTO_UDP, WEIR_DIR_INGRESS, 0, 52), 16);
+	struct flow_spec u = { .family = 4, .src = UNKNOWN, .dst = POD, .protocol = IPPROTO_UDP, .sport = 9,
+			       .dport = 1 };
+	EQ(run(TO_ENDPOINT, &u), TC_ACT_OK);
+	u.dport = 65535;
+	EQ(run(TO_ENDPOINT, &u), TC_ACT_OK);
+	drain(&e);
+	/* A deny range inside an allow range: the deny's ports drop, their neighbours pass. */
+	policy_range(EP, PEER_ID, 32100, 32199, IPPROTO_TCP, WEIR_DIR_INGRESS, 1, 53);
+	struct flow_spec in_deny = syn(PEER, POD, 40700, 32150);
+	EQ(run(TO_ENDPOINT, &in_deny), TC_ACT_SHOT);
+	struct flow_spec beside = syn(PEER, POD, 40701, 32200);
+	EQ(run(TO_ENDPOINT, &beside), TC_ACT_OK);
+	drain(&e);
+	EQ(e.n, 2);
+	if (e.n >= 1) {
+		EQ(e.ev[0]->drop_reason, WEIR_DROP_POLICY_DENY);
+		EQ(e.ev[0]->policy_cookie, 53);
+	}
+	/* A deny for any identity wins over the specific identity's allow. */
+	policy(EP, WEIR_IDENTITY_ANY, 32001, IPPROTO_TCP, WEIR_DIR_INGRESS, 1, 54);
+	struct flow_spec any_deny = syn(PEER, POD, 40702, 32001);
+	EQ(run(TO_ENDPOINT, &any_deny), TC_ACT_SHOT);
+}
+
+static void icmp_error(struct packet *p, const char *from, const char *to, uint8_t type, uint8_t code,
+		       const char *inner_src, const char *inner_dst, uint8_t inner_proto, uint16_t sport,
+		       uint16_t dport)
+{
+	uint8_t quote[28] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, inner_proto };
+	inet_pton(AF_INET, inner_src, quote + 12);
+	inet_pton(AF_INET, inner_dst, quote + 16);
+	quote[20] = sport >> 8;
+	quote[21] = sport & 0xff;
+	quote[22] = dport >> 8;
+	quote[23] = dport & 0xff;
+	struct flow_spec f = { .family = 4, .src = from, .dst = to, .protocol = IPPROTO_ICMP, .icmp_type = type,
+			       .payload = quote, .payload_len = sizeof(quote) };
+	build_packet(p, &f);
+	p->data[14 + 20 + 1] = code;
+}
+
+static void test_icmp_errors_follow_their_connection(const char *object)
+{
+	setup(object, "icmp-errors", WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED);
+	policy(EP, PEER_ID, 80, IPPROTO_TCP, WEIR_DIR_EGRESS, 0, 61);
+	struct flow_spec out = syn(POD, PEER, 40800, 80);
+	EQ(run(FROM_ENDPOINT, &out), TC_ACT_OK);
+	/* "Fragmentation needed" from a router on the way (an address nothing allows in). */
+	struct packet p;
+	icmp_error(&p, UNKNOWN, POD, 3, 4, POD, PEER, IPPROTO_TCP, 40800, 80);
+	EQ(weir_test_run(dp, TO_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_OK);
+	EQ(weir_health_read(dp, WEIR_HEALTH_ICMP_RELATED), 1);
+	/* About a connection that does not exist: judged as ICMP, and the pod is isolated. */
+	icmp_error(&p, UNKNOWN, POD, 3, 4, POD, PEER, IPPROTO_TCP, 40801, 80);
+	EQ(weir_test_run(dp, TO_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	/* A quote that names the pod's connection but the other way round is not its connection. */
+	icmp_error(&p, UNKNOWN, POD, 3, 4, PEER, POD, IPPROTO_TCP, 80, 40800);
+	EQ(weir_test_run(dp, TO_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	/* The pod's own error about a connection it accepted leaves too. */
+	policy(EP, PEER_ID, 5353, IPPROTO_UDP, WEIR_DIR_INGRESS, 0, 62);
+	struct flow_spec in = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 7001,
+				.dport = 5353 };
+	EQ(run(TO_ENDPOINT, &in), TC_ACT_OK);
+	icmp_error(&p, POD, PEER, 3, 3, PEER, POD, IPPROTO_UDP, 7001, 5353);
+	EQ(weir_test_run(dp, FROM_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_OK);
+	/* Errors never open a connection of their own. */
+	EQ(weir_ct_count(dp), 2);
+}
+
+static void fragment(struct packet *p, uint16_t id, uint16_t frag_off)
+{
+	p->data[14 + 4] = id >> 8;
+	p->data[14 + 5] = id & 0xff;
+	p->data[14 + 6] = frag_off >> 8;
+	p->data[14 + 7] = frag_off & 0xff;
+}
+
+static void test_fragments_follow_their_first(const char *object)
+{
+	setup(object, "fragments", WEIR_EP_INGRESS_ISOLATED);
+	policy(EP, PEER_ID, 5000, IPPROTO_UDP, WEIR_DIR_INGRESS, 0, 71);
+	uint8_t payload[64] = { 0 };
+	struct flow_spec f = { .family = 4, .src = PEER, .dst = POD, .protocol = IPPROTO_UDP, .sport = 8000,
+			       .dport = 5000, .payload = payload, .payload_len = sizeof(payload) };
+	struct packet first, later;
+	build_packet(&first, &f);
+	fragment(&first, 0x1111, 0x2000); /* more fragments, offset 0 */
+	EQ(weir_test_run(dp, TO_ENDPOINT, first.data, first.len, LO, 1, NULL), TC_ACT_OK);
+	build_packet(&later, &f);
+	fragment(&later, 0x1111, 9); /* offset 72 bytes, the last one */
+	EQ(weir_test_run(dp, TO_ENDPOINT, later.data, later.len, LO, 1, NULL), TC_ACT_OK);
+	/* A later fragment whose first was never seen: dropped, whatever port its bytes suggest. */
+	fragment(&later, 0x2222, 9);
+	EQ(weir_test_run(dp, TO_ENDPOINT, later.data, later.len, LO, 1, NULL), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_FRAG_NOT_FOUND, WEIR_DIR_INGRESS), 1);
+	/* The first fragment of a denied datagram: its followers are dropped as well. */
+	f.dport = 5001;
+	build_packet(&first, &f);
+	fragment(&first, 0x3333, 0x2000);
+	EQ(weir_test_run(dp, TO_ENDPOINT, first.data, first.len, LO, 1, NULL), TC_ACT_SHOT);
+	build_packet(&later, &f);
+	fragment(&later, 0x3333, 9);
+	EQ(weir_test_run(dp, TO_ENDPOINT, later.data, later.len, LO, 1, NULL), TC_ACT_SHOT);
+}
+
+static void test_endpoints_keep_to_their_own_conntrack(const char *object)
+{
+	fresh("own-conntrack");
+	struct weir_options options = { .object_path = object, .pin_root = pin_root, .ct_entries = 4 };
+	int err;
+	dp = weir_open(&options, &err);
+	CHECK(dp != NULL, "open: %s", weir_last_error());
+	if (!dp)
+		return;
+	ipcache(4, PEER, 32, PEER_ID);
+	endpoint(EP, POD_ID, 0);
+	for (int i = 0; i < 4; i++) {
+		struct flow_spec f = syn(PEER, POD, 41000 + i, 80);
+		EQ(run(TO_ENDPOINT, &f), TC_ACT_OK);
+	}
+	/* Its map is full: its next connection is refused and counted, none of its own is evicted ... */
+	struct flow_spec fifth = syn(PEER, POD, 41004, 80);
+	EQ(run(TO_ENDPOINT, &fifth), TC_ACT_SHOT);
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_CT_INSERT_FAILED, WEIR_DIR_INGRESS), 1);
+	EQ(weir_ct_count(dp), 4);
+	/* ... and another endpoint still has all its room. */
+	endpoint(EP + 1, POD_ID, 0);
+	EQ(run(TO_ENDPOINT, &fifth), TC_ACT_OK);
+	EQ(weir_ct_count(dp), 5);
+	/* A recorded endpoint's maps are not reset under it; a departed one's are. */
+	EQ(weir_endpoint_reset_maps(dp, EP + 1), -EBUSY);
+	EQ(weir_endpoint_reset_maps(dp, EP), 0);
+	EQ(weir_ct_count(dp), 1);
+	uint32_t n;
+	CHECK(weir_policy_usage(dp, EP, &n, NULL) == -ENOENT, "the departed endpoint's policy map is gone");
 }
 
 int main(int argc, char **argv)
@@ -567,6 +957,15 @@ int main(int argc, char **argv)
 		{ "unknown-interface", test_unknown_interface_fails_closed },
 		{ "adopt", test_adopts_pinned_maps },
 		{ "batch", test_batch_and_delete },
+		{ "spoofed-source", test_spoofed_source_dropped },
+		{ "closed-until-told", test_closed_until_told },
+		{ "revoked-allow", test_revoked_allow_ends_connections },
+		{ "rst-fin", test_rst_and_fin_end_only_their_connection },
+		{ "ct-lifetimes", test_conntrack_lifetimes },
+		{ "port-ranges", test_port_ranges },
+		{ "icmp-errors", test_icmp_errors_follow_their_connection },
+		{ "fragments", test_fragments_follow_their_first },
+		{ "own-conntrack", test_endpoints_keep_to_their_own_conntrack },
 	};
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

@@ -6,7 +6,11 @@
  *   - a deny written through libweir drops the next connection;
  *   - the established connection keeps working in both directions under default-deny;
  *   - a process that reloads the datapath adopts the pinned maps, and the deny never stops
- *     dropping: every probe sent during the reloads is counted dropped, none arrives.
+ *     dropping: every probe sent during the reloads is counted dropped, none arrives;
+ *   - a pod that takes an allowed pod's address and sends from it (UDP, a blind TCP SYN) is
+ *     dropped at its own interface as an invalid source, and counted;
+ *   - an ICMP "fragmentation needed" about an accepted connection leaves B's default-deny
+ *     egress and reaches A; one about no connection does not.
  * Everything it creates (namespaces, interfaces, pins) it removes, also on failure.
  */
 #define _GNU_SOURCE
@@ -18,6 +22,7 @@
 
 #include "pods.h"
 #include "counters.h"
+#include "policy_keys.h"
 
 static int failures, checks;
 
@@ -47,9 +52,8 @@ static struct weir_datapath *load(const char *object)
 
 static void attach_endpoints(struct weir_datapath *dp)
 {
-	struct weir_endpoint a = { .endpoint_id = EP_A, .identity = ID_A };
-	struct weir_endpoint b = { .endpoint_id = EP_B, .identity = ID_B,
-				   .flags = WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED };
+	struct weir_endpoint a = pod_endpoint(EP_A, ID_A, 0, POD_A);
+	struct weir_endpoint b = pod_endpoint(EP_B, ID_B, WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED, POD_B);
 	CHECK(weir_endpoint_attach(dp, if_nametoindex(if_a), &a) == 0, "attach A: %s", weir_last_error());
 	CHECK(weir_endpoint_attach(dp, if_nametoindex(if_b), &b) == 0, "attach B: %s", weir_last_error());
 }
@@ -65,9 +69,9 @@ static void ipcache_pod(struct weir_datapath *dp, const char *ip, uint32_t ident
 static void policy(struct weir_datapath *dp, uint32_t ep, uint32_t identity, uint16_t port, uint8_t proto, int deny,
 		   uint32_t cookie)
 {
-	struct weir_policy_key key = { .identity = identity, .dport = port, .protocol = proto,
-				       .direction = WEIR_DIR_INGRESS };
-	struct weir_policy_entry entry = { .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0 };
+	struct weir_policy_key key = policy_key(identity, port, proto, WEIR_DIR_INGRESS);
+	struct weir_policy_entry entry = { .cookie = cookie, .flags = deny ? WEIR_POLICY_DENY : 0,
+					   .prefixlen = key.prefixlen };
 	CHECK(weir_policy_upsert(dp, ep, &key, &entry, 1) == 1, "policy: %s", weir_last_error());
 }
 
@@ -103,6 +107,96 @@ static int send_probes(int stop_fd, int max_probes, int max_ms)
 		usleep(200);
 	}
 	return sent;
+}
+
+#define POD_C "198.18.1.3"  /* no pod has it: B allows it, and A will claim it */
+#define ID_C 1002
+#define SPOOF_UDP_PORT 9001
+#define SPOOF_TCP_PORT 8081
+
+/* Pod A, root in its namespace, adds C's address to its interface and sends from it. */
+static int spoof_from_a(int type, int port)
+{
+	int fd = socket_in(fd_a, type | SOCK_NONBLOCK);
+	struct sockaddr_in from = address(POD_C, 0);
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from))) {
+		fprintf(stderr, "bind to %s: %s\n", POD_C, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	struct sockaddr_in to = address(POD_B, port);
+	if (type == SOCK_DGRAM) {
+		int sent = sendto(fd, "spoof", 5, 0, (struct sockaddr *)&to, sizeof(to)) == 5;
+		close(fd);
+		return sent ? 0 : -1;
+	}
+	connect(fd, (struct sockaddr *)&to, sizeof(to)); /* EINPROGRESS: the SYN is on its way */
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int connected = poll(&p, 1, 1000) == 1;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	close(fd);
+	return connected && !err ? 1 : 0;
+}
+
+static uint16_t checksum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (b[i] << 8) | b[i + 1];
+	if (len & 1)
+		sum += b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+/*
+ * Pod B says "fragmentation needed, MTU 1400" to A about a TCP segment A sent it from
+ * a_port to TCP_PORT, as a router or B's own stack would, through a raw socket in B.
+ */
+static void frag_needed_from_b(uint16_t a_port)
+{
+	uint8_t msg[8 + 28] = { 3, 4, 0, 0, 0, 0, 1400 >> 8, 1400 & 0xff };
+	uint8_t *quote = msg + 8;
+	quote[0] = 0x45;
+	quote[3] = 40;
+	quote[8] = 64;
+	quote[9] = IPPROTO_TCP;
+	inet_pton(AF_INET, POD_A, quote + 12);
+	inet_pton(AF_INET, POD_B, quote + 16);
+	quote[20] = a_port >> 8;
+	quote[21] = a_port & 0xff;
+	quote[22] = TCP_PORT >> 8;
+	quote[23] = TCP_PORT & 0xff;
+	uint16_t sum = checksum(msg, sizeof(msg));
+	memcpy(msg + 2, &sum, 2);
+	enter(fd_b);
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	enter(fd_node);
+	struct sockaddr_in to = address(POD_A, 0);
+	CHECK(sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(msg), "send ICMP: %s",
+	      strerror(errno));
+	close(fd);
+}
+
+/* ICMP "fragmentation needed" messages that arrived in A since the socket was opened. */
+static int frag_needed_received(int raw)
+{
+	uint8_t buf[256];
+	int n = 0;
+	struct pollfd p = { .fd = raw, .events = POLLIN };
+	while (poll(&p, 1, 300) == 1) {
+		ssize_t len = recv(raw, buf, sizeof(buf), MSG_DONTWAIT);
+		if (len <= 0)
+			break;
+		int ihl = (buf[0] & 0xf) * 4;
+		if (len > ihl + 1 && buf[ihl] == 3 && buf[ihl + 1] == 4)
+			n++;
+	}
+	return n;
 }
 
 int main(int argc, char **argv)
@@ -147,6 +241,10 @@ int main(int argc, char **argv)
 	/* 2. A deny written through libweir drops the next connection. */
 	uint64_t denies_before = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_POLICY_DENY, WEIR_DIR_INGRESS);
 	policy(dp, EP_B, ID_A, WEIR_PORT_ANY, WEIR_PROTO_ANY, 1, 99);
+	/* As the agent does: an allow inside a deny's range goes, or it would hide the deny. */
+	struct weir_policy_key covered[] = { policy_key(ID_A, TCP_PORT, IPPROTO_TCP, WEIR_DIR_INGRESS),
+					     policy_key(ID_A, UDP_PORT, IPPROTO_UDP, WEIR_DIR_INGRESS) };
+	CHECK(weir_policy_delete(dp, EP_B, covered, 2) == 2, "covered allows removed: %s", weir_last_error());
 	int refused = connect_a_to_b(1000);
 	CHECK(refused < 0, "a connection after the deny does not open");
 	if (refused >= 0)
@@ -200,7 +298,51 @@ int main(int argc, char **argv)
 	printf("ok: %d reloads, %d probes sent, %d arrived, %llu dropped\n", reloads, sent, arrived,
 	       (unsigned long long)dropped);
 
-	/* 5. Detaching forgets the endpoints; the interfaces go with the namespaces. */
+	/* 5. A pod that claims another's address: B allows C, A takes C's address and sends as C. */
+	ipcache_pod(dp, POD_C, ID_C);
+	policy(dp, EP_B, ID_C, SPOOF_UDP_PORT, IPPROTO_UDP, 0, 5);
+	policy(dp, EP_B, ID_C, SPOOF_TCP_PORT, IPPROTO_TCP, 0, 6);
+	CHECK(sh("ip -n %s addr add %s/32 dev eth0", ns_a, POD_C) == 0, "A takes C's address");
+	int udp_spoofed = socket_in(fd_b, SOCK_DGRAM);
+	struct sockaddr_in sat = address(POD_B, SPOOF_UDP_PORT);
+	CHECK(bind(udp_spoofed, (struct sockaddr *)&sat, sizeof(sat)) == 0, "bind spoof target");
+	int spoof_listener = socket_in(fd_b, SOCK_STREAM);
+	struct sockaddr_in tat = address(POD_B, SPOOF_TCP_PORT);
+	setsockopt(spoof_listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	CHECK(bind(spoof_listener, (struct sockaddr *)&tat, sizeof(tat)) == 0 && listen(spoof_listener, 4) == 0,
+	      "listen spoof target");
+	uint64_t invalid_before = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_SOURCE_IP, WEIR_DIR_EGRESS);
+	for (int i = 0; i < 5; i++)
+		CHECK(spoof_from_a(SOCK_DGRAM, SPOOF_UDP_PORT) == 0, "spoofed datagram sent");
+	CHECK(spoof_from_a(SOCK_STREAM, SPOOF_TCP_PORT) == 0, "a spoofed SYN opens no connection");
+	usleep(100000);
+	CHECK(udp_received(udp_spoofed) == 0, "no spoofed datagram arrives");
+	uint64_t invalid = packets_counted(dp, WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_SOURCE_IP, WEIR_DIR_EGRESS) -
+			   invalid_before;
+	CHECK(invalid >= 6, "%llu spoofed packets counted as invalid sources, want >= 6", (unsigned long long)invalid);
+	close(udp_spoofed);
+	close(spoof_listener);
+	sh("ip -n %s addr del %s/32 dev eth0", ns_a, POD_C);
+	printf("ok: %llu spoofed packets dropped as invalid sources\n", (unsigned long long)invalid);
+
+	/* 6. Path MTU discovery under default-deny: B's "fragmentation needed" about A's segment. */
+	struct sockaddr_in local;
+	socklen_t local_len = sizeof(local);
+	CHECK(getsockname(client, (struct sockaddr *)&local, &local_len) == 0, "client port");
+	enter(fd_a);
+	int raw_a = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	enter(fd_node);
+	int64_t related_before = weir_health_read(dp, WEIR_HEALTH_ICMP_RELATED);
+	frag_needed_from_b(ntohs(local.sin_port));
+	CHECK(frag_needed_received(raw_a) == 1, "the error about A's connection reaches A");
+	/* Related at B's egress (its default-deny) and at A's ingress (A tracks the connection too). */
+	CHECK(weir_health_read(dp, WEIR_HEALTH_ICMP_RELATED) == related_before + 2, "and was passed as related");
+	frag_needed_from_b(ntohs(local.sin_port) ^ 1); /* a connection that does not exist */
+	CHECK(frag_needed_received(raw_a) == 0, "an error about no connection does not leave B");
+	close(raw_a);
+	printf("ok: ICMP errors follow their connection\n");
+
+	/* 7. Detaching forgets the endpoints; the interfaces go with the namespaces. */
 	CHECK(weir_endpoint_detach(dp, if_nametoindex(if_a), EP_A, 1) == 0, "detach A: %s", weir_last_error());
 	CHECK(weir_endpoint_detach(dp, if_nametoindex(if_b), EP_B, 1) == 0, "detach B: %s", weir_last_error());
 

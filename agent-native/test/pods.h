@@ -24,6 +24,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "weir.h"
+
 static char ns_node[32], ns_a[32], ns_b[32], if_a[IFNAMSIZ], if_b[IFNAMSIZ], pin_root[96];
 static int fd_node, fd_a, fd_b;
 
@@ -155,6 +157,15 @@ static inline int exchange(int from, int to, const char *text)
 		return -1;
 	ssize_t n = recv(to, buf, sizeof(buf) - 1, 0);
 	return n == (ssize_t)strlen(text) && memcmp(buf, text, n) == 0 ? 0 : -1;
+}
+
+/* A pod's endpoint record: its id, identity, flags and its own (IPv4) address. */
+static inline struct weir_endpoint pod_endpoint(uint32_t id, uint32_t identity, uint32_t flags, const char *ip)
+{
+	struct weir_endpoint ep = { .endpoint_id = id, .identity = identity, .flags = flags | WEIR_EP_HAS_IPV4,
+				    .policy_revision = 1 };
+	inet_pton(AF_INET, ip, ep.ipv4);
+	return ep;
 }
 
 static inline int accept_one(int listener)

@@ -28,26 +28,51 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weir_endpoints SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEIR_MAX_RESOLVERS);
+	__type(key, struct weir_addr_key);
+	__type(value, __u32); /* reserved */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_resolvers SEC(".maps");
+
 /*
- * Types named only through pointers (the map-of-maps template's key and value, the ring-buffer
- * records) get mere forward declarations in BTF; libbpf needs the former's sizes and the agent's
- * layout test reads the latter. This unused variable, in a section libbpf skips, makes the
- * compiler emit their full BTF.
+ * Types named only through pointers (the map-of-maps templates' keys and values, the ring-buffer
+ * records) get mere forward declarations in BTF, and the numbers C and Java share are macros or
+ * enum constants BTF only knows when a type uses them. This unused variable, in a section libbpf
+ * skips, makes the compiler emit their full BTF, so the agent's tests read both from the object.
  */
 struct weir_btf_anchor {
 	struct weir_policy_key key;
 	struct weir_policy_entry entry;
+	struct weir_ct_key ct_key;
+	struct weir_ct_entry ct_entry;
 	struct weir_event_header header;
 	struct weir_flow_event event;
+	struct weir_addr_key addr;
+	enum weir_endpoint_flag endpoint_flag;
+	enum weir_direction direction;
+	enum weir_policy_flag policy_flag;
+	enum weir_ct_flag ct_flag;
+	enum weir_verdict_code verdict;
+	enum weir_drop_reason drop_reason;
+	enum weir_match_type match_type;
+	enum weir_health_slot health_slot;
+	enum weir_event_type event_type;
+	enum weir_trace_point trace_point;
 };
 struct weir_btf_anchor weir_btf_anchor __attribute__((section(".weir.btf"), used));
 
-/* The template of every endpoint's policy map; libweir creates one per endpoint. */
+/*
+ * The template of every endpoint's policy map; libweir creates one per endpoint, of the
+ * configured size. LPM tries are allocated as entries come (no preallocation).
+ */
 struct weir_policy_inner {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, WEIR_POLICY_ENTRIES_DEFAULT);
 	__type(key, struct weir_policy_key);
 	__type(value, struct weir_policy_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 };
 
 struct {
@@ -58,13 +83,35 @@ struct {
 	__array(values, struct weir_policy_inner);
 } weir_policy SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
+/*
+ * The template of every endpoint's conntrack map. Not preallocated, so an endpoint's share costs
+ * memory only as it is used; never LRU: an entry goes when its lifetime is over, never because
+ * another connection needed the room (a full map drops new connections and counts them).
+ */
+struct weir_ct_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEIR_CT_ENTRIES_DEFAULT);
 	__type(key, struct weir_ct_key);
 	__type(value, struct weir_ct_entry);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, WEIR_MAX_ENDPOINTS);
+	__type(key, __u32); /* endpoint id */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct weir_ct_inner);
 } weir_ct SEC(".maps");
+
+/* First fragments' ports, briefly: losing one only drops the fragments that follow it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct weir_frag_key);
+	__type(value, struct weir_frag_ports);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_fragments SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

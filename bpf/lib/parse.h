@@ -32,9 +32,17 @@ struct weir_packet {
 	__u8 tcp_flags;
 	__u8 icmp_type;
 	__u8 icmp_code;
-	__u8 is_fragment; /* a non-first fragment: no L4 header */
-	__u16 payload_offset; /* L4 payload from the start of the frame */
+	__u8 is_fragment;       /* a non-first fragment: no L4 header, ports from weir_fragments */
+	__u8 is_first_fragment; /* offset 0 with more to come: its ports are remembered */
+	__u8 icmp_error;        /* an ICMP error; inner_* name the packet it is about */
+	__u8 inner_protocol;
+	__u16 payload_offset;   /* L4 payload from the start of the frame */
+	__u16 inner_sport;      /* network byte order */
+	__u16 inner_dport;
+	__u32 frag_id;
 	__u32 length;
+	__u8 inner_saddr[16];
+	__u8 inner_daddr[16];
 };
 
 enum weir_parse_result {
@@ -46,6 +54,60 @@ enum weir_parse_result {
 #define ICMP_ECHO_REPLY 0
 #define ICMPV6_ECHO_REQUEST 128
 #define ICMPV6_ECHO_REPLY 129
+
+/* ICMP errors that quote the packet they are about: destination unreachable (which carries
+ * "fragmentation needed"), time exceeded, parameter problem; ICMPv6 also "packet too big". */
+static __always_inline int weir_is_icmp_error(__u8 protocol, __u8 type)
+{
+	if (protocol == IPPROTO_ICMP)
+		return type == 3 || type == 11 || type == 12;
+	return type >= 1 && type <= 4;
+}
+
+/*
+ * The quoted packet of an ICMP error at off: its addresses, protocol and ports (the first 8 bytes
+ * of its L4 header, all an error must quote). Returns 0, or -1 when the quote is too short or of
+ * another family, and the error is then judged as ICMP on its own.
+ */
+static __always_inline int weir_parse_icmp_quote(void *data, void *data_end, __u32 off, struct weir_packet *pkt)
+{
+	__u8 inner;
+	if (pkt->family == WEIR_FAMILY_IPV4) {
+		struct iphdr *ip = data + off;
+		if ((void *)(ip + 1) > data_end || ip->version != 4 || ip->ihl != 5)
+			return -1;
+		__builtin_memcpy(pkt->inner_saddr, &ip->saddr, 4);
+		__builtin_memcpy(pkt->inner_daddr, &ip->daddr, 4);
+		inner = ip->protocol;
+		off += sizeof(*ip);
+	} else {
+		struct ipv6hdr *ip6 = data + off;
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+			return -1;
+		__builtin_memcpy(pkt->inner_saddr, &ip6->saddr, 16);
+		__builtin_memcpy(pkt->inner_daddr, &ip6->daddr, 16);
+		inner = ip6->nexthdr;
+		off += sizeof(*ip6);
+	}
+	__u8 *l4 = data + off;
+	if ((void *)(l4 + 8) > data_end)
+		return -1;
+	if (inner == IPPROTO_TCP || inner == IPPROTO_UDP || inner == WEIR_IPPROTO_SCTP) {
+		pkt->inner_sport = *(__u16 *)l4;
+		pkt->inner_dport = *(__u16 *)(l4 + 2);
+	} else if (inner == IPPROTO_ICMP || inner == WEIR_IPPROTO_ICMPV6) {
+		__u8 t = l4[0];
+		if (t != ICMP_ECHO_REQUEST && t != ICMP_ECHO_REPLY && t != ICMPV6_ECHO_REQUEST && t != ICMPV6_ECHO_REPLY)
+			return -1; /* an error about an error: related to nothing */
+		pkt->inner_sport = *(__u16 *)(l4 + 4);
+		pkt->inner_dport = pkt->inner_sport;
+	} else {
+		return -1;
+	}
+	pkt->inner_protocol = inner;
+	pkt->icmp_error = 1;
+	return 0;
+}
 
 /* Returns WEIR_PARSE_* (>= 0) or the negated drop reason. */
 static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet *pkt)
@@ -72,7 +134,10 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 		__builtin_memcpy(pkt->saddr, &ip->saddr, 4);
 		__builtin_memcpy(pkt->daddr, &ip->daddr, 4);
 		nexthdr = ip->protocol;
-		pkt->is_fragment = (bpf_ntohs(ip->frag_off) & 0x1fff) != 0;
+		__u16 frag = bpf_ntohs(ip->frag_off);
+		pkt->is_fragment = (frag & 0x1fff) != 0;
+		pkt->is_first_fragment = (frag & 0x1fff) == 0 && (frag & 0x2000) != 0;
+		pkt->frag_id = ip->id;
 		off += ip->ihl * 4;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data + off;
@@ -95,7 +160,10 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 				return -WEIR_DROP_INVALID_PACKET;
 			if (nexthdr == IPPROTO_FRAGMENT) {
 				/* fragment offset: 13 bits after the first two bytes */
-				pkt->is_fragment = ((ext[2] << 8 | ext[3]) & 0xfff8) != 0;
+				__u16 frag = ext[2] << 8 | ext[3];
+				pkt->is_fragment = (frag & 0xfff8) != 0;
+				pkt->is_first_fragment = (frag & 0xfff8) == 0 && (frag & 1) != 0;
+				pkt->frag_id = *(__u32 *)(ext + 4);
 				nexthdr = ext[0];
 				off += 8;
 			} else {
@@ -113,7 +181,7 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 
 	pkt->protocol = nexthdr;
 	if (pkt->is_fragment) {
-		/* Later fragments carry no ports; they are judged as the protocol on any port. */
+		/* Later fragments carry no ports; the datapath finds their first fragment's. */
 		pkt->payload_offset = off;
 		return WEIR_PARSE_OK;
 	}
@@ -167,6 +235,8 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 			__u16 id = *(__u16 *)(icmp + 4);
 			pkt->sport = id;
 			pkt->dport = id;
+		} else if (weir_is_icmp_error(nexthdr, t)) {
+			weir_parse_icmp_quote(data, data_end, off + 8, pkt);
 		}
 		pkt->payload_offset = off + 8;
 		break;

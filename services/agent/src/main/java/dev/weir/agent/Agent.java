@@ -58,7 +58,18 @@ public final class Agent implements AutoCloseable {
     private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AgentMetrics metrics;
-    private final DnsObservations dnsObservations;
+    private final dev.weir.agent.dns.DnsObservations dnsObservations;
+    private final java.util.concurrent.ScheduledExecutorService housekeeping =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "weir-conntrack-gc");
+                t.setDaemon(true);
+                return t;
+            });
+    /** What one DNS answer may grant toFQDNs at most: its TTL and its addresses. */
+    static final int DNS_MAX_TTL_SECONDS = 3600;
+    static final int DNS_MAX_ADDRESSES = 32;
+    /** How often expired conntrack entries are collected (the datapath also ignores them at lookup). */
+    static final Duration CONNTRACK_GC_INTERVAL = Duration.ofSeconds(10);
     private dev.weir.agent.observer.AgentServers servers;
     private Heartbeat heartbeat;
 
@@ -81,7 +92,10 @@ public final class Agent implements AutoCloseable {
         desiredState.bind(endpoints);
         this.ring = new FlowRing(config.observerRing());
         this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
-        this.dnsObservations = new DnsObservations(config.nodeName(), stateProducer, catalogue);
+        datapath.resolvers(config.clusterDns());
+        this.dnsObservations = new dev.weir.agent.dns.DnsObservations(config.nodeName(), new dev.weir.agent.dns.DnsAnswerGate(
+                java.util.Set.copyOf(config.clusterDns()), Duration.ofSeconds(5), 65536, DNS_MAX_TTL_SECONDS,
+                DNS_MAX_ADDRESSES), stateProducer, catalogue);
         FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
             @Override
             public void decoded(Dns dns) {
@@ -131,6 +145,9 @@ public final class Agent implements AutoCloseable {
             }
         }
         pipeline.start();
+        metrics.protections(desiredState, dnsObservations);
+        housekeeping.scheduleWithFixedDelay(this::collectConntrack, CONNTRACK_GC_INTERVAL.toMillis(),
+                CONNTRACK_GC_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         if (config.podsFile() != null) {
             endpoints.reconcile(dev.weir.agent.endpoint.PodsFile.read(config.podsFile()));
         } else {
@@ -147,6 +164,15 @@ public final class Agent implements AutoCloseable {
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),
                 servers.metricsPort());
+    }
+
+    private void collectConntrack() {
+        try {
+            Datapath.ConntrackSweep sweep = datapath.collectConntrack();
+            metrics.conntrackSwept(sweep);
+        } catch (RuntimeException e) {
+            LOG.warn("conntrack garbage collection failed: {}", e.getMessage());
+        }
     }
 
     private <M extends com.google.protobuf.Message> void replay(TopicId topic, ProtoConsumer.Handler<M> handler) {
@@ -189,6 +215,10 @@ public final class Agent implements AutoCloseable {
         return desiredState;
     }
 
+    public dev.weir.agent.dns.DnsObservations dnsObservations() {
+        return dnsObservations;
+    }
+
     public AgentMetrics metrics() {
         return metrics;
     }
@@ -213,7 +243,9 @@ public final class Agent implements AutoCloseable {
         if (servers != null) {
             servers.close();
         }
+        housekeeping.shutdownNow();
         pipeline.close();
+        dnsObservations.close();
         consumers.forEach(ProtoConsumer::close);
         for (Thread thread : threads) {
             try {

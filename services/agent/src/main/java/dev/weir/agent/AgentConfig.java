@@ -20,17 +20,28 @@ import java.util.Map;
  * WEIR_API_TOKEN_FILE       file holding the API token (required unless WEIR_API_TOKEN is set)
  * WEIR_REMOVE_PODS_ON_STOP  remove the pods this agent created  false
  * WEIR_PODS_FILE            pods to host where no kubelet runs (YAML, see PodsFile)
+ * WEIR_CLUSTER_DNS          the cluster's resolvers (kubelet's clusterDNS), comma-separated addresses: the only
+ *                           peers a pod may reach before its policy is known, and the only sources of DNS
+ *                           answers that count for toFQDNs                                     (none)
  * </pre>
  */
 public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
-        boolean removePodsOnStop, Path podsFile) {
+        boolean removePodsOnStop, Path podsFile, java.util.List<java.net.InetAddress> clusterDns) {
+
+    public AgentConfig {
+        clusterDns = java.util.List.copyOf(clusterDns);
+        if (clusterDns.size() > dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS) {
+            throw new IllegalArgumentException("WEIR_CLUSTER_DNS: " + clusterDns.size() + " resolvers, at most "
+                    + dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS);
+        }
+    }
 
     /** Every key the agent reads, for the check that Helm and the embedded platform set the same ones. */
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
-            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE");
+            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE", "WEIR_CLUSTER_DNS");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
         String token = env.get("WEIR_API_TOKEN");
@@ -51,28 +62,56 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
                 address(env.getOrDefault("WEIR_METRICS_ADDRESS", "127.0.0.1:9965")),
                 token,
                 Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")),
-                env.containsKey("WEIR_PODS_FILE") ? Path.of(env.get("WEIR_PODS_FILE")) : null);
+                env.containsKey("WEIR_PODS_FILE") ? Path.of(env.get("WEIR_PODS_FILE")) : null,
+                addresses("WEIR_CLUSTER_DNS", env.getOrDefault("WEIR_CLUSTER_DNS", "")));
+    }
+
+    /** Literal IP addresses, comma-separated; a name is refused (no lookup at start, no DNS to trust DNS). */
+    static java.util.List<java.net.InetAddress> addresses(String key, String list) {
+        java.util.List<java.net.InetAddress> result = new java.util.ArrayList<>();
+        for (String item : list.split(",")) {
+            String text = item.trim();
+            if (text.isEmpty()) {
+                continue;
+            }
+            if (!text.matches("[0-9a-fA-F:.]+")) {
+                throw new IllegalArgumentException(key + ": " + text + " is not an IP address");
+            }
+            try {
+                result.add(java.net.InetAddress.getByName(text));
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalArgumentException(key + ": " + text + " is not an IP address", e);
+            }
+        }
+        return result;
     }
 
     /** Defaults for a node, listening on loopback ports chosen by the system. */
     public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiToken, false, null);
+                apiToken, false, null, java.util.List.of());
     }
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile);
+                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile, clusterDns);
     }
 
     public AgentConfig removingPodsOnStop() {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, true, podsFile);
+                observerAddress, metricsAddress, apiToken, true, podsFile, clusterDns);
     }
 
     public AgentConfig withPodsFile(Path file) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, removePodsOnStop, file);
+                observerAddress, metricsAddress, apiToken, removePodsOnStop, file, clusterDns);
+    }
+
+    /** The cluster's resolvers, as literal addresses. */
+    public AgentConfig withClusterDns(String... resolvers) {
+        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+                observerAddress, metricsAddress, apiToken, removePodsOnStop, podsFile,
+                addresses("clusterDns", String.join(",", resolvers)));
     }
 
     static InetSocketAddress address(String hostPort) {
@@ -95,6 +134,6 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     public String toString() {
         // The token stays out of logs.
         return "AgentConfig[node=" + nodeName + ", kafka=" + kafkaBootstrap + ", pins=" + pinRoot + ", observer="
-                + observerAddress + ", metrics=" + metricsAddress + "]";
+                + observerAddress + ", metrics=" + metricsAddress + ", clusterDns=" + clusterDns + "]";
     }
 }

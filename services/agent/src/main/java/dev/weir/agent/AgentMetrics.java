@@ -134,6 +134,48 @@ public final class AgentMetrics {
         return max;
     }
 
+    /**
+     * What the fail-closed protections did: conntrack entries that expired, were judged again
+     * after a policy change or ended by it, ICMP errors passed for their connection, tombstones
+     * that did not loosen an endpoint, and DNS answers that did not count for toFQDNs.
+     */
+    public void protections(dev.weir.agent.state.DesiredState desired, dev.weir.agent.dns.DnsObservations dns) {
+        datapathHealth("weir_conntrack_expired", "Conntrack entries found past their lifetime at lookup",
+                dev.weir.agent.datapath.MapLayout.HEALTH_CT_EXPIRED);
+        datapathHealth("weir_conntrack_rejudged", "Tracked connections judged again after a policy revision or a new peer identity",
+                dev.weir.agent.datapath.MapLayout.HEALTH_CT_REJUDGED);
+        datapathHealth("weir_conntrack_revoked", "Tracked connections ended because a new revision no longer allows them",
+                dev.weir.agent.datapath.MapLayout.HEALTH_CT_REVOKED);
+        datapathHealth("weir_conntrack_insert_failed", "New connections refused because the endpoint's conntrack map was full",
+                dev.weir.agent.datapath.MapLayout.HEALTH_CT_INSERT_FAILED);
+        datapathHealth("weir_icmp_related", "ICMP errors passed for the tracked connection they quote",
+                dev.weir.agent.datapath.MapLayout.HEALTH_ICMP_RELATED);
+        FunctionCounter.builder("weir_conntrack_collected", this, m -> m.conntrackCollected)
+                .description("Expired conntrack entries deleted by garbage collection").register(registry);
+        FunctionCounter.builder("weir_policy_state_tombstones_kept", desired, d -> d.tombstonesKept())
+                .description("Policy-state tombstones for endpoints still on this node: their last state stayed in force")
+                .register(registry);
+        for (dev.weir.agent.dns.DnsAnswerGate.Refusal reason : dev.weir.agent.dns.DnsAnswerGate.Refusal.values()) {
+            FunctionCounter.builder("weir_dns_answers_refused", dns.gate(), g -> g.refused(reason))
+                    .description("DNS answers that did not count for toFQDNs (or were capped), by reason")
+                    .tag("reason", reason.name().toLowerCase()).register(registry);
+        }
+        FunctionCounter.builder("weir_dns_observations_dropped", dns, d -> d.dropped())
+                .description("Trusted DNS answers not published because the sender's queue was full").register(registry);
+        FunctionCounter.builder("weir_dns_observations_send_failures", dns, d -> d.sendFailures())
+                .description("DNS observations Kafka refused").register(registry);
+    }
+
+    private volatile double conntrackCollected;
+
+    public void conntrackSwept(Datapath.ConntrackSweep sweep) {
+        conntrackCollected += sweep.deleted();
+    }
+
+    private void datapathHealth(String name, String help, int slot) {
+        FunctionCounter.builder(name, datapath, d -> d.health(slot)).description(help).register(registry);
+    }
+
     /** Datapath packet counters (per verdict, reason, direction), read at most once a second. */
     public List<Datapath.Counter> datapathCounters() {
         long now = System.nanoTime();

@@ -62,7 +62,9 @@ class AgentIT {
     static TopicReader flows;
     static TopicReader acks;
     static TopicReader deadLetters;
+    static LocalEndpoint a;
     static LocalEndpoint b;
+    static String dnsIp;
     static Process server;
 
     @BeforeAll
@@ -84,10 +86,15 @@ class AgentIT {
         acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
         deadLetters = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.DEAD_LETTER));
 
+        // The same /24 as the pods (a String.replace of ".11" would also hit an octet like 113).
+        dnsIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".53";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                platform.apiToken()).removingPodsOnStop());
-        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment", null));
+                platform.apiToken()).removingPodsOnStop().withClusterDns(dnsIp));
+        a = agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment", null));
         b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment", null));
+        // Pods are closed until told; no policy selects these two.
+        tell(a);
+        tell(b);
         server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
                 "/dev/null").redirectErrorStream(true).start();
         Thread.sleep(300);
@@ -117,6 +124,16 @@ class AgentIT {
 
     static void send(TopicId topic, String key, byte[] value) throws Exception {
         producer.send(new ProducerRecord<>(CATALOGUE.name(topic), key, value)).get();
+    }
+
+    /** Publishes "no policy selects you" (revision 1) for an endpoint and waits until it is applied. */
+    static void tell(LocalEndpoint endpoint) throws Exception {
+        String key = node + "/" + endpoint.endpointId();
+        send(TopicId.ENDPOINT_POLICY_STATE, key, EndpointPolicyState.newBuilder().setNodeName(node)
+                .setEndpointId(endpoint.endpointId()).setNamespace(endpoint.spec().namespace())
+                .setPodName(endpoint.spec().pod()).setRevision(1).build().toByteArray());
+        await().atMost(Duration.ofSeconds(30)).until(() -> !acks.matching(r -> key.equals(r.key())
+                && parseAck(r).getRevision() == 1).isEmpty());
     }
 
     static boolean connectAtoB() throws Exception {
@@ -182,14 +199,14 @@ class AgentIT {
     @Order(2)
     void aDenyInDesiredStateIsEnforcedAndAcknowledged() throws Exception {
         EndpointPolicyState deny = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.endpointId())
-                .setNamespace("y").setPodName("b").setRevision(1).setIngressIsolated(true)
+                .setNamespace("y").setPodName("b").setRevision(2).setIngressIsolated(true)
                 .addEntries(PolicyMapEntry.newBuilder().setIdentity(ID_A).setDirection(Direction.DIRECTION_INGRESS)
                         .setDeny(true).setCookie(42))
                 .addPolicies(PolicyRevisionRef.newBuilder().setNamespace("y").setName("deny-a").setKind("WeirPolicy")
                         .setRevision(7).addCookies(42))
                 .build();
         send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + b.endpointId(), deny.toByteArray());
-        MapApplyAck ack = awaitAck(1);
+        MapApplyAck ack = awaitAck(2);
         assertThat(ack.getStatus()).isEqualTo(AckStatus.APPLIED);
         assertThat(ack.getEntriesWritten()).isEqualTo(1);
 
@@ -216,7 +233,7 @@ class AgentIT {
         String key = node + "/" + b.endpointId();
         send(TopicId.ENDPOINT_POLICY_STATE, key, new byte[] {0x08, (byte) 0x80});
         EndpointPolicyState allow = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.endpointId())
-                .setRevision(2).setIngressIsolated(true)
+                .setRevision(3).setIngressIsolated(true)
                 .addEntries(PolicyMapEntry.newBuilder().setIdentity(ID_A).setPort(8080).setProtocol(Protocol.TCP)
                         .setDirection(Direction.DIRECTION_INGRESS).setCookie(43))
                 .build();
@@ -225,7 +242,7 @@ class AgentIT {
         ConsumerRecord<String, byte[]> dead = deadLetters.matching(r -> key.equals(r.key())).get(0);
         assertThat(DeadLetter.header(dead.headers(), DeadLetter.REASON))
                 .startsWith("not a valid weir.state.v1.EndpointPolicyState");
-        MapApplyAck ack = awaitAck(2);
+        MapApplyAck ack = awaitAck(3);
         assertThat(ack.getStatus()).isEqualTo(AckStatus.APPLIED);
         assertThat(ack.getEntriesWritten()).isEqualTo(1);
         assertThat(ack.getEntriesDeleted()).isEqualTo(1);
@@ -236,14 +253,15 @@ class AgentIT {
     @Test
     @Order(4)
     void aRealResolverInAPodProducesDnsFlowsWithSearchPathExpansion() throws Exception {
-        // The same /24 as the pods (a String.replace of ".11" would also hit an octet like 113).
-        String dnsIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".53";
         String clientIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".12";
         LocalEndpoint dns = agent.endpoints().add(new PodSpec("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
                 List.of(), "coredns", "Deployment", null));
-        agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"), List.of(), "client",
-                "Deployment", "nameserver " + dnsIp + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
+        LocalEndpoint client = agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"),
+                List.of(), "client", "Deployment", "nameserver " + dnsIp
+                + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
                 + "options ndots:5 attempts:1 timeout:2\n"));
+        tell(dns);
+        tell(client);
         Process dnsServer = new ProcessBuilder("ip", "netns", "exec", dns.netns(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
                 "dev.weir.agent.demo.DemoDnsServer", dnsIp, "web.y.svc.cluster.local=" + ipB)

@@ -96,7 +96,16 @@ class AgentRestartIT {
 
             agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-1.log"), pods);
             await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.matching(r -> r.key().startsWith(node + "/")).size() == 2);
+            Endpoint a = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/x/a")).get(0).value());
             Endpoint b = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/y/b")).get(0).value());
+            // Closed until told: no policy selects either pod.
+            for (Endpoint e : List.of(a, b)) {
+                String key = node + "/" + e.getEndpointId();
+                producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.ENDPOINT_POLICY_STATE), key,
+                        EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(e.getEndpointId()).setRevision(1)
+                                .build().toByteArray())).get();
+                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(key)).size() == 1);
+            }
             String netnsA = "weir-" + node + "-x-a";
             Process server = new ProcessBuilder("ip", "netns", "exec", "weir-" + node + "-y-b", "socat", "-u",
                     "TCP-LISTEN:8080,reuseaddr,fork", "/dev/null").start();
@@ -105,11 +114,11 @@ class AgentRestartIT {
 
                 String stateKey = node + "/" + b.getEndpointId();
                 producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.ENDPOINT_POLICY_STATE), stateKey,
-                        EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.getEndpointId()).setRevision(1)
+                        EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(b.getEndpointId()).setRevision(2)
                                 .setIngressIsolated(true).addEntries(PolicyMapEntry.newBuilder().setIdentity(4000)
                                         .setDirection(Direction.DIRECTION_INGRESS).setDeny(true).setCookie(9))
                                 .build().toByteArray())).get();
-                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 2);
                 assertThat(connect(netnsA, ipB)).as("denied while the agent runs").isFalse();
 
                 agent.destroyForcibly().waitFor();
@@ -120,9 +129,11 @@ class AgentRestartIT {
                 agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-2.log"), pods);
                 assertThat(Files.readString(dir.resolve("agent-2.log"))).contains("datapath adopted")
                         .contains("adopted on");
-                // It reconciles: the replayed revision is acknowledged again, and still enforced.
-                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 2);
-                ConsumerRecord<String, byte[]> ack = acks.matching(r -> r.key().equals(stateKey)).get(1);
+                // It reconciles: the latest replayed revision (never the older one still in the log) is
+                // acknowledged again, and still enforced.
+                await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 3);
+                ConsumerRecord<String, byte[]> ack = acks.matching(r -> r.key().equals(stateKey)).get(2);
+                assertThat(MapApplyAck.parseFrom(ack.value()).getRevision()).isEqualTo(2);
                 assertThat(MapApplyAck.parseFrom(ack.value()).getStatus()).isEqualTo(AckStatus.APPLIED);
                 assertThat(MapApplyAck.parseFrom(ack.value()).getEntriesWritten()).isZero();
                 assertThat(connect(netnsA, ipB)).as("denied after the restart").isFalse();

@@ -42,7 +42,7 @@ class BrokerOutageIT {
                 .start()) {
             Agent agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), pins, platform.apiToken()));
             try {
-                agent.datapath().register(1, 999, 5000, MapLayout.EP_INGRESS_ISOLATED);
+                agent.datapath().register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);
                 AtomicLong generated = new AtomicLong();
                 AtomicLong passed = new AtomicLong();

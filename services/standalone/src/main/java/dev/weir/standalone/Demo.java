@@ -55,7 +55,7 @@ final class Demo implements AutoCloseable {
 
     static Demo start(String kafka, Path dataDirectory, String apiToken, int policyPort) throws Exception {
         Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
-                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").removingPodsOnStop());
+                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").removingPodsOnStop().withClusterDns(DNS_IP));
         Demo demo = new Demo(agent);
         try {
             demo.createPods(dataDirectory.resolve("demo"));

@@ -81,36 +81,59 @@ public final class Datapath implements AutoCloseable {
         return ByteBuffer.allocateDirect(Math.max(bytes, 8)).order(ByteOrder.nativeOrder());
     }
 
-    private static ByteBuffer endpoint(int endpointId, int identity, int flags) {
+    private static ByteBuffer endpoint(EndpointEntry entry) {
         ByteBuffer b = buffer(MapLayout.ENDPOINT.size());
-        b.putInt(MapLayout.ENDPOINT.offset("endpoint_id"), endpointId);
-        b.putInt(MapLayout.ENDPOINT.offset("identity"), identity);
-        b.putInt(MapLayout.ENDPOINT.offset("flags"), flags);
+        b.putInt(MapLayout.ENDPOINT.offset("endpoint_id"), entry.endpointId());
+        b.putInt(MapLayout.ENDPOINT.offset("identity"), entry.identity());
+        b.putInt(MapLayout.ENDPOINT.offset("flags"), entry.datapathFlags());
+        b.putInt(MapLayout.ENDPOINT.offset("policy_revision"), entry.policyRevision());
+        b.putInt(MapLayout.ENDPOINT.offset("state_revision"), entry.stateRevision());
+        if (entry.ipv4() != null) {
+            b.put(MapLayout.ENDPOINT.offset("ipv4"), entry.ipv4().getAddress());
+        }
+        if (entry.ipv6() != null) {
+            b.put(MapLayout.ENDPOINT.offset("ipv6"), entry.ipv6().getAddress());
+        }
         return b;
     }
 
     /** Records the endpoint and attaches the programs to its host-side interface. */
-    public synchronized void attach(int ifindex, int endpointId, int identity, int flags) {
-        check(weir.weir_endpoint_attach(handle, ifindex, endpoint(endpointId, identity, flags)),
-                "attaching endpoint " + endpointId);
+    public synchronized void attach(int ifindex, EndpointEntry entry) {
+        check(weir.weir_endpoint_attach(handle, ifindex, endpoint(entry)), "attaching endpoint " + entry.endpointId());
     }
 
-    /** What the pinned endpoints map records for an interface: {endpoint id, identity, flags}. */
-    public synchronized java.util.Optional<int[]> lookupEndpoint(int ifindex) {
+    /** What the pinned endpoints map records for an interface. */
+    public synchronized java.util.Optional<EndpointEntry> lookupEndpoint(int ifindex) {
         ByteBuffer out = buffer(MapLayout.ENDPOINT.size());
         int result = weir.weir_endpoint_lookup(handle, ifindex, out);
         if (result == -2 /* ENOENT */) {
             return java.util.Optional.empty();
         }
         check(result, "looking up interface " + ifindex);
-        return java.util.Optional.of(new int[] {out.getInt(MapLayout.ENDPOINT.offset("endpoint_id")),
-                out.getInt(MapLayout.ENDPOINT.offset("identity")), out.getInt(MapLayout.ENDPOINT.offset("flags"))});
+        int flags = out.getInt(MapLayout.ENDPOINT.offset("flags"));
+        byte[] v4 = new byte[4];
+        byte[] v6 = new byte[16];
+        out.get(MapLayout.ENDPOINT.offset("ipv4"), v4);
+        out.get(MapLayout.ENDPOINT.offset("ipv6"), v6);
+        return java.util.Optional.of(new EndpointEntry(out.getInt(MapLayout.ENDPOINT.offset("endpoint_id")),
+                out.getInt(MapLayout.ENDPOINT.offset("identity")), flags,
+                out.getInt(MapLayout.ENDPOINT.offset("policy_revision")),
+                out.getInt(MapLayout.ENDPOINT.offset("state_revision")),
+                (flags & MapLayout.EP_HAS_IPV4) != 0 ? (java.net.Inet4Address) address(v4, MapLayout.FAMILY_IPV4) : null,
+                (flags & MapLayout.EP_HAS_IPV6) != 0 ? (java.net.Inet6Address) address(v6, MapLayout.FAMILY_IPV6) : null));
     }
 
     /** Records an endpoint for an interface without attaching programs (tests and benchmarks). */
-    public synchronized void register(int ifindex, int endpointId, int identity, int flags) {
-        check(weir.weir_endpoint_register(handle, ifindex, endpoint(endpointId, identity, flags)),
-                "registering endpoint " + endpointId);
+    public synchronized void register(int ifindex, EndpointEntry entry) {
+        check(weir.weir_endpoint_register(handle, ifindex, endpoint(entry)), "registering endpoint " + entry.endpointId());
+    }
+
+    /**
+     * Removes whatever policy and conntrack maps an earlier run left for an endpoint id, so a new
+     * endpoint given the id starts with none of its predecessor's entries.
+     */
+    public synchronized void resetMaps(int endpointId) {
+        check(weir.weir_endpoint_reset_maps(handle, endpointId), "resetting the maps of endpoint " + endpointId);
     }
 
     /**
@@ -125,10 +148,9 @@ public final class Datapath implements AutoCloseable {
                 "running the datapath on a test frame");
     }
 
-    /** Changes an attached endpoint's identity or flags (isolation, audit). */
-    public synchronized void update(int ifindex, int endpointId, int identity, int flags) {
-        check(weir.weir_endpoint_update(handle, ifindex, endpoint(endpointId, identity, flags)),
-                "updating endpoint " + endpointId);
+    /** Changes an attached endpoint's identity, flags (isolation, audit) or policy revision. */
+    public synchronized void update(int ifindex, EndpointEntry entry) {
+        check(weir.weir_endpoint_update(handle, ifindex, endpoint(entry)), "updating endpoint " + entry.endpointId());
     }
 
     public synchronized void detach(int ifindex, int endpointId, boolean deletePolicy) {
@@ -148,6 +170,7 @@ public final class Datapath implements AutoCloseable {
             int v = i * MapLayout.POLICY_ENTRY.size();
             values.putInt(v + MapLayout.POLICY_ENTRY.offset("cookie"), e.getValue().cookie());
             values.put(v + MapLayout.POLICY_ENTRY.offset("flags"), (byte) (e.getValue().deny() ? MapLayout.POLICY_DENY : 0));
+            values.put(v + MapLayout.POLICY_ENTRY.offset("prefixlen"), (byte) e.getKey().prefixLength());
             i++;
         }
         return check(weir.weir_policy_upsert(handle, endpointId, keys, values, entries.size()),
@@ -177,10 +200,11 @@ public final class Datapath implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             int k = i * MapLayout.POLICY_KEY.size();
             int v = i * MapLayout.POLICY_ENTRY.size();
-            PolicyKey key = new PolicyKey(keys.getInt(k + MapLayout.POLICY_KEY.offset("identity")),
-                    Short.toUnsignedInt(keys.getShort(k + MapLayout.POLICY_KEY.offset("dport"))),
+            PolicyKey key = PolicyKey.fromPrefix(networkInt(keys, k + MapLayout.POLICY_KEY.offset("identity")),
+                    Byte.toUnsignedInt(keys.get(k + MapLayout.POLICY_KEY.offset("direction"))),
                     Byte.toUnsignedInt(keys.get(k + MapLayout.POLICY_KEY.offset("protocol"))),
-                    Byte.toUnsignedInt(keys.get(k + MapLayout.POLICY_KEY.offset("direction"))));
+                    networkShort(keys, k + MapLayout.POLICY_KEY.offset("dport")),
+                    keys.getInt(k + MapLayout.POLICY_KEY.offset("prefixlen")));
             boolean deny = (values.get(v + MapLayout.POLICY_ENTRY.offset("flags")) & MapLayout.POLICY_DENY) != 0;
             result.put(key, new PolicyEntry(values.getInt(v + MapLayout.POLICY_ENTRY.offset("cookie")), deny));
         }
@@ -196,10 +220,31 @@ public final class Datapath implements AutoCloseable {
     }
 
     private static void writeKey(ByteBuffer buf, int at, PolicyKey key) {
-        buf.putInt(at + MapLayout.POLICY_KEY.offset("identity"), key.identity());
-        buf.putShort(at + MapLayout.POLICY_KEY.offset("dport"), (short) key.port());
-        buf.put(at + MapLayout.POLICY_KEY.offset("protocol"), (byte) key.protocol());
+        buf.putInt(at + MapLayout.POLICY_KEY.offset("prefixlen"), key.prefixLength());
+        // Identity and port in network byte order, as the datapath's trie holds them (weir_maps.h).
+        putNetworkInt(buf, at + MapLayout.POLICY_KEY.offset("identity"), key.identity());
         buf.put(at + MapLayout.POLICY_KEY.offset("direction"), (byte) key.direction());
+        buf.put(at + MapLayout.POLICY_KEY.offset("protocol"), (byte) key.protocol());
+        buf.put(at + MapLayout.POLICY_KEY.offset("dport"), (byte) (key.port() >>> 8));
+        buf.put(at + MapLayout.POLICY_KEY.offset("dport") + 1, (byte) key.port());
+    }
+
+    private static void putNetworkInt(ByteBuffer buf, int at, int value) {
+        for (int i = 0; i < 4; i++) {
+            buf.put(at + i, (byte) (value >>> (24 - 8 * i)));
+        }
+    }
+
+    private static int networkInt(ByteBuffer buf, int at) {
+        int value = 0;
+        for (int i = 0; i < 4; i++) {
+            value = value << 8 | Byte.toUnsignedInt(buf.get(at + i));
+        }
+        return value;
+    }
+
+    private static int networkShort(ByteBuffer buf, int at) {
+        return Byte.toUnsignedInt(buf.get(at)) << 8 | Byte.toUnsignedInt(buf.get(at + 1));
     }
 
     public synchronized int upsertIpcache(Map<Prefix, Integer> entries) {
@@ -270,6 +315,43 @@ public final class Datapath implements AutoCloseable {
         long value = weir.weir_health_read(handle, MapLayout.HEALTH_EVENTS_LOST);
         check((int) Math.min(0, value), "reading lost events");
         return value;
+    }
+
+    /** A health counter of the datapath (MapLayout.HEALTH_*), summed over CPUs. */
+    public long health(int slot) {
+        long value = weir.weir_health_read(handle, slot);
+        check((int) Math.min(0, value), "reading health slot " + slot);
+        return value;
+    }
+
+    /** What one garbage collection of conntrack did. */
+    public record ConntrackSweep(int deleted, long scanned) {
+    }
+
+    /** Deletes every conntrack entry past its lifetime now. */
+    public ConntrackSweep collectConntrack() {
+        long[] scanned = new long[1];
+        int deleted = check(weir.weir_ct_gc(handle, 0, scanned), "collecting conntrack");
+        return new ConntrackSweep(deleted, scanned[0]);
+    }
+
+    /**
+     * Makes these addresses the cluster's resolvers: the only peers an endpoint not told its
+     * policy yet may reach (on port 53).
+     */
+    public synchronized void resolvers(List<InetAddress> addresses) {
+        if (addresses.size() > MapLayout.MAX_RESOLVERS) {
+            throw new IllegalArgumentException(addresses.size() + " resolvers: at most " + MapLayout.MAX_RESOLVERS);
+        }
+        ByteBuffer keys = buffer(addresses.size() * MapLayout.ADDR_KEY.size());
+        for (int i = 0; i < addresses.size(); i++) {
+            int at = i * MapLayout.ADDR_KEY.size();
+            byte[] raw = addresses.get(i).getAddress();
+            keys.put(at + MapLayout.ADDR_KEY.offset("family"),
+                    (byte) (raw.length == 4 ? MapLayout.FAMILY_IPV4 : MapLayout.FAMILY_IPV6));
+            keys.put(at + MapLayout.ADDR_KEY.offset("addr"), raw);
+        }
+        check(weir.weir_resolvers_set(handle, keys, addresses.size()), "setting the resolvers");
     }
 
     /** Forgets every tracked connection; returns how many there were. */

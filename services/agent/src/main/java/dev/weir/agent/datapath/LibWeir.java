@@ -29,6 +29,8 @@ public interface LibWeir {
 
     int weir_endpoint_detach(Pointer datapath, int ifindex, int endpointId, int deletePolicy);
 
+    int weir_endpoint_reset_maps(Pointer datapath, int endpointId);
+
     int weir_policy_upsert(Pointer datapath, int endpointId, @In ByteBuffer keys, @In ByteBuffer entries, int n);
 
     int weir_policy_delete(Pointer datapath, int endpointId, @In ByteBuffer keys, int n);
@@ -50,6 +52,10 @@ public interface LibWeir {
     int weir_ct_count(Pointer datapath);
 
     int weir_ct_flush(Pointer datapath);
+
+    int weir_ct_gc(Pointer datapath, long nowNs, @Out long[] scanned);
+
+    int weir_resolvers_set(Pointer datapath, @In ByteBuffer keys, int n);
 
     int weir_test_run(Pointer datapath, int program, @In ByteBuffer packet, int length, int ifindex, int repeat,
             @Out int[] durationNs);

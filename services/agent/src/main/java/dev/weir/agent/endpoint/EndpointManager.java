@@ -2,6 +2,8 @@ package dev.weir.agent.endpoint;
 
 import com.google.protobuf.Timestamp;
 import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.datapath.EndpointEntry;
+import dev.weir.agent.datapath.MapLayout;
 import dev.weir.proto.state.v1.Endpoint;
 import dev.weir.proto.state.v1.EndpointState;
 import dev.weir.proto.state.v1.NamedPort;
@@ -63,16 +65,26 @@ public final class EndpointManager implements AutoCloseable {
         listeners.add(listener);
     }
 
+    /**
+     * Closed until told: a new endpoint is isolated both ways, but for DNS to the cluster's
+     * resolvers, until the control plane says what applies to it (also "no policy selects you").
+     */
+    public static final int FLAGS_UNTIL_TOLD = MapLayout.EP_INGRESS_ISOLATED | MapLayout.EP_EGRESS_ISOLATED
+            | MapLayout.EP_AWAITING_POLICY;
+
     public LocalEndpoint add(PodSpec spec) throws IOException {
         if (endpoints.containsKey(spec.key())) {
             throw new IllegalStateException(spec.key() + " already exists on " + node);
         }
+        int id = lastId.incrementAndGet();
+        // An id an earlier run used may still have its maps pinned: this endpoint starts with none of them.
+        datapath.resetMaps(id);
         PodNetwork.PodInterface pod = network.create(spec.namespace(), spec.pod(), spec.ip(), spec.resolvConf());
         int identity = identityOfAddress.applyAsInt(spec.ip());
-        LocalEndpoint endpoint = new LocalEndpoint(spec, lastId.incrementAndGet(), pod.netns(), pod.hostInterface(),
-                pod.ifindex(), identity > 0 ? identity : IDENTITY_INIT, 0);
+        LocalEndpoint endpoint = new LocalEndpoint(spec, pod.netns(), pod.hostInterface(), pod.ifindex(),
+                entry(spec, id, identity > 0 ? identity : IDENTITY_INIT, FLAGS_UNTIL_TOLD, 1));
         try {
-            datapath.attach(endpoint.ifindex(), endpoint.endpointId(), endpoint.identity(), endpoint.flags());
+            datapath.attach(endpoint.ifindex(), endpoint.datapath());
         } catch (RuntimeException e) {
             network.delete(spec.namespace(), spec.pod());
             throw e;
@@ -80,6 +92,11 @@ public final class EndpointManager implements AutoCloseable {
         register(endpoint);
         LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
         return endpoint;
+    }
+
+    /** The datapath's record of an endpoint of this spec: its own address is the only source it may send from. */
+    static EndpointEntry entry(PodSpec spec, int id, int identity, int flags, int revision) {
+        return EndpointEntry.of(id, identity, flags, revision, spec.ip());
     }
 
     private void register(LocalEndpoint endpoint) {
@@ -112,19 +129,22 @@ public final class EndpointManager implements AutoCloseable {
         List<LocalEndpoint> adopted = new ArrayList<>();
         for (PodSpec spec : wanted) {
             java.util.Optional<Integer> ifindex = network.ifindexOf(spec.namespace(), spec.pod());
-            java.util.Optional<int[]> recorded = ifindex.flatMap(datapath::lookupEndpoint);
+            java.util.Optional<EndpointEntry> recorded = ifindex.flatMap(datapath::lookupEndpoint);
             if (recorded.isEmpty()) {
                 network.delete(spec.namespace(), spec.pod());
                 toCreate.add(spec);
                 continue;
             }
-            int[] r = recorded.get();
-            lastId.accumulateAndGet(r[0], Math::max);
-            adopted.add(new LocalEndpoint(spec, r[0], network.namespaceOf(spec.namespace(), spec.pod()),
-                    network.hostInterfaceOf(spec.namespace(), spec.pod()), ifindex.get(), r[1], r[2]));
+            EndpointEntry r = recorded.get();
+            lastId.accumulateAndGet(r.endpointId(), Math::max);
+            // Flags and revision as the datapath enforces them now; the address from the pod's spec.
+            adopted.add(new LocalEndpoint(spec, network.namespaceOf(spec.namespace(), spec.pod()),
+                    network.hostInterfaceOf(spec.namespace(), spec.pod()), ifindex.get(),
+                    entry(spec, r.endpointId(), r.identity(), r.flags(), r.policyRevision())
+                            .withStateRevision(r.stateRevision())));
         }
         for (LocalEndpoint endpoint : adopted) {
-            datapath.attach(endpoint.ifindex(), endpoint.endpointId(), endpoint.identity(), endpoint.flags());
+            datapath.attach(endpoint.ifindex(), endpoint.datapath());
             register(endpoint);
             LOG.info("endpoint {} {} adopted on {}", endpoint.endpointId(), endpoint.spec().key(), endpoint.hostInterface());
         }
@@ -133,13 +153,26 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
-    /** Applies a new identity or new isolation flags to an endpoint of this node. */
+    /**
+     * Applies a new identity or new flags to an endpoint of this node, or says that its policy
+     * changed: the policy revision moves on either way, so every connection tracked under the
+     * old one is judged again at its next packet.
+     */
     public synchronized void update(int endpointId, int identity, int flags) {
+        update(endpointId, identity, flags, -1);
+    }
+
+    /** As {@link #update(int, int, int)}, recording the control plane's revision now in force (-1: unchanged). */
+    public synchronized void update(int endpointId, int identity, int flags, long stateRevision) {
         for (Map.Entry<String, LocalEndpoint> e : endpoints.entrySet()) {
             LocalEndpoint current = e.getValue();
-            if (current.endpointId() == endpointId && (current.identity() != identity || current.flags() != flags)) {
-                datapath.update(current.ifindex(), endpointId, identity, flags);
-                LocalEndpoint updated = current.withIdentityAndFlags(identity, flags);
+            if (current.endpointId() == endpointId) {
+                EndpointEntry next = current.datapath().with(identity, flags, current.policyRevision() + 1);
+                if (stateRevision >= 0) {
+                    next = next.withStateRevision((int) stateRevision);
+                }
+                datapath.update(current.ifindex(), next);
+                LocalEndpoint updated = current.with(next);
                 e.setValue(updated);
                 directory.putLocal(updated);
                 if (current.identity() != identity) {

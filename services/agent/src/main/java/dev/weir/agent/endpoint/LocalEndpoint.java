@@ -1,10 +1,27 @@
 package dev.weir.agent.endpoint;
 
-/** A pod of this node with its datapath attachment. */
-public record LocalEndpoint(PodSpec spec, int endpointId, String netns, String hostInterface, int ifindex,
-        int identity, int flags) {
+import dev.weir.agent.datapath.EndpointEntry;
 
-    public LocalEndpoint withIdentityAndFlags(int newIdentity, int newFlags) {
-        return new LocalEndpoint(spec, endpointId, netns, hostInterface, ifindex, newIdentity, newFlags);
+/** A pod of this node with its datapath attachment: what the endpoints map records for its interface. */
+public record LocalEndpoint(PodSpec spec, String netns, String hostInterface, int ifindex, EndpointEntry datapath) {
+
+    public int endpointId() {
+        return datapath.endpointId();
+    }
+
+    public int identity() {
+        return datapath.identity();
+    }
+
+    public int flags() {
+        return datapath.flags();
+    }
+
+    public int policyRevision() {
+        return datapath.policyRevision();
+    }
+
+    public LocalEndpoint with(EndpointEntry entry) {
+        return new LocalEndpoint(spec, netns, hostInterface, ifindex, entry);
     }
 }

@@ -27,9 +27,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Converges this node's maps to the control plane's desired state, record by record as the
  * compacted topics deliver it: identities (for enrichment), the ipcache, and the policy state of
- * this node's endpoints. A policy revision is applied in the order that never opens more than
- * either state allows: new and changed entries first, then the endpoint's isolation, then the
- * deletions. Each applied (or failed) revision is acknowledged on the acks topic.
+ * this node's endpoints. A policy revision is applied whole or not at all, in the order that never
+ * opens more than either state allows: the allows it drops go first, then its new and changed
+ * entries, then the endpoint's isolation and revision (which makes the datapath judge every
+ * tracked connection again), then the denies it drops. A revision that does not fit in the
+ * endpoint's map is refused before anything is written; the one in force stays. A tombstone never
+ * loosens an endpoint that is still here: the last state stays in force and the tombstone is
+ * counted. Each applied (or refused) revision is acknowledged on the acks topic.
  *
  * <p>The handlers throw on a record they cannot apply, which sends it to the dead-letter topic
  * with the reason; the consumers go on with the next record.
@@ -46,7 +50,7 @@ public final class DesiredState implements EndpointManager.Listener {
     private final String ackTopic;
     private final Map<String, Integer> ipcache = new ConcurrentHashMap<>();
     private final Map<Integer, EndpointPolicyState> pending = new ConcurrentHashMap<>();
-    private final Map<Integer, Long> appliedRevision = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong tombstonesKept = new java.util.concurrent.atomic.AtomicLong();
     private volatile EndpointManager endpoints;
 
     public DesiredState(String node, Datapath datapath, EndpointDirectory directory, PolicyCookies cookies,
@@ -108,9 +112,13 @@ public final class DesiredState implements EndpointManager.Listener {
         }
         int endpointId = Integer.parseInt(record.key().substring(prefix.length()));
         if (state == null) {
+            // Missing data never reads as "allow": an endpoint still here keeps what it enforces.
             pending.remove(endpointId);
-            directory.localById(endpointId).ifPresent(e -> apply(e, EndpointPolicyState.newBuilder()
-                    .setNodeName(node).setEndpointId(endpointId).build()));
+            directory.localById(endpointId).ifPresent(local -> {
+                tombstonesKept.incrementAndGet();
+                LOG.warn("endpoint {}: its policy state was deleted while it is still here; revision {} stays in force",
+                        endpointId, local.datapath().stateRevision());
+            });
             return;
         }
         if (state.getEndpointId() != endpointId) {
@@ -131,28 +139,71 @@ public final class DesiredState implements EndpointManager.Listener {
 
     private synchronized void apply(LocalEndpoint endpoint, EndpointPolicyState state) {
         int id = endpoint.endpointId();
-        Long done = appliedRevision.get(id);
-        if (done != null && state.getRevision() != 0 && state.getRevision() <= done) {
+        // The revision in force is kept with the pinned maps: a replayed older record never goes back
+        // to what it allowed. The same revision again is applied (a no-op diff) and acknowledged.
+        long done = Integer.toUnsignedLong(endpoint.datapath().stateRevision());
+        if (state.getRevision() < done) {
             return;
         }
+        Map<PolicyKey, PolicyEntry> desired;
+        Map<PolicyKey, PolicyEntry> current;
+        PolicyDiff.Plan plan;
         try {
-            Map<PolicyKey, PolicyEntry> desired = PolicyDiff.desired(state);
-            int[] usage = datapath.policyUsage(id);
-            if (desired.size() > usage[1]) {
-                throw new IllegalStateException(desired.size() + " entries exceed the policy map's " + usage[1]);
+            desired = PolicyDiff.desired(state);
+            int capacity = datapath.policyUsage(id)[1];
+            current = datapath.dumpPolicy(id, capacity);
+            plan = PolicyDiff.plan(desired, current);
+            if (plan.peakEntries() > capacity) {
+                throw new RevisionRefused(desired.size() + " entries (" + plan.peakEntries()
+                        + " while the revision replaces the one in force) exceed the policy map's " + capacity
+                        + "; revision " + done + " stays in force");
             }
-            PolicyDiff.Diff diff = PolicyDiff.diff(desired, datapath.dumpPolicy(id, usage[1]));
-            int written = datapath.upsertPolicy(id, diff.upserts());
-            endpoints.update(id, endpoint.identity(), PolicyDiff.flags(state));
-            int deleted = datapath.deletePolicy(id, diff.deletes());
-            cookies.applied(state);
-            appliedRevision.put(id, state.getRevision());
-            ack(state, AckStatus.APPLIED, "", written, deleted);
-            LOG.info("endpoint {} at revision {}: {} written, {} deleted", id, state.getRevision(), written, deleted);
         } catch (RuntimeException e) {
             ack(state, AckStatus.FAILED, e.getMessage(), 0, 0);
             throw e;
         }
+        int written = 0;
+        int deleted = 0;
+        try {
+            deleted += datapath.deletePolicy(id, plan.staleAllows());
+            written += datapath.upsertPolicy(id, plan.denies());
+            written += datapath.upsertPolicy(id, plan.allows());
+            endpoints.update(id, endpoint.identity(), PolicyDiff.flags(state), state.getRevision());
+            deleted += datapath.deletePolicy(id, plan.staleDenies());
+        } catch (RuntimeException e) {
+            restore(endpoint, current);
+            ack(state, AckStatus.FAILED, e.getMessage(), 0, 0);
+            throw e;
+        }
+        cookies.applied(state);
+        ack(state, AckStatus.APPLIED, "", written, deleted);
+        LOG.info("endpoint {} at revision {}: {} written, {} deleted", id, state.getRevision(), written, deleted);
+    }
+
+    /** A revision refused whole before anything was written. */
+    static final class RevisionRefused extends IllegalStateException {
+        RevisionRefused(String message) {
+            super(message);
+        }
+    }
+
+    /** Puts back the map a failed write left half-changed; the flags were not changed yet or are put back too. */
+    private void restore(LocalEndpoint endpoint, Map<PolicyKey, PolicyEntry> before) {
+        int id = endpoint.endpointId();
+        try {
+            PolicyDiff.Diff back = PolicyDiff.diff(before, datapath.dumpPolicy(id, datapath.policyUsage(id)[1]));
+            datapath.upsertPolicy(id, back.upserts());
+            endpoints.update(id, endpoint.identity(), endpoint.flags(), Integer.toUnsignedLong(endpoint.datapath().stateRevision()));
+            datapath.deletePolicy(id, back.deletes());
+            LOG.warn("endpoint {}: a failed revision was rolled back to the one in force", id);
+        } catch (RuntimeException e) {
+            LOG.error("endpoint {}: rolling back a failed revision failed too: {}", id, e.getMessage());
+        }
+    }
+
+    /** Tombstones of policy state for endpoints still on this node, which kept their last state. */
+    public long tombstonesKept() {
+        return tombstonesKept.get();
     }
 
     private void ack(EndpointPolicyState state, AckStatus status, String error, int written, int deleted) {

@@ -27,6 +27,37 @@ public final class PolicyDiff {
         }
     }
 
+    /**
+     * How to go from the map's current contents to the desired ones without opening more than
+     * either allows at any moment: allows no longer wanted go first (narrower), then denies and
+     * allows new or changed, and the denies no longer wanted last (after the revision is in force).
+     *
+     * @param peakEntries the most entries the map holds on the way
+     */
+    public record Plan(List<PolicyKey> staleAllows, Map<PolicyKey, PolicyEntry> denies,
+            Map<PolicyKey, PolicyEntry> allows, List<PolicyKey> staleDenies, int peakEntries) {
+    }
+
+    public static Plan plan(Map<PolicyKey, PolicyEntry> desired, Map<PolicyKey, PolicyEntry> current) {
+        Diff diff = diff(desired, current);
+        List<PolicyKey> staleAllows = new ArrayList<>();
+        List<PolicyKey> staleDenies = new ArrayList<>();
+        for (PolicyKey key : diff.deletes()) {
+            (current.get(key).deny() ? staleDenies : staleAllows).add(key);
+        }
+        Map<PolicyKey, PolicyEntry> denies = new LinkedHashMap<>();
+        Map<PolicyKey, PolicyEntry> allows = new LinkedHashMap<>();
+        int added = 0;
+        for (Map.Entry<PolicyKey, PolicyEntry> e : diff.upserts().entrySet()) {
+            (e.getValue().deny() ? denies : allows).put(e.getKey(), e.getValue());
+            if (!current.containsKey(e.getKey())) {
+                added++;
+            }
+        }
+        int peak = current.size() - staleAllows.size() + added;
+        return new Plan(staleAllows, denies, allows, staleDenies, Math.max(peak, desired.size()));
+    }
+
     public static Diff diff(Map<PolicyKey, PolicyEntry> desired, Map<PolicyKey, PolicyEntry> current) {
         Map<PolicyKey, PolicyEntry> upserts = new LinkedHashMap<>();
         desired.forEach((key, entry) -> {
@@ -44,13 +75,15 @@ public final class PolicyDiff {
     }
 
     /**
-     * The map contents a state record asks for. A port range becomes one entry per port; where two
-     * entries share a key, a deny wins (as it does in the datapath).
+     * The map contents a state record asks for. A port range becomes the few prefixes that cover
+     * it exactly (1-65535: 16 keys). Where two entries share a key, a deny wins; an allow whose
+     * ports lie within a deny of the same identity and direction is left out, because in the
+     * datapath's trie the more specific key decides and would hide the deny.
      *
      * @throws IllegalArgumentException naming the entry when one is malformed
      */
     public static Map<PolicyKey, PolicyEntry> desired(EndpointPolicyState state) {
-        Map<PolicyKey, PolicyEntry> entries = new LinkedHashMap<>();
+        List<Rule> rules = new ArrayList<>(state.getEntriesCount());
         for (int i = 0; i < state.getEntriesCount(); i++) {
             PolicyMapEntry e = state.getEntries(i);
             int direction = switch (e.getDirection()) {
@@ -65,16 +98,48 @@ public final class PolicyDiff {
                 throw new IllegalArgumentException("entries[" + i + "]: port range " + first + ".." + last
                         + " is not within 1..65535 (or 0 for any port)");
             }
-            for (int port = first; port <= last; port++) {
-                PolicyKey key = new PolicyKey(e.getIdentity(), port, e.getProtocolValue(), direction);
-                PolicyEntry entry = new PolicyEntry(e.getCookie(), e.getDeny());
+            int protocol = e.getProtocolValue();
+            if (protocol < 0 || protocol > 255 || (protocol == 0 && first != 0)) {
+                throw new IllegalArgumentException("entries[" + i + "]: port " + first + " needs a protocol");
+            }
+            rules.add(new Rule(e.getIdentity(), direction, protocol, first, last, e.getCookie(), e.getDeny()));
+        }
+        return desired(rules);
+    }
+
+    /** One compiled entry: an identity may (or may not, deny) reach ports first..last (0..0: any) of a protocol. */
+    public record Rule(int identity, int direction, int protocol, int first, int last, int cookie, boolean deny) {
+    }
+
+    /** The map contents for these rules (see {@link #desired(EndpointPolicyState)}). */
+    public static Map<PolicyKey, PolicyEntry> desired(List<Rule> rules) {
+        Map<PolicyKey, PolicyEntry> entries = new LinkedHashMap<>();
+        for (Rule rule : rules) {
+            PolicyEntry entry = new PolicyEntry(rule.cookie(), rule.deny());
+            for (PolicyKey key : PortRanges.keys(rule.identity(), rule.direction(), rule.protocol(), rule.first(),
+                    rule.last())) {
                 PolicyEntry existing = entries.get(key);
                 if (existing == null || (!existing.deny() && entry.deny())) {
                     entries.put(key, entry);
                 }
             }
         }
+        // Denies by {identity, direction}: an allow is checked only against the denies it could be within.
+        Map<Long, List<PolicyKey>> denies = new java.util.HashMap<>();
+        entries.forEach((key, entry) -> {
+            if (entry.deny()) {
+                denies.computeIfAbsent(scope(key), k -> new ArrayList<>()).add(key);
+            }
+        });
+        if (!denies.isEmpty()) {
+            entries.entrySet().removeIf(x -> !x.getValue().deny()
+                    && denies.getOrDefault(scope(x.getKey()), List.of()).stream().anyMatch(x.getKey()::within));
+        }
         return entries;
+    }
+
+    private static long scope(PolicyKey key) {
+        return ((long) key.identity() << 8) | key.direction();
     }
 
     static int flags(EndpointPolicyState state) {

@@ -47,7 +47,7 @@ public final class FlowThroughputBenchmark {
             String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
             Process agent = AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), null);
             try (Datapath datapath = Datapath.open(pins)) {
-                datapath.register(1, 999, 5000, MapLayout.EP_INGRESS_ISOLATED);
+                datapath.register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);
                 AtomicBoolean running = new AtomicBoolean(true);
                 AtomicLong generated = new AtomicLong();

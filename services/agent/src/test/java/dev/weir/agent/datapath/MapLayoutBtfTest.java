@@ -22,7 +22,10 @@ class MapLayoutBtfTest {
     private static final Pattern STRUCT = Pattern.compile("^\\[\\d+] STRUCT '([a-z_]+)' size=(\\d+) vlen=(\\d+)$");
     private static final Pattern MEMBER = Pattern.compile("^\\s+'([a-z_0-9]+)' type_id=\\d+ bits_offset=(\\d+)$");
 
+    private static final Pattern ENUM_VALUE = Pattern.compile("^\\s+'([A-Z0-9_]+)' val=(-?\\d+)$");
+
     private static final Map<String, MapLayout.Struct> BTF = new LinkedHashMap<>();
+    private static final Map<String, Integer> ENUMS = new LinkedHashMap<>();
 
     @BeforeAll
     static void readBtf() throws IOException, InterruptedException {
@@ -35,6 +38,10 @@ class MapLayoutBtfTest {
         int size = 0;
         Map<String, Integer> offsets = null;
         for (String line : dump.split("\n")) {
+            Matcher value = ENUM_VALUE.matcher(line);
+            if (value.matches()) {
+                ENUMS.put(value.group(1), Integer.parseInt(value.group(2)));
+            }
             Matcher struct = STRUCT.matcher(line);
             Matcher member = MEMBER.matcher(line);
             if (struct.matches()) {
@@ -67,6 +74,37 @@ class MapLayoutBtfTest {
             assertThat(mirror.offsets()).as("fields and offsets of struct %s", mirror.name())
                     .containsExactlyEntriesOf(btf.offsets());
         }
+    }
+
+    @Test
+    void everyMirroredConstantIsTheObjectsEnumConstant() {
+        assertThat(ENUMS).as("enum constants in the object's BTF").containsKey("WEIR_DROP_INVALID_SOURCE_IP");
+        MapLayout.ENUM_CONSTANTS.forEach((name, value) ->
+                assertThat(ENUMS.get(name)).as("%s in the object", name).isEqualTo(value));
+    }
+
+    @Test
+    void theDatapathsVerdictsAndDropReasonsAreFlowProtosNumbers() {
+        for (var reason : dev.weir.proto.flow.v1.DropReason.values()) {
+            if (reason != dev.weir.proto.flow.v1.DropReason.UNRECOGNIZED && reason.getNumber() != 0) {
+                assertThat(ENUMS.entrySet()).as("a WEIR_DROP_ constant for %s", reason)
+                        .anyMatch(e -> e.getKey().startsWith("WEIR_DROP_") && e.getValue() == reason.getNumber());
+            }
+        }
+        ENUMS.forEach((name, value) -> {
+            if (name.startsWith("WEIR_DROP_") && value != 0) {
+                assertThat(dev.weir.proto.flow.v1.DropReason.forNumber(value)).as("flow.proto's DropReason %d (%s)",
+                        value, name).isNotNull();
+            }
+            if (name.startsWith("WEIR_VERDICT_")) {
+                assertThat(dev.weir.proto.flow.v1.Verdict.forNumber(value)).as("flow.proto's Verdict %d (%s)", value, name)
+                        .isNotNull();
+            }
+            if (name.startsWith("WEIR_EVENT_")) {
+                assertThat(dev.weir.proto.flow.v1.EventType.forNumber(value)).as("flow.proto's EventType %d (%s)", value,
+                        name).isNotNull();
+            }
+        });
     }
 
     @Test

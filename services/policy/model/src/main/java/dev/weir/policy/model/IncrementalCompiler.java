@@ -15,8 +15,9 @@ import java.util.Set;
  * the cluster-wide universe its policies' peers are drawn from: the identities (pod and CIDR),
  * which pods expose which named ports per identity, the pods' addresses (ipBlock and toFQDNs
  * rules match pods by address) and the DNS answers. When the universe is unchanged, a change
- * affects only the pods selected by a changed policy (before or after the change) and the pods
- * that changed themselves; anything else falls back to a full compile. Every incremental result
+ * affects only the pods selected by a changed policy (before or after the change), the pods
+ * that changed themselves and, when DNS answered anew, the pods of policies with toFQDNs peers;
+ * anything else falls back to a full compile. Every incremental result
  * equals a full compile of the same inputs (checked by IncrementalCompilerTest on random changes).
  */
 public final class IncrementalCompiler {
@@ -77,9 +78,12 @@ public final class IncrementalCompiler {
     /** The pods to recompile, or null when the peers' universe changed and everything must be. */
     private Set<String> affected(Cluster cluster, Map<String, Policy> policies, Map<String, Pod> pods,
             Map<String, Set<String>> dnsAnswers) {
-        if (!dnsAnswers.equals(lastDns) || !namedPorts(pods.values()).equals(namedPorts(lastPods.values()))) {
+        if (!namedPorts(pods.values()).equals(namedPorts(lastPods.values()))) {
             return null;
         }
+        // New DNS answers change only the endpoints of policies with toFQDNs peers (and, through new
+        // CIDR identities, the universe: compile() falls back to a full compile then).
+        boolean dnsChanged = !dnsAnswers.equals(lastDns);
         Set<String> changedPods = new HashSet<>();
         boolean addressesChanged = false;
         for (Pod pod : pods.values()) {
@@ -101,7 +105,7 @@ public final class IncrementalCompiler {
         Set<String> affected = new HashSet<>(changedPods);
         Set<Policy> changedPolicies = new HashSet<>();
         policies.forEach((key, policy) -> {
-            if (!policy.equals(lastPolicies.get(key))) {
+            if (!policy.equals(lastPolicies.get(key)) || (dnsChanged && matchesNames(policy))) {
                 changedPolicies.add(policy);
             }
         });
@@ -127,6 +131,20 @@ public final class IncrementalCompiler {
             for (Policy.Rule rule : rules) {
                 for (Policy.Peer peer : rule.peers()) {
                     if (peer.ipBlock() != null || peer.fqdn() != null) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether a policy has toFQDNs peers, which DNS answers change. */
+    private static boolean matchesNames(Policy policy) {
+        for (List<Policy.Rule> rules : List.of(policy.ingress(), policy.egress(), policy.ingressDeny(), policy.egressDeny())) {
+            for (Policy.Rule rule : rules) {
+                for (Policy.Peer peer : rule.peers()) {
+                    if (peer.fqdn() != null) {
                         return true;
                     }
                 }

@@ -224,7 +224,7 @@ public final class PolicyCompiler {
         Set<Integer> peers = peerCache.computeIfAbsent(rule, r -> peers(policy, r));
         for (int[] port : ports(rule.ports(), destination.ports())) {
             for (int peer : peers) {
-                endpoint.put(new MapKey(peer, port[0], port[1], Direction.INGRESS), new MapEntry(cookie, deny));
+                endpoint.put(new MapKey(peer, port[0], port[1], port[2], Direction.INGRESS), new MapEntry(cookie, deny));
             }
         }
     }
@@ -236,7 +236,7 @@ public final class PolicyCompiler {
         if (!named) {
             for (int[] port : ports(rule.ports(), List.of())) {
                 for (int peer : peers) {
-                    endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                    endpoint.put(new MapKey(peer, port[0], port[1], port[2], Direction.EGRESS), new MapEntry(cookie, deny));
                 }
             }
             return;
@@ -246,7 +246,7 @@ public final class PolicyCompiler {
         for (int peer : destinations) {
             for (Pod pod : podsByIdentity.getOrDefault(peer, List.of())) {
                 for (int[] port : ports(rule.ports(), pod.ports())) {
-                    endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                    endpoint.put(new MapKey(peer, port[0], port[1], port[2], Direction.EGRESS), new MapEntry(cookie, deny));
                 }
             }
         }
@@ -257,7 +257,7 @@ public final class PolicyCompiler {
                 for (int[] port : ports(numbered, List.of())) {
                     for (int peer : peers) {
                         if (!podsByIdentity.containsKey(peer)) {
-                            endpoint.put(new MapKey(peer, port[0], port[1], Direction.EGRESS), new MapEntry(cookie, deny));
+                            endpoint.put(new MapKey(peer, port[0], port[1], port[2], Direction.EGRESS), new MapEntry(cookie, deny));
                         }
                     }
                 }
@@ -265,11 +265,14 @@ public final class PolicyCompiler {
         }
     }
 
-    /** {port, protocol} pairs a rule's ports mean on a destination with these container ports. */
+    /**
+     * {first port, last port, protocol} a rule's ports mean on a destination with these container
+     * ports: a range stays one range (the datapath stores it as a few prefixes), 0..0 is any port.
+     */
     static List<int[]> ports(List<Port> ports, List<ContainerPort> destinationPorts) {
         List<int[]> result = new ArrayList<>();
         if (ports.isEmpty()) {
-            result.add(new int[] {0, 0});
+            result.add(new int[] {0, 0, 0});
             return result;
         }
         for (Port port : ports) {
@@ -277,20 +280,18 @@ public final class PolicyCompiler {
             if (port.name() != null) {
                 for (ContainerPort c : destinationPorts) {
                     if (c.name().equals(port.name()) && c.protocol() == port.protocol()) {
-                        result.add(new int[] {c.port(), protocol});
+                        result.add(new int[] {c.port(), c.port(), protocol});
                     }
                 }
             } else if (port.number() == null) {
-                result.add(new int[] {0, protocol});
+                result.add(new int[] {0, 0, protocol});
             } else {
                 int first = port.number();
                 int last = port.endPort() == null ? first : port.endPort();
                 if (first <= FULL_RANGE_FIRST && last >= FULL_RANGE_LAST) {
-                    result.add(new int[] {0, protocol});
+                    result.add(new int[] {0, 0, protocol});
                 } else {
-                    for (int p = first; p <= last; p++) {
-                        result.add(new int[] {p, protocol});
-                    }
+                    result.add(new int[] {first, last, protocol});
                 }
             }
         }

@@ -1,10 +1,13 @@
 package dev.weir.policy.model;
 
 import dev.weir.policy.model.MapKey.Direction;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The datapath's decision for a connection's first packet, on compiled map contents: the same
- * six lookups, in the same order, as bpf/lib/policy.h. Used by the conformance runner, explain
+ * The datapath's decision for a connection's first packet, on compiled map contents, with the
+ * same outcome as bpf/lib/policy.h's two longest-prefix lookups (the remote identity's, any
+ * identity's): a covering deny wins, then the most specific allow. Used by the conformance runner, explain
  * and impact previews, so they judge exactly as the kernel will.
  */
 public final class Verdicts {
@@ -19,30 +22,43 @@ public final class Verdicts {
     }
 
     public static Decision decide(EndpointPolicy endpoint, int remote, int port, int protocol, Direction direction) {
-        MapKey[] candidates = {
-            new MapKey(remote, port, protocol, direction),
-            new MapKey(remote, 0, protocol, direction),
-            new MapKey(remote, 0, 0, direction),
-            new MapKey(Identity.ANY, port, protocol, direction),
-            new MapKey(Identity.ANY, 0, protocol, direction),
-            new MapKey(Identity.ANY, 0, 0, direction),
-        };
-        Match[] matches = {Match.L3_L4, Match.L3_ONLY, Match.L3_ONLY, Match.L4_ONLY, Match.L4_ONLY, Match.ALL};
+        // From the most to the least specific: the remote identity's entries, then any identity's.
+        List<MapKey> candidates = new ArrayList<>(8);
+        List<Match> matches = new ArrayList<>(8);
+        for (int identity : new int[] {remote, Identity.ANY}) {
+            boolean any = identity == Identity.ANY;
+            int before = candidates.size();
+            if (port != 0) {
+                candidates.add(new MapKey(identity, port, protocol, direction));
+                endpoint.ranges().stream().filter(k -> k.covers(identity, port, protocol, direction))
+                        .sorted(java.util.Comparator.comparingInt(MapKey::width)).forEach(candidates::add);
+            }
+            for (int i = before; i < candidates.size(); i++) {
+                matches.add(any ? Match.L4_ONLY : Match.L3_L4);
+            }
+            candidates.add(new MapKey(identity, 0, protocol, direction));
+            candidates.add(new MapKey(identity, 0, 0, direction));
+            matches.add(any ? Match.ALL : Match.L3_ONLY);
+            matches.add(any ? Match.ALL : Match.L3_ONLY);
+        }
+        // A deny that covers the packet wins over every allow (the agent keeps no allow inside a
+        // deny's range, so the datapath's longest-prefix lookups find it too).
         int allowed = -1;
-        for (int i = 0; i < candidates.length; i++) {
-            MapEntry entry = endpoint.entries().get(candidates[i]);
+        for (int i = 0; i < candidates.size(); i++) {
+            MapEntry entry = endpoint.entries().get(candidates.get(i));
             if (entry == null) {
                 continue;
             }
             if (entry.deny()) {
-                return new Decision(false, true, matches[i], candidates[i], entry);
+                return new Decision(false, true, matches.get(i), candidates.get(i), entry);
             }
             if (allowed < 0) {
                 allowed = i;
             }
         }
         if (allowed >= 0) {
-            return new Decision(true, false, matches[allowed], candidates[allowed], endpoint.entries().get(candidates[allowed]));
+            return new Decision(true, false, matches.get(allowed), candidates.get(allowed),
+                    endpoint.entries().get(candidates.get(allowed)));
         }
         boolean isolated = direction == Direction.INGRESS ? endpoint.ingressIsolated() : endpoint.egressIsolated();
         return new Decision(!isolated, false, isolated ? Match.NONE : Match.NOT_ISOLATED, null, null);

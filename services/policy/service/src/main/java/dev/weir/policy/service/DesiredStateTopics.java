@@ -56,6 +56,11 @@ public class DesiredStateTopics {
     private final List<Thread> threads = new ArrayList<>();
     private final String bootstrap;
     private volatile Runnable onEndpointsChanged = () -> { };
+    private volatile Runnable onDnsChanged = () -> { };
+    private final Map<TopicId, ProtoConsumer<?>> replays = new java.util.LinkedHashMap<>();
+    private volatile boolean replayed;
+    /** State keys whose last send Kafka refused, with why: republished at the next compile, shown in status. */
+    final Map<String, String> sendErrors = new ConcurrentHashMap<>();
 
     public DesiredStateTopics(PolicyServiceProperties properties) throws InterruptedException {
         this.bootstrap = properties.kafkaBootstrap();
@@ -79,24 +84,65 @@ public class DesiredStateTopics {
                     observation.getTime().getNanos());
             if (dnsAnswers.observe(observation.getName(), observation.getIpsList(), observation.getTtl(), time,
                     java.time.Instant.now())) {
-                onEndpointsChanged.run();
+                onDnsChanged.run();
             }
         });
         replay(TopicId.ENDPOINTS, (r, v) -> {
             put(endpoints, r.key(), (Endpoint) v);
             onEndpointsChanged.run();
         });
-        for (ProtoConsumer<?> consumer : consumers) {
-            if (!consumer.awaitCaughtUp(Duration.ofSeconds(60))) {
-                LOG.warn("a desired-state topic was not replayed within 60 s; going on");
-            }
-        }
+        // Nothing is compiled or published until every topic is replayed to its end: a partial view
+        // would tombstone what it has not seen yet. The wait has no deadline; readiness says why.
+        Thread waiter = new Thread(this::awaitReplays, "weir-policy-replay");
+        waiter.setDaemon(true);
+        waiter.start();
         long sweep = Math.max(1, Math.min(30, properties.fqdnMinTtl().toSeconds() / 4));
         expiry.scheduleWithFixedDelay(() -> {
             if (dnsAnswers.expire(java.time.Instant.now())) {
-                onEndpointsChanged.run();
+                onDnsChanged.run();
             }
         }, sweep, sweep, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    private void awaitReplays() {
+        for (Map.Entry<TopicId, ProtoConsumer<?>> replay : replays.entrySet()) {
+            long started = System.nanoTime();
+            while (!caughtUp(replay.getValue())) {
+                if (Thread.currentThread().isInterrupted()) {
+                    return;
+                }
+                LOG.warn("still replaying {} after {} s: publishing nothing until it has caught up",
+                        catalogue.name(replay.getKey()), (System.nanoTime() - started) / 1_000_000_000L);
+            }
+        }
+        replayed = true;
+        LOG.info("desired state replayed; compiling");
+        onEndpointsChanged.run();
+    }
+
+    private static boolean caughtUp(ProtoConsumer<?> consumer) {
+        try {
+            return consumer.awaitCaughtUp(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** True once every topic the service reads was replayed to the end it had at start. */
+    boolean replayed() {
+        return replayed;
+    }
+
+    /** The topics not replayed to their end yet. */
+    List<String> pendingReplays() {
+        List<String> pending = new ArrayList<>();
+        replays.forEach((topic, consumer) -> {
+            if (!consumer.caughtUp()) {
+                pending.add(catalogue.name(topic));
+            }
+        });
+        return pending;
     }
 
     /** name → the addresses toFQDNs rules allow for it now. */
@@ -116,6 +162,7 @@ public class DesiredStateTopics {
         ProtoConsumer<Message> consumer = ProtoConsumer.replaying(catalogue, topic, "weir-policy",
                 new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap, "weir-policy")), producer, handler);
         consumers.add(consumer);
+        replays.put(topic, consumer);
         Thread thread = new Thread(consumer, "weir-policy-" + topic.catalogueId());
         thread.setDaemon(true);
         threads.add(thread);
@@ -152,8 +199,25 @@ public class DesiredStateTopics {
         this.onEndpointsChanged = listener;
     }
 
+    /** Told when DNS answers changed what toFQDNs rules allow. */
+    void onDnsChanged(Runnable listener) {
+        this.onDnsChanged = listener;
+    }
+
+    /**
+     * Sends a record; a send Kafka refuses is logged, kept in {@link #sendErrors} for the status
+     * API and republished at the next compile, never lost silently.
+     */
     void publish(TopicId topic, String key, Message value) {
-        producer.send(new ProducerRecord<>(catalogue.name(topic), key, value == null ? null : value.toByteArray()));
+        String name = catalogue.name(topic);
+        producer.send(new ProducerRecord<>(name, key, value == null ? null : value.toByteArray()), (metadata, error) -> {
+            if (error == null) {
+                sendErrors.remove(key);
+            } else {
+                sendErrors.put(key, name + " refused the record: " + error.getMessage());
+                LOG.error("publishing {} to {} failed: {}", key, name, error.getMessage());
+            }
+        });
     }
 
     void flush() {

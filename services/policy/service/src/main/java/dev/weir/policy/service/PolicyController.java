@@ -161,12 +161,20 @@ public class PolicyController {
             Instant compiled = Instant.ofEpochSecond(state.getCompiled().getSeconds(), state.getCompiled().getNanos());
             details.add(new EndpointStatus(state.getNodeName(), state.getEndpointId(),
                     state.getNamespace() + "/" + state.getPodName(), state.getRevision(), enforced,
-                    ack == null ? 0 : ack.getRevision(), ack == null ? "" : ack.getError(),
+                    ack == null ? 0 : ack.getRevision(), error(topics.sendErrors.get(e.getKey()), ack),
                     enforced ? 0 : Duration.between(compiled, now).toMillis()));
         }
         List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
         return ResponseEntity.ok(new PolicyStatus(kind, ns(namespace), name, revision, details.size(),
                 (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details));
+    }
+
+    /** Why an endpoint does not enforce: Kafka refused its state, or its agent refused the revision. */
+    private static String error(String sendError, MapApplyAck ack) {
+        if (sendError != null) {
+            return sendError;
+        }
+        return ack == null ? "" : ack.getError();
     }
 
     public record ExplainRequest(String source, String destination, int port, String protocol) {

@@ -22,6 +22,7 @@ import dev.weir.proto.state.v1.PolicyRevisionRef;
 import dev.weir.proto.state.v1.Protocol;
 import dev.weir.schemas.TopicId;
 import jakarta.annotation.PreDestroy;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -77,10 +78,37 @@ public class Reconciler {
         this.compiler = new IncrementalCompiler(identities);
     }
 
+    /** DNS answers recompile at most this often: a storm of answers costs one compile a second. */
+    static final Duration DNS_RECOMPILE_INTERVAL = Duration.ofSeconds(1);
+    private final java.util.concurrent.ScheduledExecutorService dnsTimer =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "weir-policy-dns-recompile");
+                t.setDaemon(true);
+                return t;
+            });
+    private final AtomicBoolean dnsPending = new AtomicBoolean();
+    private final AtomicLong dnsRecompiles = new AtomicLong();
+
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
         topics.onEndpointsChanged(this::request);
+        topics.onDnsChanged(this::requestForDns);
         request();
+    }
+
+    /** A compile for new DNS answers, coalesced: at most one per {@link #DNS_RECOMPILE_INTERVAL}. */
+    void requestForDns() {
+        if (dnsPending.compareAndSet(false, true)) {
+            dnsTimer.schedule(() -> {
+                dnsPending.set(false);
+                dnsRecompiles.incrementAndGet();
+                request();
+            }, DNS_RECOMPILE_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public long dnsRecompiles() {
+        return dnsRecompiles.get();
     }
 
     /** Asks for a compile; returns at once. */
@@ -123,6 +151,9 @@ public class Reconciler {
     }
 
     private synchronized void compile() {
+        if (!topics.replayed()) {
+            return; // nothing is published from a partial view; the replay's end asks again
+        }
         long started = System.nanoTime();
         List<PolicyStore.StoredPolicy> stored = store.active();
         List<Policy> active = new ArrayList<>();
@@ -223,6 +254,11 @@ public class Reconciler {
             Map<String, Policy> active, Set<String> candidates) {
         int changed = 0;
         Set<String> wanted = new HashSet<>();
+        // Every endpoint an agent says is there, addressed or not: its state is never taken away.
+        Set<String> present = new HashSet<>();
+        for (dev.weir.proto.state.v1.Endpoint endpoint : topics.endpoints.values()) {
+            present.add(endpoint.getNodeName() + "/" + endpoint.getEndpointId());
+        }
         Instant now = Instant.now();
         for (Cluster.Pod pod : cluster.pods()) {
             if (pod.node().isEmpty() || pod.endpointId() == 0) {
@@ -230,12 +266,14 @@ public class Reconciler {
             }
             String key = pod.node() + "/" + pod.endpointId();
             wanted.add(key);
-            if (candidates != null && !candidates.contains(pod.key())) {
+            boolean failedBefore = topics.sendErrors.containsKey(key);
+            if (candidates != null && !candidates.contains(pod.key()) && !failedBefore) {
                 continue;
             }
             EndpointPolicyState state = state(pod, compiled.endpoint(pod.key()), byKey, active);
             EndpointPolicyState previous = topics.policyStates.get(key);
-            if (previous != null && previous.toBuilder().clearRevision().clearCompiled().build().equals(state)) {
+            if (!failedBefore && previous != null
+                    && previous.toBuilder().clearRevision().clearCompiled().build().equals(state)) {
                 continue;
             }
             EndpointPolicyState published = state.toBuilder()
@@ -247,7 +285,8 @@ public class Reconciler {
             changed++;
         }
         for (String key : new ArrayList<>(topics.policyStates.keySet())) {
-            if (!wanted.contains(key)) {
+            // Only the state of an endpoint that is gone from its node goes; a tombstone loosens nothing then.
+            if (!wanted.contains(key) && !present.contains(key)) {
                 topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, null);
                 topics.policyStates.remove(key);
             }
@@ -267,6 +306,7 @@ public class Reconciler {
         for (Map.Entry<MapKey, MapEntry> e : entries) {
             Protocol protocol = Protocol.forNumber(e.getKey().protocol());
             state.addEntries(PolicyMapEntry.newBuilder().setIdentity(e.getKey().identity()).setPort(e.getKey().port())
+                    .setEndPort(e.getKey().range() ? e.getKey().endPort() : 0)
                     .setProtocol(protocol == null ? Protocol.PROTOCOL_ANY : protocol)
                     .setDirection(e.getKey().direction() == MapKey.Direction.INGRESS ? Direction.DIRECTION_INGRESS
                             : Direction.DIRECTION_EGRESS)
@@ -288,6 +328,7 @@ public class Reconciler {
 
     @PreDestroy
     void stop() {
+        dnsTimer.shutdownNow();
         executor.shutdownNow();
     }
 }

@@ -1,6 +1,7 @@
 package dev.weir.policy.conformance.datapath;
 
 import dev.weir.agent.datapath.Datapath;
+import dev.weir.agent.datapath.EndpointEntry;
 import dev.weir.agent.datapath.MapLayout;
 import dev.weir.agent.datapath.PolicyEntry;
 import dev.weir.agent.datapath.PolicyKey;
@@ -72,6 +73,7 @@ public final class DatapathConformanceRunner implements AutoCloseable {
     private final AtomicInteger sctpPort = new AtomicInteger(20000);
     private Datapath datapath;
     private Set<Cidr> ipcache = Set.of();
+    private int revision = 1;
 
     public DatapathConformanceRunner(ConformanceCases file) {
         this.file = file;
@@ -86,7 +88,8 @@ public final class DatapathConformanceRunner implements AutoCloseable {
             ifindex.put(pod.key(), created.ifindex());
             endpointId.put(pod.key(), id);
             netns.put(pod.key(), created.netns());
-            datapath.attach(created.ifindex(), id++, 0, 0);
+            // Told at once ("no policy selects you" until a case's policies say otherwise).
+            datapath.attach(created.ifindex(), endpoint(pod, id++, 0, 0, 1));
             for (Cluster.ContainerPort port : pod.ports()) {
                 InetSocketAddress at = new InetSocketAddress(pod.ip(), port.port());
                 if (port.protocol() == Protocol.TCP) {
@@ -153,7 +156,13 @@ public final class DatapathConformanceRunner implements AutoCloseable {
             return new ConformanceRunner.Result(c.id(), List.of("policies rejected: " + c.problem()));
         }
         Compilation compiled = PolicyCompiler.compile(file.cluster(), c.policies(), new Identity.LocalAllocator());
-        apply(compiled);
+        try {
+            apply(compiled);
+        } catch (RuntimeException e) {
+            // The case cannot be enforced as compiled: say why, leave the pods open, go on with the next.
+            reset();
+            return new ConformanceRunner.Result(c.id(), List.of("not applied to the datapath: " + e.getMessage()));
+        }
         List<String> differences = new ArrayList<>();
         for (ConformanceCases.Probe probe : c.probes()) {
             Map<String, Future<Boolean>> outcomes = new HashMap<>();
@@ -192,24 +201,54 @@ public final class DatapathConformanceRunner implements AutoCloseable {
         }
         datapath.deleteIpcache(stale);
         ipcache = compiled.ipcache().keySet();
+        // Every endpoint's whole revision is computed and checked against its map first: a case
+        // that does not fit is refused before anything of it is written.
+        Map<String, Map<PolicyKey, PolicyEntry>> wanted = new HashMap<>();
+        for (Cluster.Pod pod : file.cluster().pods()) {
+            List<PolicyDiff.Rule> rules = new ArrayList<>();
+            for (Map.Entry<MapKey, MapEntry> e : compiled.endpoint(pod.key()).entries().entrySet()) {
+                MapKey k = e.getKey();
+                rules.add(new PolicyDiff.Rule(k.identity(),
+                        k.direction() == MapKey.Direction.INGRESS ? MapLayout.DIR_INGRESS : MapLayout.DIR_EGRESS,
+                        k.protocol(), k.port(), k.endPort(), e.getValue().cookie(), e.getValue().deny()));
+            }
+            Map<PolicyKey, PolicyEntry> desired = PolicyDiff.desired(rules);
+            int capacity = datapath.policyUsage(endpointId.get(pod.key()))[1];
+            if (desired.size() > capacity) {
+                throw new IllegalStateException(pod.key() + " needs " + desired.size()
+                        + " policy entries, its map holds " + capacity);
+            }
+            wanted.put(pod.key(), desired);
+        }
         for (Cluster.Pod pod : file.cluster().pods()) {
             EndpointPolicy policy = compiled.endpoint(pod.key());
-            Map<PolicyKey, PolicyEntry> desired = new HashMap<>();
-            for (Map.Entry<MapKey, MapEntry> e : policy.entries().entrySet()) {
-                desired.put(new PolicyKey(e.getKey().identity(), e.getKey().port(), e.getKey().protocol(),
-                        e.getKey().direction() == MapKey.Direction.INGRESS ? MapLayout.DIR_INGRESS : MapLayout.DIR_EGRESS),
-                        new PolicyEntry(e.getValue().cookie(), e.getValue().deny()));
-            }
             int id = endpointId.get(pod.key());
-            PolicyDiff.Diff diff = PolicyDiff.diff(desired, datapath.dumpPolicy(id, MapLayout.POLICY_ENTRIES_DEFAULT));
-            datapath.upsertPolicy(id, diff.upserts());
+            PolicyDiff.Plan plan = PolicyDiff.plan(wanted.get(pod.key()),
+                    datapath.dumpPolicy(id, MapLayout.POLICY_ENTRIES_DEFAULT));
+            datapath.deletePolicy(id, plan.staleAllows());
+            datapath.upsertPolicy(id, plan.denies());
+            datapath.upsertPolicy(id, plan.allows());
             int flags = (policy.ingressIsolated() ? MapLayout.EP_INGRESS_ISOLATED : 0)
                     | (policy.egressIsolated() ? MapLayout.EP_EGRESS_ISOLATED : 0);
-            datapath.update(ifindex.get(pod.key()), id, compiled.identityOf(pod.ip()), flags);
-            datapath.deletePolicy(id, diff.deletes());
+            datapath.update(ifindex.get(pod.key()), endpoint(pod, id, compiled.identityOf(pod.ip()), flags, ++revision));
+            datapath.deletePolicy(id, plan.staleDenies());
         }
         // Connections of the previous case must not pass as established ones.
         datapath.flushConntrack();
+    }
+
+    /** Empties every pod's policy map and opens it, after a case that could not be applied. */
+    private void reset() {
+        for (Cluster.Pod pod : file.cluster().pods()) {
+            int id = endpointId.get(pod.key());
+            datapath.deletePolicy(id, datapath.dumpPolicy(id, MapLayout.POLICY_ENTRIES_DEFAULT).keySet());
+            datapath.update(ifindex.get(pod.key()), endpoint(pod, id, 0, 0, ++revision));
+        }
+        datapath.flushConntrack();
+    }
+
+    private static EndpointEntry endpoint(Cluster.Pod pod, int id, int identity, int flags, int revision) {
+        return EndpointEntry.of(id, identity, flags, revision, pod.ip());
     }
 
     private boolean probe(Cluster.Pod source, Cluster.Pod destination, int port, Protocol protocol) throws Exception {
