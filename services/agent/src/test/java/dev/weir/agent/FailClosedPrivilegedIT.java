@@ -217,10 +217,23 @@ class FailClosedPrivilegedIT {
         return ByteBuffer.allocate(8).putLong(n).array();
     }
 
+    /** A TCP connection from a pod (Java creates the socket at connect: it must happen in the pod). */
+    static Socket connect(LocalEndpoint from, LocalEndpoint to, int port) throws Exception {
+        return NetnsSockets.in(from.netns(), () -> {
+            Socket socket = new Socket();
+            try {
+                socket.connect(new InetSocketAddress(to.spec().ip(), port), 1000);
+                return socket;
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
+        });
+    }
+
     static boolean connects(LocalEndpoint from, LocalEndpoint to, int port) throws Exception {
-        try (Socket socket = NetnsSockets.in(from.netns(), Socket::new)) {
-            socket.connect(new InetSocketAddress(to.spec().ip(), port), 1000);
-            return true;
+        try (Socket socket = connect(from, to, port)) {
+            return socket.isConnected();
         } catch (IOException e) {
             return false;
         }
@@ -278,8 +291,8 @@ class FailClosedPrivilegedIT {
         sendTo(stream, b, 9000, sequence(0));
         assertThat(received(at9000)).containsExactly(0L);
         ServerSocket server = in(b, () -> new ServerSocket(8080, 16, InetAddress.getByName(b.spec().ip())));
-        Socket client = in(a, Socket::new);
-        client.connect(new InetSocketAddress(b.spec().ip(), 8080), 2000);
+        Socket client = connect(a, b, 8080);
+        sockets.add(client);
         Socket accepted = server.accept();
         sockets.add(accepted);
         accepted.setSoTimeout(1000);
@@ -304,7 +317,7 @@ class FailClosedPrivilegedIT {
             }
         });
         sender.start();
-        received(at9000);
+        Thread.sleep(200);
         apply(b, EndpointPolicyState.newBuilder().setIngressIsolated(true).addEntries(entry(0, Protocol.UDP, 9001, 0)),
                 AckStatus.APPLIED);
         long atAck = sent.get();
@@ -312,6 +325,7 @@ class FailClosedPrivilegedIT {
         go.set(false);
         sender.join();
         List<Long> after = received(at9000);
+        assertThat(after).as("datagrams of the stream before the revocation").isNotEmpty();
         assertThat(after).as("datagrams sent after the ack that arrived").allMatch(n -> n <= atAck);
         assertThat(sent.get() - atAck).as("datagrams sent in the second after the ack").isGreaterThan(20);
         // The same source port again: a new connection, judged anew, and denied.
