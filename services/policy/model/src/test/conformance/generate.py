@@ -189,6 +189,19 @@ case("end-port-range", "port with endPort covers the range",
 case("end-port-partial", "a range that starts at 81",
      [np("x", "range", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"port": 81, "endPort": 90}]}]})],
      lambda s, d, p, q: d != "x/a" or (p == 81 and q == "TCP"))
+case("end-port-kubernetes-docs", "Kubernetes' documentation's range (32000-32768) isolates and allows none of 80, 81",
+     [np("x", "range", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"port": 32000, "endPort": 32768}]}]})],
+     lambda s, d, p, q: d != "x/a")
+case("end-port-every-udp-port", "UDP 1-65535 allows every UDP port and no TCP or SCTP",
+     [np("x", "range", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"protocol": "UDP", "port": 1,
+                                                                               "endPort": 65535}]}]})],
+     lambda s, d, p, q: d != "x/a" or q == "UDP")
+case("end-port-all-but-one", "TCP 2-65535: a range of 65,534 ports",
+     [np("x", "range", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"port": 2, "endPort": 65535}]}]})],
+     lambda s, d, p, q: d != "x/a" or q == "TCP")
+case("end-port-excludes-its-neighbour", "TCP 81-32768 allows 81, not 80",
+     [np("x", "range", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"port": 81, "endPort": 32768}]}]})],
+     lambda s, d, p, q: d != "x/a" or (p == 81 and q == "TCP"))
 case("protocol-only", "a protocol without a port allows all its ports",
      [np("x", "udp", {"podSelector": pod_sel("a"), "ingress": [{"ports": [{"protocol": "UDP"}]}]})],
      lambda s, d, p, q: d != "x/a" or q == "UDP")

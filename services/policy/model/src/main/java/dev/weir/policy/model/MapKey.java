@@ -33,6 +33,22 @@ public record MapKey(int identity, int port, int endPort, int protocol, Directio
         return port == 0 ? 65536 : endPort - port + 1;
     }
 
+    /** Entries the key takes in the datapath's trie: the aligned port blocks that cover its range. */
+    public int datapathEntries() {
+        if (protocol == 0 || port == 0) {
+            return 1;
+        }
+        int entries = 0;
+        for (int lo = port; lo <= endPort; entries++) {
+            int span = 0;
+            while (span < 16 && (lo & ((1 << (span + 1)) - 1)) == 0 && lo + (1 << (span + 1)) - 1 <= endPort) {
+                span++;
+            }
+            lo += 1 << span;
+        }
+        return entries;
+    }
+
     public boolean covers(int identity, int port, int protocol, Direction direction) {
         return this.identity == identity && this.direction == direction
                 && (this.protocol == 0 || (this.protocol == protocol && (this.port == 0 || (port >= this.port && port <= endPort))));

@@ -44,6 +44,39 @@ public final class Lint {
         List<Warning> warnings = new ArrayList<>();
         warnings.addAll(basic(policies, cluster));
         warnings.addAll(shadowed(policies, inForce, cluster, dnsAnswers));
+        warnings.addAll(capacity(policies, inForce, cluster, dnsAnswers));
+        return warnings;
+    }
+
+    /** The size of an agent's policy map per endpoint, unless WEIR_POLICY_MAP_ENTRIES says otherwise. */
+    static final int POLICY_MAP_ENTRIES = 16_384;
+
+    /**
+     * Endpoints whose compiled entries would not fit in an agent's policy map: their agents refuse
+     * the revision whole and keep the one in force, so say so before the apply.
+     */
+    private static List<Warning> capacity(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+            Map<String, Set<String>> dnsAnswers) {
+        Set<String> proposed = new HashSet<>();
+        policies.forEach(p -> proposed.add(p.key()));
+        List<Policy> combined = new ArrayList<>();
+        inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
+        combined.addAll(policies);
+        Compilation all = PolicyCompiler.compile(cluster, combined, new Identity.LocalAllocator(), Map.of(), dnsAnswers);
+        List<Warning> warnings = new ArrayList<>();
+        for (Map.Entry<String, EndpointPolicy> endpoint : all.endpoints().entrySet()) {
+            long entries = endpoint.getValue().entries().keySet().stream().mapToLong(MapKey::datapathEntries).sum();
+            if (entries <= POLICY_MAP_ENTRIES) {
+                continue;
+            }
+            for (Policy policy : policies) {
+                if (endpoint.getValue().policies().contains(policy.key())) {
+                    warnings.add(new Warning(policy.key(), "spec", "endpoint " + endpoint.getKey() + " would need "
+                            + entries + " policy map entries, more than an agent's map holds (" + POLICY_MAP_ENTRIES
+                            + " by default): its agent will refuse the revision and keep the one in force"));
+                }
+            }
+        }
         return warnings;
     }
 

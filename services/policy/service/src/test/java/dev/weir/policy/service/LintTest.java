@@ -48,6 +48,37 @@ class LintTest {
     }
 
     @Test
+    void aPolicyWhoseEntriesWouldNotFitAnAgentsMapIsAWarningBeforeTheApply() {
+        // 17,000 single ports from anyone: more than a policy map holds; a range of them would fit.
+        StringBuilder ports = new StringBuilder();
+        for (int port = 1000; port < 18000; port++) {
+            ports.append(ports.length() == 0 ? "" : ", ").append("{port: ").append(port).append("}");
+        }
+        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: many-ports, namespace: db}
+                spec:
+                  podSelector: {matchLabels: {app: pg}}
+                  ingress:
+                    - ports: [%s]
+                """.formatted(ports)), cluster());
+        assertThat(warnings).singleElement().satisfies(w -> {
+            assertThat(w.policy()).isEqualTo("NetworkPolicy/db/many-ports");
+            assertThat(w.message()).contains("db/pg would need 17000 policy map entries").contains("refuse");
+        });
+        assertThat(Lint.lint(PolicyParser.parse("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: a-range, namespace: db}
+                spec:
+                  podSelector: {matchLabels: {app: pg}}
+                  ingress:
+                    - ports: [{port: 1000, endPort: 17999}]
+                """), cluster())).isEmpty();
+    }
+
+    @Test
     void anAllowThatADenyOnlyPartlyCoversIsNotShadowed() {
         List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: networking.k8s.io/v1
