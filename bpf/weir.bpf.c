@@ -130,6 +130,20 @@ static __always_inline int weir_icmp_related(void *ct, const struct weir_packet 
 	return state != WEIR_CT_NEW;
 }
 
+static __always_inline __u32 weir_ipcache_generation_now(void)
+{
+	__u32 zero = 0;
+	__u32 *generation = bpf_map_lookup_elem(&weir_ipcache_generation, &zero);
+	return generation ? *generation : 0;
+}
+
+static __always_inline void weir_set_identities(struct weir_event_context *ctx, const struct weir_endpoint *ep,
+						__u8 direction, __u32 remote)
+{
+	ctx->src_identity = direction == WEIR_DIR_INGRESS ? remote : ep->identity;
+	ctx->dst_identity = direction == WEIR_DIR_INGRESS ? ep->identity : remote;
+}
+
 static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __u8 trace_point)
 {
 	struct weir_packet pkt = {};
@@ -152,20 +166,23 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	if (parsed < 0)
 		return weir_drop(skb, &ctx, &pkt, (__u8)(-parsed), 0);
 
-	__u32 remote = weir_identity_of(direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr, pkt.family);
-	ctx.src_identity = direction == WEIR_DIR_INGRESS ? remote : ep->identity;
-	ctx.dst_identity = direction == WEIR_DIR_INGRESS ? ep->identity : remote;
+	const __u8 *peer_addr = direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr;
+	__u32 remote;
 
 	if (weir_is_icmpv6_link_control(&pkt))
 		return weir_forward(skb, direction);
 	/* Never audited: a forged source would be judged as the pod it claims to be. */
-	if (direction == WEIR_DIR_EGRESS && !weir_source_is_own(ep, &pkt))
+	if (direction == WEIR_DIR_EGRESS && !weir_source_is_own(ep, &pkt)) {
+		weir_set_identities(&ctx, ep, direction, weir_identity_of(peer_addr, pkt.family));
 		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_INVALID_SOURCE_IP, 0);
+	}
 
 	__u32 endpoint_id = ep->endpoint_id;
 	void *ct = bpf_map_lookup_elem(&weir_ct, &endpoint_id);
-	if (!ct)
+	if (!ct) {
+		weir_set_identities(&ctx, ep, direction, weir_identity_of(peer_addr, pkt.family));
 		return weir_drop(skb, &ctx, &pkt, WEIR_DROP_NO_ENDPOINT, 0);
+	}
 
 	struct weir_frag_key frag = {};
 	if (pkt.is_fragment || pkt.is_first_fragment) {
@@ -178,23 +195,27 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	if (pkt.is_fragment) {
 		/* A later fragment is judged as its datagram's first fragment was. */
 		struct weir_frag_ports *ports = bpf_map_lookup_elem(&weir_fragments, &frag);
-		if (!ports)
+		if (!ports) {
+			weir_set_identities(&ctx, ep, direction, weir_identity_of(peer_addr, pkt.family));
 			return weir_drop(skb, &ctx, &pkt, WEIR_DROP_FRAG_NOT_FOUND, 0);
+		}
 		pkt.sport = ports->sport;
 		pkt.dport = ports->dport;
 	}
 
 	__u64 now = bpf_ktime_get_ns();
+	__u32 generation = weir_ipcache_generation_now();
 	struct weir_verdict verdict = {};
 
 	if (pkt.icmp_error) {
+		remote = weir_identity_of(peer_addr, pkt.family);
+		weir_set_identities(&ctx, ep, direction, remote);
 		if (weir_icmp_related(ct, &pkt, endpoint_id, direction, now)) {
 			weir_health_inc(WEIR_HEALTH_ICMP_RELATED);
 			return weir_forward(skb, direction);
 		}
 		/* About nothing tracked: judged as ICMP on its own, and never tracked. */
-		weir_judge(ep, direction, remote, direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr, pkt.family,
-			   pkt.protocol, 0, &verdict);
+		weir_judge(ep, direction, remote, peer_addr, pkt.family, pkt.protocol, 0, &verdict);
 		ctx.match_type = verdict.match_type;
 		ctx.cookie = verdict.cookie;
 		if (verdict.verdict == WEIR_VERDICT_DROPPED)
@@ -208,6 +229,10 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 				   endpoint_id, direction, now, &entry);
 
 	if (state != WEIR_CT_NEW && entry) {
+		/* The peer's identity as tracked, unless the ipcache changed since. */
+		remote = entry->ipcache_generation == generation ? entry->remote_identity
+								 : weir_identity_of(peer_addr, pkt.family);
+		weir_set_identities(&ctx, ep, direction, remote);
 		if (entry->policy_revision != ep->policy_revision || entry->remote_identity != remote) {
 			/*
 			 * What admitted the connection changed (a policy revision, the peer's identity):
@@ -230,6 +255,8 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 			entry->cookie = verdict.cookie;
 			entry->match_type = verdict.match_type;
 		}
+		if (entry->ipcache_generation != generation)
+			entry->ipcache_generation = generation;
 		weir_ct_touch(entry, state, pkt.tcp_flags, pkt.protocol, now, skb->len);
 		ctx.is_reply = state == WEIR_CT_REPLY;
 		ctx.verdict = WEIR_VERDICT_FORWARDED;
@@ -252,8 +279,9 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	}
 
 	/* A connection's first packet: the policy decides. */
-	weir_judge(ep, direction, remote, direction == WEIR_DIR_INGRESS ? pkt.saddr : pkt.daddr, pkt.family,
-		   pkt.protocol, pkt.dport, &verdict);
+	remote = weir_identity_of(peer_addr, pkt.family);
+	weir_set_identities(&ctx, ep, direction, remote);
+	weir_judge(ep, direction, remote, peer_addr, pkt.family, pkt.protocol, pkt.dport, &verdict);
 	ctx.match_type = verdict.match_type;
 	ctx.cookie = verdict.cookie;
 	if (verdict.verdict == WEIR_VERDICT_DROPPED) {
@@ -277,6 +305,7 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 			.cookie = verdict.cookie,
 			.remote_identity = remote,
 			.policy_revision = ep->policy_revision,
+			.ipcache_generation = generation,
 			.match_type = verdict.match_type,
 		};
 		if (bpf_map_update_elem(ct, &ct_key, &created, BPF_NOEXIST) < 0 && !bpf_map_lookup_elem(ct, &ct_key)) {

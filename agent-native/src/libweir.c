@@ -67,6 +67,7 @@ struct weir_datapath {
 	int metrics_fd;
 	int health_fd;
 	int resolvers_fd;
+	int generation_fd;
 	uint32_t policy_entries;
 	uint32_t ct_entries;
 	int adopted;
@@ -254,6 +255,7 @@ struct weir_datapath *weir_open(const struct weir_options *options, int *error)
 	dp->metrics_fd = map_fd(dp->obj, "weir_metrics");
 	dp->health_fd = map_fd(dp->obj, "weir_health");
 	dp->resolvers_fd = map_fd(dp->obj, "weir_resolvers");
+	dp->generation_fd = map_fd(dp->obj, "weir_ipcache_generation");
 	dp->ncpus = libbpf_num_possible_cpus();
 	if (dp->ncpus <= 0) {
 		err = fail(dp->ncpus ? dp->ncpus : -EINVAL, "counting possible CPUs");
@@ -605,15 +607,35 @@ int weir_policy_usage(struct weir_datapath *dp, uint32_t endpoint_id, uint32_t *
 	return 0;
 }
 
+/*
+ * Moves the ipcache's generation on, after a write: tracked connections look their peer's
+ * identity up again at their next packet. The agent is the only writer.
+ */
+static int ipcache_changed(struct weir_datapath *dp, int result)
+{
+	uint32_t zero = 0, generation = 0;
+	if (bpf_map_lookup_elem(dp->generation_fd, &zero, &generation))
+		return fail(-errno, "reading the ipcache generation");
+	generation++;
+	if (bpf_map_update_elem(dp->generation_fd, &zero, &generation, BPF_ANY))
+		return fail(-errno, "moving the ipcache generation on");
+	return result;
+}
+
 int weir_ipcache_upsert(struct weir_datapath *dp, const struct weir_ipcache_key *keys,
 			const struct weir_ipcache_value *values, uint32_t n)
 {
-	return upsert_batched(dp->ipcache_fd, keys, sizeof(*keys), values, sizeof(*values), n, "ipcache");
+	int written = upsert_batched(dp->ipcache_fd, keys, sizeof(*keys), values, sizeof(*values), n, "ipcache");
+	/* Even a write that failed halfway may have changed entries. */
+	int moved = ipcache_changed(dp, written);
+	return written < 0 ? written : moved;
 }
 
 int weir_ipcache_delete(struct weir_datapath *dp, const struct weir_ipcache_key *keys, uint32_t n)
 {
-	return delete_each(dp->ipcache_fd, keys, sizeof(*keys), n, "ipcache");
+	int deleted = delete_each(dp->ipcache_fd, keys, sizeof(*keys), n, "ipcache");
+	int moved = ipcache_changed(dp, deleted);
+	return deleted < 0 ? deleted : moved;
 }
 
 /* ---- events ------------------------------------------------------------------------------------ */
@@ -798,9 +820,21 @@ static int gc_one(struct weir_datapath *dp, int fd, void *arg)
 			if (weir_ct_expired(&run->keys[i], &run->values[i], run->now_ns))
 				run->expired[n++] = run->keys[i];
 		run->scanned += count;
-		for (uint32_t i = 0; i < n; i++)
-			if (bpf_map_delete_elem(fd, &run->expired[i]) == 0)
-				deleted++;
+		if (n > 0) {
+			uint32_t gone = n;
+			if (bpf_map_delete_batch(fd, run->expired, &gone, &opts) == 0) {
+				deleted += gone;
+			} else {
+				/*
+				 * An entry deleted meanwhile (the datapath expires them too) stops a batch after
+				 * the gone it did delete: the rest one by one.
+				 */
+				deleted += gone;
+				for (uint32_t i = gone; i < n; i++)
+					if (bpf_map_delete_elem(fd, &run->expired[i]) == 0)
+						deleted++;
+			}
+		}
 		if (err) /* ENOENT: that was the last batch */
 			return deleted;
 		in = &batch_key;

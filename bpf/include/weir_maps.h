@@ -170,9 +170,15 @@ struct weir_ct_entry {
 	__u32 cookie;          /* policy entry that allowed the connection */
 	__u32 remote_identity; /* the peer's identity when it was judged */
 	__u32 policy_revision; /* the endpoint's policy_revision when it was judged */
+	/*
+	 * The ipcache's generation when remote_identity was looked up: while it stands, a tracked
+	 * connection's packets skip the ipcache lookup; when the ipcache changes, the peer's identity
+	 * is looked up again (and a new one judged again).
+	 */
+	__u32 ipcache_generation;
 	__u8 match_type;
 	__u8 flags;            /* enum weir_ct_flag */
-	__u8 pad[2];
+	__u8 pad[6];
 };
 
 /*

@@ -36,6 +36,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weir_resolvers SEC(".maps");
 
+/* The ipcache's generation: libweir moves it on after every ipcache write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weir_ipcache_generation SEC(".maps");
+
 /*
  * Types named only through pointers (the map-of-maps templates' keys and values, the ring-buffer
  * records) get mere forward declarations in BTF, and the numbers C and Java share are macros or

@@ -49,9 +49,9 @@ public final class MapLayout {
             "saddr", 0, "daddr", 16, "sport", 32, "dport", 34, "protocol", 36, "family", 37, "direction", 38,
             "pad", 39, "endpoint_id", 40);
 
-    public static final Struct CT_ENTRY = struct("weir_ct_entry", 48,
+    public static final Struct CT_ENTRY = struct("weir_ct_entry", 56,
             "created_ns", 0, "last_seen_ns", 8, "packets", 16, "bytes", 24, "cookie", 32, "remote_identity", 36,
-            "policy_revision", 40, "match_type", 44, "flags", 45, "pad", 46);
+            "policy_revision", 40, "ipcache_generation", 44, "match_type", 48, "flags", 49, "pad", 50);
 
     public static final Struct IPCACHE_KEY = struct("weir_ipcache_key", 24,
             "prefixlen", 0, "family", 4, "pad", 5, "addr", 8);
