@@ -40,13 +40,28 @@ static __always_inline int weir_is_dns(const struct weir_packet *pkt)
 	       (pkt->sport == bpf_htons(DNS_PORT) || pkt->dport == bpf_htons(DNS_PORT));
 }
 
-/* ICMPv6 link control: multicast listener discovery (130-132, 143) and neighbour discovery
- * (133-137). IPv6 does not work without them and they never leave the link, so no policy
- * applies, as in Kubernetes' CNI plugins. */
+/*
+ * ICMPv6 link control: multicast listener discovery (130-132, 143, hop limit 1) and neighbour
+ * discovery (133-137, hop limit 255), between link-local or unspecified sources and link-local
+ * or link-scope multicast destinations. IPv6 does not work without them and they never leave the
+ * link, so no policy applies, as in Kubernetes' CNI plugins; anything else of these types (a
+ * routable destination, another hop limit) is ordinary ICMPv6, checked and judged.
+ */
 static __always_inline int weir_is_icmpv6_link_control(const struct weir_packet *pkt)
 {
+	if (pkt->protocol != WEIR_IPPROTO_ICMPV6 || pkt->family != WEIR_FAMILY_IPV6)
+		return 0;
 	__u8 t = pkt->icmp_type;
-	return pkt->protocol == WEIR_IPPROTO_ICMPV6 && ((t >= 130 && t <= 137) || t == 143);
+	int mld = (t >= 130 && t <= 132) || t == 143;
+	int nd = t >= 133 && t <= 137;
+	if (!(mld && pkt->hop_limit == 1) && !(nd && pkt->hop_limit == 255))
+		return 0;
+	const __u8 *d = pkt->daddr;
+	int to_link = (d[0] == 0xfe && (d[1] & 0xc0) == 0x80) || (d[0] == 0xff && (d[1] & 0x0f) == 0x02);
+	const __u64 *src = (const __u64 *)pkt->saddr;
+	const __u8 *sb = pkt->saddr;
+	int from_link = (src[0] == 0 && src[1] == 0) || (sb[0] == 0xfe && (sb[1] & 0xc0) == 0x80);
+	return to_link && from_link;
 }
 
 static __always_inline int weir_drop(struct __sk_buff *skb, struct weir_event_context *ctx,
@@ -120,14 +135,33 @@ static __always_inline void weir_judge(const struct weir_endpoint *ep, __u8 dire
  * too big", unreachable, time exceeded) belongs to that connection. The quoted packet went the
  * other way, so its addresses and ports are swapped to look it up as this packet's own.
  */
-static __always_inline int weir_icmp_related(void *ct, const struct weir_packet *pkt, __u32 endpoint_id,
+static __always_inline int weir_same_addr(const __u8 *a, const __u8 *b)
+{
+	const __u64 *x = (const __u64 *)a;
+	const __u64 *y = (const __u64 *)b;
+	return x[0] == y[0] && x[1] == y[1];
+}
+
+static __always_inline int weir_icmp_related(void *ct, const struct weir_packet *pkt, const struct weir_endpoint *ep,
 					     __u8 direction, __u64 now)
 {
+	if (!pkt->quote_ok)
+		return 0;
+	/*
+	 * The quote must be the pod's own: leaving the pod, an error about a packet it received, sent
+	 * back to that packet's sender; entering it, an error about a packet it sent (from any router).
+	 * Otherwise a pod could wrap anything in a made-up quote of a tracked connection.
+	 */
+	if (direction == WEIR_DIR_EGRESS
+		    ? !weir_same_addr(pkt->inner_daddr, pkt->saddr) || !weir_same_addr(pkt->inner_saddr, pkt->daddr)
+		    : !weir_same_addr(pkt->inner_saddr, pkt->daddr))
+		return 0;
 	struct weir_ct_key key;
 	struct weir_ct_entry *entry;
 	int state = weir_ct_lookup(ct, &key, pkt->inner_daddr, pkt->inner_saddr, pkt->inner_dport, pkt->inner_sport,
-				   pkt->inner_protocol, pkt->family, endpoint_id, direction, now, &entry);
-	return state != WEIR_CT_NEW;
+				   pkt->inner_protocol, pkt->family, ep->endpoint_id, direction, now, &entry);
+	/* A connection not judged under the revision in force yet is no connection to relate to. */
+	return state != WEIR_CT_NEW && entry && entry->policy_revision == ep->policy_revision;
 }
 
 static __always_inline __u32 weir_ipcache_generation_now(void)
@@ -210,7 +244,7 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	if (pkt.icmp_error) {
 		remote = weir_identity_of(peer_addr, pkt.family);
 		weir_set_identities(&ctx, ep, direction, remote);
-		if (weir_icmp_related(ct, &pkt, endpoint_id, direction, now)) {
+		if (weir_icmp_related(ct, &pkt, ep, direction, now)) {
 			weir_health_inc(WEIR_HEALTH_ICMP_RELATED);
 			return weir_forward(skb, direction);
 		}
@@ -291,11 +325,19 @@ static __always_inline int weir_handle(struct __sk_buff *skb, __u8 direction, __
 	}
 
 	/*
-	 * Only a SYN opens a TCP connection: a stray ACK, FIN or RST that policy allows passes but
-	 * is not tracked, so a forged one cannot open a way back in for its "replies".
+	 * Only a SYN opens a TCP connection, and of ICMP only an echo request: a stray ACK, FIN or
+	 * RST, an echo reply or another ICMP message that policy allows passes but is not tracked,
+	 * so a forged one cannot open a way back in for its "replies".
 	 */
-	int opens = pkt.protocol != IPPROTO_TCP ||
-		    (pkt.tcp_flags & (WEIR_TCP_SYN | WEIR_TCP_ACK | WEIR_TCP_RST | WEIR_TCP_FIN)) == WEIR_TCP_SYN;
+	int opens;
+	if (pkt.protocol == IPPROTO_TCP)
+		opens = (pkt.tcp_flags & (WEIR_TCP_SYN | WEIR_TCP_ACK | WEIR_TCP_RST | WEIR_TCP_FIN)) == WEIR_TCP_SYN;
+	else if (pkt.protocol == IPPROTO_ICMP)
+		opens = pkt.icmp_type == ICMP_ECHO_REQUEST;
+	else if (pkt.protocol == WEIR_IPPROTO_ICMPV6)
+		opens = pkt.icmp_type == ICMPV6_ECHO_REQUEST;
+	else
+		opens = 1;
 	if (opens) {
 		struct weir_ct_entry created = {
 			.created_ns = now,

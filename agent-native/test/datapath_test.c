@@ -415,6 +415,18 @@ static void test_truncated(const char *object)
 	EQ(weir_ct_count(dp), 0);
 }
 
+/* An ICMPv6 message of a type with a hop limit set in the IPv6 header (byte 7 of it). */
+static int run_hop_limit(int program, const char *src, const char *dst, uint8_t type, uint8_t hop_limit)
+{
+	struct flow_spec f = { .family = 6, .src = src, .dst = dst, .protocol = 58, .icmp_type = type };
+	struct packet p;
+	build_packet(&p, &f);
+	p.data[14 + 7] = hop_limit;
+	int rc = weir_test_run(dp, program, p.data, p.len, LO, 1, NULL);
+	CHECK(rc >= 0, "test run: %s", weir_last_error());
+	return rc;
+}
+
 static void test_ipv6(const char *object)
 {
 	setup(object, "ipv6", WEIR_EP_INGRESS_ISOLATED);
@@ -425,15 +437,13 @@ static void test_ipv6(const char *object)
 	struct flow_spec denied = f;
 	denied.src = "2001:db8::99";
 	EQ(run(TO_ENDPOINT, &denied), TC_ACT_SHOT);
-	/* Neighbour discovery passes whatever the policy. */
-	struct flow_spec ns = { .family = 6, .src = "2001:db8::99", .dst = "2001:db8::2", .protocol = 58,
-				.icmp_type = 135 };
-	EQ(run(TO_ENDPOINT, &ns), TC_ACT_OK);
-	ns.icmp_type = 143; /* an MLDv2 report */
-	EQ(run(TO_ENDPOINT, &ns), TC_ACT_OK);
+	/* Neighbour discovery and MLD on the link pass whatever the policy ... */
+	EQ(run_hop_limit(TO_ENDPOINT, "fe80::1", "ff02::1:ff00:2", 135, 255), TC_ACT_OK);
+	EQ(run_hop_limit(TO_ENDPOINT, "fe80::1", "fe80::2", 136, 255), TC_ACT_OK);
+	EQ(run_hop_limit(FROM_ENDPOINT, "::", "ff02::16", 143, 1), TC_ACT_OK); /* an MLDv2 report */
 	struct events e;
 	drain(&e);
-	EQ(e.n, 2);
+	EQ(e.n, 2); /* the connection and the drop; link control emits nothing */
 	if (e.n >= 2) {
 		EQ(e.ev[0]->family, WEIR_FAMILY_IPV6);
 		EQ(e.ev[0]->src_identity, PEER_ID);
@@ -444,6 +454,11 @@ static void test_ipv6(const char *object)
 		EQ(e.ev[1]->drop_reason, WEIR_DROP_POLICY_DENIED);
 		EQ(e.ev[1]->src_identity, WEIR_IDENTITY_WORLD);
 	}
+	/* ... but not ND or MLD types off the link, or with another hop limit: ordinary ICMPv6, judged. */
+	EQ(run_hop_limit(TO_ENDPOINT, "2001:db8::99", "2001:db8::2", 135, 255), TC_ACT_SHOT);
+	EQ(run_hop_limit(TO_ENDPOINT, "fe80::1", "fe80::2", 135, 64), TC_ACT_SHOT);
+	EQ(run_hop_limit(FROM_ENDPOINT, "fe80::66", "2001:db8::7", 135, 255), TC_ACT_SHOT); /* not its own */
+	EQ(counter(WEIR_VERDICT_DROPPED, WEIR_DROP_INVALID_SOURCE_IP, WEIR_DIR_EGRESS), 1);
 }
 
 /* "example.com. A?" with id 0x1234, and its answer 198.18.0.99. */
@@ -863,8 +878,24 @@ static void test_icmp_errors_follow_their_connection(const char *object)
 	EQ(run(TO_ENDPOINT, &in), TC_ACT_OK);
 	icmp_error(&p, POD, PEER, 3, 3, PEER, POD, IPPROTO_UDP, 7001, 5353);
 	EQ(weir_test_run(dp, FROM_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_OK);
+	/* A made-up quote of a tracked connection carries nothing anywhere else: leaving the pod, the
+	 * error must go back to the quoted packet's sender, and quote a packet to the pod itself. */
+	icmp_error(&p, POD, OTHER, 3, 3, PEER, POD, IPPROTO_UDP, 7001, 5353);
+	EQ(weir_test_run(dp, FROM_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	icmp_error(&p, POD, PEER, 3, 3, PEER, OTHER, IPPROTO_UDP, 7001, 5353);
+	EQ(weir_test_run(dp, FROM_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	/* Entering it, the quote must be of a packet the pod sent. */
+	icmp_error(&p, UNKNOWN, POD, 3, 4, OTHER, PEER, IPPROTO_TCP, 40800, 80);
+	EQ(weir_test_run(dp, TO_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
+	/* An error whose quote does not parse is judged as ICMP, and never tracked either. */
+	struct flow_spec bare = { .family = 4, .src = UNKNOWN, .dst = POD, .protocol = IPPROTO_ICMP, .icmp_type = 3 };
+	EQ(run(TO_ENDPOINT, &bare), TC_ACT_SHOT);
 	/* Errors never open a connection of their own. */
 	EQ(weir_ct_count(dp), 2);
+	/* Under a new revision, a connection not judged again yet relates nothing. */
+	endpoint_at(EP, POD_ID, WEIR_EP_INGRESS_ISOLATED | WEIR_EP_EGRESS_ISOLATED, 9);
+	icmp_error(&p, UNKNOWN, POD, 3, 4, POD, PEER, IPPROTO_TCP, 40800, 80);
+	EQ(weir_test_run(dp, TO_ENDPOINT, p.data, p.len, LO, 1, NULL), TC_ACT_SHOT);
 }
 
 static void fragment(struct packet *p, uint16_t id, uint16_t frag_off)

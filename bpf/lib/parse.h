@@ -34,7 +34,9 @@ struct weir_packet {
 	__u8 icmp_code;
 	__u8 is_fragment;       /* a non-first fragment: no L4 header, ports from weir_fragments */
 	__u8 is_first_fragment; /* offset 0 with more to come: its ports are remembered */
-	__u8 icmp_error;        /* an ICMP error; inner_* name the packet it is about */
+	__u8 icmp_error;        /* an ICMP error; inner_* name the packet it is about when quote_ok */
+	__u8 quote_ok;
+	__u8 hop_limit;         /* IPv6 hop limit (neighbour discovery needs 255, MLD 1) */
 	__u8 inner_protocol;
 	__u16 payload_offset;   /* L4 payload from the start of the frame */
 	__u16 inner_sport;      /* network byte order */
@@ -105,7 +107,7 @@ static __always_inline int weir_parse_icmp_quote(void *data, void *data_end, __u
 		return -1;
 	}
 	pkt->inner_protocol = inner;
-	pkt->icmp_error = 1;
+	pkt->quote_ok = 1;
 	return 0;
 }
 
@@ -149,6 +151,7 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 		__builtin_memcpy(pkt->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(pkt->daddr, &ip6->daddr, 16);
 		nexthdr = ip6->nexthdr;
+		pkt->hop_limit = ip6->hop_limit;
 		off += sizeof(*ip6);
 #pragma unroll
 		for (int i = 0; i < WEIR_IPV6_EXT_MAX; i++) {
@@ -159,6 +162,9 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 			if ((void *)(ext + 8) > data_end)
 				return -WEIR_DROP_INVALID_PACKET;
 			if (nexthdr == IPPROTO_FRAGMENT) {
+				/* One fragment header only: a second one is read differently by receivers. */
+				if (pkt->is_fragment || pkt->is_first_fragment)
+					return -WEIR_DROP_INVALID_PACKET;
 				/* fragment offset: 13 bits after the first two bytes */
 				__u16 frag = ext[2] << 8 | ext[3];
 				pkt->is_fragment = (frag & 0xfff8) != 0;
@@ -166,6 +172,9 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 				pkt->frag_id = *(__u32 *)(ext + 4);
 				nexthdr = ext[0];
 				off += 8;
+				/* What follows a later fragment's header is payload, not headers. */
+				if (pkt->is_fragment)
+					break;
 			} else {
 				nexthdr = ext[0];
 				off += (ext[1] + 1) * 8;
@@ -236,6 +245,7 @@ static __always_inline int weir_parse(struct __sk_buff *skb, struct weir_packet 
 			pkt->sport = id;
 			pkt->dport = id;
 		} else if (weir_is_icmp_error(nexthdr, t)) {
+			pkt->icmp_error = 1;
 			weir_parse_icmp_quote(data, data_end, off + 8, pkt);
 		}
 		pkt->payload_offset = off + 8;

@@ -36,7 +36,8 @@ public final class EndpointManager implements AutoCloseable {
 
     /** Told when an endpoint appears, so pending desired state can be applied to it. */
     public interface Listener {
-        void endpointAdded(LocalEndpoint endpoint);
+        /** @param adopted true for an endpoint an earlier run made (its maps kept), false for a new one */
+        void endpointAdded(LocalEndpoint endpoint, boolean adopted);
     }
 
     private final String node;
@@ -89,7 +90,7 @@ public final class EndpointManager implements AutoCloseable {
             network.delete(spec.namespace(), spec.pod());
             throw e;
         }
-        register(endpoint);
+        register(endpoint, false);
         LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
         return endpoint;
     }
@@ -99,12 +100,12 @@ public final class EndpointManager implements AutoCloseable {
         return EndpointEntry.of(id, identity, flags, revision, spec.ip());
     }
 
-    private void register(LocalEndpoint endpoint) {
+    private void register(LocalEndpoint endpoint, boolean adopted) {
         endpoints.put(endpoint.spec().key(), endpoint);
         directory.putLocal(endpoint);
         publish(endpoint, EndpointState.READY);
         for (Listener listener : listeners) {
-            listener.endpointAdded(endpoint);
+            listener.endpointAdded(endpoint, adopted);
         }
     }
 
@@ -145,7 +146,7 @@ public final class EndpointManager implements AutoCloseable {
         }
         for (LocalEndpoint endpoint : adopted) {
             datapath.attach(endpoint.ifindex(), endpoint.datapath());
-            register(endpoint);
+            register(endpoint, true);
             LOG.info("endpoint {} {} adopted on {}", endpoint.endpointId(), endpoint.spec().key(), endpoint.hostInterface());
         }
         for (PodSpec spec : toCreate) {
@@ -154,32 +155,44 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     /**
-     * Applies a new identity or new flags to an endpoint of this node, or says that its policy
-     * changed: the policy revision moves on either way, so every connection tracked under the
-     * old one is judged again at its next packet.
+     * Gives an endpoint of this node a new identity (its address now has another in the ipcache).
+     * The policy revision moves on, so every connection tracked under the old identity is judged
+     * again at its next packet. Flags and the state revision stay as they are now: the policy
+     * state is another writer's, and a stale copy of it must not come back through this one.
      */
-    public synchronized void update(int endpointId, int identity, int flags) {
-        update(endpointId, identity, flags, -1);
+    public synchronized void updateIdentity(int endpointId, int identity) {
+        change(endpointId, current -> current.datapath().with(identity, current.flags(), current.policyRevision() + 1));
     }
 
-    /** As {@link #update(int, int, int)}, recording the control plane's revision now in force (-1: unchanged). */
-    public synchronized void update(int endpointId, int identity, int flags, long stateRevision) {
+    /**
+     * Puts a policy revision in force on an endpoint of this node: its flags (isolation, audit,
+     * awaiting) and the control plane's revision number. The policy revision moves on, so every
+     * tracked connection is judged again at its next packet. The identity stays as it is now.
+     */
+    public synchronized void updatePolicy(int endpointId, int flags, long stateRevision) {
+        change(endpointId, current -> current.datapath().with(current.identity(), flags, current.policyRevision() + 1)
+                .withStateRevision((int) stateRevision));
+    }
+
+    private void change(int endpointId, java.util.function.Function<LocalEndpoint, EndpointEntry> next) {
         for (Map.Entry<String, LocalEndpoint> e : endpoints.entrySet()) {
             LocalEndpoint current = e.getValue();
             if (current.endpointId() == endpointId) {
-                EndpointEntry next = current.datapath().with(identity, flags, current.policyRevision() + 1);
-                if (stateRevision >= 0) {
-                    next = next.withStateRevision((int) stateRevision);
-                }
-                datapath.update(current.ifindex(), next);
-                LocalEndpoint updated = current.with(next);
+                EndpointEntry entry = next.apply(current);
+                datapath.update(current.ifindex(), entry);
+                LocalEndpoint updated = current.with(entry);
                 e.setValue(updated);
                 directory.putLocal(updated);
-                if (current.identity() != identity) {
+                if (current.identity() != entry.identity()) {
                     publish(updated, EndpointState.READY);
                 }
             }
         }
+    }
+
+    /** The endpoint as it is now, by id. */
+    public synchronized java.util.Optional<LocalEndpoint> byId(int endpointId) {
+        return endpoints.values().stream().filter(e -> e.endpointId() == endpointId).findFirst();
     }
 
     public void remove(String namespace, String pod) {

@@ -99,7 +99,7 @@ public final class DesiredState implements EndpointManager.Listener {
         if (manager != null && prefix.length() == (prefix.ipv4() ? 32 : 128)) {
             for (LocalEndpoint local : directory.locals()) {
                 if (local.spec().ip().equals(prefix.address().getHostAddress()) && local.identity() != entry.getIdentity()) {
-                    manager.update(local.endpointId(), entry.getIdentity(), local.flags());
+                    manager.updateIdentity(local.endpointId(), entry.getIdentity());
                 }
             }
         }
@@ -126,19 +126,36 @@ public final class DesiredState implements EndpointManager.Listener {
                     + record.key());
         }
         PolicyDiff.desired(state); // a malformed record fails here, before anything is written
-        directory.localById(endpointId).ifPresentOrElse(e -> apply(e, state), () -> pending.put(endpointId, state));
+        directory.localById(endpointId).ifPresentOrElse(e -> apply(e, state),
+                () -> pending.merge(endpointId, state, (old, now) -> now.getRevision() >= old.getRevision() ? now : old));
     }
 
+    /**
+     * An endpoint appeared. One adopted after a restart takes the state replayed for it; a new one
+     * takes none of what is pending under its id, which belonged to a departed endpoint that had
+     * the id (the control plane has not even seen the new one yet).
+     */
     @Override
-    public void endpointAdded(LocalEndpoint endpoint) {
+    public void endpointAdded(LocalEndpoint endpoint, boolean adopted) {
         EndpointPolicyState state = pending.remove(endpoint.endpointId());
-        if (state != null) {
+        if (state != null && adopted) {
             apply(endpoint, state);
+        } else if (state != null) {
+            LOG.info("endpoint {} is new: the state pending under its id (for {}/{}) is a departed endpoint's",
+                    endpoint.endpointId(), state.getNamespace(), state.getPodName());
         }
     }
 
-    private synchronized void apply(LocalEndpoint endpoint, EndpointPolicyState state) {
-        int id = endpoint.endpointId();
+    private synchronized void apply(LocalEndpoint snapshot, EndpointPolicyState state) {
+        int id = snapshot.endpointId();
+        LocalEndpoint endpoint = endpoints.byId(id).orElse(snapshot);
+        // A record names its pod: one for another pod that had this id is not this endpoint's.
+        if (!state.getPodName().isEmpty() && (!state.getPodName().equals(endpoint.spec().pod())
+                || !state.getNamespace().equals(endpoint.spec().namespace()))) {
+            LOG.warn("endpoint {} ({}): ignoring policy state revision {} for {}/{}, another pod that had the id", id,
+                    endpoint.spec().key(), state.getRevision(), state.getNamespace(), state.getPodName());
+            return;
+        }
         // The revision in force is kept with the pinned maps: a replayed older record never goes back
         // to what it allowed. The same revision again is applied (a no-op diff) and acknowledged.
         long done = Integer.toUnsignedLong(endpoint.datapath().stateRevision());
@@ -168,7 +185,7 @@ public final class DesiredState implements EndpointManager.Listener {
             deleted += datapath.deletePolicy(id, plan.staleAllows());
             written += datapath.upsertPolicy(id, plan.denies());
             written += datapath.upsertPolicy(id, plan.allows());
-            endpoints.update(id, endpoint.identity(), PolicyDiff.flags(state), state.getRevision());
+            endpoints.updatePolicy(id, PolicyDiff.flags(state), state.getRevision());
             deleted += datapath.deletePolicy(id, plan.staleDenies());
         } catch (RuntimeException e) {
             restore(endpoint, current);
@@ -193,7 +210,7 @@ public final class DesiredState implements EndpointManager.Listener {
         try {
             PolicyDiff.Diff back = PolicyDiff.diff(before, datapath.dumpPolicy(id, datapath.policyUsage(id)[1]));
             datapath.upsertPolicy(id, back.upserts());
-            endpoints.update(id, endpoint.identity(), endpoint.flags(), Integer.toUnsignedLong(endpoint.datapath().stateRevision()));
+            endpoints.updatePolicy(id, endpoint.flags(), Integer.toUnsignedLong(endpoint.datapath().stateRevision()));
             datapath.deletePolicy(id, back.deletes());
             LOG.warn("endpoint {}: a failed revision was rolled back to the one in force", id);
         } catch (RuntimeException e) {

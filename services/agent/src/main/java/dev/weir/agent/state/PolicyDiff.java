@@ -102,6 +102,11 @@ public final class PolicyDiff {
             if (protocol < 0 || protocol > 255 || (protocol == 0 && first != 0)) {
                 throw new IllegalArgumentException("entries[" + i + "]: port " + first + " needs a protocol");
             }
+            if (first != 0 && protocol != 6 && protocol != 17 && protocol != 132) {
+                // The datapath judges other protocols (ICMP...) on no port: such an entry would never match.
+                throw new IllegalArgumentException("entries[" + i + "]: protocol " + protocol + " has no ports (port "
+                        + first + ")");
+            }
             rules.add(new Rule(e.getIdentity(), direction, protocol, first, last, e.getCookie(), e.getDeny()));
         }
         return desired(rules);

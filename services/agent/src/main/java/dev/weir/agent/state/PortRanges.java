@@ -10,9 +10,12 @@ final class PortRanges {
     private PortRanges() {
     }
 
-    /** Keys for first..last of a protocol; first 0 (or 1..65535 whole) is any port; protocol 0 anything. */
+    /**
+     * Keys for first..last of a protocol; first 0, or every port 1..65535, is any port (port 0 is no
+     * port a connection can use; the compiler treats the whole range so too); protocol 0 anything.
+     */
     static List<PolicyKey> keys(int identity, int direction, int protocol, int first, int last) {
-        if (protocol == 0 || first == 0) {
+        if (protocol == 0 || first == 0 || (first == 1 && last == 65535)) {
             return List.of(PolicyKey.of(identity, 0, protocol, direction));
         }
         List<PolicyKey> keys = new ArrayList<>();

@@ -50,8 +50,10 @@ class PolicyDiffTest {
     }
 
     @Test
-    void everyPortIsSixteenPrefixesAndAnyPortIsOne() {
-        assertThat(PolicyDiff.desired(List.of(allow(7, 1, 65535)))).hasSize(16);
+    void everyPortIsTheAnyPortKeyAndAlmostEveryPortFifteenPrefixes() {
+        assertThat(PolicyDiff.desired(List.of(allow(7, 1, 65535))).keySet()).singleElement()
+                .satisfies(k -> assertThat(k.portBits()).isZero());
+        assertThat(PolicyDiff.desired(List.of(allow(7, 2, 65535)))).hasSize(15);
         assertThat(PolicyDiff.desired(List.of(allow(7, 0, 0))).keySet()).singleElement()
                 .satisfies(k -> assertThat(k.portBits()).isZero());
     }
@@ -110,6 +112,9 @@ class PolicyDiffTest {
                 .setIdentity(1).setPort(1).setEndPort(70000).setProtocol(Protocol.UDP)
                 .setDirection(Direction.DIRECTION_EGRESS)).build();
         assertThatThrownBy(() -> PolicyDiff.desired(overflow)).hasMessageContaining("1..70000");
+        EndpointPolicyState icmpPort = EndpointPolicyState.newBuilder().addEntries(PolicyMapEntry.newBuilder()
+                .setIdentity(1).setPort(8).setProtocolValue(1).setDirection(Direction.DIRECTION_INGRESS)).build();
+        assertThatThrownBy(() -> PolicyDiff.desired(icmpPort)).hasMessageContaining("has no ports");
     }
 
     @Test

@@ -16,8 +16,12 @@ public final class NodeChecks {
 
     /** What the datapath pins under its root; anything else there is a leftover. */
     static final Set<String> PINNED = Set.of("weir_ipcache", "weir_endpoints", "weir_policy", "weir_ct", "weir_events",
-            "weir_metrics", "weir_health");
-    /** Conntrack is an LRU: full is normal. The others refuse new entries when full. */
+            "weir_metrics", "weir_health", "weir_resolvers", "weir_fragments", "weir_ipcache_generation");
+    /**
+     * Maps that refuse new entries when full. Conntrack and policy are maps of per-endpoint maps
+     * (their fill is each endpoint's; the agent's weir_policy_map_pressure and
+     * weir_conntrack_insert_failed_total say it), the fragments an LRU where full is normal.
+     */
     static final Set<String> PRESSURE_CHECKED = Set.of("weir_ipcache", "weir_endpoints", "weir_policy");
     static final double PRESSURE_WARN = 0.8;
     static final double PRESSURE_FAIL = 0.95;

@@ -64,7 +64,8 @@ public class DesiredStateTopics {
 
     public DesiredStateTopics(PolicyServiceProperties properties) throws InterruptedException {
         this.bootstrap = properties.kafkaBootstrap();
-        this.dnsAnswers = new DnsAnswerCache(properties.fqdnMinTtl());
+        this.dnsAnswers = new DnsAnswerCache(properties.fqdnMinTtl(), properties.fqdnMaxTtl(),
+                properties.fqdnMaxAddresses());
         this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "weir-policy"));
         replay(TopicId.IDENTITIES, (r, v) -> put(identities, r.key(), (Identity) v));
         replay(TopicId.IPCACHE, (r, v) -> put(ipcache, r.key(), (IpcacheEntry) v));

@@ -13,16 +13,27 @@ import java.util.TreeSet;
  * was answered with is kept until its answer expires (round-robin DNS hands out different
  * addresses to different pods, and each must stay allowed while a pod may still use it), at the
  * answer's TTL but never sooner than the minimum TTL: a pod keeps using an address after a short
- * TTL ends, as Cilium's tofqdns-min-ttl allows for.
+ * TTL ends, as Cilium's tofqdns-min-ttl allows for. What one name may grant is bounded: a TTL
+ * never counts beyond the maximum, and past the maximum number of addresses per name the ones
+ * expiring first give way (the agents already refuse answers that did not come from the
+ * cluster's resolvers for a query a pod made).
  */
 final class DnsAnswerCache {
 
     private final Duration minTtl;
+    private final Duration maxTtl;
+    private final int maxAddresses;
     /** name → address → when its answer expires. */
     private final Map<String, Map<String, Instant>> answers = new HashMap<>();
 
-    DnsAnswerCache(Duration minTtl) {
+    DnsAnswerCache(Duration minTtl, Duration maxTtl, int maxAddresses) {
+        if (maxTtl.compareTo(minTtl) < 0 || maxAddresses < 1) {
+            throw new IllegalArgumentException("weir.fqdn-max-ttl must be at least weir.fqdn-min-ttl, and "
+                    + "weir.fqdn-max-addresses at least 1");
+        }
         this.minTtl = minTtl;
+        this.maxTtl = maxTtl;
+        this.maxAddresses = maxAddresses;
     }
 
     /**
@@ -30,8 +41,8 @@ final class DnsAnswerCache {
      * addresses changed (a new address, not a refreshed one).
      */
     synchronized boolean observe(String name, Iterable<String> ips, long ttlSeconds, Instant time, Instant now) {
-        Instant expires = time.plus(Duration.ofSeconds(ttlSeconds).compareTo(minTtl) < 0 ? minTtl
-                : Duration.ofSeconds(ttlSeconds));
+        Duration ttl = Duration.ofSeconds(Math.max(0, Math.min(ttlSeconds, maxTtl.toSeconds())));
+        Instant expires = time.plus(ttl.compareTo(minTtl) < 0 ? minTtl : ttl);
         if (!expires.isAfter(now)) {
             return false; // replayed from long ago: already expired
         }
@@ -45,6 +56,11 @@ final class DnsAnswerCache {
             if (previous == null || expires.isAfter(previous)) {
                 addresses.put(ip, expires);
             }
+        }
+        while (addresses.size() > maxAddresses) {
+            addresses.entrySet().stream().min(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                    .ifPresent(addresses::remove);
+            changed = true;
         }
         return changed;
     }
