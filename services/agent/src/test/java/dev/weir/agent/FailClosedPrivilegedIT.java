@@ -434,4 +434,33 @@ class FailClosedPrivilegedIT {
         assertThat(connects(a, b, 32000)).as("the old revision still allows").isTrue();
         assertThat(connects(a, b, 31999)).as("and still denies").isFalse();
     }
+
+    @Test
+    @Order(7)
+    void aNewPodGivenADepartedPodsIdTakesNoneOfItsState() throws Exception {
+        int next = agent.endpoints().endpoints().stream().mapToInt(LocalEndpoint::endpointId).max().orElseThrow() + 1;
+        // The departed pod that had the id was open ("no policy selects you"): its record is still
+        // here, pending under the id (one without its pod's name: only the id says whose it is).
+        EndpointPolicyState departed = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(next)
+                .setNamespace("x").setPodName("departed").setRevision(500).build();
+        send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + next, departed.toBuilder().clearNamespace().clearPodName().build());
+        Thread.sleep(500); // it is pending under the id now
+        LocalEndpoint e = agent.endpoints().add(pod("x", "e", "14", null));
+        assertThat(e.endpointId()).isEqualTo(next);
+        DatagramSocket atA = udpServer(a, 9100);
+        DatagramSocket fromE = udpClient(e);
+        sendTo(fromE, a, 9100, sequence(1));
+        assertThat(received(atA)).as("closed: the departed pod's state was not taken").isEmpty();
+        // Nor is the departed pod's record taken when it comes again, now that the id is e's.
+        send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + next, departed.toBuilder().setRevision(501).build());
+        Thread.sleep(500);
+        sendTo(fromE, a, 9100, sequence(2));
+        assertThat(received(atA)).as("still closed").isEmpty();
+        assertThat(agent.datapath().lookupEndpoint(e.ifindex()).orElseThrow().flags() & MapLayout.EP_AWAITING_POLICY)
+                .isNotZero();
+        // Its own state opens it.
+        apply(e, EndpointPolicyState.newBuilder(), AckStatus.APPLIED);
+        sendTo(fromE, a, 9100, sequence(3));
+        assertThat(received(atA)).containsExactly(3L);
+    }
 }
