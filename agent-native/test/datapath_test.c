@@ -841,13 +841,8 @@ static void icmp_error(struct packet *p, const char *from, const char *to, uint8
 		       const char *inner_src, const char *inner_dst, uint8_t inner_proto, uint16_t sport,
 		       uint16_t dport)
 {
-	uint8_t quote[28] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, inner_proto };
-	inet_pton(AF_INET, inner_src, quote + 12);
-	inet_pton(AF_INET, inner_dst, quote + 16);
-	quote[20] = sport >> 8;
-	quote[21] = sport & 0xff;
-	quote[22] = dport >> 8;
-	quote[23] = dport & 0xff;
+	uint8_t quote[28];
+	build_icmp_quote(quote, inner_src, inner_dst, inner_proto, sport, dport);
 	struct flow_spec f = { .family = 4, .src = from, .dst = to, .protocol = IPPROTO_ICMP, .icmp_type = type,
 			       .payload = quote, .payload_len = sizeof(quote) };
 	build_packet(p, &f);

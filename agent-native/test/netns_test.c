@@ -21,6 +21,7 @@
 #include "weir.h"
 
 #include "pods.h"
+#include "packets.h"
 #include "counters.h"
 #include "policy_keys.h"
 
@@ -160,17 +161,7 @@ static uint16_t checksum(const void *data, size_t len)
 static void frag_needed_from_b(uint16_t a_port)
 {
 	uint8_t msg[8 + 28] = { 3, 4, 0, 0, 0, 0, 1400 >> 8, 1400 & 0xff };
-	uint8_t *quote = msg + 8;
-	quote[0] = 0x45;
-	quote[3] = 40;
-	quote[8] = 64;
-	quote[9] = IPPROTO_TCP;
-	inet_pton(AF_INET, POD_A, quote + 12);
-	inet_pton(AF_INET, POD_B, quote + 16);
-	quote[20] = a_port >> 8;
-	quote[21] = a_port & 0xff;
-	quote[22] = TCP_PORT >> 8;
-	quote[23] = TCP_PORT & 0xff;
+	build_icmp_quote(msg + 8, POD_A, POD_B, IPPROTO_TCP, a_port, TCP_PORT);
 	uint16_t sum = checksum(msg, sizeof(msg));
 	memcpy(msg + 2, &sum, 2);
 	enter(fd_b);

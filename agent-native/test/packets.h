@@ -106,4 +106,25 @@ static inline uint32_t build_packet(struct packet *p, const struct flow_spec *f)
 	return p->len;
 }
 
+/*
+ * What an ICMP error quotes: the IPv4 header of the packet it is about and the first 8 bytes of
+ * its L4 header (the ports), 28 bytes.
+ */
+static inline void build_icmp_quote(uint8_t quote[28], const char *src, const char *dst, uint8_t protocol,
+				    uint16_t sport, uint16_t dport)
+{
+	memset(quote, 0, 28);
+	quote[0] = 0x45;
+	quote[3] = 40;
+	quote[6] = 0x40; /* don't fragment: what "fragmentation needed" answers */
+	quote[8] = 64;
+	quote[9] = protocol;
+	inet_pton(AF_INET, src, quote + 12);
+	inet_pton(AF_INET, dst, quote + 16);
+	quote[20] = sport >> 8;
+	quote[21] = sport & 0xff;
+	quote[22] = dport >> 8;
+	quote[23] = dport & 0xff;
+}
+
 #endif
