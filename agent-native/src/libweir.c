@@ -84,6 +84,8 @@ struct weir_datapath {
 };
 
 static __thread char last_error[512];
+/* libbpf's word on a pinned map it could not reuse (an older layout): the error names it. */
+static __thread char pin_mismatch[512];
 
 static int fail(int err, const char *fmt, ...)
 {
@@ -117,6 +119,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 	va_copy(copy, args);
 	vsnprintf(last_error, sizeof(last_error), format, copy);
 	va_end(copy);
+	if (strstr(format, "couldn't reuse pinned map") && !pin_mismatch[0])
+		snprintf(pin_mismatch, sizeof(pin_mismatch), "%s", last_error);
 	size_t len = strlen(last_error);
 	if (len && last_error[len - 1] == '\n')
 		last_error[len - 1] = 0;
@@ -232,11 +236,19 @@ struct weir_datapath *weir_open(const struct weir_options *options, int *error)
 	if (options->ring_bytes)
 		bpf_map__set_max_entries(bpf_object__find_map_by_name(dp->obj, "weir_events"), options->ring_bytes);
 
+	pin_mismatch[0] = 0;
 	err = bpf_object__load(dp->obj);
 	if (err) {
 		char detail[sizeof(last_error)];
 		snprintf(detail, sizeof(detail), "%s", last_error);
-		fail(err, "loading %s (%s)", options->object_path, detail);
+		size_t len = strlen(pin_mismatch);
+		while (len && (pin_mismatch[len - 1] == '\n' || pin_mismatch[len - 1] == ' '))
+			pin_mismatch[--len] = 0;
+		if (pin_mismatch[0])
+			fail(err, "loading %s: %s (pinned by another version of the datapath: remove %s to start anew)",
+			     options->object_path, pin_mismatch, options->pin_root);
+		else
+			fail(err, "loading %s (%s)", options->object_path, detail);
 		goto out;
 	}
 	struct bpf_program *from = bpf_object__find_program_by_name(dp->obj, "weir_from_endpoint");

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "weir.h"
 #include "packets.h"
 #include "counters.h"
@@ -961,6 +963,28 @@ static void test_endpoints_keep_to_their_own_conntrack(const char *object)
 	CHECK(weir_policy_usage(dp, EP, &n, NULL) == -ENOENT, "the departed endpoint's policy map is gone");
 }
 
+static void test_refuses_an_older_pinned_layout(const char *object)
+{
+	fresh("older-pins");
+	/* What an older datapath pinned: an endpoints map whose records are 16 bytes. */
+	char dir[160], path[192];
+	snprintf(dir, sizeof(dir), "mkdir -p %s", pin_root);
+	CHECK(system(dir) == 0, "pin root");
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, "weir_endpoints", 4, 16, WEIR_MAX_ENDPOINTS, NULL);
+	CHECK(fd >= 0, "old map");
+	snprintf(path, sizeof(path), "%s/weir_endpoints", pin_root);
+	CHECK(bpf_obj_pin(fd, path) == 0, "pin old map");
+	close(fd);
+	struct weir_options options = { .object_path = object, .pin_root = pin_root };
+	int err = 0;
+	struct weir_datapath *refused = weir_open(&options, &err);
+	CHECK(refused == NULL, "an older layout is not adopted");
+	CHECK(strstr(weir_last_error(), "weir_endpoints") && strstr(weir_last_error(), "remove"),
+	      "the error names the map and what to do: %s", weir_last_error());
+	if (refused)
+		weir_close(refused);
+}
+
 int main(int argc, char **argv)
 {
 	const char *object = argc > 1 ? argv[1] : "../bpf/build/weir.bpf.o";
@@ -992,6 +1016,7 @@ int main(int argc, char **argv)
 		{ "icmp-errors", test_icmp_errors_follow_their_connection },
 		{ "fragments", test_fragments_follow_their_first },
 		{ "own-conntrack", test_endpoints_keep_to_their_own_conntrack },
+		{ "older-pins", test_refuses_an_older_pinned_layout },
 	};
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {

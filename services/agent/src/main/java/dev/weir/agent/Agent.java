@@ -65,9 +65,6 @@ public final class Agent implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-    /** What one DNS answer may grant toFQDNs at most: its TTL and its addresses. */
-    static final int DNS_MAX_TTL_SECONDS = 3600;
-    static final int DNS_MAX_ADDRESSES = 32;
     /** How often expired conntrack entries are collected (the datapath also ignores them at lookup). */
     static final Duration CONNTRACK_GC_INTERVAL = Duration.ofSeconds(10);
     private dev.weir.agent.observer.AgentServers servers;
@@ -92,10 +89,10 @@ public final class Agent implements AutoCloseable {
         desiredState.bind(endpoints);
         this.ring = new FlowRing(config.observerRing());
         this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
-        datapath.resolvers(config.clusterDns());
+        datapath.resolvers(config.dns().resolvers());
         this.dnsObservations = new dev.weir.agent.dns.DnsObservations(config.nodeName(), new dev.weir.agent.dns.DnsAnswerGate(
-                java.util.Set.copyOf(config.clusterDns()), Duration.ofSeconds(5), 65536, DNS_MAX_TTL_SECONDS,
-                DNS_MAX_ADDRESSES), stateProducer, catalogue);
+                java.util.Set.copyOf(config.dns().resolvers()), Duration.ofSeconds(5), 65536, config.dns().maxTtlSeconds(),
+                config.dns().maxAddresses()), stateProducer, catalogue);
         FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
             @Override
             public void decoded(Dns dns) {

@@ -23,17 +23,35 @@ import java.util.Map;
  * WEIR_CLUSTER_DNS          the cluster's resolvers (kubelet's clusterDNS), comma-separated addresses: the only
  *                           peers a pod may reach before its policy is known, and the only sources of DNS
  *                           answers that count for toFQDNs                                     (none)
+ * WEIR_DNS_MAX_TTL          seconds one DNS answer may count for toFQDNs at most               3600
+ * WEIR_DNS_MAX_ADDRESSES    addresses of one DNS answer that count for toFQDNs at most        32
  * </pre>
  */
 public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
-        boolean removePodsOnStop, Path podsFile, java.util.List<java.net.InetAddress> clusterDns) {
+        boolean removePodsOnStop, Path podsFile, DnsTrust dns) {
 
-    public AgentConfig {
-        clusterDns = java.util.List.copyOf(clusterDns);
-        if (clusterDns.size() > dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS) {
-            throw new IllegalArgumentException("WEIR_CLUSTER_DNS: " + clusterDns.size() + " resolvers, at most "
-                    + dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS);
+    /**
+     * Which DNS answers count, and for how much: only the resolvers' (also the only peers a pod
+     * reaches before its policy is known), for at most maxTtlSeconds and maxAddresses each.
+     */
+    public record DnsTrust(java.util.List<java.net.InetAddress> resolvers, int maxTtlSeconds, int maxAddresses) {
+        public static final int DEFAULT_MAX_TTL_SECONDS = 3600;
+        public static final int DEFAULT_MAX_ADDRESSES = 32;
+
+        public DnsTrust {
+            resolvers = java.util.List.copyOf(resolvers);
+            if (resolvers.size() > dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS) {
+                throw new IllegalArgumentException("WEIR_CLUSTER_DNS: " + resolvers.size() + " resolvers, at most "
+                        + dev.weir.agent.datapath.MapLayout.MAX_RESOLVERS);
+            }
+            if (maxTtlSeconds < 1 || maxAddresses < 1) {
+                throw new IllegalArgumentException("WEIR_DNS_MAX_TTL and WEIR_DNS_MAX_ADDRESSES must be at least 1");
+            }
+        }
+
+        public static DnsTrust of(java.util.List<java.net.InetAddress> resolvers) {
+            return new DnsTrust(resolvers, DEFAULT_MAX_TTL_SECONDS, DEFAULT_MAX_ADDRESSES);
         }
     }
 
@@ -41,7 +59,8 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
-            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE", "WEIR_CLUSTER_DNS");
+            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
+            "WEIR_DNS_MAX_ADDRESSES");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
         String token = env.get("WEIR_API_TOKEN");
@@ -63,7 +82,10 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
                 token,
                 Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")),
                 env.containsKey("WEIR_PODS_FILE") ? Path.of(env.get("WEIR_PODS_FILE")) : null,
-                addresses("WEIR_CLUSTER_DNS", env.getOrDefault("WEIR_CLUSTER_DNS", "")));
+                new DnsTrust(addresses("WEIR_CLUSTER_DNS", env.getOrDefault("WEIR_CLUSTER_DNS", "")),
+                        Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_TTL", String.valueOf(DnsTrust.DEFAULT_MAX_TTL_SECONDS))),
+                        Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_ADDRESSES",
+                                String.valueOf(DnsTrust.DEFAULT_MAX_ADDRESSES)))));
     }
 
     /** Literal IP addresses, comma-separated; a name is refused (no lookup at start, no DNS to trust DNS). */
@@ -89,29 +111,29 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     /** Defaults for a node, listening on loopback ports chosen by the system. */
     public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiToken, false, null, java.util.List.of());
+                apiToken, false, null, DnsTrust.of(java.util.List.of()));
     }
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile, clusterDns);
+                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile, dns);
     }
 
     public AgentConfig removingPodsOnStop() {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, true, podsFile, clusterDns);
+                observerAddress, metricsAddress, apiToken, true, podsFile, dns);
     }
 
     public AgentConfig withPodsFile(Path file) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, removePodsOnStop, file, clusterDns);
+                observerAddress, metricsAddress, apiToken, removePodsOnStop, file, dns);
     }
 
     /** The cluster's resolvers, as literal addresses. */
     public AgentConfig withClusterDns(String... resolvers) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
                 observerAddress, metricsAddress, apiToken, removePodsOnStop, podsFile,
-                addresses("clusterDns", String.join(",", resolvers)));
+                new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()));
     }
 
     static InetSocketAddress address(String hostPort) {
@@ -134,6 +156,6 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     public String toString() {
         // The token stays out of logs.
         return "AgentConfig[node=" + nodeName + ", kafka=" + kafkaBootstrap + ", pins=" + pinRoot + ", observer="
-                + observerAddress + ", metrics=" + metricsAddress + ", clusterDns=" + clusterDns + "]";
+                + observerAddress + ", metrics=" + metricsAddress + ", clusterDns=" + dns.resolvers() + "]";
     }
 }

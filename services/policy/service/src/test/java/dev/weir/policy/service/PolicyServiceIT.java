@@ -245,4 +245,35 @@ class PolicyServiceIT {
         assertThat(call("DELETE", "/policies/WeirNetworkPolicy/x/to-b-by-name", null, null, true).statusCode())
                 .isEqualTo(200);
     }
+
+    @Test
+    @Order(8)
+    void aStateKafkaRefusesIsAnErrorOnThePolicysStatusAndTheOldStateStays() throws Exception {
+        // 6 address blocks × 15,000 single ports: a state record beyond Kafka's 1 MB request limit.
+        StringBuilder ports = new StringBuilder();
+        for (int port = 2000; port < 17000; port++) {
+            ports.append(ports.length() == 0 ? "" : ", ").append("{port: ").append(port).append("}");
+        }
+        HttpResponse<String> applied = call("POST", "/policies", "application/yaml", """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: too-big, namespace: y}
+                spec:
+                  podSelector: {matchLabels: {app: b}}
+                  ingress:
+                    - from: [{ipBlock: {cidr: 203.0.113.0/28}}, {ipBlock: {cidr: 203.0.113.16/28}},
+                             {ipBlock: {cidr: 203.0.113.32/28}}, {ipBlock: {cidr: 203.0.113.48/28}},
+                             {ipBlock: {cidr: 203.0.113.64/28}}, {ipBlock: {cidr: 203.0.113.80/28}}]
+                      ports: [%s]
+                """.formatted(ports), true);
+        assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
+        assertThat(applied.body()).as("lint says it before the apply").contains("would need 90000 policy map entries");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> status = call("GET", "/policies/NetworkPolicy/y/too-big/status", null, null, true);
+            assertThat(status.body()).contains("\"enforced\":0").contains("refused the record");
+        });
+        // b never got it: a still connects, as before the apply.
+        assertThat(connect()).isTrue();
+        assertThat(call("DELETE", "/policies/NetworkPolicy/y/too-big", null, null, true).statusCode()).isEqualTo(200);
+    }
 }
