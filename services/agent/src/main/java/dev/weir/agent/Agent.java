@@ -143,6 +143,7 @@ public final class Agent implements AutoCloseable {
         }
         pipeline.start();
         metrics.protections(desiredState, dnsObservations);
+        metrics.consumers(consumers);
         housekeeping.scheduleWithFixedDelay(this::collectConntrack, CONNTRACK_GC_INTERVAL.toMillis(),
                 CONNTRACK_GC_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         if (config.podsFile() != null) {
@@ -156,7 +157,8 @@ public final class Agent implements AutoCloseable {
         dev.weir.agent.observer.ObserverService observer = new dev.weir.agent.observer.ObserverService(
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
-                new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape, () -> true);
+                new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape,
+                () -> consumers.stream().allMatch(ProtoConsumer::healthy));
         heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),

@@ -74,8 +74,22 @@ public final class AgentMetrics {
         }
     }
 
+    /**
+     * Query types a label may take: a pod writes the query type into its packets, so any other
+     * (TYPE12345 and the like) is counted as OTHER, and the label's values stay a bounded set.
+     */
+    static final java.util.Set<String> QTYPES = java.util.Set.of("A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA",
+            "SRV", "TXT", "HTTPS", "SVCB", "ANY", "CAA", "DS", "DNSKEY", "NAPTR");
+
+    static String qtype(Dns dns) {
+        if (dns.getQtypesCount() == 0) {
+            return "";
+        }
+        return QTYPES.contains(dns.getQtypes(0)) ? dns.getQtypes(0) : "OTHER";
+    }
+
     public void dns(Dns dns) {
-        String qtype = dns.getQtypesCount() > 0 ? dns.getQtypes(0) : "";
+        String qtype = qtype(dns);
         if (dns.getIsResponse()) {
             counter("weir_dns_responses", "DNS responses seen in pods' traffic",
                     "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
@@ -164,6 +178,15 @@ public final class AgentMetrics {
                 .description("Trusted DNS answers not published because the sender's queue was full").register(registry);
         FunctionCounter.builder("weir_dns_observations_send_failures", dns, d -> d.sendFailures())
                 .description("DNS observations Kafka refused").register(registry);
+    }
+
+    /** Failures each desired-state consumer went on after (it restarts with backoff, /healthz 503 meanwhile). */
+    public void consumers(List<dev.weir.common.kafka.ProtoConsumer<?>> consumers) {
+        for (dev.weir.common.kafka.ProtoConsumer<?> consumer : consumers) {
+            FunctionCounter.builder("weir_consumer_restarts", consumer, c -> c.restarts())
+                    .description("Failures a Kafka consumer loop went on after, by topic").tag("topic", consumer.topic())
+                    .register(registry);
+        }
     }
 
     private volatile double conntrackCollected;

@@ -94,37 +94,137 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
         this.handler = handler;
     }
 
+    /** The first pause after a failure; each failure in a row doubles it, up to MAX_BACKOFF. */
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final AtomicLong restarts = new AtomicLong();
+    private volatile boolean healthy = true;
+    private volatile String lastFailure = "";
+    /** Per partition, the offset after the last record handled: where to resume after a failure. */
+    private final Map<TopicPartition, Long> resumeAt = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Consumes until closed. A failure (the topic missing, a dead letter that cannot be written, a
+     * commit that fails, the broker away) never ends the loop: it is logged and counted, the
+     * consumer is unhealthy while it waits (backing off, doubling up to 30 s), then it goes back to
+     * where its work was done and goes on. Records are handled at least once, never skipped.
+     */
     @Override
     public void run() {
+        Duration backoff = FIRST_BACKOFF;
+        boolean started = false;
         try {
-            if (replay) {
-                List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                        .map(p -> new TopicPartition(topic, p.partition())).toList();
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
-                replayEnd = new HashMap<>(consumer.endOffsets(partitions));
-            } else {
-                consumer.subscribe(List.of(topic));
-                caughtUp.countDown();
-            }
             while (running.get()) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
-                if (!records.isEmpty()) {
-                    process(records);
+                try {
+                    if (!started) {
+                        start();
+                        started = true;
+                    } else {
+                        resume();
+                    }
+                    consume();
+                } catch (WakeupException e) {
+                    if (running.get()) {
+                        fail(e, backoff);
+                        backoff = next(backoff);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (RuntimeException e) {
+                    fail(e, backoff);
+                    backoff = next(backoff);
                 }
-                if (caughtUp.getCount() > 0 && replayedToEnd()) {
-                    caughtUp.countDown();
-                }
-            }
-        } catch (WakeupException e) {
-            if (running.get()) {
-                throw e;
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             consumer.close();
         }
+    }
+
+    private void start() {
+        if (replay) {
+            List<org.apache.kafka.common.PartitionInfo> infos = consumer.partitionsFor(topic);
+            List<TopicPartition> partitions = infos == null ? List.of()
+                    : infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            if (partitions.isEmpty()) {
+                // Not there yet: an empty replay would say "caught up" about a topic never read.
+                throw new IllegalStateException("topic " + topic + " does not exist (yet)");
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            replayEnd = new HashMap<>(consumer.endOffsets(partitions));
+        } else {
+            consumer.subscribe(List.of(topic));
+            caughtUp.countDown();
+        }
+    }
+
+    /** Back to where the work was done: the next unhandled record, or the group's committed offset. */
+    private void resume() {
+        for (TopicPartition partition : consumer.assignment()) {
+            Long next = resumeAt.get(partition);
+            if (next != null) {
+                consumer.seek(partition, next);
+            } else if (replay) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                OffsetAndMetadata committed = consumer.committed(java.util.Set.of(partition)).get(partition);
+                if (committed != null) {
+                    consumer.seek(partition, committed.offset());
+                }
+            }
+        }
+    }
+
+    private void consume() throws InterruptedException {
+        while (running.get()) {
+            ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+            healthy = true;
+            if (!records.isEmpty()) {
+                process(records);
+            }
+            if (caughtUp.getCount() > 0 && replayedToEnd()) {
+                caughtUp.countDown();
+            }
+        }
+    }
+
+    private void fail(RuntimeException e, Duration backoff) throws InterruptedException {
+        healthy = false;
+        lastFailure = e.toString();
+        restarts.incrementAndGet();
+        LOG.warn("consuming {} failed ({}); going on in {} ms", topic, e.toString(), backoff.toMillis());
+        long until = System.nanoTime() + backoff.toNanos();
+        while (running.get() && System.nanoTime() < until) {
+            Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+        }
+    }
+
+    private static Duration next(Duration backoff) {
+        Duration doubled = backoff.multipliedBy(2);
+        return doubled.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : doubled;
+    }
+
+    /** False while the loop waits after a failure, until its next successful poll. */
+    public boolean healthy() {
+        return healthy;
+    }
+
+    /** Failures the loop went on after. */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /** The last failure, as text ("" before any). */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    public String topic() {
+        return topic;
     }
 
     private boolean replayedToEnd() {
@@ -171,6 +271,7 @@ public final class ProtoConsumer<M extends Message> implements Runnable, AutoClo
         if (!replay) {
             consumer.commitSync(done);
         }
+        done.forEach((partition, offset) -> resumeAt.put(partition, offset.offset()));
     }
 
     /** @return null when handled, the reason otherwise */

@@ -135,6 +135,17 @@ public class DesiredStateTopics {
         return replayed;
     }
 
+    /** The topics whose consumer is waiting after a failure, with the failure. */
+    Map<String, String> failing() {
+        Map<String, String> failing = new java.util.TreeMap<>();
+        replays.forEach((topic, consumer) -> {
+            if (!consumer.healthy()) {
+                failing.put(catalogue.name(topic), consumer.lastFailure());
+            }
+        });
+        return failing;
+    }
+
     /** The topics not replayed to their end yet. */
     List<String> pendingReplays() {
         List<String> pending = new ArrayList<>();

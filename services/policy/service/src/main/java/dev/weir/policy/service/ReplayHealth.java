@@ -6,7 +6,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Not ready until every topic the service reads has been replayed: until then it publishes
- * nothing, and readiness names the topics it is still waiting for.
+ * nothing, and readiness names the topics it is still waiting for. Down while a consumer of them
+ * waits after a failure.
  */
 @Component("replay")
 public class ReplayHealth implements HealthIndicator {
@@ -19,6 +20,11 @@ public class ReplayHealth implements HealthIndicator {
 
     @Override
     public Health health() {
+        java.util.Map<String, String> failing = topics.failing();
+        if (!failing.isEmpty()) {
+            // A consumer loop waiting after a failure (it goes on by itself): what it reads is going stale.
+            return Health.down().withDetail("failing", failing).build();
+        }
         if (topics.replayed()) {
             return Health.up().build();
         }
