@@ -352,7 +352,14 @@ class AgentIT {
                 .contains("weir_dns_responses_total{qtypes=\"A\",rcode=\"NXDOMAIN\"}")
                 .contains("weir_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"}")
                 .contains("weir_lost_events_total{source=\"AGENT_PUBLISH_BUFFER\"} 0.0")
-                .contains("weir_datapath_packets_total");
+                .contains("weir_datapath_packets_total")
+                .contains("weir_consumer_restarts_total{topic=\"weir.endpoint-policy-state.v1\"} 0.0");
+        // Liveness and health answer without the token; every consumer loop runs.
+        for (String path : new String[] {"/livez", "/healthz"}) {
+            var probe = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                    + agent.metricsPort() + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(probe.statusCode()).as(path).isEqualTo(200);
+        }
     }
 
     @Test

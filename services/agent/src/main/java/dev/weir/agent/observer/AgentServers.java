@@ -16,8 +16,10 @@ import java.util.function.Supplier;
 
 /**
  * The agent's network surface: the Observer gRPC API and the Prometheus endpoint, both behind
- * the API token (Prometheus sends it with {@code authorization: credentials_file}); /healthz
- * answers without one, for liveness probes.
+ * the API token (Prometheus sends it with {@code authorization: credentials_file}). Without one:
+ * /livez (the process answers: for liveness probes, which must not restart an agent because
+ * Kafka is away, since its pinned maps enforce meanwhile) and /healthz (its work runs, every
+ * consumer loop included: for readiness and monitoring).
  */
 public final class AgentServers implements AutoCloseable {
 
@@ -42,8 +44,11 @@ public final class AgentServers implements AutoCloseable {
             }
             respond(exchange, 200, scrape.get());
         });
-        http.createContext("/healthz", exchange -> respond(exchange, healthy.get() ? 200 : 503,
-                healthy.get() ? "ok\n" : "unhealthy\n"));
+        http.createContext("/livez", exchange -> respond(exchange, 200, "ok\n"));
+        http.createContext("/healthz", exchange -> {
+            boolean ok = healthy.get();
+            respond(exchange, ok ? 200 : 503, ok ? "ok\n" : "unhealthy\n");
+        });
         http.setExecutor(Executors.newFixedThreadPool(2, r -> {
             Thread t = new Thread(r, "weir-agent-http");
             t.setDaemon(true);
