@@ -312,9 +312,7 @@ public final class Datapath implements AutoCloseable {
 
     /** Events the datapath could not emit because the ring buffer was full. */
     public long eventsLost() {
-        long value = weir.weir_health_read(handle, MapLayout.HEALTH_EVENTS_LOST);
-        check((int) Math.min(0, value), "reading lost events");
-        return value;
+        return health(MapLayout.HEALTH_EVENTS_LOST);
     }
 
     /** A health counter of the datapath (MapLayout.HEALTH_*), summed over CPUs. */
