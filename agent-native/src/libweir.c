@@ -792,41 +792,6 @@ struct gc_run {
 	uint64_t scanned;
 };
 
-/* Counts a map's entries GC_BATCH at a time (one syscall each, not two an entry). */
-static int count_one(struct weir_datapath *dp, int fd, void *arg)
-{
-	struct gc_run *run = arg;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct weir_ct_key batch_key;
-	void *in = NULL;
-	int count = 0;
-	for (;;) {
-		uint32_t n = GC_BATCH;
-		int err = bpf_map_lookup_batch(fd, in, &batch_key, run->keys, run->values, &n, &opts);
-		if (err && errno != ENOENT)
-			return fail(-errno, "counting conntrack");
-		count += n;
-		if (err)
-			return count;
-		in = &batch_key;
-	}
-}
-
-int weir_ct_count(struct weir_datapath *dp)
-{
-	struct gc_run *run = malloc(sizeof(*run));
-	if (!run)
-		return fail(-ENOMEM, "allocating counting buffers");
-	int count = each_ct_map(dp, count_one, run);
-	free(run);
-	return count;
-}
-
-/*
- * Reads the map in batches (one syscall for thousands of entries) and deletes the expired ones
- * of each batch in one more: a walk with get_next_key would cost two syscalls an entry and lose
- * its place as entries go.
- */
 static int gc_one(struct weir_datapath *dp, int fd, void *arg)
 {
 	struct gc_run *run = arg;
@@ -863,6 +828,20 @@ static int gc_one(struct weir_datapath *dp, int fd, void *arg)
 			return deleted;
 		in = &batch_key;
 	}
+}
+
+/* A count is a sweep at a moment before every entry: nothing is deleted, every entry is read. */
+int weir_ct_count(struct weir_datapath *dp)
+{
+	struct gc_run *run = malloc(sizeof(*run));
+	if (!run)
+		return fail(-ENOMEM, "allocating counting buffers");
+	run->now_ns = 1;
+	run->scanned = 0;
+	int deleted = each_ct_map(dp, gc_one, run);
+	int count = deleted < 0 ? deleted : (int)run->scanned;
+	free(run);
+	return count;
 }
 
 int weir_ct_gc(struct weir_datapath *dp, uint64_t now_ns, uint64_t *scanned)

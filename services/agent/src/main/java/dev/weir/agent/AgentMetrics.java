@@ -169,6 +169,11 @@ public final class AgentMetrics {
         FunctionCounter.builder("weir_policy_state_tombstones_kept", desired, d -> d.tombstonesKept())
                 .description("Policy-state tombstones for endpoints still on this node: their last state stayed in force")
                 .register(registry);
+        FunctionCounter.builder("weir_policy_states_for_other_pods", desired, d -> d.statesForOtherPods())
+                .description("Policy states that named another pod than the endpoint now holding their id: ignored")
+                .register(registry);
+        Gauge.builder("weir_policy_states_pending", desired, d -> d.pendingStates())
+                .description("Policy states whose endpoint id has no endpoint on this node").register(registry);
         for (dev.weir.agent.dns.DnsAnswerGate.Refusal reason : dev.weir.agent.dns.DnsAnswerGate.Refusal.values()) {
             FunctionCounter.builder("weir_dns_answers_refused", dns.gate(), g -> g.refused(reason))
                     .description("DNS answers that did not count for toFQDNs (or were capped), by reason")

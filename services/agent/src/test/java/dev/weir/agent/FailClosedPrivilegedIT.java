@@ -317,17 +317,18 @@ class FailClosedPrivilegedIT {
             }
         });
         sender.start();
-        Thread.sleep(200);
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.get() >= 10);
         apply(b, EndpointPolicyState.newBuilder().setIngressIsolated(true).addEntries(entry(0, Protocol.UDP, 9001, 0)),
                 AckStatus.APPLIED);
         long atAck = sent.get();
-        Thread.sleep(1000);
+        // The stream goes on after the ack: at least 20 more datagrams, none of which may arrive.
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.get() - atAck > 20);
         go.set(false);
         sender.join();
         List<Long> after = received(at9000);
         assertThat(after).as("datagrams of the stream before the revocation").isNotEmpty();
         assertThat(after).as("datagrams sent after the ack that arrived").allMatch(n -> n <= atAck);
-        assertThat(sent.get() - atAck).as("datagrams sent in the second after the ack").isGreaterThan(20);
+        assertThat(sent.get() - atAck).as("datagrams sent after the ack").isGreaterThan(20);
         // The same source port again: a new connection, judged anew, and denied.
         sendTo(stream, b, 9000, sequence(-2));
         assertThat(received(at9000)).isEmpty();
@@ -443,8 +444,9 @@ class FailClosedPrivilegedIT {
         // here, pending under the id (one without its pod's name: only the id says whose it is).
         EndpointPolicyState departed = EndpointPolicyState.newBuilder().setNodeName(node).setEndpointId(next)
                 .setNamespace("x").setPodName("departed").setRevision(500).build();
+        int pendingBefore = agent.desiredState().pendingStates();
         send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + next, departed.toBuilder().clearNamespace().clearPodName().build());
-        Thread.sleep(500); // it is pending under the id now
+        await().atMost(Duration.ofSeconds(10)).until(() -> agent.desiredState().pendingStates() > pendingBefore);
         LocalEndpoint e = agent.endpoints().add(pod("x", "e", "14", null));
         assertThat(e.endpointId()).isEqualTo(next);
         DatagramSocket atA = udpServer(a, 9100);
@@ -452,8 +454,9 @@ class FailClosedPrivilegedIT {
         sendTo(fromE, a, 9100, sequence(1));
         assertThat(received(atA)).as("closed: the departed pod's state was not taken").isEmpty();
         // Nor is the departed pod's record taken when it comes again, now that the id is e's.
+        long ignoredBefore = agent.desiredState().statesForOtherPods();
         send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + next, departed.toBuilder().setRevision(501).build());
-        Thread.sleep(500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> agent.desiredState().statesForOtherPods() > ignoredBefore);
         sendTo(fromE, a, 9100, sequence(2));
         assertThat(received(atA)).as("still closed").isEmpty();
         assertThat(agent.datapath().lookupEndpoint(e.ifindex()).orElseThrow().flags() & MapLayout.EP_AWAITING_POLICY)

@@ -51,6 +51,7 @@ public final class DesiredState implements EndpointManager.Listener {
     private final Map<String, Integer> ipcache = new ConcurrentHashMap<>();
     private final Map<Integer, EndpointPolicyState> pending = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong tombstonesKept = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong statesForOtherPods = new java.util.concurrent.atomic.AtomicLong();
     private volatile EndpointManager endpoints;
 
     public DesiredState(String node, Datapath datapath, EndpointDirectory directory, PolicyCookies cookies,
@@ -154,6 +155,7 @@ public final class DesiredState implements EndpointManager.Listener {
                 || !state.getNamespace().equals(endpoint.spec().namespace()))) {
             LOG.warn("endpoint {} ({}): ignoring policy state revision {} for {}/{}, another pod that had the id", id,
                     endpoint.spec().key(), state.getRevision(), state.getNamespace(), state.getPodName());
+            statesForOtherPods.incrementAndGet();
             return;
         }
         // The revision in force is kept with the pinned maps: a replayed older record never goes back
@@ -216,6 +218,16 @@ public final class DesiredState implements EndpointManager.Listener {
         } catch (RuntimeException e) {
             LOG.error("endpoint {}: rolling back a failed revision failed too: {}", id, e.getMessage());
         }
+    }
+
+    /** States for endpoint ids with no endpoint on this node (yet): an adopted one will take its own. */
+    public int pendingStates() {
+        return pending.size();
+    }
+
+    /** States that named another pod than the endpoint holding their id now: ignored. */
+    public long statesForOtherPods() {
+        return statesForOtherPods.get();
     }
 
     /** Tombstones of policy state for endpoints still on this node, which kept their last state. */
