@@ -58,8 +58,17 @@ int weir_endpoint_register(struct weir_datapath *dp, uint32_t ifindex, const str
  */
 int weir_endpoint_attach(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);
 
+/* 1 when this load's programs run on both tc hooks of the interface, 0 when not, or a negative errno. */
+int weir_endpoint_attached(struct weir_datapath *dp, uint32_t ifindex);
+
 /* Reads what is recorded for an interface (by this or an earlier run). -ENOENT when nothing is. */
 int weir_endpoint_lookup(struct weir_datapath *dp, uint32_t ifindex, struct weir_endpoint *out);
+
+/*
+ * The interfaces the endpoints map records (this run's and earlier runs'), up to max of them, in
+ * ifindexes. Returns how many there are (which may be more than max) or a negative errno.
+ */
+int weir_endpoint_list(struct weir_datapath *dp, uint32_t *ifindexes, uint32_t max);
 
 /* Changes an attached endpoint's identity or flags (isolation, audit). */
 int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint);

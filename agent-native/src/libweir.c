@@ -459,11 +459,53 @@ int weir_endpoint_attach(struct weir_datapath *dp, uint32_t ifindex, const struc
 	return tc_attach(ifindex, BPF_TC_EGRESS, dp->prog_to);
 }
 
+static int tc_runs(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return fail(-errno, "reading the datapath program's id");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE, .priority = TC_PRIORITY);
+	int err = bpf_tc_query(&hook, &opts);
+	if (err == -ENOENT || err == -EINVAL || err == -ENODEV)
+		return 0;
+	if (err)
+		return fail(err, "querying tc on interface %d", ifindex);
+	return opts.prog_id == info.id;
+}
+
+int weir_endpoint_attached(struct weir_datapath *dp, uint32_t ifindex)
+{
+	int from = tc_runs((int)ifindex, BPF_TC_INGRESS, dp->prog_from);
+	if (from <= 0)
+		return from;
+	return tc_runs((int)ifindex, BPF_TC_EGRESS, dp->prog_to);
+}
+
 int weir_endpoint_lookup(struct weir_datapath *dp, uint32_t ifindex, struct weir_endpoint *out)
 {
 	if (bpf_map_lookup_elem(dp->endpoints_fd, &ifindex, out))
 		return errno == ENOENT ? -ENOENT : fail(-errno, "looking up interface %u", ifindex);
 	return 0;
+}
+
+int weir_endpoint_list(struct weir_datapath *dp, uint32_t *ifindexes, uint32_t max)
+{
+	uint32_t key, next;
+	void *prev = NULL;
+	uint32_t n = 0;
+	int err;
+	while ((err = bpf_map_get_next_key(dp->endpoints_fd, prev, &next)) == 0) {
+		if (n < max)
+			ifindexes[n] = next;
+		n++;
+		key = next;
+		prev = &key;
+	}
+	if (errno != ENOENT)
+		return fail(-errno, "listing the endpoints map");
+	return (int)n;
 }
 
 int weir_endpoint_update(struct weir_datapath *dp, uint32_t ifindex, const struct weir_endpoint *endpoint)

@@ -7,6 +7,7 @@ package dev.weir.schemas;
 public enum TopicId {
     FLOWS("flows"),
     ENDPOINTS("endpoints"),
+    PODS("pods"),
     IDENTITIES("identities"),
     IPCACHE("ipcache"),
     ENDPOINT_POLICY_STATE("endpoint-policy-state"),

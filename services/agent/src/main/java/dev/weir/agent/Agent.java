@@ -3,7 +3,11 @@ package dev.weir.agent;
 import dev.weir.agent.datapath.Datapath;
 import dev.weir.agent.endpoint.EndpointDirectory;
 import dev.weir.agent.endpoint.EndpointManager;
-import dev.weir.agent.endpoint.PodNetwork;
+import dev.weir.agent.cni.CniHandler;
+import dev.weir.agent.cni.CniServer;
+import dev.weir.agent.cni.StandaloneNetwork;
+import dev.weir.agent.endpoint.AttachmentStore;
+import dev.weir.agent.endpoint.NodePods;
 import dev.weir.agent.flow.DnsTracker;
 import dev.weir.agent.flow.FlowBuilder;
 import dev.weir.agent.flow.FlowPipeline;
@@ -19,6 +23,7 @@ import dev.weir.proto.state.v1.Endpoint;
 import dev.weir.proto.state.v1.EndpointPolicyState;
 import dev.weir.proto.state.v1.Identity;
 import dev.weir.proto.state.v1.IpcacheEntry;
+import dev.weir.proto.state.v1.Pod;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import java.time.Duration;
@@ -34,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node agent: loads (or adopts) the datapath, converges it to the desired state on Kafka,
- * hosts this node's endpoints, and publishes their flows.
+ * attaches it to the pods the container runtime hands over through weir-cni, and publishes their
+ * flows. It makes no pods itself.
  */
 public final class Agent implements AutoCloseable {
 
@@ -49,8 +55,11 @@ public final class Agent implements AutoCloseable {
     private final EndpointDirectory directory = new EndpointDirectory();
     private final PolicyCookies cookies = new PolicyCookies();
     private final DesiredState desiredState;
-    private final PodNetwork podNetwork;
+    private final NodePods pods;
     private final EndpointManager endpoints;
+    private final CniHandler cni;
+    private CniServer cniServer;
+    private volatile boolean ready;
     private final FlowRing ring;
     private final LostEvents lost = new LostEvents();
     private final DnsTracker dnsTracker = new DnsTracker(Duration.ofSeconds(5), 65536);
@@ -83,9 +92,10 @@ public final class Agent implements AutoCloseable {
         this.stateProducer = new KafkaProducer<>(
                 KafkaClients.producerConfig(config.kafkaBootstrap(), "weir-agent-state-" + config.nodeName()));
         this.desiredState = new DesiredState(config.nodeName(), datapath, directory, cookies, stateProducer, catalogue);
-        this.podNetwork = new PodNetwork(config.nodeName());
-        this.endpoints = new EndpointManager(config.nodeName(), podNetwork, datapath, directory, stateProducer, catalogue,
-                desiredState::identityOf);
+        this.pods = new NodePods(config.nodeName());
+        this.endpoints = new EndpointManager(config.nodeName(), datapath, directory, new AttachmentStore(config.stateDir()),
+                pods, stateProducer, catalogue, desiredState::identityOf);
+        this.cni = new CniHandler(endpoints, () -> ready, new StandaloneNetwork());
         desiredState.bind(endpoints);
         this.ring = new FlowRing(config.observerRing());
         this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
@@ -132,6 +142,9 @@ public final class Agent implements AutoCloseable {
     }
 
     private void begin() throws Exception {
+        // weir-cni reaches the agent from the start, and is told to try again until it is ready.
+        cniServer = CniServer.start(config.cniSocket(), cni::handle);
+        this.<Pod>replay(TopicId.PODS, (record, pod) -> pods.accept(record.key(), pod));
         replay(TopicId.IDENTITIES, desiredState::onIdentity);
         replay(TopicId.IPCACHE, desiredState::onIpcache);
         replay(TopicId.ENDPOINT_POLICY_STATE, desiredState::onPolicyState);
@@ -146,23 +159,30 @@ public final class Agent implements AutoCloseable {
         metrics.consumers(consumers);
         housekeeping.scheduleWithFixedDelay(this::collectConntrack, CONNTRACK_GC_INTERVAL.toMillis(),
                 CONNTRACK_GC_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        if (config.podsFile() != null) {
-            endpoints.reconcile(dev.weir.agent.endpoint.PodsFile.read(config.podsFile()));
-        } else {
-            int leftovers = podNetwork.removeLeftovers();
-            if (leftovers > 0) {
-                LOG.info("removed {} pod namespaces a previous run left", leftovers);
-            }
+        int adopted = endpoints.adopt();
+        if (adopted > 0) {
+            LOG.info("adopted {} endpoints a previous run attached", adopted);
         }
+        housekeeping.scheduleWithFixedDelay(this::removeVanished, CONNTRACK_GC_INTERVAL.toMillis(),
+                CONNTRACK_GC_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        ready = true;
         dev.weir.agent.observer.ObserverService observer = new dev.weir.agent.observer.ObserverService(
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
                 new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape,
-                () -> consumers.stream().allMatch(ProtoConsumer::healthy));
+                () -> ready && consumers.stream().allMatch(ProtoConsumer::healthy));
         heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),
                 servers.metricsPort());
+    }
+
+    private void removeVanished() {
+        try {
+            endpoints.removeVanished();
+        } catch (RuntimeException e) {
+            LOG.warn("checking endpoint interfaces failed: {}", e.getMessage());
+        }
     }
 
     private void collectConntrack() {
@@ -190,8 +210,13 @@ public final class Agent implements AutoCloseable {
         return endpoints;
     }
 
-    public PodNetwork podNetwork() {
-        return podNetwork;
+    /** Whether weir-cni's calls are answered: desired state replayed, earlier attachments adopted. */
+    public boolean ready() {
+        return ready;
+    }
+
+    public CniHandler cni() {
+        return cni;
     }
 
     public Datapath datapath() {
@@ -236,6 +261,10 @@ public final class Agent implements AutoCloseable {
 
     @Override
     public void close() {
+        ready = false;
+        if (cniServer != null) {
+            cniServer.close();
+        }
         if (heartbeat != null) {
             heartbeat.close();
         }
@@ -253,9 +282,7 @@ public final class Agent implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (config.removePodsOnStop()) {
-            endpoints.close();
-        }
+        endpoints.close();
         flowProducer.close(Duration.ofSeconds(5));
         stateProducer.close(Duration.ofSeconds(5));
         // The datapath handle closes; pinned maps and attached programs stay and keep enforcing.

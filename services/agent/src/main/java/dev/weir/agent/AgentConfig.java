@@ -18,8 +18,8 @@ import java.util.Map;
  * WEIR_OBSERVER_ADDRESS     Observer gRPC listen address        127.0.0.1:4244
  * WEIR_METRICS_ADDRESS      Prometheus listen address           127.0.0.1:9965
  * WEIR_API_TOKEN_FILE       file holding the API token (required unless WEIR_API_TOKEN is set)
- * WEIR_REMOVE_PODS_ON_STOP  remove the pods this agent created  false
- * WEIR_PODS_FILE            pods to host where no kubelet runs (YAML, see PodsFile)
+ * WEIR_STATE_DIR            the agent's records of its pods, and weir-cni's socket (cni.sock): root only
+ *                                                               /run/weir
  * WEIR_CLUSTER_DNS          the cluster's resolvers (kubelet's clusterDNS), comma-separated addresses: the only
  *                           peers a pod may reach before its policy is known, and the only sources of DNS
  *                           answers that count for toFQDNs                                     (none)
@@ -29,7 +29,7 @@ import java.util.Map;
  */
 public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
-        boolean removePodsOnStop, Path podsFile, DnsTrust dns) {
+        Path stateDir, DnsTrust dns) {
 
     /**
      * Which DNS answers count, and for how much: only the resolvers' (also the only peers a pod
@@ -59,7 +59,7 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
-            "WEIR_REMOVE_PODS_ON_STOP", "WEIR_PODS_FILE", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
+            "WEIR_STATE_DIR", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
             "WEIR_DNS_MAX_ADDRESSES");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
@@ -80,8 +80,7 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
                 address(env.getOrDefault("WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244")),
                 address(env.getOrDefault("WEIR_METRICS_ADDRESS", "127.0.0.1:9965")),
                 token,
-                Boolean.parseBoolean(env.getOrDefault("WEIR_REMOVE_PODS_ON_STOP", "false")),
-                env.containsKey("WEIR_PODS_FILE") ? Path.of(env.get("WEIR_PODS_FILE")) : null,
+                Path.of(env.getOrDefault("WEIR_STATE_DIR", "/run/weir")),
                 new DnsTrust(addresses("WEIR_CLUSTER_DNS", env.getOrDefault("WEIR_CLUSTER_DNS", "")),
                         Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_TTL", String.valueOf(DnsTrust.DEFAULT_MAX_TTL_SECONDS))),
                         Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_ADDRESSES",
@@ -108,31 +107,34 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
         return result;
     }
 
-    /** Defaults for a node, listening on loopback ports chosen by the system. */
+    /**
+     * Defaults for a node, listening on loopback ports chosen by the system, its state under
+     * /run/weir/nodes/NODE so that several nodes can run on one machine.
+     */
     public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiToken, false, null, DnsTrust.of(java.util.List.of()));
+                apiToken, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()));
+    }
+
+    /** Where weir-cni reaches this agent. */
+    public Path cniSocket() {
+        return stateDir.resolve("cni.sock");
     }
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiToken, removePodsOnStop, podsFile, dns);
+                address(observer), address(metrics), apiToken, stateDir, dns);
     }
 
-    public AgentConfig removingPodsOnStop() {
+    public AgentConfig withStateDir(Path dir) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, true, podsFile, dns);
-    }
-
-    public AgentConfig withPodsFile(Path file) {
-        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, removePodsOnStop, file, dns);
+                observerAddress, metricsAddress, apiToken, dir, dns);
     }
 
     /** The cluster's resolvers, as literal addresses. */
     public AgentConfig withClusterDns(String... resolvers) {
         return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, removePodsOnStop, podsFile,
+                observerAddress, metricsAddress, apiToken, stateDir,
                 new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()));
     }
 

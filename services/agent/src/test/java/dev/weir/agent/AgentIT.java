@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.weir.agent.endpoint.LocalEndpoint;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
 import dev.weir.common.kafka.DeadLetter;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.platform.Platform;
@@ -58,6 +59,7 @@ class AgentIT {
     static String ipB;
     static Platform platform;
     static Agent agent;
+    static Kubelet kubelet;
     static KafkaProducer<String, byte[]> producer;
     static TopicReader flows;
     static TopicReader acks;
@@ -89,13 +91,15 @@ class AgentIT {
         // The same /24 as the pods (a String.replace of ".11" would also hit an octet like 113).
         dnsIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".53";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                platform.apiToken()).removingPodsOnStop().withClusterDns(dnsIp));
-        a = agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment", null));
-        b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment", null));
+                platform.apiToken()).withClusterDns(dnsIp));
+        kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
+                agent.config().cniSocket());
+        a = add(new PodManifest("x", "a", ipA, Map.of("pod", "a"), List.of(), "a", "Deployment", null));
+        b = add(new PodManifest("y", "b", ipB, Map.of("pod", "b"), List.of(), "b", "Deployment", null));
         // Pods are closed until told; no policy selects these two.
         tell(a);
         tell(b);
-        server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
+        server = new ProcessBuilder("nsenter", "--net=" + b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
                 "/dev/null").redirectErrorStream(true).start();
         Thread.sleep(300);
     }
@@ -110,6 +114,10 @@ class AgentIT {
                 reader.close();
             }
         }
+        if (kubelet != null) {
+            kubelet.stopAll();
+            kubelet.close();
+        }
         if (agent != null) {
             agent.close();
         }
@@ -119,7 +127,7 @@ class AgentIT {
         if (platform != null) {
             platform.close();
         }
-        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node, "/run/weir/nodes/" + node).start().waitFor();
     }
 
     static void send(TopicId topic, String key, byte[] value) throws Exception {
@@ -137,7 +145,7 @@ class AgentIT {
     }
 
     static boolean connectAtoB() throws Exception {
-        return agent.podNetwork().execIn("x", "a", 10, "socat", "-u", "/dev/null",
+        return kubelet.execIn("x", "a", 10, "socat", "-u", "/dev/null",
                 "TCP:" + ipB + ":8080,connect-timeout=1").exitCode() == 0;
     }
 
@@ -254,23 +262,23 @@ class AgentIT {
     @Order(4)
     void aRealResolverInAPodProducesDnsFlowsWithSearchPathExpansion() throws Exception {
         String clientIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".12";
-        LocalEndpoint dns = agent.endpoints().add(new PodSpec("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
+        LocalEndpoint dns = add(new PodManifest("kube-system", "coredns", dnsIp, Map.of("k8s-app", "kube-dns"),
                 List.of(), "coredns", "Deployment", null));
-        LocalEndpoint client = agent.endpoints().add(new PodSpec("x", "client", clientIp, Map.of("pod", "client"),
+        LocalEndpoint client = add(new PodManifest("x", "client", clientIp, Map.of("pod", "client"),
                 List.of(), "client", "Deployment", "nameserver " + dnsIp
                 + "\nsearch x.svc.cluster.local svc.cluster.local cluster.local\n"
                 + "options ndots:5 attempts:1 timeout:2\n"));
         tell(dns);
         tell(client);
-        Process dnsServer = new ProcessBuilder("ip", "netns", "exec", dns.netns(),
+        Process dnsServer = new ProcessBuilder("nsenter", "--net=" + dns.netns(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-                "dev.weir.agent.demo.DemoDnsServer", dnsIp, "web.y.svc.cluster.local=" + ipB)
+                "dev.weir.testbed.DemoDnsServer", dnsIp, "web.y.svc.cluster.local=" + ipB)
                 .redirectErrorStream(true).start();
         try {
             // The server prints a line once it listens.
             assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(dnsServer.getInputStream())).readLine())
                     .startsWith("dns: serving");
-            var lookup = agent.podNetwork().execIn("x", "client", 20, "getent", "ahostsv4", "web.y");
+            var lookup = kubelet.execIn("x", "client", 20, "getent", "ahostsv4", "web.y");
             assertThat(lookup.exitCode()).as("getent: %s", lookup.output()).isZero();
             assertThat(lookup.output()).contains(ipB);
         } finally {
@@ -367,5 +375,11 @@ class AgentIT {
     void nothingWasLost() {
         assertThat(agent.lost().total()).isZero();
         assertThat(agent.metrics().scrape()).contains("weir_flows_processed_total").contains("weir_lost_events_total");
+    }
+
+    /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
+    static LocalEndpoint add(PodManifest manifest) throws Exception {
+        kubelet.start(manifest);
+        return agent.endpoints().byPod(manifest.namespace(), manifest.pod()).orElseThrow();
     }
 }

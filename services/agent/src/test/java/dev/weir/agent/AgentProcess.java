@@ -13,8 +13,13 @@ public final class AgentProcess {
     private AgentProcess() {
     }
 
-    /** Starts the agent and waits for its "running" line; podsFile may be null. */
-    public static Process start(Platform platform, String node, Path pins, Path log, Path podsFile) throws Exception {
+    /** Where an agent started here keeps its state and weir-cni's socket. */
+    public static Path stateDir(String node) {
+        return Path.of("/run/weir/nodes", node);
+    }
+
+    /** Starts the agent and waits for its "running" line. */
+    public static Process start(Platform platform, String node, Path pins, Path log) throws Exception {
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -25,10 +30,7 @@ public final class AgentProcess {
         env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
         env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");
         env.put("WEIR_METRICS_ADDRESS", "127.0.0.1:0");
-        if (podsFile != null) {
-            env.put("WEIR_PODS_FILE", podsFile.toString());
-            env.put("WEIR_REMOVE_PODS_ON_STOP", "true");
-        }
+        env.put("WEIR_STATE_DIR", stateDir(node).toString());
         Process process = builder.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.exists(log) || !Files.readString(log).contains("weir-agent: running")) {

@@ -27,13 +27,17 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import dev.weir.agent.datapath.NativeArtifacts;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The agent is killed with SIGKILL while a deny is in force: the deny keeps dropping; the
- * restarted agent adopts the pinned maps and its pods, reconciles, and publishes no duplicate
- * endpoint. Runs the agent as a process of its own, as a DaemonSet runs it. Root only.
+ * restarted agent adopts the pinned maps and the pods weir-cni handed it (nobody calls ADD
+ * again), reconciles, answers CHECK, and publishes no duplicate endpoint. Runs the agent as a process of its own, as a DaemonSet runs it. Root only.
  */
 class AgentRestartIT {
 
@@ -41,6 +45,7 @@ class AgentRestartIT {
     String node;
     Platform platform;
     Process agent;
+    Kubelet kubelet;
     Path pins;
 
     @AfterEach
@@ -50,11 +55,14 @@ class AgentRestartIT {
             agent.waitFor(30, TimeUnit.SECONDS);
             agent.destroyForcibly();
         }
+        if (kubelet != null) {
+            kubelet.close();
+        }
         if (platform != null) {
             platform.close();
         }
         new ProcessBuilder("sh", "-c", "for n in $(ip netns list | awk '{print $1}' | grep '^weir-" + node
-                + "-'); do ip netns del $n; done; rm -rf " + pins).start().waitFor();
+                + "-'); do ip netns del $n; done; rm -rf " + pins + " " + AgentProcess.stateDir(node)).start().waitFor();
     }
 
     boolean connect(String fromNetns, String ip) throws Exception {
@@ -72,18 +80,6 @@ class AgentRestartIT {
         String ipB = "198.19." + octet + ".21";
         Path dir = Path.of("target", "it-" + node).toAbsolutePath();
         platform = new Platform(PlatformConfig.onFreePorts(dir)).start();
-        Path pods = dir.resolve("pods.yaml");
-        Files.writeString(pods, """
-                pods:
-                  - namespace: x
-                    name: a
-                    ip: %s
-                    labels: {pod: a}
-                  - namespace: y
-                    name: b
-                    ip: %s
-                    labels: {pod: b}
-                """.formatted(ipA, ipB));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "restart-it"));
                 TopicReader endpoints = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.ENDPOINTS));
@@ -94,7 +90,11 @@ class AgentRestartIT {
             producer.send(new ProducerRecord<>(CATALOGUE.name(TopicId.IPCACHE), ipB + "/32",
                     IpcacheEntry.newBuilder().setIdentity(4001).build().toByteArray())).get();
 
-            agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-1.log"), pods);
+            agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-1.log"));
+            kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), NativeArtifacts.cniPlugin(),
+                    AgentProcess.stateDir(node).resolve("cni.sock"));
+            kubelet.start(PodManifest.of("x", "a", ipA).withLabels(Map.of("pod", "a")));
+            kubelet.start(PodManifest.of("y", "b", ipB).withLabels(Map.of("pod", "b")));
             await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.matching(r -> r.key().startsWith(node + "/")).size() == 2);
             Endpoint a = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/x/a")).get(0).value());
             Endpoint b = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/y/b")).get(0).value());
@@ -126,7 +126,7 @@ class AgentRestartIT {
                     assertThat(connect(netnsA, ipB)).as("denied while the agent is dead").isFalse();
                 }
 
-                agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-2.log"), pods);
+                agent = AgentProcess.start(platform, node, pins, dir.resolve("agent-2.log"));
                 assertThat(Files.readString(dir.resolve("agent-2.log"))).contains("datapath adopted")
                         .contains("adopted on");
                 // It reconciles: the latest replayed revision (never the older one still in the log) is
@@ -143,6 +143,8 @@ class AgentRestartIT {
                 Thread.sleep(2000);
                 List<ConsumerRecord<String, byte[]>> published = endpoints.matching(r -> r.key().startsWith(node + "/"));
                 assertThat(published).as("endpoint records after the restart").hasSize(2);
+                assertThat(kubelet.check("x", "a")).as("CHECK after the restart").isEmpty();
+                assertThat(kubelet.check("y", "b")).as("CHECK after the restart").isEmpty();
             } finally {
                 server.destroyForcibly().waitFor();
             }

@@ -6,8 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.weir.agent.datapath.MapLayout;
 import dev.weir.agent.dns.DnsAnswerGate;
 import dev.weir.agent.endpoint.LocalEndpoint;
-import dev.weir.agent.endpoint.NetnsSockets;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
+import dev.weir.testbed.NetnsSockets;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.platform.Platform;
 import dev.weir.platform.PlatformConfig;
@@ -72,6 +73,7 @@ class FailClosedPrivilegedIT {
     static String prefix;
     static Platform platform;
     static Agent agent;
+    static Kubelet kubelet;
     static KafkaProducer<String, byte[]> producer;
     static TopicReader acks;
     static TopicReader observations;
@@ -96,18 +98,20 @@ class FailClosedPrivilegedIT {
         acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
         observations = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.DNS_OBSERVATIONS));
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                platform.apiToken()).removingPodsOnStop().withClusterDns(prefix + "53"));
-        LocalEndpoint dns = agent.endpoints().add(pod("kube-system", "coredns", "53", null));
-        a = agent.endpoints().add(pod("x", "a", "10", null));
-        b = agent.endpoints().add(pod("y", "b", "11", null));
-        m = agent.endpoints().add(pod("x", "m", "66", null));
+                platform.apiToken()).withClusterDns(prefix + "53"));
+        kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
+                agent.config().cniSocket());
+        LocalEndpoint dns = add(pod("kube-system", "coredns", "53", null));
+        a = add(pod("x", "a", "10", null));
+        b = add(pod("y", "b", "11", null));
+        m = add(pod("x", "m", "66", null));
         for (LocalEndpoint told : List.of(dns, a, m)) {
             apply(told, EndpointPolicyState.newBuilder(), AckStatus.APPLIED);
         }
         apply(b, firstPolicyOfB(), AckStatus.APPLIED);
-        dnsServer = new ProcessBuilder("ip", "netns", "exec", dns.netns(),
+        dnsServer = new ProcessBuilder("nsenter", "--net=" + dns.netns(),
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", prefix + "53",
+                System.getProperty("java.class.path"), "dev.weir.testbed.DemoDnsServer", prefix + "53",
                 "web.y.svc.cluster.local=" + prefix + "11").redirectErrorStream(true).start();
         assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(dnsServer.getInputStream())).readLine())
                 .startsWith("dns: serving");
@@ -126,6 +130,10 @@ class FailClosedPrivilegedIT {
                 reader.close();
             }
         }
+        if (kubelet != null) {
+            kubelet.stopAll();
+            kubelet.close();
+        }
         if (agent != null) {
             agent.close();
         }
@@ -135,11 +143,11 @@ class FailClosedPrivilegedIT {
         if (platform != null) {
             platform.close();
         }
-        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node, "/run/weir/nodes/" + node).start().waitFor();
     }
 
-    static PodSpec pod(String namespace, String name, String octet, String resolvConf) {
-        return new PodSpec(namespace, name, prefix + octet, Map.of("pod", name), List.of(), name, "Deployment", resolvConf);
+    static PodManifest pod(String namespace, String name, String octet, String resolvConf) {
+        return new PodManifest(namespace, name, prefix + octet, Map.of("pod", name), List.of(), name, "Deployment", resolvConf);
     }
 
     static void send(TopicId topic, String key, com.google.protobuf.Message value) throws Exception {
@@ -259,9 +267,9 @@ class FailClosedPrivilegedIT {
     @Order(1)
     void aPodNotToldItsPolicyReachesOnlyTheClusterResolver() throws Exception {
         DatagramSocket at9001 = udpServer(b, 9001);
-        c = agent.endpoints().add(pod("x", "c", "12", "nameserver " + prefix + "53\noptions ndots:1 attempts:1 timeout:2\n"));
+        c = add(pod("x", "c", "12", "nameserver " + prefix + "53\noptions ndots:1 attempts:1 timeout:2\n"));
         // Its name lookups work from its first packet ...
-        var lookup = agent.podNetwork().execIn("x", "c", 20, "getent", "ahostsv4", "web.y.svc.cluster.local");
+        var lookup = kubelet.execIn("x", "c", 20, "getent", "ahostsv4", "web.y.svc.cluster.local");
         assertThat(lookup.exitCode()).as("getent: %s", lookup.output()).isZero();
         assertThat(lookup.output()).contains(prefix + "11");
         // ... and nothing else leaves it, though b lets anyone in on UDP 9001.
@@ -390,7 +398,7 @@ class FailClosedPrivilegedIT {
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 agent.dnsObservations().gate().refused(DnsAnswerGate.Refusal.NOT_FROM_RESOLVER) >= notFromResolver + 3);
         // ... and a real lookup afterwards is published, so the forged names' absence means something.
-        var lookup = agent.podNetwork().execIn("x", "c", 20, "getent", "ahostsv4", "web.y.svc.cluster.local");
+        var lookup = kubelet.execIn("x", "c", 20, "getent", "ahostsv4", "web.y.svc.cluster.local");
         assertThat(lookup.exitCode()).isZero();
         await().atMost(Duration.ofSeconds(30)).until(() -> !observations.matching(
                 r -> r.key().equals("web.y.svc.cluster.local.")).isEmpty());
@@ -447,7 +455,7 @@ class FailClosedPrivilegedIT {
         int pendingBefore = agent.desiredState().pendingStates();
         send(TopicId.ENDPOINT_POLICY_STATE, node + "/" + next, departed.toBuilder().clearNamespace().clearPodName().build());
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.desiredState().pendingStates() > pendingBefore);
-        LocalEndpoint e = agent.endpoints().add(pod("x", "e", "14", null));
+        LocalEndpoint e = add(pod("x", "e", "14", null));
         assertThat(e.endpointId()).isEqualTo(next);
         DatagramSocket atA = udpServer(a, 9100);
         DatagramSocket fromE = udpClient(e);
@@ -465,5 +473,11 @@ class FailClosedPrivilegedIT {
         apply(e, EndpointPolicyState.newBuilder(), AckStatus.APPLIED);
         sendTo(fromE, a, 9100, sequence(3));
         assertThat(received(atA)).containsExactly(3L);
+    }
+
+    /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
+    static LocalEndpoint add(PodManifest manifest) throws Exception {
+        kubelet.start(manifest);
+        return agent.endpoints().byPod(manifest.namespace(), manifest.pod()).orElseThrow();
     }
 }

@@ -2,9 +2,10 @@ package dev.weir.standalone;
 
 import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
-import dev.weir.agent.endpoint.LocalEndpoint;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.agent.datapath.NativeArtifacts;
 import dev.weir.platform.ManagedProcess;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The demo cluster of the embedded platform: a node agent and a handful of pods in three
- * namespaces (a shop's frontend and cart, a payments API, and the cluster DNS), with a little
+ * namespaces, made by the testbed's kubelet and handed to the agent through weir-cni as a
+ * container runtime would hand them (a shop's frontend and cart, a payments API, and the cluster DNS), with a little
  * traffic among them every few seconds, including DNS lookups through a resolver with
  * {@code ndots:5}, so flows reach Kafka within seconds of "ready".
  *
@@ -29,34 +31,36 @@ final class Demo implements AutoCloseable {
     static final String NODE = "node-1";
     static final String DNS_IP = "198.18.0.53";
 
-    private record Pod(PodSpec spec, boolean resolver) {
+    private record Pod(PodManifest spec, boolean resolver) {
     }
 
     private static final List<Pod> PODS = List.of(
-            new Pod(new PodSpec("kube-system", "coredns", DNS_IP, Map.of("k8s-app", "kube-dns"), List.of(), "coredns",
+            new Pod(new PodManifest("kube-system", "coredns", DNS_IP, Map.of("k8s-app", "kube-dns"), List.of(), "coredns",
                     "Deployment", null), false),
-            new Pod(new PodSpec("shop", "frontend", "198.18.1.10", Map.of("app", "frontend"), List.of(), "frontend",
+            new Pod(new PodManifest("shop", "frontend", "198.18.1.10", Map.of("app", "frontend"), List.of(), "frontend",
                     "Deployment", null), true),
-            new Pod(new PodSpec("shop", "cart", "198.18.1.11", Map.of("app", "cart"),
-                    List.of(new PodSpec.NamedPort("http", 8080, 6)), "cart", "Deployment", null), true),
-            new Pod(new PodSpec("payments", "api", "198.18.2.10", Map.of("app", "payments-api"),
-                    List.of(new PodSpec.NamedPort("grpc", 9090, 6)), "api", "Deployment", null), true));
+            new Pod(new PodManifest("shop", "cart", "198.18.1.11", Map.of("app", "cart"),
+                    List.of(new PodManifest.NamedPort("http", 8080, 6)), "cart", "Deployment", null), true),
+            new Pod(new PodManifest("payments", "api", "198.18.2.10", Map.of("app", "payments-api"),
+                    List.of(new PodManifest.NamedPort("grpc", 9090, 6)), "api", "Deployment", null), true));
 
     private final Agent agent;
+    private final Kubelet kubelet;
     private final List<ManagedProcess> processes = new ArrayList<>();
     private final Thread traffic;
     private volatile boolean running = true;
 
-    private Demo(Agent agent) {
+    private Demo(Agent agent, Kubelet kubelet) {
         this.agent = agent;
+        this.kubelet = kubelet;
         this.traffic = new Thread(this::trafficLoop, "weir-demo-traffic");
         this.traffic.setDaemon(true);
     }
 
     static Demo start(String kafka, Path dataDirectory, String apiToken, int policyPort) throws Exception {
         Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
-                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").removingPodsOnStop().withClusterDns(DNS_IP));
-        Demo demo = new Demo(agent);
+                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP));
+        Demo demo = new Demo(agent, Kubelet.of(NODE, kafka, NativeArtifacts.cniPlugin(), agent.config().cniSocket()));
         try {
             demo.createPods(dataDirectory.resolve("demo"));
             applyPolicy(policyPort, apiToken);
@@ -96,21 +100,26 @@ final class Demo implements AutoCloseable {
 
     private void createPods(Path logs) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<PodManifest> manifests = new ArrayList<>();
         for (Pod pod : PODS) {
-            PodSpec spec = pod.spec();
-            String resolvConf = pod.resolver() ? "nameserver " + DNS_IP + "\nsearch " + spec.namespace()
+            PodManifest spec = pod.spec();
+            manifests.add(pod.resolver() ? spec.withResolvConf("nameserver " + DNS_IP + "\nsearch " + spec.namespace()
                     + ".svc.cluster.local svc.cluster.local cluster.local"
-                    + "\noptions ndots:5 attempts:1 timeout:2\n" : null;
-            LocalEndpoint endpoint = agent.endpoints().add(new PodSpec(spec.namespace(), spec.pod(), spec.ip(),
-                    spec.labels(), spec.namedPorts(), spec.workloadName(), spec.workloadKind(), resolvConf));
+                    + "\noptions ndots:5 attempts:1 timeout:2\n") : spec);
+        }
+        // A crashed run's pods are kept (the agent adopted them), the missing ones are made.
+        kubelet.reconcile(manifests);
+        for (Pod pod : PODS) {
+            PodManifest spec = pod.spec();
+            String netns = kubelet.network().namespaceOf(spec.namespace(), spec.pod());
             if (spec.pod().equals("coredns")) {
-                processes.add(ManagedProcess.start("demo-dns", List.of("ip", "netns", "exec", endpoint.netns(), java,
-                        "-Xmx64m", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", DNS_IP,
+                processes.add(ManagedProcess.start("demo-dns", List.of("ip", "netns", "exec", netns, java,
+                        "-Xmx64m", "-cp", System.getProperty("java.class.path"), "dev.weir.testbed.DemoDnsServer", DNS_IP,
                         "cart.shop.svc.cluster.local=198.18.1.11", "api.payments.svc.cluster.local=198.18.2.10",
                         "frontend.shop.svc.cluster.local=198.18.1.10"), "TERM", logs.resolve("dns.log"), Map.of()));
             }
-            for (PodSpec.NamedPort port : spec.namedPorts()) {
-                processes.add(ManagedProcess.start("demo-" + spec.pod(), List.of("ip", "netns", "exec", endpoint.netns(),
+            for (PodManifest.NamedPort port : spec.namedPorts()) {
+                processes.add(ManagedProcess.start("demo-" + spec.pod(), List.of("ip", "netns", "exec", netns,
                         "socat", "-u", "TCP-LISTEN:" + port.port() + ",reuseaddr,fork", "/dev/null"), "TERM",
                         logs.resolve(spec.pod() + ".log"), Map.of()));
             }
@@ -138,7 +147,7 @@ final class Demo implements AutoCloseable {
 
     private void exec(String namespace, String pod, String... command) {
         try {
-            agent.podNetwork().execIn(namespace, pod, 5, command);
+            kubelet.execIn(namespace, pod, 5, command);
         } catch (Exception e) {
             LOG.debug("demo traffic: {}", e.getMessage());
         }
@@ -157,6 +166,8 @@ final class Demo implements AutoCloseable {
         running = false;
         traffic.interrupt();
         processes.forEach(p -> p.stop(Duration.ofSeconds(5)));
+        kubelet.stopAll();
+        kubelet.close();
         agent.close();
     }
 }

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
 import dev.weir.dns.DnsServiceApplication;
 import dev.weir.platform.ManagedProcess;
 import dev.weir.platform.Platform;
@@ -41,6 +43,7 @@ class DnsInsightsIT {
 
     static Platform platform;
     static Agent agent;
+    static Kubelet kubelet;
     static ConfigurableApplicationContext policyService;
     static ConfigurableApplicationContext dnsService;
     static ManagedProcess dnsServer;
@@ -66,18 +69,20 @@ class DnsInsightsIT {
         dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(dns));
         dnsApi = "http://127.0.0.1:" + dnsService.getEnvironment().getProperty("local.server.port") + "/api/v1/dns";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                platform.apiToken()).removingPodsOnStop());
-        var coredns = agent.endpoints().add(new PodSpec("kube-system", "coredns", net + "53", Map.of("k8s-app", "kube-dns"),
+                platform.apiToken()));
+        kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
+                agent.config().cniSocket());
+        var coredns = add(new PodManifest("kube-system", "coredns", net + "53", Map.of("k8s-app", "kube-dns"),
                 List.of(), "coredns", "Deployment", null));
         String resolver = "nameserver " + net + "53\nsearch %s.svc.cluster.local svc.cluster.local cluster.local\n"
                 + "options ndots:5 attempts:1 timeout:2\n";
-        agent.endpoints().add(new PodSpec("shop", "frontend", net + "10", Map.of("app", "frontend"), List.of(), "frontend",
+        add(new PodManifest("shop", "frontend", net + "10", Map.of("app", "frontend"), List.of(), "frontend",
                 "Deployment", resolver.formatted("shop")));
-        agent.endpoints().add(new PodSpec("locked", "client", net + "20", Map.of("app", "client"), List.of(), "client",
+        add(new PodManifest("locked", "client", net + "20", Map.of("app", "client"), List.of(), "client",
                 "Deployment", resolver.formatted("locked")));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        dnsServer = ManagedProcess.start("it-dns", List.of("ip", "netns", "exec", coredns.netns(), java, "-Xmx64m", "-cp",
-                System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", net + "53",
+        dnsServer = ManagedProcess.start("it-dns", List.of("nsenter", "--net=" + coredns.netns(), java, "-Xmx64m", "-cp",
+                System.getProperty("java.class.path"), "dev.weir.testbed.DemoDnsServer", net + "53",
                 "api.example.com=" + net + "99"), "TERM", dir.resolve("dns.log"), Map.of());
         await().atMost(Duration.ofSeconds(30)).until(() -> lookup("shop", "frontend", "api.example.com.").contains(net + "99"));
     }
@@ -86,6 +91,10 @@ class DnsInsightsIT {
     static void stop() throws Exception {
         if (dnsServer != null) {
             dnsServer.stop(Duration.ofSeconds(5));
+        }
+        if (kubelet != null) {
+            kubelet.stopAll();
+            kubelet.close();
         }
         if (agent != null) {
             agent.close();
@@ -99,11 +108,11 @@ class DnsInsightsIT {
         if (platform != null) {
             platform.close();
         }
-        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node, "/run/weir/nodes/" + node).start().waitFor();
     }
 
     static String lookup(String namespace, String pod, String name) throws Exception {
-        return agent.podNetwork().execIn(namespace, pod, 10, "getent", "ahostsv4", name).output();
+        return kubelet.execIn(namespace, pod, 10, "getent", "ahostsv4", name).output();
     }
 
     static HttpResponse<String> call(String url, String method, String body) throws Exception {
@@ -160,5 +169,11 @@ class DnsInsightsIT {
         });
         String insight = call(dnsApi + "/insights?namespace=locked&kind=BLOCKED_BY_POLICY", "GET", null).body();
         assertThat(insight).contains("\"pod\":\"client\"").contains(net + "53:53").contains("port 53");
+    }
+
+    /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
+    static LocalEndpoint add(PodManifest manifest) throws Exception {
+        kubelet.start(manifest);
+        return agent.endpoints().byPod(manifest.namespace(), manifest.pod()).orElseThrow();
     }
 }

@@ -123,6 +123,22 @@ public final class Datapath implements AutoCloseable {
                 (flags & MapLayout.EP_HAS_IPV6) != 0 ? (java.net.Inet6Address) address(v6, MapLayout.FAMILY_IPV6) : null));
     }
 
+    /** Whether this load's programs run on both tc hooks of the interface. */
+    public synchronized boolean attached(int ifindex) {
+        return check(weir.weir_endpoint_attached(handle, ifindex), "querying interface " + ifindex) == 1;
+    }
+
+    /** The interfaces the pinned endpoints map records, by this run or an earlier one. */
+    public synchronized int[] recordedInterfaces() {
+        int[] ifindexes = new int[4096];
+        int n = check(weir.weir_endpoint_list(handle, ifindexes, ifindexes.length), "listing endpoints");
+        if (n > ifindexes.length) {
+            ifindexes = new int[n + 64];
+            n = Math.min(n, check(weir.weir_endpoint_list(handle, ifindexes, ifindexes.length), "listing endpoints"));
+        }
+        return java.util.Arrays.copyOf(ifindexes, n);
+    }
+
     /** Records an endpoint for an interface without attaching programs (tests and benchmarks). */
     public synchronized void register(int ifindex, EndpointEntry entry) {
         check(weir.weir_endpoint_register(handle, ifindex, endpoint(entry)), "registering endpoint " + entry.endpointId());

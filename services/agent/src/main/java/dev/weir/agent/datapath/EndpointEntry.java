@@ -27,6 +27,13 @@ public record EndpointEntry(int endpointId, int identity, int flags, int policyR
                 address instanceof Inet4Address v4 ? v4 : null, address instanceof Inet6Address v6 ? v6 : null);
     }
 
+    /** An endpoint with one address of each family it has (either may be null, not both). */
+    public static EndpointEntry of(int endpointId, int identity, int flags, int policyRevision, String ipv4, String ipv6) {
+        Inet4Address v4 = ipv4 == null ? null : (Inet4Address) Prefix.parse(ipv4).address();
+        Inet6Address v6 = ipv6 == null ? null : (Inet6Address) Prefix.parse(ipv6).address();
+        return new EndpointEntry(endpointId, identity, flags, policyRevision, 0, v4, v6);
+    }
+
     /** The flags as the datapath holds them, address flags included. */
     public int datapathFlags() {
         return flags | (ipv4 != null ? MapLayout.EP_HAS_IPV4 : 0) | (ipv6 != null ? MapLayout.EP_HAS_IPV6 : 0);

@@ -25,6 +25,10 @@ public interface LibWeir {
 
     int weir_endpoint_lookup(Pointer datapath, int ifindex, @Out ByteBuffer endpoint);
 
+    int weir_endpoint_attached(Pointer datapath, int ifindex);
+
+    int weir_endpoint_list(Pointer datapath, @Out int[] ifindexes, int max);
+
     int weir_endpoint_update(Pointer datapath, int ifindex, @In ByteBuffer endpoint);
 
     int weir_endpoint_detach(Pointer datapath, int ifindex, int endpointId, int deletePolicy);

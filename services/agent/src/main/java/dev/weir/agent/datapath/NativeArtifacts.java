@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * libweir.so and the datapath object, as the agent finds them: in a directory named by
+ * libweir.so, the datapath object and the CNI plugin, as the agent finds them: in a directory named by
  * {@code weir.native.dir} (an installed agent, a container image) or else packaged in the
  * weir-agent-native jar on the class path, extracted once to a private temporary directory.
  */
@@ -16,6 +16,8 @@ public final class NativeArtifacts {
 
     public static final String LIBRARY = "libweir.so";
     public static final String OBJECT = "weir.bpf.o";
+    /** The CNI plugin the container runtime runs; the chart's init container copies it to /opt/cni/bin. */
+    public static final String CNI_PLUGIN = "weir-cni";
 
     private static Path extracted;
 
@@ -28,6 +30,10 @@ public final class NativeArtifacts {
 
     public static Path datapathObject() {
         return locate(OBJECT);
+    }
+
+    public static Path cniPlugin() {
+        return locate(CNI_PLUGIN);
     }
 
     private static Path locate(String name) {
@@ -50,7 +56,7 @@ public final class NativeArtifacts {
         try {
             Path dir = Files.createTempDirectory("weir-native-");
             dir.toFile().deleteOnExit();
-            for (String name : new String[] {LIBRARY, OBJECT}) {
+            for (String name : new String[] {LIBRARY, OBJECT, CNI_PLUGIN}) {
                 try (InputStream in = NativeArtifacts.class.getClassLoader().getResourceAsStream(base + name)) {
                     if (in == null) {
                         throw new IllegalStateException(base + name + " is not on the class path: "
@@ -59,6 +65,9 @@ public final class NativeArtifacts {
                     Path target = dir.resolve(name);
                     Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
                     target.toFile().deleteOnExit();
+                    if (name.equals(CNI_PLUGIN)) {
+                        target.toFile().setExecutable(true, true);
+                    }
                 }
             }
             extracted = dir;

@@ -7,14 +7,20 @@ import dev.weir.agent.datapath.MapLayout;
 import dev.weir.proto.state.v1.Endpoint;
 import dev.weir.proto.state.v1.EndpointState;
 import dev.weir.proto.state.v1.NamedPort;
+import dev.weir.proto.state.v1.Pod;
 import dev.weir.proto.state.v1.Protocol;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.ToIntFunction;
@@ -24,15 +30,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's endpoints: creates a pod's network, attaches the datapath before the pod carries
- * traffic, records it in the directory and publishes it on the endpoints topic; removes it in the
- * reverse order, with a tombstone.
+ * This node's endpoints: the interfaces the container runtime hands over. Attaching records the
+ * endpoint and attaches the datapath before the runtime's call returns, so the pod's first packet
+ * is judged; the endpoint is published on the endpoints topic once the cluster has described the
+ * pod (its labels decide its identity). Detaching goes in the reverse order, with a tombstone.
+ * A restarted agent adopts what its attachment records and the pinned datapath still agree on.
  */
 public final class EndpointManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EndpointManager.class);
     /** Identity of an endpoint whose labels the control plane has not resolved yet (Cilium's "init"). */
     public static final int IDENTITY_INIT = 5;
+    /** Endpoint ids are 16 bits in the datapath's maps and events. */
+    static final int MAX_ENDPOINT_ID = 65535;
 
     /** Told when an endpoint appears, so pending desired state can be applied to it. */
     public interface Listener {
@@ -41,25 +51,29 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private final String node;
-    private final PodNetwork network;
     private final Datapath datapath;
     private final EndpointDirectory directory;
+    private final AttachmentStore store;
+    private final NodePods pods;
     private final Producer<String, byte[]> producer;
     private final String topic;
     private final ToIntFunction<String> identityOfAddress;
     private final Map<String, LocalEndpoint> endpoints = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    private final java.util.concurrent.atomic.AtomicInteger lastId = new java.util.concurrent.atomic.AtomicInteger();
+    private int lastId;
 
-    public EndpointManager(String node, PodNetwork network, Datapath datapath, EndpointDirectory directory,
-            Producer<String, byte[]> producer, TopicCatalogue catalogue, ToIntFunction<String> identityOfAddress) {
+    public EndpointManager(String node, Datapath datapath, EndpointDirectory directory, AttachmentStore store,
+            NodePods pods, Producer<String, byte[]> producer, TopicCatalogue catalogue,
+            ToIntFunction<String> identityOfAddress) {
         this.node = node;
-        this.network = network;
         this.datapath = datapath;
         this.directory = directory;
+        this.store = store;
+        this.pods = pods;
         this.producer = producer;
         this.topic = catalogue.name(TopicId.ENDPOINTS);
         this.identityOfAddress = identityOfAddress;
+        pods.listen(this::described);
     }
 
     public void addListener(Listener listener) {
@@ -73,85 +87,171 @@ public final class EndpointManager implements AutoCloseable {
     public static final int FLAGS_UNTIL_TOLD = MapLayout.EP_INGRESS_ISOLATED | MapLayout.EP_EGRESS_ISOLATED
             | MapLayout.EP_AWAITING_POLICY;
 
-    public LocalEndpoint add(PodSpec spec) throws IOException {
-        if (endpoints.containsKey(spec.key())) {
-            throw new IllegalStateException(spec.key() + " already exists on " + node);
+    /**
+     * Makes the handed interface an endpoint. Idempotent for the same attachment (a runtime that
+     * retries ADD); refused for another sandbox of a pod that already has one, or an interface
+     * another endpoint uses.
+     */
+    public synchronized LocalEndpoint attach(Attachment attachment) throws IOException {
+        LocalEndpoint existing = endpoints.get(attachment.key());
+        if (existing != null) {
+            if (existing.ifindex() == attachment.ifindex() && existing.hostInterface().equals(attachment.hostInterface())) {
+                return existing;
+            }
+            throw new IllegalStateException(attachment.key() + " is attached to " + existing.hostInterface()
+                    + " already");
         }
-        int id = lastId.incrementAndGet();
+        for (LocalEndpoint other : endpoints.values()) {
+            if (other.spec().key().equals(attachment.podKey())) {
+                throw new IllegalStateException("pod " + attachment.podKey() + " already has an endpoint (sandbox "
+                        + other.attachment().containerId() + "); remove that one first");
+            }
+            if (other.ifindex() == attachment.ifindex()) {
+                throw new IllegalStateException("interface " + attachment.hostInterface() + " is endpoint "
+                        + other.endpointId() + "'s already");
+            }
+        }
+        int id = nextFreeId();
         // An id an earlier run used may still have its maps pinned: this endpoint starts with none of them.
         datapath.resetMaps(id);
-        PodNetwork.PodInterface pod = network.create(spec.namespace(), spec.pod(), spec.ip(), spec.resolvConf());
-        int identity = identityOfAddress.applyAsInt(spec.ip());
-        LocalEndpoint endpoint = new LocalEndpoint(spec, pod.netns(), pod.hostInterface(), pod.ifindex(),
-                entry(spec, id, identity > 0 ? identity : IDENTITY_INIT, FLAGS_UNTIL_TOLD, 1));
+        int identity = identityOfAddress.applyAsInt(attachment.primaryIp());
+        LocalEndpoint endpoint = new LocalEndpoint(PodSpec.of(attachment, described(attachment)), attachment,
+                EndpointEntry.of(id, identity > 0 ? identity : IDENTITY_INIT, FLAGS_UNTIL_TOLD, 1, attachment.ipv4(),
+                        attachment.ipv6()));
+        // Recorded first: an interface that carries Weir's programs always has a record to be found by.
+        store.save(attachment, id);
         try {
-            datapath.attach(endpoint.ifindex(), endpoint.datapath());
+            datapath.attach(attachment.ifindex(), endpoint.datapath());
         } catch (RuntimeException e) {
-            network.delete(spec.namespace(), spec.pod());
+            datapath.detach(attachment.ifindex(), id, true);
+            store.remove(attachment.key());
             throw e;
         }
+        lastId = id;
         register(endpoint, false);
-        LOG.info("endpoint {} {} ready on {} ({})", endpoint.endpointId(), spec.key(), endpoint.hostInterface(), spec.ip());
+        LOG.info("endpoint {} {} ready on {} ({})", id, attachment.podKey(), attachment.hostInterface(),
+                attachment.primaryIp());
         return endpoint;
     }
 
-    /** The datapath's record of an endpoint of this spec: its own address is the only source it may send from. */
-    static EndpointEntry entry(PodSpec spec, int id, int identity, int flags, int revision) {
-        return EndpointEntry.of(id, identity, flags, revision, spec.ip());
+    /** The lowest unused id after the last one given: ids are reused as pods come and go. */
+    private int nextFreeId() {
+        Set<Integer> used = new HashSet<>();
+        endpoints.values().forEach(e -> used.add(e.endpointId()));
+        for (int i = 1; i <= MAX_ENDPOINT_ID; i++) {
+            int candidate = (lastId + i - 1) % MAX_ENDPOINT_ID + 1;
+            if (!used.contains(candidate)) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("all " + MAX_ENDPOINT_ID + " endpoint ids are in use on " + node);
+    }
+
+    private Pod described(Attachment attachment) {
+        return pods.get(attachment.namespace(), attachment.pod()).orElse(null);
     }
 
     private void register(LocalEndpoint endpoint, boolean adopted) {
-        endpoints.put(endpoint.spec().key(), endpoint);
+        endpoints.put(endpoint.attachment().key(), endpoint);
         directory.putLocal(endpoint);
-        publish(endpoint, EndpointState.READY);
+        publish(endpoint);
         for (Listener listener : listeners) {
             listener.endpointAdded(endpoint, adopted);
         }
     }
 
     /**
-     * Makes this node host exactly these pods, as after a restart: a pod whose namespace exists
-     * and whose interface the pinned datapath still knows is adopted with its endpoint id, its
-     * enforcement never interrupted (the programs are swapped in one step); missing pods are
-     * created; pods of this node that are not wanted any more are removed.
+     * After a restart: every recorded attachment whose interface still exists with the same index
+     * and whose endpoint the pinned datapath still records is adopted with its endpoint id, its
+     * enforcement never interrupted (the programs are swapped in one step). Records of interfaces
+     * that are gone, and datapath entries no record explains, are removed.
+     *
+     * @return how many endpoints were adopted
      */
-    public void reconcile(List<PodSpec> wanted) throws IOException {
-        java.util.Set<String> wantedNetns = new java.util.HashSet<>();
-        List<PodSpec> toCreate = new ArrayList<>();
-        for (PodSpec spec : wanted) {
-            wantedNetns.add(network.namespaceOf(spec.namespace(), spec.pod()));
-        }
-        for (String leftover : network.existing()) {
-            if (!wantedNetns.contains(leftover)) {
-                LOG.info("removing pod namespace {}: not wanted on this node", leftover);
-                network.deleteNamespace(leftover);
-            }
-        }
-        List<LocalEndpoint> adopted = new ArrayList<>();
-        for (PodSpec spec : wanted) {
-            java.util.Optional<Integer> ifindex = network.ifindexOf(spec.namespace(), spec.pod());
-            java.util.Optional<EndpointEntry> recorded = ifindex.flatMap(datapath::lookupEndpoint);
+    public synchronized int adopt() throws IOException {
+        Set<Integer> explained = new HashSet<>();
+        int adopted = 0;
+        for (AttachmentStore.Stored stored : store.all()) {
+            Attachment a = stored.attachment();
+            Optional<EndpointEntry> recorded = interfaceIndex(a.hostInterface()).filter(i -> i == a.ifindex())
+                    .flatMap(datapath::lookupEndpoint).filter(r -> r.endpointId() == stored.endpointId());
             if (recorded.isEmpty()) {
-                network.delete(spec.namespace(), spec.pod());
-                toCreate.add(spec);
+                LOG.info("forgetting endpoint {} {}: its interface {} is gone", stored.endpointId(), a.podKey(),
+                        a.hostInterface());
+                datapath.detach(a.ifindex(), stored.endpointId(), true);
+                store.remove(a.key());
+                tombstone(a);
                 continue;
             }
             EndpointEntry r = recorded.get();
-            lastId.accumulateAndGet(r.endpointId(), Math::max);
-            // Flags and revision as the datapath enforces them now; the address from the pod's spec.
-            adopted.add(new LocalEndpoint(spec, network.namespaceOf(spec.namespace(), spec.pod()),
-                    network.hostInterfaceOf(spec.namespace(), spec.pod()), ifindex.get(),
-                    entry(spec, r.endpointId(), r.identity(), r.flags(), r.policyRevision())
-                            .withStateRevision(r.stateRevision())));
-        }
-        for (LocalEndpoint endpoint : adopted) {
-            datapath.attach(endpoint.ifindex(), endpoint.datapath());
+            // Flags and revisions as the datapath enforces them now; the addresses from the attachment.
+            LocalEndpoint endpoint = new LocalEndpoint(PodSpec.of(a, described(a)), a,
+                    EndpointEntry.of(r.endpointId(), r.identity(), r.flags(), r.policyRevision(), a.ipv4(), a.ipv6())
+                            .withStateRevision(r.stateRevision()));
+            datapath.attach(a.ifindex(), endpoint.datapath());
+            explained.add(a.ifindex());
+            lastId = Math.max(lastId, r.endpointId());
             register(endpoint, true);
-            LOG.info("endpoint {} {} adopted on {}", endpoint.endpointId(), endpoint.spec().key(), endpoint.hostInterface());
+            adopted++;
+            LOG.info("endpoint {} {} adopted on {}", r.endpointId(), a.podKey(), a.hostInterface());
         }
-        for (PodSpec spec : toCreate) {
-            add(spec);
+        for (int ifindex : datapath.recordedInterfaces()) {
+            if (!explained.contains(ifindex)) {
+                Optional<EndpointEntry> leftover = datapath.lookupEndpoint(ifindex);
+                LOG.info("removing the datapath from interface {}: no pod of this node uses it", ifindex);
+                datapath.detach(ifindex, leftover.map(EndpointEntry::endpointId).orElse(0), leftover.isPresent());
+            }
         }
+        return adopted;
+    }
+
+    /**
+     * Removes endpoints whose host interface is gone (a pod removed while its DEL was lost):
+     * nothing is attached any more, and its address must not keep its identity on this node.
+     */
+    public synchronized int removeVanished() {
+        int removed = 0;
+        for (LocalEndpoint endpoint : endpoints()) {
+            if (interfaceIndex(endpoint.hostInterface()).filter(i -> i == endpoint.ifindex()).isEmpty()) {
+                LOG.info("endpoint {} {}: interface {} vanished", endpoint.endpointId(), endpoint.spec().key(),
+                        endpoint.hostInterface());
+                detach(endpoint.attachment().containerId(), endpoint.attachment().ifname());
+                removed++;
+            }
+        }
+        return removed;
+    }
+
+    private static Optional<Integer> interfaceIndex(String name) {
+        try {
+            Path file = Path.of("/sys/class/net", name, "ifindex");
+            return Files.exists(file) ? Optional.of(Integer.parseInt(Files.readString(file).trim())) : Optional.empty();
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Whether an attachment is what this node enforces now: recorded here and in the datapath
+     * with the same endpoint id, on the same interface, with the programs attached.
+     */
+    public synchronized Optional<String> check(String containerId, String ifname) {
+        LocalEndpoint endpoint = endpoints.get(Attachment.key(containerId, ifname));
+        if (endpoint == null) {
+            return Optional.of("no endpoint for " + Attachment.key(containerId, ifname));
+        }
+        if (interfaceIndex(endpoint.hostInterface()).filter(i -> i == endpoint.ifindex()).isEmpty()) {
+            return Optional.of("interface " + endpoint.hostInterface() + " is gone");
+        }
+        Optional<EndpointEntry> recorded = datapath.lookupEndpoint(endpoint.ifindex());
+        if (recorded.isEmpty() || recorded.get().endpointId() != endpoint.endpointId()) {
+            return Optional.of("the datapath does not record endpoint " + endpoint.endpointId() + " on "
+                    + endpoint.hostInterface());
+        }
+        if (!datapath.attached(endpoint.ifindex())) {
+            return Optional.of("the datapath's programs are not attached to " + endpoint.hostInterface());
+        }
+        return Optional.empty();
     }
 
     /**
@@ -184,42 +284,113 @@ public final class EndpointManager implements AutoCloseable {
                 e.setValue(updated);
                 directory.putLocal(updated);
                 if (current.identity() != entry.identity()) {
-                    publish(updated, EndpointState.READY);
+                    publish(updated);
                 }
             }
         }
     }
 
+    /** The cluster described a pod of this node anew (labels, ports) or forgot it. */
+    private synchronized void described(String podKey, Pod pod) {
+        for (Map.Entry<String, LocalEndpoint> e : endpoints.entrySet()) {
+            LocalEndpoint current = e.getValue();
+            if (current.spec().key().equals(podKey)) {
+                LocalEndpoint updated = current.with(PodSpec.of(current.attachment(), pod));
+                e.setValue(updated);
+                directory.putLocal(updated);
+                publish(updated);
+            }
+        }
+    }
+
     /** The endpoint as it is now, by id. */
-    public synchronized java.util.Optional<LocalEndpoint> byId(int endpointId) {
+    public synchronized Optional<LocalEndpoint> byId(int endpointId) {
         return endpoints.values().stream().filter(e -> e.endpointId() == endpointId).findFirst();
     }
 
-    public void remove(String namespace, String pod) {
-        LocalEndpoint endpoint = endpoints.remove(namespace + "/" + pod);
+    /** The endpoint of a pod of this node, by namespace and name. */
+    public synchronized Optional<LocalEndpoint> byPod(String namespace, String pod) {
+        String key = namespace + "/" + pod;
+        return endpoints.values().stream().filter(e -> e.spec().key().equals(key)).findFirst();
+    }
+
+    /**
+     * Ends an attachment: detaches the datapath, forgets the record, publishes a tombstone.
+     * Idempotent: an attachment that is not known (any more) is not an error.
+     *
+     * @return the endpoint that was removed, if there was one
+     */
+    public synchronized Optional<LocalEndpoint> detach(String containerId, String ifname) {
+        LocalEndpoint endpoint = endpoints.remove(Attachment.key(containerId, ifname));
         if (endpoint == null) {
-            return;
+            return Optional.empty();
         }
         directory.removeLocal(endpoint);
+        // An index the kernel gave to a new interface since is not this endpoint's to detach from.
+        boolean same = interfaceIndex(endpoint.hostInterface()).filter(i -> i == endpoint.ifindex()).isPresent();
         try {
-            datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true);
+            if (same) {
+                datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true);
+            } else {
+                datapath.lookupEndpoint(endpoint.ifindex()).filter(r -> r.endpointId() == endpoint.endpointId())
+                        .ifPresent(r -> datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true));
+                datapath.resetMaps(endpoint.endpointId());
+            }
         } catch (RuntimeException e) {
             LOG.warn("detaching {}: {}", endpoint.spec().key(), e.getMessage());
         }
-        network.delete(namespace, pod);
-        producer.send(new ProducerRecord<>(topic, key(endpoint), null));
+        try {
+            store.remove(endpoint.attachment().key());
+        } catch (IOException e) {
+            LOG.warn("removing the record of {}: {}", endpoint.spec().key(), e.getMessage());
+        }
+        tombstone(endpoint.attachment());
+        LOG.info("endpoint {} {} removed", endpoint.endpointId(), endpoint.spec().key());
+        return Optional.of(endpoint);
+    }
+
+    /** Removes every attachment of a CNI network not in the runtime's list of valid ones (CNI GC). */
+    public synchronized int collect(String network, Set<String> validKeys) {
+        int removed = 0;
+        for (LocalEndpoint endpoint : endpoints()) {
+            Attachment a = endpoint.attachment();
+            if (a.network().equals(network) && !validKeys.contains(a.key())) {
+                detach(a.containerId(), a.ifname());
+                removed++;
+            }
+        }
+        return removed;
     }
 
     public List<LocalEndpoint> endpoints() {
         return new ArrayList<>(endpoints.values());
     }
 
-    private String key(LocalEndpoint endpoint) {
-        return node + "/" + endpoint.spec().namespace() + "/" + endpoint.spec().pod();
+    private String key(PodSpec spec) {
+        return node + "/" + spec.namespace() + "/" + spec.pod();
     }
 
-    private void publish(LocalEndpoint endpoint, EndpointState state) {
+    private void tombstone(Attachment a) {
+        String key = node + "/" + a.podKey();
+        directory.putEndpoint(key, null);
+        producer.send(new ProducerRecord<>(topic, key, null), (metadata, e) -> {
+            if (e != null) {
+                LOG.warn("tombstone of endpoint {} not published: {}", key, e.toString());
+            }
+        });
+    }
+
+    /**
+     * Publishes the endpoint once the cluster has described its pod: its labels decide its
+     * identity, and an endpoint published without them would get the identity of a pod with no
+     * labels. Until then it stays closed, as every new endpoint is.
+     */
+    private void publish(LocalEndpoint endpoint) {
         PodSpec spec = endpoint.spec();
+        if (pods.get(spec.namespace(), spec.pod()).isEmpty()) {
+            LOG.info("endpoint {} {}: waiting for the cluster to describe the pod", endpoint.endpointId(), spec.key());
+            return;
+        }
         Instant now = Instant.now();
         Endpoint.Builder record = Endpoint.newBuilder()
                 .setNodeName(node)
@@ -227,34 +398,36 @@ public final class EndpointManager implements AutoCloseable {
                 .setPodName(spec.pod())
                 .setEndpointId(endpoint.endpointId())
                 .putAllLabels(spec.labels())
-                .addIps(spec.ip())
+                .addAllIps(spec.ips())
                 .setInterfaceName(endpoint.hostInterface())
                 .setIdentity(endpoint.identity() == IDENTITY_INIT ? 0 : endpoint.identity())
-                .setState(state)
+                .setState(EndpointState.READY)
                 .setUpdated(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
-                .setWorkloadName(spec.workloadName() == null ? "" : spec.workloadName())
-                .setWorkloadKind(spec.workloadKind() == null ? "" : spec.workloadKind());
+                .setWorkloadName(spec.workloadName())
+                .setWorkloadKind(spec.workloadKind());
         for (PodSpec.NamedPort port : spec.namedPorts()) {
             Protocol protocol = Protocol.forNumber(port.protocol());
             record.addNamedPorts(NamedPort.newBuilder().setName(port.name()).setPort(port.port())
                     .setProtocol(protocol == null ? Protocol.PROTOCOL_ANY : protocol));
         }
         Endpoint value = record.build();
-        Endpoint published = directory.endpoint(key(endpoint)).orElse(null);
-        directory.putEndpoint(key(endpoint), value);
+        String key = key(spec);
+        Endpoint published = directory.endpoint(key).orElse(null);
+        directory.putEndpoint(key, value);
         // A restarted agent that adopts its pods publishes nothing new: the topic already says it.
         if (published != null && published.toBuilder().clearUpdated().build().equals(value.toBuilder().clearUpdated().build())) {
             return;
         }
-        producer.send(new ProducerRecord<>(topic, key(endpoint), value.toByteArray()));
+        producer.send(new ProducerRecord<>(topic, key, value.toByteArray()), (metadata, e) -> {
+            if (e != null) {
+                LOG.warn("endpoint {} not published: {}", key, e.toString());
+            }
+        });
     }
 
-    /** Removes every endpoint: detaches, deletes the pods, publishes tombstones. */
+    /** The agent stops: pods outlive it, and so do their attachments and the datapath's enforcement. */
     @Override
     public void close() {
-        for (LocalEndpoint endpoint : endpoints()) {
-            remove(endpoint.spec().namespace(), endpoint.spec().pod());
-        }
         producer.flush();
     }
 }

@@ -3,7 +3,19 @@ package dev.weir.agent.endpoint;
 import dev.weir.agent.datapath.EndpointEntry;
 
 /** A pod of this node with its datapath attachment: what the endpoints map records for its interface. */
-public record LocalEndpoint(PodSpec spec, String netns, String hostInterface, int ifindex, EndpointEntry datapath) {
+public record LocalEndpoint(PodSpec spec, Attachment attachment, EndpointEntry datapath) {
+
+    public String netns() {
+        return attachment.netns();
+    }
+
+    public String hostInterface() {
+        return attachment.hostInterface();
+    }
+
+    public int ifindex() {
+        return attachment.ifindex();
+    }
 
     public int endpointId() {
         return datapath.endpointId();
@@ -22,6 +34,10 @@ public record LocalEndpoint(PodSpec spec, String netns, String hostInterface, in
     }
 
     public LocalEndpoint with(EndpointEntry entry) {
-        return new LocalEndpoint(spec, netns, hostInterface, ifindex, entry);
+        return new LocalEndpoint(spec, attachment, entry);
+    }
+
+    public LocalEndpoint with(PodSpec described) {
+        return new LocalEndpoint(described, attachment, datapath);
     }
 }

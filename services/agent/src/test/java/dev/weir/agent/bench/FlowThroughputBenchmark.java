@@ -45,7 +45,7 @@ public final class FlowThroughputBenchmark {
         new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
             String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
-            Process agent = AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), null);
+            Process agent = AgentProcess.start(platform, node, pins, dir.resolve("agent.log"));
             try (Datapath datapath = Datapath.open(pins)) {
                 datapath.register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.agent.endpoint.LocalEndpoint;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.PodManifest;
 import dev.weir.platform.Platform;
 import dev.weir.platform.PlatformConfig;
 import java.net.URI;
@@ -35,6 +37,7 @@ class PolicyServiceIT {
 
     static Platform platform;
     static Agent agent;
+    static Kubelet kubelet;
     static ConfigurableApplicationContext service;
     static String node;
     static String ipA;
@@ -65,11 +68,13 @@ class PolicyServiceIT {
         service = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(settings));
         base = "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port") + "/api/v1";
         agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
-                platform.apiToken()).removingPodsOnStop());
-        agent.endpoints().add(new PodSpec("x", "a", ipA, Map.of("app", "a"), List.of(), "a", "Deployment", null));
-        var b = agent.endpoints().add(new PodSpec("y", "b", ipB, Map.of("app", "b"),
-                List.of(new PodSpec.NamedPort("http", 8080, 6)), "b", "Deployment", null));
-        server = new ProcessBuilder("ip", "netns", "exec", b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
+                platform.apiToken()));
+        kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
+                agent.config().cniSocket());
+        add(new PodManifest("x", "a", ipA, Map.of("app", "a"), List.of(), "a", "Deployment", null));
+        var b = add(new PodManifest("y", "b", ipB, Map.of("app", "b"),
+                List.of(new PodManifest.NamedPort("http", 8080, 6)), "b", "Deployment", null));
+        server = new ProcessBuilder("nsenter", "--net=" + b.netns(), "socat", "-u", "TCP-LISTEN:8080,reuseaddr,fork",
                 "/dev/null").start();
     }
 
@@ -77,6 +82,10 @@ class PolicyServiceIT {
     static void stop() throws Exception {
         if (server != null) {
             server.destroyForcibly().waitFor();
+        }
+        if (kubelet != null) {
+            kubelet.stopAll();
+            kubelet.close();
         }
         if (agent != null) {
             agent.close();
@@ -87,7 +96,7 @@ class PolicyServiceIT {
         if (platform != null) {
             platform.close();
         }
-        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node).start().waitFor();
+        new ProcessBuilder("rm", "-rf", "/sys/fs/bpf/weir-" + node, "/run/weir/nodes/" + node).start().waitFor();
     }
 
     static HttpResponse<String> call(String method, String path, String contentType, String body, boolean token)
@@ -104,7 +113,7 @@ class PolicyServiceIT {
     }
 
     static boolean connect() throws Exception {
-        return agent.podNetwork().execIn("x", "a", 10, "socat", "-u", "/dev/null",
+        return kubelet.execIn("x", "a", 10, "socat", "-u", "/dev/null",
                 "TCP:" + ipB + ":8080,connect-timeout=1").exitCode() == 0;
     }
 
@@ -275,5 +284,11 @@ class PolicyServiceIT {
         // b never got it: a still connects, as before the apply.
         assertThat(connect()).isTrue();
         assertThat(call("DELETE", "/policies/NetworkPolicy/y/too-big", null, null, true).statusCode()).isEqualTo(200);
+    }
+
+    /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
+    static LocalEndpoint add(PodManifest manifest) throws Exception {
+        kubelet.start(manifest);
+        return agent.endpoints().byPod(manifest.namespace(), manifest.pod()).orElseThrow();
     }
 }

@@ -6,8 +6,9 @@ import static org.awaitility.Awaitility.await;
 import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
 import dev.weir.agent.endpoint.LocalEndpoint;
-import dev.weir.agent.endpoint.NetnsSockets;
-import dev.weir.agent.endpoint.PodSpec;
+import dev.weir.testbed.Kubelet;
+import dev.weir.testbed.NetnsSockets;
+import dev.weir.testbed.PodManifest;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.platform.Platform;
 import dev.weir.platform.PlatformConfig;
@@ -76,17 +77,19 @@ class PolicyServiceRestartPrivilegedIT {
             settings.put("server.port", "0");
             ConfigurableApplicationContext service = start(settings);
             Agent agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), pins, platform.apiToken())
-                    .removingPodsOnStop().withClusterDns(prefix + "53"));
+                    .withClusterDns(prefix + "53"));
+            Kubelet kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(),
+                    dev.weir.agent.datapath.NativeArtifacts.cniPlugin(), agent.config().cniSocket());
             Process dns = null;
             AtomicBoolean probing = new AtomicBoolean(true);
             try {
-                LocalEndpoint resolver = agent.endpoints().add(pod("kube-system", "coredns", prefix + "53"));
-                LocalEndpoint a = agent.endpoints().add(pod("x", "a", prefix + "10"));
-                LocalEndpoint b = agent.endpoints().add(pod("y", "b", prefix + "11"));
-                LocalEndpoint c = agent.endpoints().add(pod("z", "c", prefix + "12"));
-                dns = new ProcessBuilder("ip", "netns", "exec", resolver.netns(),
+                LocalEndpoint resolver = add(agent, kubelet, pod("kube-system", "coredns", prefix + "53"));
+                LocalEndpoint a = add(agent, kubelet, pod("x", "a", prefix + "10"));
+                LocalEndpoint b = add(agent, kubelet, pod("y", "b", prefix + "11"));
+                LocalEndpoint c = add(agent, kubelet, pod("z", "c", prefix + "12"));
+                dns = new ProcessBuilder("nsenter", "--net=" + resolver.netns(),
                         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                        System.getProperty("java.class.path"), "dev.weir.agent.demo.DemoDnsServer", prefix + "53",
+                        System.getProperty("java.class.path"), "dev.weir.testbed.DemoDnsServer", prefix + "53",
                         "b.y.svc.cluster.local=" + prefix + "11").redirectErrorStream(true).start();
                 assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(dns.getInputStream())).readLine())
                         .startsWith("dns: serving");
@@ -140,9 +143,9 @@ class PolicyServiceRestartPrivilegedIT {
 
                 service.close();
                 // A pod created while the control plane is away: closed, but for DNS.
-                LocalEndpoint d = agent.endpoints().add(new PodSpec("x", "d", prefix + "13", Map.of("app", "d"), List.of(),
+                LocalEndpoint d = add(agent, kubelet, new PodManifest("x", "d", prefix + "13", Map.of("app", "d"), List.of(),
                         "d", "Deployment", "nameserver " + prefix + "53\noptions ndots:1 attempts:1 timeout:2\n"));
-                var lookup = agent.podNetwork().execIn("x", "d", 20, "getent", "ahostsv4", "b.y.svc.cluster.local");
+                var lookup = kubelet.execIn("x", "d", 20, "getent", "ahostsv4", "b.y.svc.cluster.local");
                 assertThat(lookup.exitCode()).as("d resolves names while closed: %s", lookup.output()).isZero();
                 DatagramSocket atA = NetnsSockets.in(a.netns(), () -> new DatagramSocket(new InetSocketAddress(a.spec().ip(), 9001)));
                 atA.setSoTimeout(500);
@@ -199,13 +202,21 @@ class PolicyServiceRestartPrivilegedIT {
                 if (dns != null) {
                     dns.destroyForcibly().waitFor();
                 }
+                kubelet.stopAll();
+                kubelet.close();
                 agent.close();
                 if (service.isActive()) {
                     service.close();
                 }
-                new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
+                new ProcessBuilder("rm", "-rf", pins.toString(), "/run/weir/nodes/" + node).start().waitFor();
             }
         }
+    }
+
+    /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
+    static LocalEndpoint add(Agent agent, Kubelet kubelet, PodManifest manifest) throws Exception {
+        kubelet.start(manifest);
+        return agent.endpoints().byPod(manifest.namespace(), manifest.pod()).orElseThrow();
     }
 
     static ConfigurableApplicationContext start(Map<String, String> settings) {
@@ -216,8 +227,8 @@ class PolicyServiceRestartPrivilegedIT {
         return "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port");
     }
 
-    static PodSpec pod(String namespace, String name, String ip) {
-        return new PodSpec(namespace, name, ip, Map.of("app", name), List.of(), name, "Deployment", null);
+    static PodManifest pod(String namespace, String name, String ip) {
+        return new PodManifest(namespace, name, ip, Map.of("app", name), List.of(), name, "Deployment", null);
     }
 
     static HttpResponse<String> call(String method, String url, String yaml, String token) throws Exception {

@@ -1,4 +1,4 @@
-package dev.weir.agent.endpoint;
+package dev.weir.testbed;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.weir.agent.endpoint;
+package dev.weir.testbed;
 
 import java.io.IOException;
 import java.util.concurrent.Callable;
@@ -28,13 +28,13 @@ public final class NetnsSockets {
     private NetnsSockets() {
     }
 
-    /** Runs the action with this thread in the named network namespace (under /var/run/netns). */
+    /** Runs the action with this thread in a network namespace: a name under /var/run/netns, or a path. */
     public static <T> T in(String netns, Callable<T> action) throws Exception {
         int home = LIBC.open("/proc/thread-self/ns/net", O_RDONLY);
         if (home < 0) {
             throw new IOException("cannot open this thread's network namespace");
         }
-        int target = LIBC.open("/var/run/netns/" + netns, O_RDONLY);
+        int target = LIBC.open(netns.contains("/") ? netns : "/var/run/netns/" + netns, O_RDONLY);
         try {
             if (target < 0) {
                 throw new IOException("no network namespace " + netns);

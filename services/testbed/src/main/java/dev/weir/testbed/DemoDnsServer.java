@@ -1,4 +1,4 @@
-package dev.weir.agent.demo;
+package dev.weir.testbed;
 
 import java.io.IOException;
 import java.net.DatagramPacket;
