@@ -41,7 +41,12 @@ public final class PodDescriptions implements AutoCloseable {
     }
 
     public void publish(PodManifest manifest, String node) {
-        send(manifest.key(), describe(manifest, node).toByteArray());
+        publish(describe(manifest, node));
+    }
+
+    /** A pod as the API server describes it (its addresses may not be known yet: the runtime's IPAM gives them). */
+    public void publish(Pod pod) {
+        send(pod.getNamespace() + "/" + pod.getName(), pod.toByteArray());
     }
 
     public void remove(String namespace, String pod) {
