@@ -31,13 +31,19 @@ copy_lib() {
   mkdir -p "$rootfs$(dirname "$path")"
   cp -L "$path" "$rootfs$path"
 }
+# ip (iproute2) and nsenter (util-linux): the agent makes veth pairs and routes in standalone CNI mode.
+node_tools=(/usr/sbin/ip /usr/bin/nsenter)
 {
-  ldd "$rootfs/opt/java/bin/java" "$rootfs"/opt/java/lib/*.so "$rootfs/opt/java/lib/server/libjvm.so" "$libweir"
+  ldd "$rootfs/opt/java/bin/java" "$rootfs"/opt/java/lib/*.so "$rootfs/opt/java/lib/server/libjvm.so" "$libweir" \
+    "${node_tools[@]}"
 } 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/lib/ {print $1}' | sort -u | while read -r lib; do
   copy_lib "$lib"
 done
 unresolved=$(ldd "$rootfs"/opt/java/lib/*.so "$libweir" 2>/dev/null | grep 'not found' | grep -v -E 'lib(jvm|jli|java|net|nio|verify|zip|jimage)\.so' || true)
 [ -z "$unresolved" ] || { echo "build-base: unresolved libraries: $unresolved" >&2; exit 1; }
+
+mkdir -p "$rootfs/usr/sbin" "$rootfs/usr/bin"
+for tool in "${node_tools[@]}"; do cp -L "$tool" "$rootfs$tool"; done
 
 # BusyBox (static) gives the health check its wget and a shell for debugging with kubectl exec.
 mkdir -p "$rootfs/bin" "$rootfs/usr/local/bin"
@@ -66,7 +72,7 @@ diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 
 cat > "$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:01Z",
- "config":{"Env":["PATH=/opt/java/bin:/usr/local/bin:/bin","JAVA_HOME=/opt/java","LANG=C.UTF-8"],
+ "config":{"Env":["PATH=/opt/java/bin:/usr/local/bin:/usr/sbin:/usr/bin:/bin","JAVA_HOME=/opt/java","LANG=C.UTF-8"],
   "User":"65532:65532","WorkingDir":"/home/weir",
   "Healthcheck":{"Test":["CMD","/usr/local/bin/weir-healthcheck"],"Interval":10000000000,
    "Timeout":5000000000,"StartPeriod":60000000000,"Retries":3},

@@ -42,7 +42,8 @@ class HelmChartTest {
     @Test
     void everyRenderedManifestIsAValidKubernetesObject() {
         for (List<HasMetadata> manifests : List.of(render(Map.of()), render(Map.of("kafka.bundled.enabled", "true",
-                "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true", "agent.podsFile", "/etc/weir/pods.yaml")))) {
+                "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true")), render(Map.of("cni.mode", "standalone",
+                "cni.standalone.subnet", "198.18.4.0/24")))) {
             assertThat(manifests).isNotEmpty();
             for (HasMetadata manifest : manifests) {
                 List<String> unknown = new ArrayList<>();
@@ -63,13 +64,32 @@ class HelmChartTest {
                 .containsExactlyInAnyOrder("BPF", "PERFMON", "NET_ADMIN");
         assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(container.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/sys/fs/bpf"));
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(container.getVolumeMounts()).anyMatch(m -> m.getMountPath().equals("/run/weir"));
         assertThat(pod.getTolerations()).anyMatch(t -> "Exists".equals(t.getOperator()));
         assertThat(agent.getSpec().getUpdateStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isEqualTo(1);
     }
 
     @Test
+    void theInitContainerInstallsWeirCniChainedByDefaultAndStandaloneWithTheSubnetAndSetns() {
+        var pod = only(render(Map.of()), DaemonSet.class).getSpec().getTemplate().getSpec();
+        Container install = pod.getInitContainers().get(0);
+        assertThat(install.getArgs()).containsSubsequence("install", "--mode", "chained");
+        assertThat(install.getVolumeMounts()).extracting(m -> m.getMountPath())
+                .contains("/host/opt/cni/bin", "/host/etc/cni/net.d");
+        assertThat(pod.getVolumes()).anyMatch(v -> v.getHostPath() != null && v.getHostPath().getPath().equals("/etc/cni/net.d"));
+
+        var standalone = only(render(Map.of("cni.mode", "standalone", "cni.standalone.subnet", "198.18.4.0/24")),
+                DaemonSet.class).getSpec().getTemplate().getSpec();
+        assertThat(standalone.getInitContainers().get(0).getArgs()).containsSubsequence("--mode", "standalone",
+                "--subnet", "198.18.4.0/24");
+        assertThat(standalone.getContainers().get(0).getSecurityContext().getCapabilities().getAdd()).contains("SYS_ADMIN");
+    }
+
+    @Test
     void theChartsAgentAndTheEmbeddedAgentReadTheSameConfigurationKeys() {
-        DaemonSet agent = only(render(Map.of("agent.podsFile", "/etc/weir/pods.yaml")), DaemonSet.class);
+        DaemonSet agent = only(render(Map.of()), DaemonSet.class);
         Set<String> chart = agent.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                 .map(EnvVar::getName).collect(Collectors.toSet());
         // WEIR_API_TOKEN is the alternative to WEIR_API_TOKEN_FILE; the chart mounts the token as a file.

@@ -1,52 +1,48 @@
 package dev.weir.agent.cni;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
-/** The node's links as the kernel describes them. */
+/** The node's links as sysfs shows them (no process per CNI call). */
 final class HostLinks {
-
-    private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private HostLinks() {
     }
 
     static Optional<Integer> ifindex(String name) {
+        return number(Path.of("/sys/class/net", name, "ifindex"));
+    }
+
+    /**
+     * A veth: a virtual link (no device behind it) without a DEVTYPE (a bridge, a VLAN or a VXLAN
+     * has one) whose link index names another interface, its peer (a dummy's names itself). A
+     * veth whose peer happens to have the same index in the pod's namespace is refused, which
+     * fails the pod's start rather than leaving it unjudged.
+     */
+    static boolean isVeth(String name) {
+        Path dir = Path.of("/sys/class/net", name);
         try {
-            Path file = Path.of("/sys/class/net", name, "ifindex");
+            if (!Files.isDirectory(dir) || Files.exists(dir.resolve("device")) || Files.exists(dir.resolve("tun_flags"))) {
+                return false;
+            }
+            if (Files.readString(dir.resolve("uevent")).contains("DEVTYPE=")) {
+                return false;
+            }
+            Optional<Integer> own = number(dir.resolve("ifindex"));
+            Optional<Integer> peer = number(dir.resolve("iflink"));
+            return own.isPresent() && peer.isPresent() && !own.equals(peer);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static Optional<Integer> number(Path file) {
+        try {
             return Files.exists(file) ? Optional.of(Integer.parseInt(Files.readString(file).trim())) : Optional.empty();
         } catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
-    }
-
-    /** The link's kind ("veth", "bridge", ...) from netlink, as {@code ip -d link} reports it; empty if none. */
-    static String kind(String name) {
-        try {
-            Process ip = new ProcessBuilder("ip", "-j", "-d", "link", "show", "dev", name).redirectErrorStream(true)
-                    .start();
-            byte[] out = ip.getInputStream().readAllBytes();
-            if (!ip.waitFor(10, TimeUnit.SECONDS) || ip.exitValue() != 0) {
-                ip.destroyForcibly();
-                return "";
-            }
-            JsonNode links = JSON.readTree(new String(out, StandardCharsets.UTF_8));
-            return links.path(0).path("linkinfo").path("info_kind").asString("");
-        } catch (IOException | RuntimeException e) {
-            return "";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "";
-        }
-    }
-
-    static boolean isVeth(String name) {
-        return "veth".equals(kind(name));
     }
 }

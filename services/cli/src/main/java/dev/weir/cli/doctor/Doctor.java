@@ -13,7 +13,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code weir doctor}: checks this node as an operator would want a CNI plugin to — BPF filesystem,
- * programs on every endpoint, leftovers, map pressure, Kafka and consumer lag, the agent, the clock
+ * programs on every endpoint, leftovers, map pressure, the CNI configuration the runtime uses and
+ * its plugins, Kafka and consumer lag, the agent, the clock
  * — and says how to fix each problem. Exit 0 when all is well, 4 with warnings, 5 with failures.
  */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
@@ -29,6 +30,14 @@ public final class Doctor implements Callable<Integer> {
     @Option(names = "--pin-root", defaultValue = "${env:WEIR_BPF_PIN_ROOT:-/sys/fs/bpf/weir}",
             description = "Where the agent pins its maps (default: ${DEFAULT-VALUE}).")
     Path pinRoot;
+
+    @Option(names = "--cni-conf-dir", defaultValue = "/etc/cni/net.d",
+            description = "Where the container runtime reads network configurations (default: ${DEFAULT-VALUE}).")
+    Path cniConfDir;
+
+    @Option(names = "--cni-bin-dir", defaultValue = "/opt/cni/bin", split = ":",
+            description = "Where the runtime finds CNI plugins, ':'-separated (default: ${DEFAULT-VALUE}).")
+    List<Path> cniBinDirs;
 
     @Option(names = "--kafka", defaultValue = "${env:WEIR_KAFKA_BOOTSTRAP:-127.0.0.1:9092}",
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
@@ -67,6 +76,14 @@ public final class Doctor implements Callable<Integer> {
         } catch (Exception e) {
             findings.add(Finding.fail("datapath", "could not read the datapath: " + ClusterChecks.rootCause(e),
                     "run as root on the node, with bpftool installed (Debian: apt install bpftool)"));
+        }
+        progress.println("weir doctor: reading the CNI configuration in " + cniConfDir + " ...");
+        progress.flush();
+        try {
+            findings.addAll(CniChecks.judge(CniState.read(cniConfDir, cniBinDirs)));
+        } catch (Exception e) {
+            findings.add(Finding.fail("cni config", "could not read " + cniConfDir + ": " + ClusterChecks.rootCause(e),
+                    "run as root on the node"));
         }
         progress.println("weir doctor: checking the agent, Kafka and the clock ...");
         progress.flush();
