@@ -145,6 +145,7 @@ public final class Agent implements AutoCloseable {
         // weir-cni reaches the agent from the start, and is told to try again until it is ready.
         cniServer = CniServer.start(config.cniSocket(), cni::handle);
         this.<Pod>replay(TopicId.PODS, (record, pod) -> pods.accept(record.key(), pod));
+        replay(TopicId.NODES, desiredState::onNode);
         replay(TopicId.IDENTITIES, desiredState::onIdentity);
         replay(TopicId.IPCACHE, desiredState::onIpcache);
         replay(TopicId.ENDPOINT_POLICY_STATE, desiredState::onPolicyState);

@@ -46,11 +46,20 @@ public final class Kubelet implements AutoCloseable {
     private final CniPlugin plugin;
     private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
 
+    /** @param descriptions where pods are described, or null when an API server describes them */
     public Kubelet(String node, PodDescriptions descriptions, CniPlugin plugin) {
         this.node = node;
         this.network = new PodNetwork(node);
         this.descriptions = descriptions;
         this.plugin = plugin;
+    }
+
+    /**
+     * A kubelet for a node whose pods an API server describes (the cluster's metadata watcher
+     * publishes them): this one only makes and hands over the sandboxes.
+     */
+    public static Kubelet undescribed(String node, Path plugin, Path agentSocket) {
+        return new Kubelet(node, null, new CniPlugin(plugin, Map.of("WEIR_CNI_SOCKET", agentSocket.toString())));
     }
 
     /** A kubelet for a node whose agent listens on agentSocket, running the weir-cni binary at plugin. */
@@ -77,7 +86,7 @@ public final class Kubelet implements AutoCloseable {
         RunningPod pod = new RunningPod(manifest, containerId(manifest), made.netns(), made.hostInterface(),
                 made.ifindex());
         try {
-            descriptions.publish(manifest, node);
+            describe(manifest);
             add(pod);
         } catch (IOException | RuntimeException e) {
             network.delete(manifest.namespace(), manifest.pod());
@@ -85,6 +94,12 @@ public final class Kubelet implements AutoCloseable {
         }
         pods.put(manifest.key(), pod);
         return pod;
+    }
+
+    private void describe(PodManifest manifest) {
+        if (descriptions != null) {
+            descriptions.publish(manifest, node);
+        }
     }
 
     private void add(RunningPod pod) throws IOException {
@@ -114,7 +129,9 @@ public final class Kubelet implements AutoCloseable {
             }
         }
         network.delete(namespace, name);
-        descriptions.remove(namespace, name);
+        if (descriptions != null) {
+            descriptions.remove(namespace, name);
+        }
     }
 
     /** Runs CHECK for a running pod: empty when the agent says all is as it should be, else its error. */
@@ -146,7 +163,7 @@ public final class Kubelet implements AutoCloseable {
         for (PodManifest m : wanted) {
             var ifindex = network.ifindexOf(m.namespace(), m.pod());
             if (ifindex.isPresent() && !pods.containsKey(m.key())) {
-                descriptions.publish(m, node);
+                describe(m);
                 pods.put(m.key(), new RunningPod(m, containerId(m), network.namespaceOf(m.namespace(), m.pod()),
                         network.hostInterfaceOf(m.namespace(), m.pod()), ifindex.get()));
             } else if (ifindex.isEmpty()) {
@@ -219,6 +236,8 @@ public final class Kubelet implements AutoCloseable {
 
     @Override
     public void close() {
-        descriptions.close();
+        if (descriptions != null) {
+            descriptions.close();
+        }
     }
 }

@@ -92,11 +92,28 @@ public final class EndpointManager implements AutoCloseable {
      * retries ADD); refused for another sandbox of a pod that already has one, or an interface
      * another endpoint uses.
      */
-    public synchronized LocalEndpoint attach(Attachment attachment) throws IOException {
+    public LocalEndpoint attach(Attachment attachment) throws IOException {
+        LocalEndpoint endpoint = attachLocked(attachment);
+        if (endpoint != null) {
+            notifyAdded(endpoint, false);
+            return endpoint;
+        }
+        return endpoints.get(attachment.key());
+    }
+
+    /** Listeners run outside this manager's lock: they take the desired state's, which takes this one. */
+    private void notifyAdded(LocalEndpoint endpoint, boolean adopted) {
+        for (Listener listener : listeners) {
+            listener.endpointAdded(endpoint, adopted);
+        }
+    }
+
+    /** @return the new endpoint, or null when this attachment exists already */
+    private synchronized LocalEndpoint attachLocked(Attachment attachment) throws IOException {
         LocalEndpoint existing = endpoints.get(attachment.key());
         if (existing != null) {
             if (existing.ifindex() == attachment.ifindex() && existing.hostInterface().equals(attachment.hostInterface())) {
-                return existing;
+                return null;
             }
             throw new IllegalStateException(attachment.key() + " is attached to " + existing.hostInterface()
                     + " already");
@@ -128,7 +145,7 @@ public final class EndpointManager implements AutoCloseable {
             throw e;
         }
         lastId = id;
-        register(endpoint, false);
+        register(endpoint);
         LOG.info("endpoint {} {} ready on {} ({})", id, attachment.podKey(), attachment.hostInterface(),
                 attachment.primaryIp());
         return endpoint;
@@ -151,13 +168,10 @@ public final class EndpointManager implements AutoCloseable {
         return pods.get(attachment.namespace(), attachment.pod()).orElse(null);
     }
 
-    private void register(LocalEndpoint endpoint, boolean adopted) {
+    private void register(LocalEndpoint endpoint) {
         endpoints.put(endpoint.attachment().key(), endpoint);
         directory.putLocal(endpoint);
         publish(endpoint);
-        for (Listener listener : listeners) {
-            listener.endpointAdded(endpoint, adopted);
-        }
     }
 
     /**
@@ -168,9 +182,15 @@ public final class EndpointManager implements AutoCloseable {
      *
      * @return how many endpoints were adopted
      */
-    public synchronized int adopt() throws IOException {
+    public int adopt() throws IOException {
+        List<LocalEndpoint> adopted = adoptLocked();
+        adopted.forEach(e -> notifyAdded(e, true));
+        return adopted.size();
+    }
+
+    private synchronized List<LocalEndpoint> adoptLocked() throws IOException {
         Set<Integer> explained = new HashSet<>();
-        int adopted = 0;
+        List<LocalEndpoint> adopted = new ArrayList<>();
         for (AttachmentStore.Stored stored : store.all()) {
             Attachment a = stored.attachment();
             Optional<EndpointEntry> recorded = interfaceIndex(a.hostInterface()).filter(i -> i == a.ifindex())
@@ -191,8 +211,8 @@ public final class EndpointManager implements AutoCloseable {
             datapath.attach(a.ifindex(), endpoint.datapath());
             explained.add(a.ifindex());
             lastId = Math.max(lastId, r.endpointId());
-            register(endpoint, true);
-            adopted++;
+            register(endpoint);
+            adopted.add(endpoint);
             LOG.info("endpoint {} {} adopted on {}", r.endpointId(), a.podKey(), a.hostInterface());
         }
         for (int ifindex : datapath.recordedInterfaces()) {

@@ -70,6 +70,10 @@ public final class DesiredState implements EndpointManager.Listener {
     }
 
     /** The identity the ipcache gives an address, or 0. */
+    /** The identities the control plane published per prefix, before this node's own addresses became the host. */
+    private final Map<String, Integer> publishedIpcache = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile java.util.Set<String> ownAddresses = java.util.Set.of();
+
     public int identityOf(String ip) {
         Integer identity = ipcache.get(Prefix.parse(ip).toString());
         return identity == null ? 0 : identity;
@@ -83,25 +87,63 @@ public final class DesiredState implements EndpointManager.Listener {
         }
     }
 
-    public void onIpcache(ConsumerRecord<String, byte[]> record, IpcacheEntry entry) {
+    /** Reserved identities: the node itself, and every other node (the control plane publishes only the latter). */
+    public static final int HOST = 1;
+    public static final int REMOTE_NODE = 6;
+
+    public synchronized void onIpcache(ConsumerRecord<String, byte[]> record, IpcacheEntry entry) {
         Prefix prefix = Prefix.parse(record.key());
         if (entry == null) {
             datapath.deleteIpcache(java.util.List.of(prefix));
             ipcache.remove(prefix.toString());
+            publishedIpcache.remove(prefix.toString());
             return;
         }
         if (entry.getIdentity() == 0) {
             throw new IllegalArgumentException("identity: 0 is not an identity (prefix " + record.key() + ")");
         }
-        datapath.upsertIpcache(Map.of(prefix, entry.getIdentity()));
-        ipcache.put(prefix.toString(), entry.getIdentity());
+        publishedIpcache.put(prefix.toString(), entry.getIdentity());
+        write(prefix, entry.getIdentity());
+    }
+
+    /** What the datapath holds for a prefix: the published identity, but this node's own addresses are the host. */
+    private void write(Prefix prefix, int published) {
+        boolean own = published == REMOTE_NODE && prefix.length() == (prefix.ipv4() ? 32 : 128)
+                && ownAddresses.contains(prefix.address().getHostAddress());
+        int identity = own ? HOST : published;
+        datapath.upsertIpcache(Map.of(prefix, identity));
+        ipcache.put(prefix.toString(), identity);
         // A local endpoint learns its own identity from its address.
         EndpointManager manager = endpoints;
         if (manager != null && prefix.length() == (prefix.ipv4() ? 32 : 128)) {
             for (LocalEndpoint local : directory.locals()) {
-                if (local.spec().ip().equals(prefix.address().getHostAddress()) && local.identity() != entry.getIdentity()) {
-                    manager.updateIdentity(local.endpointId(), entry.getIdentity());
+                if (local.spec().ip().equals(prefix.address().getHostAddress()) && local.identity() != identity) {
+                    manager.updateIdentity(local.endpointId(), identity);
                 }
+            }
+        }
+    }
+
+    /** A node record: this node's own addresses become the host entity in this node's ipcache. */
+    public synchronized void onNode(ConsumerRecord<String, byte[]> record, dev.weir.proto.state.v1.Node described) {
+        if (!node.equals(record.key())) {
+            return;
+        }
+        java.util.Set<String> before = ownAddresses;
+        java.util.Set<String> now = new java.util.HashSet<>();
+        if (described != null) {
+            for (String address : described.getAddressesList()) {
+                now.add(Prefix.parse(address).address().getHostAddress());
+            }
+        }
+        ownAddresses = java.util.Set.copyOf(now);
+        java.util.Set<String> touched = new java.util.HashSet<>(before);
+        touched.addAll(now);
+        for (String address : touched) {
+            Prefix prefix = Prefix.parse(address);
+            Integer published = publishedIpcache.get(prefix.toString());
+            if (published != null) {
+                write(prefix, published);
             }
         }
     }

@@ -37,6 +37,28 @@ public final class Cluster {
 
     private final Map<String, Namespace> namespaces = new LinkedHashMap<>();
     private final List<Pod> pods = new ArrayList<>();
+    private final Map<String, List<String>> nodes = new LinkedHashMap<>();
+    private List<String> apiServer = List.of();
+
+    /** A node and its addresses: the remote-node entity (and, to its own agent, the host entity). */
+    public Cluster node(String name, List<String> addresses) {
+        nodes.put(name, List.copyOf(addresses));
+        return this;
+    }
+
+    /** The API server's addresses: the kube-apiserver entity. */
+    public Cluster apiServer(List<String> addresses) {
+        apiServer = List.copyOf(addresses);
+        return this;
+    }
+
+    public Map<String, List<String>> nodes() {
+        return nodes;
+    }
+
+    public List<String> apiServer() {
+        return apiServer;
+    }
 
     public Cluster namespace(String name, Map<String, String> labels) {
         namespaces.put(name, new Namespace(name, labels));

@@ -13,6 +13,8 @@ public record Identity(int id, String namespace, Map<String, String> podLabels, 
     public static final int ANY = 0;
     public static final int HOST = 1;
     public static final int WORLD = 2;
+    /** Any node's address but the one's own (the agent writes HOST for its node's). */
+    public static final int REMOTE_NODE = 6;
     public static final int KUBE_APISERVER = 7;
 
     public boolean pod() {

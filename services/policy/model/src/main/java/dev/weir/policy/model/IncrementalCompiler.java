@@ -34,6 +34,9 @@ public final class IncrementalCompiler {
     private Map<String, Policy> lastPolicies = Map.of();
     private Map<String, Pod> lastPods = Map.of();
     private Map<String, Set<String>> lastDns = Map.of();
+    private Map<String, Cluster.Namespace> lastNamespaces = Map.of();
+    private Map<String, List<String>> lastNodes = Map.of();
+    private List<String> lastApiServer = List.of();
 
     public IncrementalCompiler(Identity.Allocator allocator) {
         this.allocator = allocator;
@@ -61,6 +64,9 @@ public final class IncrementalCompiler {
         lastPolicies = policiesByKey;
         lastPods = pods;
         lastDns = Map.copyOf(dnsAnswers);
+        lastNamespaces = Map.copyOf(cluster.namespaces());
+        lastNodes = Map.copyOf(cluster.nodes());
+        lastApiServer = cluster.apiServer();
         return new Result(compiled, affected);
     }
 
@@ -79,6 +85,11 @@ public final class IncrementalCompiler {
     private Set<String> affected(Cluster cluster, Map<String, Policy> policies, Map<String, Pod> pods,
             Map<String, Set<String>> dnsAnswers) {
         if (!namedPorts(pods.values()).equals(namedPorts(lastPods.values()))) {
+            return null;
+        }
+        // Namespace labels are part of every identity; nodes and the API server are entities' addresses.
+        if (!cluster.namespaces().equals(lastNamespaces) || !cluster.nodes().equals(lastNodes)
+                || !cluster.apiServer().equals(lastApiServer)) {
             return null;
         }
         // New DNS answers change only the endpoints of policies with toFQDNs peers (and, through new

@@ -92,7 +92,7 @@ public record Policy(String kind, String namespace, String name, LabelSelector p
     }
 
     /** Weir's entities, as Cilium names them. */
-    public enum Entity { WORLD, CLUSTER, HOST, KUBE_APISERVER, ALL }
+    public enum Entity { WORLD, CLUSTER, HOST, REMOTE_NODE, KUBE_APISERVER, ALL }
 
     /**
      * A port: a number (with an optional endPort), a name resolved on the destination pod, or

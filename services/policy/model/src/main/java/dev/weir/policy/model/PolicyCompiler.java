@@ -135,6 +135,19 @@ public final class PolicyCompiler {
         for (Pod pod : cluster.pods()) {
             ipcache.put(Cidr.host(pod.ip()), podIdentity.get(pod.key()));
         }
+        // Nodes and the API server by their addresses; a pod's own address stays the pod's.
+        for (List<String> addresses : cluster.nodes().values()) {
+            for (String address : addresses) {
+                if (!podsByIp.containsKey(address)) {
+                    ipcache.put(Cidr.host(address), Identity.REMOTE_NODE);
+                }
+            }
+        }
+        for (String address : cluster.apiServer()) {
+            if (!podsByIp.containsKey(address)) {
+                ipcache.put(Cidr.host(address), Identity.KUBE_APISERVER);
+            }
+        }
 
         Map<String, EndpointBuilder> endpoints = new LinkedHashMap<>();
         for (Pod pod : cluster.pods()) {
@@ -382,11 +395,12 @@ public final class PolicyCompiler {
                 prefixIdentity.values().forEach(result::add);
             }
             case HOST -> result.add(Identity.HOST);
+            case REMOTE_NODE -> result.add(Identity.REMOTE_NODE);
             case KUBE_APISERVER -> result.add(Identity.KUBE_APISERVER);
             case CLUSTER -> {
                 result.addAll(podsByIdentity.keySet());
                 result.add(Identity.HOST);
-                result.add(6); // remote nodes
+                result.add(Identity.REMOTE_NODE);
                 result.add(Identity.KUBE_APISERVER);
             }
         }

@@ -219,7 +219,7 @@ public final class PolicyParser {
                                 Entity.valueOf(value.toUpperCase(Locale.ROOT).replace('-', '_'))));
                     } catch (IllegalArgumentException ex) {
                         throw new InvalidPolicy(r + "." + entitiesField + "[" + e + "]", "'" + value
-                                + "' is not an entity (world, cluster, host, kube-apiserver, all)");
+                                + "' is not an entity (world, cluster, host, remote-node, kube-apiserver, all)");
                     }
                 }
             }

@@ -41,6 +41,10 @@ public class DesiredStateTopics {
     final Map<String, IpcacheEntry> ipcache = new ConcurrentHashMap<>();
     final Map<String, EndpointPolicyState> policyStates = new ConcurrentHashMap<>();
     final Map<String, MapApplyAck> acks = new ConcurrentHashMap<>();
+    /** What the cluster metadata watcher published: namespaces with labels, nodes' addresses, the API server's. */
+    final Map<String, dev.weir.proto.state.v1.Namespace> namespaces = new ConcurrentHashMap<>();
+    final Map<String, dev.weir.proto.state.v1.Node> nodes = new ConcurrentHashMap<>();
+    final Map<String, dev.weir.proto.state.v1.ApiServerEndpoints> apiServer = new ConcurrentHashMap<>();
     /** The addresses DNS answered per name, until they expire, for toFQDNs rules. */
     private final DnsAnswerCache dnsAnswers;
     private final java.util.concurrent.ScheduledExecutorService expiry =
@@ -87,6 +91,18 @@ public class DesiredStateTopics {
                     java.time.Instant.now())) {
                 onDnsChanged.run();
             }
+        });
+        replay(TopicId.NAMESPACES, (r, v) -> {
+            put(namespaces, r.key(), (dev.weir.proto.state.v1.Namespace) v);
+            onEndpointsChanged.run();
+        });
+        replay(TopicId.NODES, (r, v) -> {
+            put(nodes, r.key(), (dev.weir.proto.state.v1.Node) v);
+            onEndpointsChanged.run();
+        });
+        replay(TopicId.API_SERVER, (r, v) -> {
+            put(apiServer, r.key(), (dev.weir.proto.state.v1.ApiServerEndpoints) v);
+            onEndpointsChanged.run();
         });
         replay(TopicId.ENDPOINTS, (r, v) -> {
             put(endpoints, r.key(), (Endpoint) v);
@@ -181,9 +197,22 @@ public class DesiredStateTopics {
         thread.start();
     }
 
-    /** The pods the agents published, as the compiler models them. */
+    /**
+     * The pods the agents published, as the compiler models them, with the namespaces' labels,
+     * the nodes' and the API server's addresses the metadata watcher published.
+     */
     Cluster cluster() {
         Cluster cluster = new Cluster();
+        for (dev.weir.proto.state.v1.Namespace ns : namespaces.values()) {
+            Map<String, String> labels = new java.util.HashMap<>(ns.getLabelsMap());
+            // Kubernetes sets it on every namespace; a namespace described without it still has it.
+            labels.put("kubernetes.io/metadata.name", ns.getName());
+            cluster.namespace(ns.getName(), labels);
+        }
+        new java.util.TreeMap<>(nodes).forEach((name, node) -> cluster.node(name, node.getAddressesList()));
+        List<String> apiAddresses = new ArrayList<>();
+        apiServer.values().forEach(a -> apiAddresses.addAll(a.getAddressesList()));
+        cluster.apiServer(apiAddresses.stream().sorted().distinct().toList());
         for (Endpoint e : endpoints.values()) {
             if (e.getIpsCount() == 0) {
                 continue;

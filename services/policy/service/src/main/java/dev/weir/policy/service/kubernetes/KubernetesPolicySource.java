@@ -12,9 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * NetworkPolicies of a Kubernetes cluster as a source of policies: an informer over every
- * namespace hands each added or changed policy, as the API server serves it, to the same parser
- * and store the REST API uses, and each deleted one to the store's delete. A policy the parser
+ * NetworkPolicies and WeirNetworkPolicies (the weir.dev/v1 custom resource) of a Kubernetes
+ * cluster as a source of policies: an informer per kind over every namespace hands each added or
+ * changed policy, as the API server serves it, to the same parser and store the REST API uses,
+ * and each deleted one to the store's delete. A policy the parser
  * rejects is counted and logged with its field, and the others go on.
  */
 public final class KubernetesPolicySource implements AutoCloseable {
@@ -32,6 +33,12 @@ public final class KubernetesPolicySource implements AutoCloseable {
     private final Sink sink;
     private final AtomicLong rejected = new AtomicLong();
     private SharedIndexInformer<NetworkPolicy> informer;
+    private SharedIndexInformer<io.fabric8.kubernetes.api.model.GenericKubernetesResource> weirInformer;
+    /** The custom resource the chart's CRD defines. */
+    public static final io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext WEIR_POLICIES =
+            new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("weir.dev")
+                    .withVersion("v1").withKind(Policy.WEIR_POLICY).withPlural("weirnetworkpolicies").withNamespaced(true)
+                    .build();
 
     public KubernetesPolicySource(KubernetesClient client, Sink sink) {
         this.client = client;
@@ -55,16 +62,38 @@ public final class KubernetesPolicySource implements AutoCloseable {
                 sink.deleted(Policy.NETWORK_POLICY, policy.getMetadata().getNamespace(), policy.getMetadata().getName());
             }
         }, 0);
+        weirInformer = client.genericKubernetesResources(WEIR_POLICIES).inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(io.fabric8.kubernetes.api.model.GenericKubernetesResource policy) {
+                apply(policy, Policy.WEIR_POLICY);
+            }
+
+            @Override
+            public void onUpdate(io.fabric8.kubernetes.api.model.GenericKubernetesResource before,
+                    io.fabric8.kubernetes.api.model.GenericKubernetesResource after) {
+                apply(after, Policy.WEIR_POLICY);
+            }
+
+            @Override
+            public void onDelete(io.fabric8.kubernetes.api.model.GenericKubernetesResource policy,
+                    boolean finalStateUnknown) {
+                sink.deleted(Policy.WEIR_POLICY, policy.getMetadata().getNamespace(), policy.getMetadata().getName());
+            }
+        }, 0);
         return this;
     }
 
     private void apply(NetworkPolicy policy) {
+        apply(policy, Policy.NETWORK_POLICY);
+    }
+
+    private void apply(io.fabric8.kubernetes.api.model.HasMetadata policy, String kind) {
         String json = client.getKubernetesSerialization().asJson(policy);
         try {
             sink.applied(PolicyParser.parseWithSource(json));
         } catch (PolicyParser.InvalidPolicy e) {
             rejected.incrementAndGet();
-            LOG.warn("NetworkPolicy {}/{} not applied: {}", policy.getMetadata().getNamespace(),
+            LOG.warn("{} {}/{} not applied: {}", kind, policy.getMetadata().getNamespace(),
                     policy.getMetadata().getName(), e.getMessage());
         }
     }
@@ -78,6 +107,9 @@ public final class KubernetesPolicySource implements AutoCloseable {
     public void close() {
         if (informer != null) {
             informer.close();
+        }
+        if (weirInformer != null) {
+            weirInformer.close();
         }
     }
 }

@@ -11,21 +11,31 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Where a cluster exists (weir.kubernetes.enabled=true): watch its NetworkPolicies. The client
- * finds the API server as kubectl does (in-cluster service account, or kubeconfig), or at
- * weir.kubernetes.master-url.
+ * Where a cluster exists (weir.kubernetes.enabled=true): watch its NetworkPolicies and
+ * WeirNetworkPolicies, and publish its Pods, Namespaces, Nodes and API server addresses on Kafka
+ * for the agents (the cluster's one metadata watch). The client finds the API server as kubectl
+ * does (in-cluster service account, or kubeconfig), or at weir.kubernetes.master-url.
  */
 @Configuration
 @ConditionalOnProperty(name = "weir.kubernetes.enabled", havingValue = "true")
 public class KubernetesWatchConfiguration {
 
     @Bean(destroyMethod = "close")
+    @org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
     KubernetesClient kubernetesClient(@Value("${weir.kubernetes.master-url:}") String masterUrl) {
         KubernetesClientBuilder builder = new KubernetesClientBuilder();
         if (!masterUrl.isBlank()) {
             builder.withConfig(new ConfigBuilder().withMasterUrl(masterUrl).build());
         }
         return builder.build();
+    }
+
+    @Bean(destroyMethod = "close")
+    ClusterMetadataWatcher clusterMetadataWatcher(KubernetesClient client,
+            dev.weir.policy.service.PolicyServiceProperties properties) {
+        var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+                dev.weir.common.kafka.KafkaClients.producerConfig(properties.kafkaBootstrap(), "weir-policy-metadata"));
+        return new ClusterMetadataWatcher(client, producer, dev.weir.schemas.TopicCatalogue.standard()).start();
     }
 
     @Bean(destroyMethod = "close")
