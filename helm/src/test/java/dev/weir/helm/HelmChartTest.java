@@ -88,6 +88,40 @@ class HelmChartTest {
     }
 
     @Test
+    void weirNetworkPolicyShipsAsAStructuralCrdWithTheDenyFqdnAndEntityRules() throws Exception {
+        var crd = SERIALIZATION.unmarshal(java.nio.file.Files.readString(CHART.resolve("crds/weirnetworkpolicies.yaml")),
+                io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+        assertThat(crd.getSpec().getGroup()).isEqualTo("weir.dev");
+        assertThat(crd.getSpec().getNames().getKind()).isEqualTo("WeirNetworkPolicy");
+        var spec = crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec");
+        assertThat(spec.getProperties()).containsKeys("podSelector", "ingress", "ingressDeny", "egress", "egressDeny");
+        var egress = spec.getProperties().get("egress").getItems().getSchema();
+        assertThat(egress.getProperties()).containsKeys("to", "ports", "toEntities", "toFQDNs");
+        assertThat(egress.getProperties().get("toEntities").getItems().getSchema().getEnum()).hasSize(6);
+        // Structural: a node never has both properties and additionalProperties, and every node has a type
+        // (but the int-or-string port).
+        List<String> problems = new ArrayList<>();
+        structural(crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema(), "schema", problems);
+        assertThat(problems).isEmpty();
+    }
+
+    private static void structural(io.fabric8.kubernetes.api.model.apiextensions.v1.JSONSchemaProps node, String path,
+            List<String> problems) {
+        if (node.getProperties() != null && !node.getProperties().isEmpty() && node.getAdditionalProperties() != null) {
+            problems.add(path + ": properties and additionalProperties");
+        }
+        if (node.getType() == null && !Boolean.TRUE.equals(node.getXKubernetesIntOrString())) {
+            problems.add(path + ": no type");
+        }
+        if (node.getProperties() != null) {
+            node.getProperties().forEach((name, child) -> structural(child, path + "." + name, problems));
+        }
+        if (node.getItems() != null && node.getItems().getSchema() != null) {
+            structural(node.getItems().getSchema(), path + "[]", problems);
+        }
+    }
+
+    @Test
     void theChartsAgentAndTheEmbeddedAgentReadTheSameConfigurationKeys() {
         DaemonSet agent = only(render(Map.of()), DaemonSet.class);
         Set<String> chart = agent.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
