@@ -48,8 +48,13 @@ public final class Kubelet implements AutoCloseable {
 
     /** @param descriptions where pods are described, or null when an API server describes them */
     public Kubelet(String node, PodDescriptions descriptions, CniPlugin plugin) {
+        this(node, descriptions, plugin, new PodNetwork(node));
+    }
+
+    /** A kubelet whose pods hang off the given network (a node that is a network namespace of its own). */
+    public Kubelet(String node, PodDescriptions descriptions, CniPlugin plugin, PodNetwork network) {
         this.node = node;
-        this.network = new PodNetwork(node);
+        this.network = network;
         this.descriptions = descriptions;
         this.plugin = plugin;
     }

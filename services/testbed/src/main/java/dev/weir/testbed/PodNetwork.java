@@ -28,12 +28,51 @@ public final class PodNetwork {
     public static final String POD_RANGE = "198.18.0.0/15";
 
     private final String node;
+    /** The node's own network namespace when the node is one (several nodes on one machine), or null. */
+    private final String nodeNetns;
 
     public PodNetwork(String node) {
+        this(node, null);
+    }
+
+    /** Pods of a node that is itself the network namespace nodeNetns (null: this machine is the node). */
+    public PodNetwork(String node, String nodeNetns) {
         if (!node.matches("[a-z0-9-]{1,24}")) {
             throw new IllegalArgumentException("node name must be 1-24 of [a-z0-9-]: " + node);
         }
         this.node = node;
+        this.nodeNetns = nodeNetns;
+    }
+
+    /** A command on the node's side of the pods' veths. */
+    private String[] onNode(String... command) {
+        if (nodeNetns == null) {
+            return command;
+        }
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", nodeNetns));
+        full.addAll(List.of(command));
+        return full.toArray(String[]::new);
+    }
+
+    /** The index of a node-side interface, or empty when it does not exist. */
+    private java.util.Optional<Integer> nodeIfindex(String host) throws IOException {
+        if (nodeNetns == null) {
+            Path file = Path.of("/sys/class/net", host, "ifindex");
+            return Files.exists(file) ? java.util.Optional.of(Integer.parseInt(Files.readString(file).trim()))
+                    : java.util.Optional.empty();
+        }
+        try {
+            Process p = new ProcessBuilder("ip", "-n", nodeNetns, "-o", "link", "show", "dev", host)
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(Integer.parseInt(out.substring(0, out.indexOf(':')).trim()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
     }
 
     /** The network namespace of a pod of this node. */
@@ -61,21 +100,22 @@ public final class PodNetwork {
         run("ip", "netns", "add", netns);
         try {
             run("ip", "-n", netns, "link", "set", "lo", "up");
-            run("ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", netns);
-            run("ip", "addr", "add", GATEWAY + "/32", "dev", host, "scope", "link");
-            run("ip", "link", "set", host, "up");
+            run(onNode("ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", netns));
+            run(onNode("ip", "addr", "add", GATEWAY + "/32", "dev", host, "scope", "link"));
+            run(onNode("ip", "link", "set", host, "up"));
             run("ip", "-n", netns, "addr", "add", ip + "/32", "dev", "eth0");
             run("ip", "-n", netns, "link", "set", "eth0", "up");
             run("ip", "-n", netns, "route", "add", GATEWAY, "dev", "eth0", "scope", "link");
             run("ip", "-n", netns, "route", "add", POD_RANGE, "via", GATEWAY, "dev", "eth0");
-            run("ip", "route", "replace", ip + "/32", "dev", host);
-            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
+            run(onNode("ip", "route", "replace", ip + "/32", "dev", host));
+            // /proc/sys/net is the opener's network namespace's.
+            run(onNode("sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"));
             if (resolvConf != null) {
                 Path dir = Path.of("/etc/netns", netns);
                 Files.createDirectories(dir);
                 Files.writeString(dir.resolve("resolv.conf"), resolvConf, StandardCharsets.UTF_8);
             }
-            int ifindex = Integer.parseInt(Files.readString(Path.of("/sys/class/net", host, "ifindex")).trim());
+            int ifindex = nodeIfindex(host).orElseThrow(() -> new IOException(host + " vanished"));
             return new PodInterface(netns, host, ifindex);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(netns);
@@ -86,11 +126,10 @@ public final class PodNetwork {
     /** The host-side interface index of a pod whose namespace and veth exist. */
     public java.util.Optional<Integer> ifindexOf(String namespace, String pod) {
         try {
-            Path file = Path.of("/sys/class/net", hostInterfaceOf(namespace, pod), "ifindex");
-            if (!Files.exists(Path.of("/var/run/netns", namespaceOf(namespace, pod))) || !Files.exists(file)) {
+            if (!Files.exists(Path.of("/var/run/netns", namespaceOf(namespace, pod)))) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of(Integer.parseInt(Files.readString(file).trim()));
+            return nodeIfindex(hostInterfaceOf(namespace, pod));
         } catch (IOException | NumberFormatException e) {
             return java.util.Optional.empty();
         }
