@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** The agent as a process of its own, as a DaemonSet runs it, configured for a test platform. */
@@ -20,8 +21,17 @@ public final class AgentProcess {
 
     /** Starts the agent and waits for its "running" line. */
     public static Process start(Platform platform, String node, Path pins, Path log) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent")
+        return start(platform, node, pins, log, List.of("-Xmx512m", "-XX:+UseParallelGC"));
+    }
+
+    /** Starts the agent with these JVM flags and waits for its "running" line. */
+    public static Process start(Platform platform, String node, Path pins, Path log, List<String> jvmFlags)
+            throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString()));
+        command.addAll(jvmFlags);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = builder.environment();
         env.put("WEIR_NODE_NAME", node);

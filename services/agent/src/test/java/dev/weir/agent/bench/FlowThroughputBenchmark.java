@@ -33,29 +33,48 @@ import org.apache.kafka.common.TopicPartition;
  * frame the endpoint denies, so every repetition is a decided packet and a drop event in the
  * agent's ring buffer. Bounded: seconds of load as given (default 20).
  *
- * <p>usage: FlowThroughputBenchmark [seconds]
+ * <p>With a rate, the load is paced to that many flows per second (to measure the agent's memory
+ * at a node's rate rather than at its limit), and the agent runs with the JVM flags of its
+ * DaemonSet image ({@link #DAEMONSET_JVM}); without, as fast as it goes with a roomy heap.
+ *
+ * <p>usage: FlowThroughputBenchmark [seconds] [flows per second]
  */
 public final class FlowThroughputBenchmark {
 
+    /** The agent image's JVM flags (services/agent/pom.xml, jib jvmFlags): a DaemonSet-sized process. */
+    static final List<String> DAEMONSET_JVM = List.of("-Xms64m", "-Xmx160m", "-XX:+UseSerialGC",
+            "-XX:MaxMetaspaceSize=96m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxDirectMemorySize=32m", "-Xss512k",
+            "-XX:TieredStopAtLevel=1");
+
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        long rate = args.length > 1 ? Long.parseLong(args[1]) : 0;
         String node = "bench";
         Path pins = Path.of("/sys/fs/bpf/weir-bench");
         Path dir = Path.of("target", "bench-" + UUID.randomUUID()).toAbsolutePath();
         new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
             String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
-            Process agent = AgentProcess.start(platform, node, pins, dir.resolve("agent.log"));
+            Process agent = rate > 0 ? AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), DAEMONSET_JVM)
+                    : AgentProcess.start(platform, node, pins, dir.resolve("agent.log"));
             try (Datapath datapath = Datapath.open(pins)) {
                 datapath.register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);
                 AtomicBoolean running = new AtomicBoolean(true);
                 AtomicLong generated = new AtomicLong();
                 Thread load = new Thread(() -> {
-                    long deadline = System.nanoTime() + Duration.ofSeconds(seconds + 5).toNanos();
+                    long begun = System.nanoTime();
+                    long deadline = begun + Duration.ofSeconds(seconds + 5).toNanos();
                     while (running.get() && System.nanoTime() < deadline) {
                         datapath.testRun(true, frame, frame.capacity(), 1, 2048);
-                        generated.addAndGet(2048);
+                        long sent = generated.addAndGet(2048);
+                        if (rate > 0) {
+                            long due = begun + sent * 1_000_000_000L / rate;
+                            long wait = due - System.nanoTime();
+                            if (wait > 0) {
+                                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                            }
+                        }
                     }
                 }, "load");
                 load.start();
@@ -64,7 +83,11 @@ public final class FlowThroughputBenchmark {
                 long startNs = System.nanoTime();
                 long startLost = datapath.eventsLost();
                 long startGenerated = generated.get();
-                Thread.sleep(seconds * 1000L);
+                long maxRssKb = 0;
+                for (int i = 0; i < seconds * 4; i++) {
+                    Thread.sleep(250);
+                    maxRssKb = Math.max(maxRssKb, Long.parseLong(status(agent.pid(), "VmRSS").replace(" kB", "").trim()));
+                }
                 long agentRecords = records(platform.kafkaBootstrapServers(), topic) - startRecords;
                 double elapsed = (System.nanoTime() - startNs) / 1e9;
                 long ringLost = datapath.eventsLost() - startLost;
@@ -78,7 +101,14 @@ public final class FlowThroughputBenchmark {
                 System.out.printf("agent: %.0f flows/s to Kafka (%d in %.1f s); datapath offered %.0f events/s, "
                         + "%.0f/s lost to a full ring buffer; average flow record %d bytes%n",
                         agentRate, agentRecords, elapsed, offered / elapsed, ringLost / elapsed, recordSize);
-                System.out.printf("agent process at that rate: RSS %s, heap %s%n", rss, heap);
+                System.out.printf("agent process at that rate: RSS %s (at most %d MiB while measured), heap %s%n", rss,
+                        maxRssKb / 1024, heap);
+                if (rate > 0) {
+                    // Paced: the raw producer's limit says nothing about a paced run.
+                    running.set(false);
+                    load.join();
+                    return;
+                }
 
                 agent.destroy();
                 agent.waitFor(30, TimeUnit.SECONDS);
