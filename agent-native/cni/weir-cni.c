@@ -14,10 +14,12 @@
  *   the network configuration from stdin, until the plugin shuts its side down.
  * The answer: one line with the exit code ("0\n" or "1\n"), then the bytes for stdout.
  *
- * When the agent cannot be reached: ADD and CHECK fail with code 11 (try again later: the runtime
- * retries, and no pod runs without its datapath), STATUS with code 50 (plugin not available), DEL
- * and GC succeed (an agent that is gone has nothing attached to remove; when it comes back it
- * removes what no pod uses any more).
+ * When no agent runs (its socket is missing or refuses connections): ADD and CHECK fail with code
+ * 11 (try again later: the runtime retries, and no pod runs without its datapath), STATUS with
+ * code 50 (plugin not available), DEL and GC succeed (an agent that is gone has nothing attached to
+ * remove; when it comes back it removes what no pod uses any more). An agent that is there but
+ * does not answer (it broke off, or took longer than the timeout) is not "gone": every command,
+ * DEL included, fails with code 11 and the runtime calls again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -145,6 +147,7 @@ int main(void)
 		printf("{\"cniVersion\":\"1.1.0\",\"supportedVersions\":[\"0.4.0\",\"1.0.0\",\"1.1.0\"]}\n");
 		return 0;
 	}
+	/* DEL and GC succeed when no agent runs, and only then. */
 	int tolerant = strcmp(command, "DEL") == 0 || strcmp(command, "GC") == 0;
 
 	size_t config_len = 0;
@@ -158,7 +161,7 @@ int main(void)
 		path = DEFAULT_SOCKET;
 	int fd = agent_connect(path);
 	if (fd < 0) {
-		if (tolerant)
+		if (tolerant && (errno == ENOENT || errno == ECONNREFUSED))
 			return 0;
 		if (strcmp(command, "STATUS") == 0)
 			return cni_error(config, 50, "the weir agent of this node is not running");
@@ -197,8 +200,6 @@ int main(void)
 	fclose(answer);
 	if (!reply || answer_len < 2 || (reply[0] != '0' && reply[0] != '1') || reply[1] != '\n') {
 		free(reply);
-		if (tolerant)
-			return 0;
 		return cni_error(config, 11, "the weir agent gave no answer; try again later");
 	}
 	fwrite(reply + 2, 1, answer_len - 2, stdout);
@@ -209,7 +210,5 @@ int main(void)
 
 broken:
 	close(fd);
-	if (tolerant)
-		return 0;
 	return cni_error(config, 11, "the connection to the weir agent broke; try again later");
 }

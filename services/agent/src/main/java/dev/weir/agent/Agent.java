@@ -89,8 +89,12 @@ public final class Agent implements AutoCloseable {
         flowConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
         flowConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
         this.flowProducer = new KafkaProducer<>(flowConfig);
-        this.stateProducer = new KafkaProducer<>(
-                KafkaClients.producerConfig(config.kafkaBootstrap(), "weir-agent-state-" + config.nodeName()));
+        Map<String, Object> stateConfig = KafkaClients.producerConfig(config.kafkaBootstrap(),
+                "weir-agent-state-" + config.nodeName());
+        // Sends happen under the endpoint manager's lock: a broker away must not hold it for a minute.
+        // A record that cannot be sent is counted and sent again (EndpointManager.resend).
+        stateConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000);
+        this.stateProducer = new KafkaProducer<>(stateConfig);
         this.desiredState = new DesiredState(config.nodeName(), datapath, directory, cookies, stateProducer, catalogue);
         this.pods = new NodePods(config.nodeName());
         this.endpoints = new EndpointManager(config.nodeName(), datapath, directory, new AttachmentStore(config.stateDir()),
@@ -171,7 +175,7 @@ public final class Agent implements AutoCloseable {
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
                 new dev.weir.common.auth.BearerTokens(config.apiToken()), observer, metrics::scrape,
-                () -> ready && consumers.stream().allMatch(ProtoConsumer::healthy));
+                () -> ready && cniServer.healthy() && consumers.stream().allMatch(ProtoConsumer::healthy));
         heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),
@@ -181,6 +185,7 @@ public final class Agent implements AutoCloseable {
     private void removeVanished() {
         try {
             endpoints.removeVanished();
+            endpoints.resend();
         } catch (RuntimeException e) {
             LOG.warn("checking endpoint interfaces failed: {}", e.getMessage());
         }

@@ -139,6 +139,18 @@ public final class Kubelet implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs one CNI command for a running pod as the runtime would, without touching its sandbox:
+     * a DEL before the sandbox goes, an ADD the runtime sends again. Returns the plugin's outcome.
+     */
+    public CniPlugin.Outcome call(String command, String namespace, String name) throws IOException {
+        RunningPod pod = pods.get(namespace + "/" + name);
+        if (pod == null) {
+            throw new IllegalArgumentException(namespace + "/" + name + " does not run on " + node);
+        }
+        return call(command, pod, chainedConfig(pod));
+    }
+
     /** Runs CHECK for a running pod: empty when the agent says all is as it should be, else its error. */
     public String check(String namespace, String name) throws IOException {
         RunningPod pod = pods.get(namespace + "/" + name);

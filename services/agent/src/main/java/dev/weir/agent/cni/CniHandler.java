@@ -36,11 +36,24 @@ public final class CniHandler {
     private final EndpointManager endpoints;
     private final BooleanSupplier ready;
     private final StandaloneNetwork standalone;
+    /**
+     * Calls for one attachment run one at a time: a DEL sent after an ADD the plugin gave up on
+     * waits for that ADD, and a retried ADD finds the first one's endpoint. Striped by key.
+     */
+    private final Object[] attachmentLocks = new Object[64];
 
     public CniHandler(EndpointManager endpoints, BooleanSupplier ready, StandaloneNetwork standalone) {
         this.endpoints = endpoints;
         this.ready = ready;
         this.standalone = standalone;
+        for (int i = 0; i < attachmentLocks.length; i++) {
+            attachmentLocks[i] = new Object();
+        }
+    }
+
+    private Object lockOf(CniRequest request) {
+        return attachmentLocks[Math.floorMod(Attachment.key(request.containerId(), request.ifname()).hashCode(),
+                attachmentLocks.length)];
     }
 
     /** A refusal with its CNI code: thrown while reading a request, answered as a CNI error. */
@@ -63,11 +76,18 @@ public final class CniHandler {
                         "weir-cni speaks CNI " + String.join(", ", VERSIONS.stream().sorted().toList()) + ", not "
                                 + version);
             }
+            if ((request.command().equals("STATUS") || request.command().equals("GC")) && !version.equals("1.1.0")) {
+                return CniAnswer.error(version, CniAnswer.INCOMPATIBLE_VERSION, request.command() + " is CNI 1.1.0's");
+            }
             switch (request.command()) {
                 case "ADD":
-                    return add(request, config, version);
+                    synchronized (lockOf(request)) {
+                        return add(request, config, version);
+                    }
                 case "DEL":
-                    return del(request, config, version);
+                    synchronized (lockOf(request)) {
+                        return del(request, config, version);
+                    }
                 case "CHECK":
                     return check(request, version);
                 case "STATUS":
@@ -104,6 +124,13 @@ public final class CniHandler {
             result = ((ObjectNode) prev).deepCopy();
             attachment = chained(request, config, result, containerId, ifname, namespace, pod);
         } else if (config.get("ipam") != null && config.get("ipam").isObject()) {
+            var existing = endpoints.attachment(containerId, ifname);
+            if (existing.isPresent()) {
+                // The runtime calls again (it gave up waiting, or retries): the pod has its network already.
+                ObjectNode again = StandaloneNetwork.result(existing.get());
+                again.put("cniVersion", version);
+                return CniAnswer.result(again);
+            }
             StandaloneNetwork.Made made;
             try {
                 made = standalone.create(request, config, containerId, ifname, namespace, pod);

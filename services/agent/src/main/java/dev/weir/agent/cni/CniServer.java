@@ -83,16 +83,30 @@ public final class CniServer implements AutoCloseable {
         return refused.get();
     }
 
+    /** Whether calls are being accepted: false once the accept loop has given up (health says so). */
+    public boolean healthy() {
+        return !closed && acceptor.isAlive() && server.isOpen();
+    }
+
     private void accept() {
+        long backoff = 10;
         while (!closed) {
             SocketChannel connection;
             try {
                 connection = server.accept();
-            } catch (IOException e) {
-                if (!closed) {
-                    LOG.warn("CNI socket: {}", e.toString());
-                }
+                backoff = 10;
+            } catch (java.nio.channels.ClosedChannelException e) {
                 return;
+            } catch (IOException e) {
+                // Out of file descriptors, say: wait and go on, a pod start is retried by its runtime.
+                LOG.warn("CNI socket: {}; accepting again in {} ms", e.toString(), backoff);
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                backoff = Math.min(2000, backoff * 2);
+                continue;
             }
             try {
                 workers.execute(() -> serve(connection));

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -34,15 +33,35 @@ public final class StandaloneNetwork {
     public record Made(Attachment attachment, ObjectNode result) {
     }
 
-    /** The host side's name: stable for the attachment, 15 characters at most. */
+    /** The host side's name: stable for the attachment, 15 characters at most, 48 bits of SHA-256 to tell them apart. */
     public static String hostInterfaceOf(String containerId, String ifname) {
-        return "wr" + String.format("%08x", (containerId + "/" + ifname).hashCode());
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest((containerId + "/" + ifname).getBytes(StandardCharsets.UTF_8));
+            return "wr" + java.util.HexFormat.of().formatHex(digest, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The answer to an ADD of an attachment this mode made before (a runtime that calls again). */
+    static ObjectNode result(Attachment attachment) {
+        ObjectNode result = JSON.createObjectNode();
+        ArrayNode interfaces = result.putArray("interfaces");
+        interfaces.addObject().put("name", attachment.hostInterface()).put("mac", mac(null, attachment.hostInterface()));
+        interfaces.addObject().put("name", attachment.ifname()).put("mac", mac(attachment.netns(), attachment.ifname()))
+                .put("sandbox", attachment.netns());
+        result.putArray("ips").addObject().put("address", attachment.ipv4() + "/32").put("gateway", GATEWAY)
+                .put("interface", 1);
+        return result;
     }
 
     Made create(CniRequest request, JsonNode config, String containerId, String ifname, String namespace, String pod)
             throws IOException, CniHandler.Refusal {
-        if (request.netns().isEmpty() || !Files.exists(Path.of(request.netns()))) {
-            throw new CniHandler.Refusal(CniAnswer.INVALID_ENVIRONMENT, "CNI_NETNS is missing or does not exist");
+        // A path, never a name or a process id (which ip link set ... netns would also take).
+        if (!request.netns().startsWith("/") || request.netns().contains("..") || request.netns().length() > 255
+                || !Files.exists(Path.of(request.netns()))) {
+            throw new CniHandler.Refusal(CniAnswer.INVALID_ENVIRONMENT, "CNI_NETNS is missing or not a namespace path");
         }
         JsonNode ipam = ipam(request, config, "ADD");
         String ipv4 = null;
@@ -68,8 +87,10 @@ public final class StandaloneNetwork {
             }
         }
         String netns = request.netns();
+        boolean created = false;
         try {
             run("ip", "link", "add", host, "type", "veth", "peer", "name", peer);
+            created = true;
             run("ip", "link", "set", peer, "netns", netns);
             inPod(netns, "ip", "link", "set", peer, "name", ifname);
             inPod(netns, "ip", "link", "set", "lo", "up");
@@ -82,10 +103,17 @@ public final class StandaloneNetwork {
             run("ip", "addr", "add", GATEWAY + "/32", "dev", host, "scope", "link");
             run("ip", "link", "set", host, "up");
             run("ip", "route", "replace", ipv4 + "/32", "dev", host);
-            Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
+            forwarding();
         } catch (IOException e) {
-            runQuietly("ip", "link", "del", host);
-            ipam(request, config, "DEL");
+            // Only what this call made: a link of that name made by an earlier call is not this one's to remove.
+            if (created) {
+                runQuietly("ip", "link", "del", host);
+            }
+            try {
+                ipam(request, config, "DEL");
+            } catch (IOException | CniHandler.Refusal releasing) {
+                LOG.warn("releasing the address of {}: {}", request.containerId(), releasing.getMessage());
+            }
             throw e;
         }
         int ifindex = HostLinks.ifindex(host).orElseThrow(() -> new IOException(host + " vanished"));
@@ -102,6 +130,21 @@ public final class StandaloneNetwork {
         LOG.info("standalone: {} {} on {} ({})", namespace, pod, host, ipv4);
         return new Made(new Attachment(containerId, ifname, netns, config.path("name").asString(""), namespace, pod,
                 host, ifindex, ipv4, null, true), result);
+    }
+
+    /**
+     * The node forwards between its pods' links. A node set up for pods has it on already; a
+     * container whose /proc/sys is read-only cannot set it, which is said, not fatal.
+     */
+    private static void forwarding() {
+        Path file = Path.of("/proc/sys/net/ipv4/ip_forward");
+        try {
+            if (!Files.readString(file).trim().equals("1")) {
+                Files.writeString(file, "1");
+            }
+        } catch (IOException e) {
+            LOG.warn("IPv4 forwarding is off on this node and cannot be turned on here: {}", e.toString());
+        }
     }
 
     /** Releases the address and removes the veth pair; each part may be gone already. */
@@ -133,25 +176,10 @@ public final class StandaloneNetwork {
         if (plugin == null) {
             throw new CniHandler.Refusal(CniAnswer.INVALID_CONFIG, "IPAM plugin " + type + " not found in CNI_PATH");
         }
-        ProcessBuilder builder = new ProcessBuilder(plugin.toString());
-        Map<String, String> env = builder.environment();
-        env.putAll(request.environment(command));
-        Process process = builder.start();
-        try (var in = process.getOutputStream()) {
-            in.write(request.config());
-        }
-        byte[] out = process.getInputStream().readNBytes(1 << 20);
-        try {
-            if (!process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException("IPAM plugin " + type + " timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        String text = new String(out, StandardCharsets.UTF_8).trim();
-        if (process.exitValue() != 0) {
+        Subprocess.Result ran = Subprocess.run(List.of(plugin.toString()), request.environment(command),
+                request.config(), COMMAND_TIMEOUT_SECONDS, false);
+        String text = ran.output().trim();
+        if (ran.exitCode() != 0) {
             String msg = text;
             try {
                 msg = JSON.readTree(text).path("msg").asString(text);
@@ -164,13 +192,15 @@ public final class StandaloneNetwork {
         return text.isEmpty() ? JSON.createObjectNode() : JSON.readTree(text);
     }
 
+    /** A link's MAC address, in the node's namespace or the pod's (nsenter keeps the node's sysfs: ask ip). */
     private static String mac(String netns, String link) {
         try {
-            Path file = Path.of("/sys/class/net", link, "address");
             if (netns == null) {
-                return Files.readString(file).trim();
+                return Files.readString(Path.of("/sys/class/net", link, "address")).trim();
             }
-            return run(List.of("nsenter", "--net=" + netns, "cat", file.toString())).trim();
+            String out = run(List.of("nsenter", "--net=" + netns, "ip", "-o", "link", "show", "dev", link));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("link/ether ([0-9a-f:]{17})").matcher(out);
+            return m.find() ? m.group(1) : "";
         } catch (IOException e) {
             return "";
         }
@@ -195,20 +225,10 @@ public final class StandaloneNetwork {
     }
 
     private static String run(List<String> command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readNBytes(1 << 16), StandardCharsets.UTF_8);
-        try {
-            if (!process.waitFor(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted: " + String.join(" ", command), e);
+        Subprocess.Result ran = Subprocess.run(command, Map.of(), null, COMMAND_TIMEOUT_SECONDS, true);
+        if (ran.exitCode() != 0) {
+            throw new IOException(String.join(" ", command) + " failed: " + ran.output().trim());
         }
-        if (process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + out.trim());
-        }
-        return out;
+        return ran.output();
     }
 }

@@ -71,27 +71,53 @@ public final class AttachmentStore {
         Files.deleteIfExists(file(key));
     }
 
-    /** Every record; one that cannot be read is reported and removed (it names no interface we can trust). */
+    /**
+     * Every record. One that cannot be read is moved aside (to *.unreadable, for whoever looks
+     * into it) and its interface is then one no record explains: closed, never opened.
+     * Half-written files of a crash are removed.
+     */
     public List<Stored> all() throws IOException {
         List<Stored> found = new ArrayList<>();
-        try (var files = Files.list(dir)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".attachment")).toList()) {
-                Properties p = new Properties();
-                try (InputStream in = Files.newInputStream(file)) {
-                    p.load(in);
-                    found.add(new Stored(new Attachment(p.getProperty("containerId"), p.getProperty("ifname"),
-                            p.getProperty("netns"), p.getProperty("network"), p.getProperty("namespace"),
-                            p.getProperty("pod"), p.getProperty("hostInterface"),
-                            Integer.parseInt(p.getProperty("ifindex")), p.getProperty("ipv4"), p.getProperty("ipv6"),
-                            Boolean.parseBoolean(p.getProperty("ownsInterface"))),
-                            Integer.parseInt(p.getProperty("endpointId"))));
-                } catch (RuntimeException e) {
-                    LOG.warn("removing unreadable attachment record {}: {}", file.getFileName(), e.toString());
-                    Files.deleteIfExists(file);
+        List<Path> files;
+        try (var listing = Files.list(dir)) {
+            files = listing.toList();
+        }
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            if (name.endsWith(".tmp")) {
+                Files.deleteIfExists(file);
+                continue;
+            }
+            if (!name.endsWith(".attachment")) {
+                continue;
+            }
+            try {
+                found.add(read(file));
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("attachment record {} cannot be read ({}); moved aside", name, e.toString());
+                try {
+                    Files.move(file, dir.resolve(name + ".unreadable"), StandardCopyOption.REPLACE_EXISTING);
+                } catch (IOException moving) {
+                    LOG.warn("moving {} aside: {}", name, moving.toString());
                 }
             }
         }
         return found;
+    }
+
+    private static Stored read(Path file) throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) > 64 * 1024) {
+            throw new IOException("not a record file");
+        }
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            p.load(in);
+        }
+        return new Stored(new Attachment(p.getProperty("containerId"), p.getProperty("ifname"), p.getProperty("netns"),
+                p.getProperty("network"), p.getProperty("namespace"), p.getProperty("pod"),
+                p.getProperty("hostInterface"), Integer.parseInt(p.getProperty("ifindex")), p.getProperty("ipv4"),
+                p.getProperty("ipv6"), Boolean.parseBoolean(p.getProperty("ownsInterface"))),
+                Integer.parseInt(p.getProperty("endpointId")));
     }
 
     /** File names from the key: runtime ids are hex, interface names short; anything else is encoded. */

@@ -61,6 +61,9 @@ public final class EndpointManager implements AutoCloseable {
     private final Map<String, LocalEndpoint> endpoints = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private int lastId;
+    /** Records Kafka refused, by key (a tombstone as an empty value): sent again by {@link #resend()}. */
+    private final Map<String, Optional<byte[]>> refused = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong publishFailures = new java.util.concurrent.atomic.AtomicLong();
 
     public EndpointManager(String node, Datapath datapath, EndpointDirectory directory, AttachmentStore store,
             NodePods pods, Producer<String, byte[]> producer, TopicCatalogue catalogue,
@@ -146,6 +149,12 @@ public final class EndpointManager implements AutoCloseable {
         }
         lastId = id;
         register(endpoint);
+        // An ipcache entry that arrived between the lookup above and register() found no endpoint to tell.
+        int now = identityOfAddress.applyAsInt(attachment.primaryIp());
+        if (now > 0 && now != endpoint.identity()) {
+            change(id, current -> current.datapath().with(now, current.flags(), current.policyRevision() + 1));
+            endpoint = endpoints.get(attachment.key());
+        }
         LOG.info("endpoint {} {} ready on {} ({})", id, attachment.podKey(), attachment.hostInterface(),
                 attachment.primaryIp());
         return endpoint;
@@ -155,6 +164,10 @@ public final class EndpointManager implements AutoCloseable {
     private int nextFreeId() {
         Set<Integer> used = new HashSet<>();
         endpoints.values().forEach(e -> used.add(e.endpointId()));
+        // An interface closed and left to vanish keeps its id (and its maps) until it has.
+        for (int ifindex : datapath.recordedInterfaces()) {
+            datapath.lookupEndpoint(ifindex).ifPresent(r -> used.add(r.endpointId()));
+        }
         for (int i = 1; i <= MAX_ENDPOINT_ID; i++) {
             int candidate = (lastId + i - 1) % MAX_ENDPOINT_ID + 1;
             if (!used.contains(candidate)) {
@@ -198,7 +211,7 @@ public final class EndpointManager implements AutoCloseable {
             if (recorded.isEmpty()) {
                 LOG.info("forgetting endpoint {} {}: its interface {} is gone", stored.endpointId(), a.podKey(),
                         a.hostInterface());
-                datapath.detach(a.ifindex(), stored.endpointId(), true);
+                release(a.ifindex(), stored.endpointId());
                 store.remove(a.key());
                 tombstone(a);
                 continue;
@@ -217,9 +230,10 @@ public final class EndpointManager implements AutoCloseable {
         }
         for (int ifindex : datapath.recordedInterfaces()) {
             if (!explained.contains(ifindex)) {
-                Optional<EndpointEntry> leftover = datapath.lookupEndpoint(ifindex);
-                LOG.info("removing the datapath from interface {}: no pod of this node uses it", ifindex);
-                datapath.detach(ifindex, leftover.map(EndpointEntry::endpointId).orElse(0), leftover.isPresent());
+                datapath.lookupEndpoint(ifindex).ifPresent(leftover -> {
+                    LOG.info("interface {}: no record explains endpoint {}", ifindex, leftover.endpointId());
+                    release(ifindex, leftover.endpointId());
+                });
             }
         }
         return adopted;
@@ -232,14 +246,53 @@ public final class EndpointManager implements AutoCloseable {
     public synchronized int removeVanished() {
         int removed = 0;
         for (LocalEndpoint endpoint : endpoints()) {
-            if (interfaceIndex(endpoint.hostInterface()).filter(i -> i == endpoint.ifindex()).isEmpty()) {
+            if (!interfaceExists(endpoint.ifindex())) {
                 LOG.info("endpoint {} {}: interface {} vanished", endpoint.endpointId(), endpoint.spec().key(),
                         endpoint.hostInterface());
                 detach(endpoint.attachment().containerId(), endpoint.attachment().ifname());
                 removed++;
             }
         }
+        // Interfaces closed and left to vanish: once gone, their entries and maps go too.
+        Set<Integer> live = new HashSet<>();
+        endpoints.values().forEach(e -> live.add(e.ifindex()));
+        for (int ifindex : datapath.recordedInterfaces()) {
+            if (!live.contains(ifindex) && !interfaceExists(ifindex)) {
+                datapath.lookupEndpoint(ifindex).ifPresent(r -> datapath.detach(ifindex, r.endpointId(), true));
+            }
+        }
         return removed;
+    }
+
+    /**
+     * Lets go of an interface's datapath. One that is gone loses its entry and maps; one that is
+     * still there (a pod the runtime removes right after, a record that could not be read, a
+     * renamed link) keeps its programs and is closed as a new endpoint is, so it never carries
+     * traffic unjudged; the sweep removes it once the interface is gone.
+     */
+    private void release(int ifindex, int endpointId) {
+        if (!interfaceExists(ifindex)) {
+            datapath.detach(ifindex, endpointId, true);
+            return;
+        }
+        // Attached again, so this load's programs run on it whatever ran there before.
+        datapath.lookupEndpoint(ifindex).ifPresent(r -> datapath.attach(ifindex,
+                r.with(r.identity(), FLAGS_UNTIL_TOLD, r.policyRevision() + 1)));
+    }
+
+    /** Whether an interface of this index exists in this network namespace (renamed or not). */
+    static boolean interfaceExists(int ifindex) {
+        try (var links = Files.list(Path.of("/sys/class/net"))) {
+            for (Path link : links.toList()) {
+                Path file = link.resolve("ifindex");
+                if (Files.exists(file) && Files.readString(file).trim().equals(Integer.toString(ifindex))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return true; // cannot tell: keep it closed rather than open it
+        }
     }
 
     private static Optional<Integer> interfaceIndex(String name) {
@@ -323,6 +376,11 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
+    /** The attachment the runtime made under this key, if this node has it. */
+    public Optional<Attachment> attachment(String containerId, String ifname) {
+        return Optional.ofNullable(endpoints.get(Attachment.key(containerId, ifname))).map(LocalEndpoint::attachment);
+    }
+
     /** The endpoint as it is now, by id. */
     public synchronized Optional<LocalEndpoint> byId(int endpointId) {
         return endpoints.values().stream().filter(e -> e.endpointId() == endpointId).findFirst();
@@ -346,15 +404,11 @@ public final class EndpointManager implements AutoCloseable {
             return Optional.empty();
         }
         directory.removeLocal(endpoint);
-        // An index the kernel gave to a new interface since is not this endpoint's to detach from.
-        boolean same = interfaceIndex(endpoint.hostInterface()).filter(i -> i == endpoint.ifindex()).isPresent();
         try {
-            if (same) {
-                datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true);
-            } else {
-                datapath.lookupEndpoint(endpoint.ifindex()).filter(r -> r.endpointId() == endpoint.endpointId())
-                        .ifPresent(r -> datapath.detach(endpoint.ifindex(), endpoint.endpointId(), true));
-                datapath.resetMaps(endpoint.endpointId());
+            // Only this endpoint's entry: an index the kernel gave a new interface since is someone else's.
+            if (datapath.lookupEndpoint(endpoint.ifindex()).filter(r -> r.endpointId() == endpoint.endpointId())
+                    .isPresent()) {
+                release(endpoint.ifindex(), endpoint.endpointId());
             }
         } catch (RuntimeException e) {
             LOG.warn("detaching {}: {}", endpoint.spec().key(), e.getMessage());
@@ -393,11 +447,7 @@ public final class EndpointManager implements AutoCloseable {
     private void tombstone(Attachment a) {
         String key = node + "/" + a.podKey();
         directory.putEndpoint(key, null);
-        producer.send(new ProducerRecord<>(topic, key, null), (metadata, e) -> {
-            if (e != null) {
-                LOG.warn("tombstone of endpoint {} not published: {}", key, e.toString());
-            }
-        });
+        send(key, null);
     }
 
     /**
@@ -438,11 +488,49 @@ public final class EndpointManager implements AutoCloseable {
         if (published != null && published.toBuilder().clearUpdated().build().equals(value.toBuilder().clearUpdated().build())) {
             return;
         }
-        producer.send(new ProducerRecord<>(topic, key, value.toByteArray()), (metadata, e) -> {
-            if (e != null) {
-                LOG.warn("endpoint {} not published: {}", key, e.toString());
+        send(key, value.toByteArray());
+    }
+
+    /**
+     * Sends without waiting for the broker (this runs under the manager's lock); a record Kafka
+     * refuses is counted and kept, and sent again by the next {@link #resend()} unless a newer one
+     * for its key was sent meanwhile.
+     */
+    private void send(String key, byte[] value) {
+        refused.remove(key);
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value), (metadata, e) -> {
+                if (e != null) {
+                    failed(key, value, e);
+                }
+            });
+        } catch (RuntimeException e) {
+            failed(key, value, e);
+        }
+    }
+
+    private void failed(String key, byte[] value, Exception e) {
+        publishFailures.incrementAndGet();
+        refused.putIfAbsent(key, Optional.ofNullable(value));
+        LOG.warn("endpoint record {} not published (sent again later): {}", key, e.toString());
+    }
+
+    /** Sends again what Kafka refused; the agent's housekeeping calls it. */
+    public void resend() {
+        for (Map.Entry<String, Optional<byte[]>> e : refused.entrySet()) {
+            if (refused.remove(e.getKey(), e.getValue())) {
+                send(e.getKey(), e.getValue().orElse(null));
             }
-        });
+        }
+    }
+
+    /** Endpoint records Kafka refused since start, and how many wait to be sent again. */
+    public long publishFailures() {
+        return publishFailures.get();
+    }
+
+    public int unpublished() {
+        return refused.size();
     }
 
     /** The agent stops: pods outlive it, and so do their attachments and the datapath's enforcement. */

@@ -148,7 +148,7 @@ public final class DesiredState implements EndpointManager.Listener {
         }
     }
 
-    public void onPolicyState(ConsumerRecord<String, byte[]> record, EndpointPolicyState state) {
+    public synchronized void onPolicyState(ConsumerRecord<String, byte[]> record, EndpointPolicyState state) {
         String prefix = node + "/";
         if (!record.key().startsWith(prefix)) {
             return; // another node's endpoint
@@ -179,7 +179,7 @@ public final class DesiredState implements EndpointManager.Listener {
      * the id (the control plane has not even seen the new one yet).
      */
     @Override
-    public void endpointAdded(LocalEndpoint endpoint, boolean adopted) {
+    public synchronized void endpointAdded(LocalEndpoint endpoint, boolean adopted) {
         EndpointPolicyState state = pending.remove(endpoint.endpointId());
         if (state != null && adopted) {
             apply(endpoint, state);
