@@ -46,6 +46,8 @@ final class Demo implements AutoCloseable {
 
     private final Agent agent;
     private final Kubelet kubelet;
+    /** The second node of a two-node demo (weir.demo.nodes=2), or null. */
+    private SecondNode second;
     private final List<ManagedProcess> processes = new ArrayList<>();
     private final Thread traffic;
     private volatile boolean running = true;
@@ -57,12 +59,74 @@ final class Demo implements AutoCloseable {
         this.traffic.setDaemon(true);
     }
 
-    static Demo start(String kafka, Path dataDirectory, String apiToken, int policyPort) throws Exception {
+    /**
+     * A second node of the demo: a network namespace with its own agent process, bpffs and pods
+     * (shop/checkout, which calls the cart and, refused by the demo policy, the payments API),
+     * routed to the first node through this machine.
+     */
+    private record SecondNode(dev.weir.testbed.NodeNamespace node, Process agent, Kubelet kubelet) implements AutoCloseable {
+        static final String NAME = "node-2";
+
+        static SecondNode start(String kafka, Path apiTokenFile, Path logs) throws Exception {
+            dev.weir.testbed.NodeNamespace node = dev.weir.testbed.NodeNamespace.create(NAME, "198.18.250.1",
+                    "198.18.250.2", "198.18.3.0/24");
+            Process agent = null;
+            try {
+                node.forwardKafka(Integer.parseInt(kafka.substring(kafka.lastIndexOf(':') + 1)));
+                java.nio.file.Files.createDirectories(logs);
+                Path log = logs.resolve("agent-" + NAME + ".log");
+                agent = node.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
+                        "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"), Map.of(
+                        "WEIR_NODE_NAME", NAME, "WEIR_KAFKA_BOOTSTRAP", kafka, "WEIR_BPF_PIN_ROOT", node.pinRoot().toString(),
+                        "WEIR_STATE_DIR", node.stateDir().toString(), "WEIR_API_TOKEN_FILE", apiTokenFile.toString(),
+                        "WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244", "WEIR_METRICS_ADDRESS", "127.0.0.1:9965",
+                        "WEIR_CLUSTER_DNS", DNS_IP), log);
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                while (!java.nio.file.Files.exists(log) || !java.nio.file.Files.readString(log).contains("weir-agent: running")) {
+                    if (!agent.isAlive() || System.nanoTime() > deadline) {
+                        throw new IllegalStateException(NAME + "'s agent did not start; see " + log);
+                    }
+                    Thread.sleep(200);
+                }
+                Kubelet kubelet = node.kubelet(kafka, NativeArtifacts.cniPlugin());
+                kubelet.start(new PodManifest("shop", "checkout", "198.18.3.10", Map.of("app", "checkout"), List.of(),
+                        "checkout", "Deployment", "nameserver " + DNS_IP
+                        + "\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 attempts:1 timeout:2\n"));
+                return new SecondNode(node, agent, kubelet);
+            } catch (Exception e) {
+                if (agent != null) {
+                    agent.destroyForcibly();
+                }
+                node.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            kubelet.stopAll();
+            kubelet.close();
+            agent.destroy();
+            try {
+                agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            agent.destroyForcibly();
+            node.close();
+        }
+    }
+
+    static Demo start(String kafka, Path dataDirectory, String apiToken, Path apiTokenFile, int policyPort)
+            throws Exception {
         Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
                 .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP));
         Demo demo = new Demo(agent, Kubelet.of(NODE, kafka, NativeArtifacts.cniPlugin(), agent.config().cniSocket()));
         try {
             demo.createPods(dataDirectory.resolve("demo"));
+            if (Integer.getInteger("weir.demo.nodes", 1) > 1) {
+                demo.second = SecondNode.start(kafka, apiTokenFile, dataDirectory.resolve("demo"));
+            }
             applyPolicy(policyPort, apiToken);
             demo.traffic.start();
             return demo;
@@ -137,6 +201,13 @@ final class Demo implements AutoCloseable {
             // Not allowed by the demo policy: dropped, and visible as a drop in the flows.
             exec("shop", "frontend", "socat", "-u", "/dev/null", "TCP:198.18.2.10:9090,connect-timeout=1");
             exec("shop", "frontend", "getent", "ahostsv4", "no-such-service");
+            SecondNode other = second;
+            if (other != null) {
+                // From the second node: the cart is open to it, the payments API is not.
+                execOn(other.kubelet(), "shop", "checkout", "getent", "ahostsv4", "cart");
+                execOn(other.kubelet(), "shop", "checkout", "socat", "-u", "/dev/null", "TCP:198.18.1.11:8080,connect-timeout=1");
+                execOn(other.kubelet(), "shop", "checkout", "socat", "-u", "/dev/null", "TCP:198.18.2.10:9090,connect-timeout=1");
+            }
             try {
                 Thread.sleep(3000);
             } catch (InterruptedException e) {
@@ -146,8 +217,12 @@ final class Demo implements AutoCloseable {
     }
 
     private void exec(String namespace, String pod, String... command) {
+        execOn(kubelet, namespace, pod, command);
+    }
+
+    private static void execOn(Kubelet on, String namespace, String pod, String... command) {
         try {
-            kubelet.execIn(namespace, pod, 5, command);
+            on.execIn(namespace, pod, 5, command);
         } catch (Exception e) {
             LOG.debug("demo traffic: {}", e.getMessage());
         }
@@ -158,7 +233,12 @@ final class Demo implements AutoCloseable {
     }
 
     List<String> podSummary() {
-        return agent.endpoints().endpoints().stream().map(e -> e.spec().key() + "=" + e.spec().ip()).sorted().toList();
+        List<String> pods = new ArrayList<>(agent.endpoints().endpoints().stream()
+                .map(e -> e.spec().key() + "=" + e.spec().ip()).sorted().toList());
+        if (second != null) {
+            second.kubelet().pods().forEach(p -> pods.add(p.manifest().key() + "=" + p.manifest().ip() + "@" + SecondNode.NAME));
+        }
+        return pods;
     }
 
     @Override
@@ -166,6 +246,9 @@ final class Demo implements AutoCloseable {
         running = false;
         traffic.interrupt();
         processes.forEach(p -> p.stop(Duration.ofSeconds(5)));
+        if (second != null) {
+            second.close();
+        }
         kubelet.stopAll();
         kubelet.close();
         agent.close();

@@ -66,8 +66,10 @@ public final class BootStormBenchmark {
                 new io.fabric8.mockwebserver.MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         api.init();
         Path dir = Path.of("target", "bench-boot-" + UUID.randomUUID()).toAbsolutePath();
-        try (KubernetesClient client = api.createClient(new Http11());
-                Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
+        KubernetesClient client = api.createClient(new Http11());
+        // Every agent's watch stays open, as an agent's does; they end with the server.
+        List<io.fabric8.kubernetes.client.Watch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
             long setup = System.nanoTime();
             for (int n = 0; n < agents; n++) {
                 String node = "node-" + n;
@@ -91,7 +93,7 @@ public final class BootStormBenchmark {
                 String node = "node-" + n;
                 var pods = client.pods().inNamespace("bench").withLabel(NODE_LABEL, node);
                 int found = pods.list().getItems().size();
-                var watch = pods.watch(new Watcher<io.fabric8.kubernetes.api.model.Pod>() {
+                watches.add(pods.watch(new Watcher<io.fabric8.kubernetes.api.model.Pod>() {
                     @Override
                     public void eventReceived(Action action, io.fabric8.kubernetes.api.model.Pod resource) {
                     }
@@ -99,8 +101,7 @@ public final class BootStormBenchmark {
                     @Override
                     public void onClose(WatcherException cause) {
                     }
-                });
-                watch.close();
+                }));
                 if (found != podsPerNode) {
                     throw new IllegalStateException(node + " found " + found + " pods");
                 }
@@ -137,7 +138,9 @@ public final class BootStormBenchmark {
                 watcher.close();
             }
         } finally {
+            // The mock server blocks its event loop on each watch a client closes: end the server first.
             api.destroy();
+            client.close();
         }
     }
 
