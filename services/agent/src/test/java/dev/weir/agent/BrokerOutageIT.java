@@ -91,7 +91,7 @@ class BrokerOutageIT {
                 assertThat(recordsInKafka(platform.kafkaBootstrapServers())).isEqualTo(delivered);
             } finally {
                 agent.close();
-                new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
+                new ProcessBuilder("rm", "-rf", pins.toString(), "/run/weir/nodes/" + node).start().waitFor();
             }
         }
     }

@@ -125,7 +125,7 @@ public final class FlowThroughputBenchmark {
                 System.out.printf("ratio agent / raw producer: %.2f%n", agentRate / rawRate);
             } finally {
                 agent.destroyForcibly();
-                new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
+                new ProcessBuilder("rm", "-rf", pins.toString(), AgentProcess.stateDir(node).toString()).start().waitFor();
             }
         }
     }
