@@ -17,11 +17,9 @@ import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.AfterAll;
@@ -54,22 +52,12 @@ class ClusterMetadataPrivilegedIT {
     static String prefix;
     static Process server;
 
-    /** The mock server speaks plain HTTP/1.1; the JDK client would try an HTTP/2 upgrade. */
-    static final class Http11 extends io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory {
-        @Override
-        protected void additionalConfig(java.net.http.HttpClient.Builder builder) {
-            builder.version(java.net.http.HttpClient.Version.HTTP_1_1);
-        }
-    }
-
     @BeforeAll
     static void start() throws Exception {
         node = "cm" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xffffff));
         prefix = "198.19." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
-        api = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
-                new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        api.init();
-        client = api.createClient(new Http11());
+        api = dev.weir.policy.service.kubernetes.MockApiServer.start();
+        client = dev.weir.policy.service.kubernetes.MockApiServer.client(api);
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("x")
                 .withLabels(Map.of("kubernetes.io/metadata.name", "x", "team", "red")).endMetadata().build()).create();
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("y")

@@ -13,12 +13,10 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -47,14 +45,6 @@ import org.apache.kafka.common.TopicPartition;
  */
 public final class BootStormBenchmark {
 
-    /** The mock server speaks plain HTTP/1.1; the JDK client would try an HTTP/2 upgrade. */
-    static final class Http11 extends io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory {
-        @Override
-        protected void additionalConfig(java.net.http.HttpClient.Builder builder) {
-            builder.version(java.net.http.HttpClient.Version.HTTP_1_1);
-        }
-    }
-
     /** Stands for spec.nodeName, which the mock server does not filter on. */
     static final String NODE_LABEL = "bench.weir.dev/node";
 
@@ -62,11 +52,9 @@ public final class BootStormBenchmark {
         int agents = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         int podsPerNode = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int concurrency = args.length > 2 ? Integer.parseInt(args[2]) : 32;
-        KubernetesMockServer api = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(),
-                new io.fabric8.mockwebserver.MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
-        api.init();
+        KubernetesMockServer api = dev.weir.policy.service.kubernetes.MockApiServer.start();
         Path dir = Path.of("target", "bench-boot-" + UUID.randomUUID()).toAbsolutePath();
-        KubernetesClient client = api.createClient(new Http11());
+        KubernetesClient client = dev.weir.policy.service.kubernetes.MockApiServer.client(api);
         // Every agent's watch stays open, as an agent's does; they end with the server.
         List<io.fabric8.kubernetes.client.Watch> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {

@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.jdkhttp.JdkHttpClientFactory;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
 import java.util.List;
@@ -24,21 +23,10 @@ class KubernetesPolicySourceTest {
     static KubernetesMockServer server;
     static KubernetesClient client;
 
-    /** The mock server speaks plain HTTP/1.1; the JDK client would try an HTTP/2 upgrade. */
-    static final class Http11 extends JdkHttpClientFactory {
-        @Override
-        protected void additionalConfig(java.net.http.HttpClient.Builder builder) {
-            builder.version(java.net.http.HttpClient.Version.HTTP_1_1);
-        }
-    }
-
     @BeforeAll
     static void start() {
-        // CRUD mode: the mock keeps what clients create and serves lists and watches of it.
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
-                new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
-        server.init();
-        client = server.createClient(new Http11());
+        server = MockApiServer.start();
+        client = MockApiServer.client(server);
     }
 
     @AfterAll
