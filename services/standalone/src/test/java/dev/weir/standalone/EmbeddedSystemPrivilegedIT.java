@@ -78,11 +78,20 @@ class EmbeddedSystemPrivilegedIT {
     }
 
     @Test
-    void weirDoctorFindsTheDemoNodeHealthy() {
+    void weirDoctorFindsTheDemoNodeHealthy(@org.junit.jupiter.api.io.TempDir Path cni) throws Exception {
+        // The demo's "runtime" is the testbed, which runs weir-cni after its own primary: its network
+        // configuration as a runtime would read it, and the plugin where a runtime would find it.
+        Path conf = java.nio.file.Files.createDirectories(cni.resolve("net.d"));
+        Path bin = java.nio.file.Files.createDirectories(cni.resolve("bin"));
+        java.nio.file.Files.writeString(conf.resolve("00-weir.conflist"),
+                "{\"cniVersion\":\"1.0.0\",\"name\":\"weir-testbed\",\"plugins\":[{\"type\":\"weir-cni\"}]}");
+        java.nio.file.Files.copy(dev.weir.agent.datapath.NativeArtifacts.cniPlugin(), bin.resolve("weir-cni"));
+        bin.resolve("weir-cni").toFile().setExecutable(true, true);
         java.io.StringWriter out = new java.io.StringWriter();
         java.io.StringWriter err = new java.io.StringWriter();
         int exit = new picocli.CommandLine(new dev.weir.cli.doctor.Doctor()).setOut(new java.io.PrintWriter(out))
                 .setErr(new java.io.PrintWriter(err)).execute("--pin-root", "/sys/fs/bpf/weir",
+                        "--cni-conf-dir", conf.toString(), "--cni-bin-dir", bin.toString(),
                         "--kafka", weir.platform().kafkaBootstrapServers(),
                         "--agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort(),
                         "--relay-api", "http://127.0.0.1:" + weir.relayPort());
@@ -91,7 +100,8 @@ class EmbeddedSystemPrivilegedIT {
         // Read from the real datapath with bpftool: the demo's four pods, both programs on each.
         assertThat(report).contains("both programs on all 4 endpoint interface(s)")
                 .contains("weir_ipcache holds").contains("weir_endpoints holds 4 of")
-                .contains("broker(s) answer").contains("healthy at").contains("all well");
+                .contains("broker(s) answer").contains("healthy at").contains("all well")
+                .contains("the runtime uses 00-weir.conflist: weir-cni");
     }
 
     @Test
