@@ -51,15 +51,18 @@ public final class FlowThroughputBenchmark {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         long rate = args.length > 1 ? Long.parseLong(args[1]) : 0;
         boolean daemonset = args.length > 2 ? args[2].equals("daemonset") : rate > 0;
+        // To try other flags for the image: -Dweir.bench.daemonset-jvm="-Xmx160m -XX:+UseParallelGC ..."
+        List<String> daemonsetJvm = System.getProperty("weir.bench.daemonset-jvm") == null ? DAEMONSET_JVM
+                : List.of(System.getProperty("weir.bench.daemonset-jvm").trim().split("\\s+"));
         String node = "bench";
         Path pins = Path.of("/sys/fs/bpf/weir-bench");
         Path dir = Path.of("target", "bench-" + UUID.randomUUID()).toAbsolutePath();
         new ProcessBuilder("rm", "-rf", pins.toString()).start().waitFor();
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(dir)).start()) {
             String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
-            Process agent = daemonset ? AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), DAEMONSET_JVM)
+            Process agent = daemonset ? AgentProcess.start(platform, node, pins, dir.resolve("agent.log"), daemonsetJvm)
                     : AgentProcess.start(platform, node, pins, dir.resolve("agent.log"));
-            System.out.println("agent JVM: " + (daemonset ? String.join(" ", DAEMONSET_JVM) : "-Xmx512m -XX:+UseParallelGC"));
+            System.out.println("agent JVM: " + (daemonset ? String.join(" ", daemonsetJvm) : "-Xmx512m -XX:+UseParallelGC"));
             try (Datapath datapath = Datapath.open(pins)) {
                 datapath.register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);
