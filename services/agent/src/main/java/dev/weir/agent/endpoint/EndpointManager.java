@@ -63,6 +63,9 @@ public final class EndpointManager implements AutoCloseable {
     private int lastId;
     /** Records Kafka refused, by key (a tombstone as an empty value): sent again by {@link #resend()}. */
     private final Map<String, Optional<byte[]>> refused = new ConcurrentHashMap<>();
+    /** The last send per key: a failure counts only for the latest, so an older record never comes back. */
+    private final Map<String, Long> lastSend = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong sends = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong publishFailures = new java.util.concurrent.atomic.AtomicLong();
 
     public EndpointManager(String node, Datapath datapath, EndpointDirectory directory, AttachmentStore store,
@@ -245,8 +248,9 @@ public final class EndpointManager implements AutoCloseable {
      */
     public synchronized int removeVanished() {
         int removed = 0;
+        Set<Integer> present = interfaceIndexes();
         for (LocalEndpoint endpoint : endpoints()) {
-            if (!interfaceExists(endpoint.ifindex())) {
+            if (present != null && !present.contains(endpoint.ifindex())) {
                 LOG.info("endpoint {} {}: interface {} vanished", endpoint.endpointId(), endpoint.spec().key(),
                         endpoint.hostInterface());
                 detach(endpoint.attachment().containerId(), endpoint.attachment().ifname());
@@ -257,7 +261,7 @@ public final class EndpointManager implements AutoCloseable {
         Set<Integer> live = new HashSet<>();
         endpoints.values().forEach(e -> live.add(e.ifindex()));
         for (int ifindex : datapath.recordedInterfaces()) {
-            if (!live.contains(ifindex) && !interfaceExists(ifindex)) {
+            if (!live.contains(ifindex) && present != null && !present.contains(ifindex)) {
                 datapath.lookupEndpoint(ifindex).ifPresent(r -> datapath.detach(ifindex, r.endpointId(), true));
             }
         }
@@ -282,16 +286,23 @@ public final class EndpointManager implements AutoCloseable {
 
     /** Whether an interface of this index exists in this network namespace (renamed or not). */
     static boolean interfaceExists(int ifindex) {
+        Set<Integer> present = interfaceIndexes();
+        return present == null || present.contains(ifindex); // cannot tell: keep it closed rather than open it
+    }
+
+    /** The indexes of this network namespace's interfaces, or null when they cannot be read. */
+    static Set<Integer> interfaceIndexes() {
+        Set<Integer> present = new HashSet<>();
         try (var links = Files.list(Path.of("/sys/class/net"))) {
             for (Path link : links.toList()) {
                 Path file = link.resolve("ifindex");
-                if (Files.exists(file) && Files.readString(file).trim().equals(Integer.toString(ifindex))) {
-                    return true;
+                if (Files.exists(file)) {
+                    present.add(Integer.parseInt(Files.readString(file).trim()));
                 }
             }
-            return false;
-        } catch (IOException e) {
-            return true; // cannot tell: keep it closed rather than open it
+            return present;
+        } catch (IOException | NumberFormatException e) {
+            return null;
         }
     }
 
@@ -497,26 +508,37 @@ public final class EndpointManager implements AutoCloseable {
      * for its key was sent meanwhile.
      */
     private void send(String key, byte[] value) {
-        refused.remove(key);
+        long generation = sends.incrementAndGet();
+        synchronized (lastSend) {
+            lastSend.put(key, generation);
+            refused.remove(key);
+        }
         try {
             producer.send(new ProducerRecord<>(topic, key, value), (metadata, e) -> {
                 if (e != null) {
-                    failed(key, value, e);
+                    failed(key, value, generation, e);
+                } else {
+                    lastSend.remove(key, generation);
                 }
             });
         } catch (RuntimeException e) {
-            failed(key, value, e);
+            failed(key, value, generation, e);
         }
     }
 
-    private void failed(String key, byte[] value, Exception e) {
+    private void failed(String key, byte[] value, long generation, Exception e) {
         publishFailures.incrementAndGet();
-        refused.putIfAbsent(key, Optional.ofNullable(value));
+        // Kept only if no newer record for the key was sent since: that one decides.
+        synchronized (lastSend) {
+            if (Long.valueOf(generation).equals(lastSend.get(key))) {
+                refused.put(key, Optional.ofNullable(value));
+            }
+        }
         LOG.warn("endpoint record {} not published (sent again later): {}", key, e.toString());
     }
 
     /** Sends again what Kafka refused; the agent's housekeeping calls it. */
-    public void resend() {
+    public synchronized void resend() {
         for (Map.Entry<String, Optional<byte[]>> e : refused.entrySet()) {
             if (refused.remove(e.getKey(), e.getValue())) {
                 send(e.getKey(), e.getValue().orElse(null));

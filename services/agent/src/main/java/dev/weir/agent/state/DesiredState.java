@@ -90,6 +90,7 @@ public final class DesiredState implements EndpointManager.Listener {
     /** Reserved identities: the node itself, and every other node (the control plane publishes only the latter). */
     public static final int HOST = 1;
     public static final int REMOTE_NODE = 6;
+    public static final int KUBE_APISERVER = 7;
 
     public synchronized void onIpcache(ConsumerRecord<String, byte[]> record, IpcacheEntry entry) {
         Prefix prefix = Prefix.parse(record.key());
@@ -108,8 +109,9 @@ public final class DesiredState implements EndpointManager.Listener {
 
     /** What the datapath holds for a prefix: the published identity, but this node's own addresses are the host. */
     private void write(Prefix prefix, int published) {
-        boolean own = published == REMOTE_NODE && prefix.length() == (prefix.ipv4() ? 32 : 128)
-                && ownAddresses.contains(prefix.address().getHostAddress());
+        // The API server's identity too: on a control-plane node its address is the node's own.
+        boolean own = (published == REMOTE_NODE || published == KUBE_APISERVER)
+                && prefix.length() == (prefix.ipv4() ? 32 : 128) && ownAddresses.contains(prefix.address().getHostAddress());
         int identity = own ? HOST : published;
         datapath.upsertIpcache(Map.of(prefix, identity));
         ipcache.put(prefix.toString(), identity);

@@ -161,7 +161,7 @@ public final class PolicyCompiler {
             if (selected.isEmpty()) {
                 continue;
             }
-            Map<Rule, Set<Integer>> peerCache = new HashMap<>();
+            Map<Object, Set<Integer>> peerCache = new HashMap<>();
             for (Pod pod : selected) {
                 EndpointBuilder endpoint = endpoints.get(pod.key());
                 if (endpoint == null) {
@@ -233,8 +233,8 @@ public final class PolicyCompiler {
     }
 
     private void ingress(EndpointBuilder endpoint, Pod destination, Policy policy, Rule rule, int cookie, boolean deny,
-            Map<Rule, Set<Integer>> peerCache) {
-        Set<Integer> peers = peerCache.computeIfAbsent(rule, r -> peers(policy, r));
+            Map<Object, Set<Integer>> peerCache) {
+        Set<Integer> peers = peerCache.computeIfAbsent(List.of(rule, deny), r -> peers(policy, rule, deny));
         for (int[] port : ports(rule.ports(), destination.ports())) {
             for (int peer : peers) {
                 endpoint.put(new MapKey(peer, port[0], port[1], port[2], Direction.INGRESS), new MapEntry(cookie, deny));
@@ -243,8 +243,8 @@ public final class PolicyCompiler {
     }
 
     private void egress(EndpointBuilder endpoint, Policy policy, Rule rule, int cookie, boolean deny,
-            Map<Rule, Set<Integer>> peerCache) {
-        Set<Integer> peers = peerCache.computeIfAbsent(rule, r -> peers(policy, r));
+            Map<Object, Set<Integer>> peerCache) {
+        Set<Integer> peers = peerCache.computeIfAbsent(List.of(rule, deny), r -> peers(policy, rule, deny));
         boolean named = rule.ports().stream().anyMatch(p -> p.name() != null);
         if (!named) {
             for (int[] port : ports(rule.ports(), List.of())) {
@@ -312,7 +312,7 @@ public final class PolicyCompiler {
     }
 
     /** The identities a rule's peers stand for; {ANY} when the rule names no peer. */
-    private Set<Integer> peers(Policy policy, Rule rule) {
+    private Set<Integer> peers(Policy policy, Rule rule, boolean deny) {
         Set<Integer> result = new HashSet<>();
         if (rule.peers().isEmpty()) {
             result.add(Identity.ANY);
@@ -327,7 +327,7 @@ public final class PolicyCompiler {
                     result.add(pod != null ? podIdentity.get(pod.key()) : prefixIdentity.get(Cidr.host(address)));
                 }
             } else if (peer.ipBlock() != null) {
-                ipBlock(peer.ipBlock(), result);
+                ipBlock(peer.ipBlock(), result, deny);
             } else {
                 for (Identity identity : identities.values()) {
                     if (identity.pod() && selects(policy, peer, identity)) {
@@ -351,7 +351,7 @@ public final class PolicyCompiler {
         return peer.podSelector() == null || peer.podSelector().matches(identity.podLabels());
     }
 
-    private void ipBlock(Policy.IpBlock block, Set<Integer> result) {
+    private void ipBlock(Policy.IpBlock block, Set<Integer> result, boolean deny) {
         for (Map.Entry<Cidr, Integer> prefix : prefixIdentity.entrySet()) {
             if (block.cidr().contains(prefix.getKey()) && block.except().stream().noneMatch(e -> e.contains(prefix.getKey()))) {
                 result.add(prefix.getValue());
@@ -367,6 +367,24 @@ public final class PolicyCompiler {
                 result.add(podIdentity.get(pod.key()));
             }
         }
+        // So are nodes and the API server, whose addresses have their entities' identities. The
+        // API server's identity is its addresses only. Nodes share one identity: a deny takes it
+        // when the block holds any node (never fewer denied than the block says), an allow only
+        // when it holds every node (never more allowed than the block says).
+        if (cluster.apiServer().stream().anyMatch(a -> inBlock(block, a) && !podsByIp.containsKey(a))) {
+            result.add(Identity.KUBE_APISERVER);
+        }
+        List<String> nodeAddresses = cluster.nodes().values().stream().flatMap(List::stream)
+                .filter(a -> !podsByIp.containsKey(a) && !cluster.apiServer().contains(a)).toList();
+        long inside = nodeAddresses.stream().filter(a -> inBlock(block, a)).count();
+        if (inside > 0 && (deny || inside == nodeAddresses.size())) {
+            result.add(Identity.REMOTE_NODE);
+        }
+    }
+
+    private static boolean inBlock(Policy.IpBlock block, String address) {
+        Cidr host = Cidr.host(address);
+        return block.cidr().contains(host) && block.except().stream().noneMatch(e -> e.contains(host));
     }
 
     /** The addresses DNS answered for the names an FQDN selector matches. */

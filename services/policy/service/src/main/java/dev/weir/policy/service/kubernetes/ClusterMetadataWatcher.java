@@ -37,12 +37,15 @@ import org.slf4j.LoggerFactory;
  * thousand agents starting cost it this one watch per kind, not a thousand.
  *
  * <p>Only what changed is sent (an informer's resync and a status change that touches none of
- * these fields send nothing); a send Kafka refuses is counted and retried with the next change.
+ * these fields send nothing); a send Kafka refuses is counted and sent again at the next resync
+ * (every {@link #RESYNC}), tombstones included.
  */
 public final class ClusterMetadataWatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterMetadataWatcher.class);
     static final String API_SERVER_KEY = "kubernetes";
+    /** How often the informers hand every object again: what Kafka refused is sent then. */
+    static final long RESYNC = java.time.Duration.ofMinutes(5).toMillis();
 
     private final KubernetesClient client;
     private final Producer<String, byte[]> producer;
@@ -52,6 +55,14 @@ public final class ClusterMetadataWatcher implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong sendErrors = new AtomicLong();
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    /** Deletions Kafka refused (topic|key): no resync hands a deleted object again, so they are kept here. */
+    private final Map<String, TopicId> refusedTombstones = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ScheduledExecutorService retries =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "weir-metadata-retry");
+                t.setDaemon(true);
+                return t;
+            });
 
     /** @param producer the watcher's own: it closes it */
     public ClusterMetadataWatcher(KubernetesClient client, Producer<String, byte[]> producer, TopicCatalogue catalogue) {
@@ -62,11 +73,11 @@ public final class ClusterMetadataWatcher implements AutoCloseable {
 
     public ClusterMetadataWatcher start() {
         informers.add(client.pods().inAnyNamespace().inform(handler(TopicId.PODS, ClusterMetadataWatcher::describe,
-                p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()), 0));
+                p -> p.getMetadata().getNamespace() + "/" + p.getMetadata().getName()), RESYNC));
         informers.add(client.namespaces().inform(handler(TopicId.NAMESPACES, ClusterMetadataWatcher::describe,
-                n -> n.getMetadata().getName()), 0));
+                n -> n.getMetadata().getName()), RESYNC));
         informers.add(client.nodes().inform(handler(TopicId.NODES, ClusterMetadataWatcher::describe,
-                n -> n.getMetadata().getName()), 0));
+                n -> n.getMetadata().getName()), RESYNC));
         informers.add(client.discovery().v1().endpointSlices().inNamespace("default")
                 .withLabel("kubernetes.io/service-name", "kubernetes").inform(new ResourceEventHandler<>() {
                     @Override
@@ -83,7 +94,8 @@ public final class ClusterMetadataWatcher implements AutoCloseable {
                     public void onDelete(EndpointSlice slice, boolean finalStateUnknown) {
                         apiServerSlice(slice, true);
                     }
-                }, 0));
+                }, RESYNC));
+        retries.scheduleWithFixedDelay(this::retryTombstones, RESYNC, RESYNC, java.util.concurrent.TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -198,16 +210,40 @@ public final class ClusterMetadataWatcher implements AutoCloseable {
         if (value != null ? value.equals(previous) : previous == null) {
             return;
         }
+        if (value != null) {
+            refusedTombstones.remove(name + "|" + key);
+        }
         producer.send(new ProducerRecord<>(name, key, value == null ? null : value.toByteArray()), (metadata, error) -> {
             if (error == null) {
                 sent.incrementAndGet();
             } else {
                 sendErrors.incrementAndGet();
-                // Sent again with the next change or resync: forget it was published.
-                published.remove(id, value);
+                if (value == null) {
+                    refusedTombstones.put(name + "|" + key, topic);
+                } else {
+                    // Sent again at the next resync: forget it was published.
+                    published.remove(id, value);
+                }
                 LOG.warn("publishing {} to {} failed: {}", key, name, error.getMessage());
             }
         });
+    }
+
+    /** Sends again the deletions Kafka refused, unless the object has come back since. */
+    private void retryTombstones() {
+        for (Map.Entry<String, TopicId> e : refusedTombstones.entrySet()) {
+            String key = e.getKey().substring(e.getKey().indexOf('|') + 1);
+            if (!published.containsKey(e.getKey()) && refusedTombstones.remove(e.getKey(), e.getValue())) {
+                producer.send(new ProducerRecord<>(catalogue.name(e.getValue()), key, null), (metadata, error) -> {
+                    if (error != null) {
+                        sendErrors.incrementAndGet();
+                        refusedTombstones.putIfAbsent(e.getKey(), e.getValue());
+                    } else {
+                        sent.incrementAndGet();
+                    }
+                });
+            }
+        }
     }
 
     private static Protocol protocol(String protocol) {
@@ -236,6 +272,7 @@ public final class ClusterMetadataWatcher implements AutoCloseable {
 
     @Override
     public void close() {
+        retries.shutdownNow();
         informers.forEach(SharedIndexInformer::close);
         producer.close(java.time.Duration.ofSeconds(5));
     }
