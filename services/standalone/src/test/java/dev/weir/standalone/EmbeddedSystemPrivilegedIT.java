@@ -85,8 +85,9 @@ class EmbeddedSystemPrivilegedIT {
         Path bin = java.nio.file.Files.createDirectories(cni.resolve("bin"));
         java.nio.file.Files.writeString(conf.resolve("00-weir.conflist"),
                 "{\"cniVersion\":\"1.0.0\",\"name\":\"weir-testbed\",\"plugins\":[{\"type\":\"weir-cni\"}]}");
-        java.nio.file.Files.copy(dev.weir.agent.datapath.NativeArtifacts.cniPlugin(), bin.resolve("weir-cni"));
-        bin.resolve("weir-cni").toFile().setExecutable(true, true);
+        // A link, not a copy: a file just written may still be open in a child another thread forks
+        // (the demo's traffic), and executing it then fails with ETXTBSY.
+        java.nio.file.Files.createSymbolicLink(bin.resolve("weir-cni"), dev.weir.agent.datapath.NativeArtifacts.cniPlugin());
         java.io.StringWriter out = new java.io.StringWriter();
         java.io.StringWriter err = new java.io.StringWriter();
         int exit = new picocli.CommandLine(new dev.weir.cli.doctor.Doctor()).setOut(new java.io.PrintWriter(out))

@@ -66,7 +66,19 @@ public class DesiredStateTopics {
     /** State keys whose last send Kafka refused, with why: republished at the next compile, shown in status. */
     final Map<String, String> sendErrors = new ConcurrentHashMap<>();
 
-    public DesiredStateTopics(PolicyServiceProperties properties) throws InterruptedException {
+    /**
+     * Where the cluster is watched (weir.kubernetes.enabled), a pod is compiled only once its
+     * namespace is described: without the namespace's labels a NotIn or DoesNotExist selector
+     * would match it, and a deny on a namespace label would miss it. Until then it is left out
+     * (its endpoint stays closed, as every new one does).
+     */
+    private final boolean namespacesRequired;
+    private volatile int waitingForNamespace;
+
+    public DesiredStateTopics(PolicyServiceProperties properties,
+            @org.springframework.beans.factory.annotation.Value("${weir.kubernetes.enabled:false}") boolean kubernetes)
+            throws InterruptedException {
+        this.namespacesRequired = kubernetes;
         this.bootstrap = properties.kafkaBootstrap();
         this.dnsAnswers = new DnsAnswerCache(properties.fqdnMinTtl(), properties.fqdnMaxTtl(),
                 properties.fqdnMaxAddresses());
@@ -146,6 +158,11 @@ public class DesiredStateTopics {
         }
     }
 
+    /** Endpoints left out of the last compile because their namespace is not described yet. */
+    int waitingForNamespace() {
+        return waitingForNamespace;
+    }
+
     /** True once every topic the service reads was replayed to the end it had at start. */
     boolean replayed() {
         return replayed;
@@ -203,6 +220,7 @@ public class DesiredStateTopics {
      */
     Cluster cluster() {
         Cluster cluster = new Cluster();
+        int waiting = 0;
         for (dev.weir.proto.state.v1.Namespace ns : namespaces.values()) {
             Map<String, String> labels = new java.util.HashMap<>(ns.getLabelsMap());
             // Kubernetes sets it on every namespace; a namespace described without it still has it.
@@ -217,6 +235,10 @@ public class DesiredStateTopics {
             if (e.getIpsCount() == 0) {
                 continue;
             }
+            if (namespacesRequired && !namespaces.containsKey(e.getNamespace())) {
+                waiting++;
+                continue;
+            }
             List<Cluster.ContainerPort> ports = new ArrayList<>();
             for (NamedPort port : e.getNamedPortsList()) {
                 dev.weir.policy.model.Protocol protocol = switch (port.getProtocol()) {
@@ -229,6 +251,7 @@ public class DesiredStateTopics {
             cluster.pod(new Cluster.Pod(e.getNamespace(), e.getPodName(), e.getLabelsMap(), e.getIps(0), ports,
                     e.getNodeName(), e.getEndpointId()));
         }
+        waitingForNamespace = waiting;
         return cluster;
     }
 

@@ -181,6 +181,10 @@ public class Reconciler {
         LOG.info("compiled {} policies for {} of {} endpoints in {} ms: {} endpoint states published", active.size(),
                 result.full() ? cluster.pods().size() : result.recompiled().size(), cluster.pods().size(),
                 (System.nanoTime() - started) / 1_000_000, changed);
+        if (topics.waitingForNamespace() > 0) {
+            LOG.info("{} endpoints wait for their namespace to be described (they stay closed)",
+                    topics.waitingForNamespace());
+        }
     }
 
     /**

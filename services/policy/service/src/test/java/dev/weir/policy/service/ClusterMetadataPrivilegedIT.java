@@ -211,4 +211,21 @@ class ClusterMetadataPrivilegedIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> service.getBean(DesiredStateTopics.class).endpoints.keySet()
                 .stream().noneMatch(k -> k.equals(node + "/x/a")));
     }
+
+    @Test
+    @Order(5)
+    void aPodWhoseNamespaceIsNotDescribedYetStaysClosedUntilItIs() throws Exception {
+        pod("z", "w", "20");
+        kubelet.start(PodManifest.of("z", "w", prefix + "20"));
+        var w = agent.endpoints().byPod("z", "w").orElseThrow();
+        // Described and published, but its namespace is not: never compiled, never told.
+        await().atMost(Duration.ofSeconds(30)).until(() -> service.getBean(DesiredStateTopics.class).endpoints
+                .containsKey(node + "/z/w") && service.getBean(DesiredStateTopics.class).waitingForNamespace() == 1);
+        assertThat(agent.endpoints().byId(w.endpointId()).orElseThrow().flags()
+                & dev.weir.agent.datapath.MapLayout.EP_AWAITING_POLICY).as("still closed").isNotZero();
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("z")
+                .withLabels(Map.of("kubernetes.io/metadata.name", "z")).endMetadata().build()).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> (agent.endpoints().byId(w.endpointId()).orElseThrow().flags()
+                & dev.weir.agent.datapath.MapLayout.EP_AWAITING_POLICY) == 0);
+    }
 }

@@ -159,8 +159,10 @@ class ContainerRuntimePrivilegedIT {
             Files.deleteIfExists(bin.resolve(plugin));
             Files.createSymbolicLink(bin.resolve(plugin), Path.of("/usr/lib/cni", plugin));
         }
-        Files.copy(NativeArtifacts.cniPlugin(), bin.resolve("weir-cni"), StandardCopyOption.REPLACE_EXISTING);
-        bin.resolve("weir-cni").toFile().setExecutable(true, true);
+        // A link, not a copy: a file just written may still be open in a child another thread forks,
+        // and executing it then fails with ETXTBSY.
+        Files.deleteIfExists(bin.resolve("weir-cni"));
+        Files.createSymbolicLink(bin.resolve("weir-cni"), NativeArtifacts.cniPlugin());
         Path net = Files.createDirectories(dir.resolve("cni-net"));
         Path ipam = dir.resolve("ipam");
         Files.writeString(net.resolve("chained.conflist"), """
