@@ -95,7 +95,8 @@ class AgentRestartIT {
                     AgentProcess.stateDir(node).resolve("cni.sock"));
             kubelet.start(PodManifest.of("x", "a", ipA).withLabels(Map.of("pod", "a")));
             kubelet.start(PodManifest.of("y", "b", ipB).withLabels(Map.of("pod", "b")));
-            await().atMost(Duration.ofSeconds(30)).until(() -> endpoints.matching(r -> r.key().startsWith(node + "/")).size() == 2);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !endpoints.matching(r -> r.key().equals(node + "/x/a")).isEmpty()
+                    && !endpoints.matching(r -> r.key().equals(node + "/y/b")).isEmpty());
             Endpoint a = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/x/a")).get(0).value());
             Endpoint b = Endpoint.parseFrom(endpoints.matching(r -> r.key().equals(node + "/y/b")).get(0).value());
             // Closed until told: no policy selects either pod.
@@ -121,6 +122,7 @@ class AgentRestartIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> acks.matching(r -> r.key().equals(stateKey)).size() == 2);
                 assertThat(connect(netnsA, ipB)).as("denied while the agent runs").isFalse();
 
+                int publishedBefore = endpoints.matching(r -> r.key().startsWith(node + "/")).size();
                 agent.destroyForcibly().waitFor();
                 for (int i = 0; i < 3; i++) {
                     assertThat(connect(netnsA, ipB)).as("denied while the agent is dead").isFalse();
@@ -142,7 +144,7 @@ class AgentRestartIT {
                                 && f.getDropReason() == DropReason.POLICY_DENY && ipA.equals(f.getIp().getSource())));
                 Thread.sleep(2000);
                 List<ConsumerRecord<String, byte[]>> published = endpoints.matching(r -> r.key().startsWith(node + "/"));
-                assertThat(published).as("endpoint records after the restart").hasSize(2);
+                assertThat(published).as("endpoint records after the restart: none new").hasSize(publishedBefore);
                 assertThat(kubelet.check("x", "a")).as("CHECK after the restart").isEmpty();
                 assertThat(kubelet.check("y", "b")).as("CHECK after the restart").isEmpty();
             } finally {
