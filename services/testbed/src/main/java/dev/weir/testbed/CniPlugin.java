@@ -63,6 +63,8 @@ public final class CniPlugin {
         Process process = start(builder);
         try (OutputStream in = process.getOutputStream()) {
             in.write(config.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException exited) {
+            // The plugin answered without reading its input (VERSION, a refusal): its output says what.
         }
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {

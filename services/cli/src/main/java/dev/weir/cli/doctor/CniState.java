@@ -65,8 +65,11 @@ public record CniState(Path confDir, List<ConfigFile> configs, Map<String, List<
             builder.environment().put("CNI_COMMAND", "VERSION");
             builder.redirectErrorStream(true);
             Process process = builder.start();
-            process.getOutputStream().write("{\"cniVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
-            process.getOutputStream().close();
+            try (var in = process.getOutputStream()) {
+                in.write("{\"cniVersion\":\"1.0.0\"}".getBytes(StandardCharsets.UTF_8));
+            } catch (IOException exited) {
+                // VERSION needs no input: a plugin that answered and exited before reading it is fine.
+            }
             byte[] out = process.getInputStream().readNBytes(64 * 1024);
             if (!process.waitFor(5, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
