@@ -10,28 +10,6 @@ import java.util.concurrent.TimeUnit;
 /** Runs a CNI plugin binary as a container runtime does: CNI_* variables, the configuration on stdin. */
 public final class CniPlugin {
 
-    /**
-     * Starts the plugin. A binary written moments ago can be held open by a child another thread
-     * forks in that instant (JDK-8068370); its exec then fails with ETXTBSY, which passes.
-     */
-    private static Process start(ProcessBuilder builder) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return builder.start();
-            } catch (IOException e) {
-                if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("error=26")) {
-                    throw e;
-                }
-                try {
-                    Thread.sleep(20L * attempt);
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
-                    throw e;
-                }
-            }
-        }
-    }
-
     /** What the plugin printed and exited with. */
     public record Outcome(int exitCode, String stdout) {
         public boolean ok() {
@@ -60,7 +38,7 @@ public final class CniPlugin {
         env.put("CNI_ARGS", args);
         env.put("CNI_PATH", cniPath);
         builder.redirectError(ProcessBuilder.Redirect.INHERIT);
-        Process process = start(builder);
+        Process process = builder.start();
         try (OutputStream in = process.getOutputStream()) {
             in.write(config.getBytes(StandardCharsets.UTF_8));
         } catch (IOException exited) {

@@ -1,13 +1,11 @@
 package dev.weir.testbed;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,19 +54,19 @@ public final class NodeNamespace implements AutoCloseable {
     }
 
     private void build(String machineAddress, String nodeAddress) throws IOException {
-        run("ip", "netns", "add", netns);
-        run("ip", "link", "add", fabricLink, "type", "veth", "peer", "name", "eth0", "netns", netns);
-        run("ip", "addr", "add", machineAddress + "/30", "dev", fabricLink);
-        run("ip", "link", "set", fabricLink, "up");
-        run("ip", "route", "replace", podCidr, "via", nodeAddress);
-        run("ip", "-n", netns, "link", "set", "lo", "up");
-        run("ip", "-n", netns, "addr", "add", nodeAddress + "/30", "dev", "eth0");
-        run("ip", "-n", netns, "link", "set", "eth0", "up");
-        run("ip", "-n", netns, "route", "add", PodNetwork.POD_RANGE, "via", machineAddress);
+        PodNetwork.run("ip", "netns", "add", netns);
+        PodNetwork.run("ip", "link", "add", fabricLink, "type", "veth", "peer", "name", "eth0", "netns", netns);
+        PodNetwork.run("ip", "addr", "add", machineAddress + "/30", "dev", fabricLink);
+        PodNetwork.run("ip", "link", "set", fabricLink, "up");
+        PodNetwork.run("ip", "route", "replace", podCidr, "via", nodeAddress);
+        PodNetwork.run("ip", "-n", netns, "link", "set", "lo", "up");
+        PodNetwork.run("ip", "-n", netns, "addr", "add", nodeAddress + "/30", "dev", "eth0");
+        PodNetwork.run("ip", "-n", netns, "link", "set", "eth0", "up");
+        PodNetwork.run("ip", "-n", netns, "route", "add", PodNetwork.POD_RANGE, "via", machineAddress);
         Files.writeString(Path.of("/proc/sys/net/ipv4/ip_forward"), "1");
-        run("ip", "netns", "exec", netns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
+        PodNetwork.run("ip", "netns", "exec", netns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
         Files.createDirectories(dir.resolve("bpf"));
-        run("mount", "-t", "bpf", "bpf", dir.resolve("bpf").toString());
+        PodNetwork.run("mount", "-t", "bpf", "bpf", dir.resolve("bpf").toString());
     }
 
     public String node() {
@@ -134,26 +132,9 @@ public final class NodeNamespace implements AutoCloseable {
 
     private static void quietly(String... command) {
         try {
-            run(command);
+            PodNetwork.run(command);
         } catch (IOException e) {
             LOG.debug("{}: {}", String.join(" ", command), e.getMessage());
-        }
-    }
-
-    private static void run(String... command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(String.join(" ", command) + " timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
-        if (process.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + out.trim());
         }
     }
 

@@ -12,7 +12,7 @@ final class HostLinks {
     }
 
     static Optional<Integer> ifindex(String name) {
-        return number(Path.of("/sys/class/net", name, "ifindex"));
+        return dev.weir.agent.endpoint.EndpointManager.interfaceIndex(name);
     }
 
     /**

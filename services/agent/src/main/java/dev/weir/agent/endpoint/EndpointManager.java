@@ -306,7 +306,8 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
-    private static Optional<Integer> interfaceIndex(String name) {
+    /** The index of a link of this network namespace, by name. */
+    public static Optional<Integer> interfaceIndex(String name) {
         try {
             Path file = Path.of("/sys/class/net", name, "ifindex");
             return Files.exists(file) ? Optional.of(Integer.parseInt(Files.readString(file).trim())) : Optional.empty();
