@@ -84,12 +84,12 @@ public final class Agent implements AutoCloseable {
         this.datapath = Datapath.open(dev.weir.agent.datapath.NativeArtifacts.datapathObject(), config.pinRoot(),
                 config.policyMapEntries());
         LOG.info("datapath {} under {}", datapath.adopted() ? "adopted" : "loaded", config.pinRoot());
-        Map<String, Object> flowConfig = KafkaClients.producerConfig(config.kafkaBootstrap(), "weir-agent-flows-" + config.nodeName());
+        Map<String, Object> flowConfig = KafkaClients.producerConfig(config.kafka(), "weir-agent-flows-" + config.nodeName());
         // Never let a slow broker hold the publisher for long: a flow that cannot be buffered is counted lost.
         flowConfig.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1000);
         flowConfig.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
         this.flowProducer = new KafkaProducer<>(flowConfig);
-        Map<String, Object> stateConfig = KafkaClients.producerConfig(config.kafkaBootstrap(),
+        Map<String, Object> stateConfig = KafkaClients.producerConfig(config.kafka(),
                 "weir-agent-state-" + config.nodeName());
         // Sends happen under the endpoint manager's lock: a broker away must not hold it for a minute.
         // A record that cannot be sent is counted and sent again (EndpointManager.resend).
@@ -201,7 +201,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private <M extends com.google.protobuf.Message> void replay(TopicId topic, ProtoConsumer.Handler<M> handler) {
-        Map<String, Object> consumerConfig = KafkaClients.consumerConfig(config.kafkaBootstrap(),
+        Map<String, Object> consumerConfig = KafkaClients.consumerConfig(config.kafka(),
                 "weir-agent-" + config.nodeName());
         ProtoConsumer<M> consumer = ProtoConsumer.replaying(catalogue, topic, "weir-agent-" + config.nodeName(),
                 new KafkaConsumer<>(consumerConfig), stateProducer, handler);

@@ -1,5 +1,6 @@
 package dev.weir.agent;
 
+import dev.weir.common.kafka.KafkaConnection;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.Map;
  * <pre>
  * WEIR_NODE_NAME            this node's name (required)
  * WEIR_KAFKA_BOOTSTRAP      Kafka bootstrap servers             127.0.0.1:9092
+ * WEIR_KAFKA_PROPERTIES_FILE  Kafka client properties: security.protocol, SASL or TLS credentials, trust
+ *                           store (a Java properties file, with the agent's secrets)          (none)
  * WEIR_BPF_PIN_ROOT         where the datapath pins its maps    /sys/fs/bpf/weir
  * WEIR_POLICY_MAP_ENTRIES   entries per endpoint policy map     16384
  * WEIR_FLOW_QUEUE           flows buffered before Kafka         65536
@@ -27,7 +30,7 @@ import java.util.Map;
  * WEIR_DNS_MAX_ADDRESSES    addresses of one DNS answer that count for toFQDNs at most        32
  * </pre>
  */
-public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, int policyMapEntries, int flowQueue,
+public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
         Path stateDir, DnsTrust dns) {
 
@@ -57,6 +60,7 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
 
     /** Every key the agent reads, for the check that Helm and the embedded platform set the same ones. */
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
+            "WEIR_KAFKA_PROPERTIES_FILE",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
             "WEIR_STATE_DIR", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
@@ -72,7 +76,8 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
         }
         return new AgentConfig(
                 require(env, "WEIR_NODE_NAME"),
-                env.getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+                KafkaConnection.of(env.getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+                        env.containsKey("WEIR_KAFKA_PROPERTIES_FILE") ? Path.of(env.get("WEIR_KAFKA_PROPERTIES_FILE")) : null),
                 Path.of(env.getOrDefault("WEIR_BPF_PIN_ROOT", "/sys/fs/bpf/weir")),
                 Integer.parseInt(env.getOrDefault("WEIR_POLICY_MAP_ENTRIES", "16384")),
                 Integer.parseInt(env.getOrDefault("WEIR_FLOW_QUEUE", "65536")),
@@ -111,7 +116,7 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
      * Defaults for a node, listening on loopback ports chosen by the system, its state under
      * /run/weir/nodes/NODE so that several nodes can run on one machine.
      */
-    public static AgentConfig of(String node, String kafka, Path pinRoot, String apiToken) {
+    public static AgentConfig of(String node, KafkaConnection kafka, Path pinRoot, String apiToken) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
                 apiToken, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()));
     }
@@ -122,18 +127,18 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     }
 
     public AgentConfig listeningOn(String observer, String metrics) {
-        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+        return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
                 address(observer), address(metrics), apiToken, stateDir, dns);
     }
 
     public AgentConfig withStateDir(Path dir) {
-        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+        return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
                 observerAddress, metricsAddress, apiToken, dir, dns);
     }
 
     /** The cluster's resolvers, as literal addresses. */
     public AgentConfig withClusterDns(String... resolvers) {
-        return new AgentConfig(nodeName, kafkaBootstrap, pinRoot, policyMapEntries, flowQueue, observerRing,
+        return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
                 observerAddress, metricsAddress, apiToken, stateDir,
                 new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()));
     }
@@ -157,7 +162,7 @@ public record AgentConfig(String nodeName, String kafkaBootstrap, Path pinRoot, 
     @Override
     public String toString() {
         // The token stays out of logs.
-        return "AgentConfig[node=" + nodeName + ", kafka=" + kafkaBootstrap + ", pins=" + pinRoot + ", observer="
+        return "AgentConfig[node=" + nodeName + ", kafka=" + kafka + ", pins=" + pinRoot + ", observer="
                 + observerAddress + ", metrics=" + metricsAddress + ", clusterDns=" + dns.resolvers() + "]";
     }
 }

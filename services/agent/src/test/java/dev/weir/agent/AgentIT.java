@@ -90,7 +90,7 @@ class AgentIT {
 
         // The same /24 as the pods (a String.replace of ".11" would also hit an octet like 113).
         dnsIp = ipB.substring(0, ipB.lastIndexOf('.')) + ".53";
-        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()).withClusterDns(dnsIp));
         kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
                 agent.config().cniSocket());

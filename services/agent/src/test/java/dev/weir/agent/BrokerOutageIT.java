@@ -40,7 +40,7 @@ class BrokerOutageIT {
         Path pins = Path.of("/sys/fs/bpf/weir-" + node);
         try (Platform platform = new Platform(PlatformConfig.onFreePorts(Path.of("target", "it-" + node).toAbsolutePath()))
                 .start()) {
-            Agent agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), pins, platform.apiToken()));
+            Agent agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), pins, platform.apiToken()));
             try {
                 agent.datapath().register(1, new dev.weir.agent.datapath.EndpointEntry(999, 5000, MapLayout.EP_INGRESS_ISOLATED, 1, 0, null, null));
                 ByteBuffer frame = TestFrames.udp("198.19.250.1", "198.19.250.2", 40000, 7000, 64);

@@ -52,7 +52,7 @@ class CniLifecyclePrivilegedIT {
         prefix = "198.19." + ThreadLocalRandom.current().nextInt(1, 250) + ".";
         platform = new Platform(PlatformConfig.onFreePorts(Path.of("target", "it-" + node).toAbsolutePath())).start();
         producer = new KafkaProducer<>(KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "cl-it"));
-        config = AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        config = AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken());
         agent = Agent.start(config);
         kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), NativeArtifacts.cniPlugin(), config.cniSocket());

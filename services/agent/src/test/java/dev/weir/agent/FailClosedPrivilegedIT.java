@@ -97,7 +97,7 @@ class FailClosedPrivilegedIT {
         }
         acks = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.MAP_ACKS));
         observations = new TopicReader(platform.kafkaBootstrapServers(), CATALOGUE.name(TopicId.DNS_OBSERVATIONS));
-        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()).withClusterDns(prefix + "53"));
         kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
                 agent.config().cniSocket());

@@ -83,7 +83,7 @@ public class AlertingEngine implements Runnable {
         this.outbox = outbox;
         this.deliverer = deliverer;
         this.registry = registry;
-        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(properties.kafkaBootstrap(), GROUP));
+        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(properties.kafka(), GROUP));
         try (InputStream in = AlertingEngine.class.getResourceAsStream("/alerting/builtin-rules.yaml")) {
             this.builtin = properties.alerting().builtinRules()
                     ? RuleParser.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)) : List.of();
@@ -129,7 +129,7 @@ public class AlertingEngine implements Runnable {
 
     @Override
     public void run() {
-        Map<String, Object> config = KafkaClients.consumerConfig(properties.kafkaBootstrap(), GROUP);
+        Map<String, Object> config = KafkaClients.consumerConfig(properties.kafka(), GROUP);
         // A first start alerts on what happens from now on, not on a week of history.
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {

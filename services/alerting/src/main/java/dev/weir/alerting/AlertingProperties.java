@@ -11,7 +11,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * and whether receivers on loopback/link-local/metadata addresses are allowed.
  */
 @ConfigurationProperties("weir")
-public record AlertingProperties(String kafkaBootstrap, Path apiTokenFile, @DefaultValue Alerting alerting) {
+public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile, @DefaultValue Alerting alerting) {
+
+    /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
+    public dev.weir.common.kafka.KafkaConnection kafka() {
+        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile);
+    }
+
 
     public record Alerting(@DefaultValue("200ms") Duration evaluationInterval, @DefaultValue("true") boolean builtinRules,
             @DefaultValue("http://127.0.0.1:8083") String externalUrl, @DefaultValue("1s") Duration retryBase,

@@ -68,6 +68,8 @@ final class EmbeddedPostgres implements AutoCloseable {
         List<String> command = asUser(asServiceUser, List.of(bin.resolve("postgres").toString(), "-D", data.toString(),
                 "-p", Integer.toString(port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=",
                 "-c", "max_connections=200", "-c", "fsync=on"));
+        // The log names every client and statement that failed: its owner's (and root's) only.
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
         // INT is PostgreSQL's fast shutdown: it does not wait for clients to disconnect.
         process = ManagedProcess.start("postgres", command, "INT", directory.resolve("postgres.log"), Map.of("LC_ALL", "C"));
         awaitReady(timeout);

@@ -1,5 +1,8 @@
 package dev.weir.platform;
 
+import dev.weir.common.kafka.KafkaAccess;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.common.kafka.KafkaConnection;
 import dev.weir.common.kafka.TopicProvisioner;
 import dev.weir.schemas.TopicCatalogue;
 import java.io.IOException;
@@ -15,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,10 +31,12 @@ public final class Platform implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Platform.class);
     static final String API_TOKEN = "api-token";
     static final String POSTGRES_PASSWORD = "postgres-password";
+    static final String TLS_STORE_PASSWORD = "tls-store-password";
 
     private final PlatformConfig config;
     private final Secrets secrets;
     private EmbeddedKafka kafka;
+    private LocalCa ca;
     private EmbeddedPostgres postgres;
     private FileChannel lockChannel;
     private FileLock lock;
@@ -48,6 +52,10 @@ public final class Platform implements AutoCloseable {
     public Platform start() throws Exception {
         Path dir = config.dataDirectory();
         Files.createDirectories(dir.resolve("run"));
+        // Flows, DNS names, the database and the secrets are all in here: nobody else may list it, and
+        // each part is its owner's only (the database's directory is PostgreSQL's user's, which
+        // must be able to pass through).
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
         lockChannel = FileChannel.open(dir.resolve("run").resolve("lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         try {
@@ -61,7 +69,14 @@ public final class Platform implements AutoCloseable {
         }
         try {
             apiToken = secrets.getOrCreate(API_TOKEN, "weir_");
-            kafka = new EmbeddedKafka(dir.resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort());
+            String storePassword = secrets.getOrCreate(TLS_STORE_PASSWORD, "");
+            ca = new LocalCa(secrets.path("tls"), storePassword).open();
+            for (String principal : principals()) {
+                writeKafkaProperties(principal, storePassword);
+            }
+            kafka = new EmbeddedKafka(dir.resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort(),
+                    config.harnessKafkaPort(), new EmbeddedKafka.Tls(ca.keystore(KafkaAccess.BROKER), ca.truststore(),
+                            storePassword), KafkaClients.adminConfig(kafka(KafkaAccess.ADMIN)));
             postgres = new EmbeddedPostgres(dir.resolve("postgres"), config.postgresPort(),
                     secrets.getOrCreate(POSTGRES_PASSWORD, ""));
             Duration timeout = config.startTimeout();
@@ -74,8 +89,9 @@ public final class Platform implements AutoCloseable {
                 throw e.getCause() instanceof Exception cause ? cause : e;
             }
             migrationsApplied = Migrations.migrate(postgres.jdbcUrl(), postgres.user(), postgres.password());
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            try (Admin admin = Admin.create(KafkaClients.adminConfig(kafka(KafkaAccess.ADMIN)))) {
                 topicsCreated = TopicProvisioner.ensureTopics(admin, TopicCatalogue.standard(), (short) 1);
+                TopicProvisioner.ensureAcls(admin, TopicCatalogue.standard());
             }
             LOG.info("platform ready in {}", dir);
             return this;
@@ -102,20 +118,79 @@ public final class Platform implements AutoCloseable {
         return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
     }
 
+    /**
+     * The harness listener (no authentication, super user) of a platform configured with one, as
+     * tests are; components get {@link #kafka(String)} instead.
+     */
     public String kafkaBootstrapServers() {
-        return kafka.bootstrapServers();
+        return kafka.harnessBootstrapServers().orElseThrow(() -> new IllegalStateException(
+                "this platform has no unauthenticated listener: connect with kafka(principal)"));
+    }
+
+    /** The authenticated listener, with the principal's client certificate (see {@link KafkaAccess}). */
+    public KafkaConnection kafka(String principal) {
+        return KafkaConnection.of("127.0.0.1:" + config.kafkaPort(), kafkaPropertiesFile(principal));
+    }
+
+    /** The component's connection, as its own principal. */
+    public KafkaConnection kafka(KafkaAccess component) {
+        return kafka(component.principal());
+    }
+
+    /** The principal's Kafka client properties: TLS with its own key store and the CA's trust store. */
+    public Path kafkaPropertiesFile(String principal) {
+        return secrets.path("kafka").resolve(principal + ".properties");
+    }
+
+    /** The local CA's certificate (PEM): what a client trusts to reach the platform over TLS. */
+    public Path caCertificate() {
+        return ca.caCertificate();
+    }
+
+    private static List<String> principals() {
+        List<String> principals = new java.util.ArrayList<>();
+        for (KafkaAccess access : KafkaAccess.values()) {
+            principals.add(access.principal());
+        }
+        principals.add(KafkaAccess.ADMIN);
+        return principals;
+    }
+
+    private void writeKafkaProperties(String principal, String storePassword) throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("security.protocol", "SSL");
+        p.setProperty("ssl.keystore.type", "PKCS12");
+        p.setProperty("ssl.keystore.location", ca.keystore(principal).toString());
+        p.setProperty("ssl.keystore.password", storePassword);
+        p.setProperty("ssl.key.password", storePassword);
+        p.setProperty("ssl.truststore.type", "PKCS12");
+        p.setProperty("ssl.truststore.location", ca.truststore().toString());
+        p.setProperty("ssl.truststore.password", storePassword);
+        Path file = kafkaPropertiesFile(principal);
+        Files.createDirectories(file.getParent());
+        Files.setPosixFilePermissions(file.getParent(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Path temporary = Files.createTempFile(file.getParent(), principal, ".tmp",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        try (var out = Files.newBufferedWriter(temporary)) {
+            p.store(out, "Kafka client settings of " + principal + " (secrets: the owner only)");
+        }
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
      * The settings every Weir service takes to run on this platform: its database schema, the
-     * broker, the API token file (Spring property names, as command-line arguments take them).
+     * broker with the service's own Kafka credentials (principal weir-SCHEMA), the API token file
+     * (Spring property names, as command-line arguments take them).
      */
     public java.util.Map<String, String> serviceSettings(String schema) {
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
         settings.put("spring.datasource.url", jdbcUrl() + "?currentSchema=" + schema);
         settings.put("spring.datasource.username", databaseUser());
         settings.put("spring.datasource.password", databasePassword());
-        settings.put("weir.kafka-bootstrap", kafkaBootstrapServers());
+        settings.put("weir.kafka-bootstrap", "127.0.0.1:" + config.kafkaPort());
+        settings.put("weir.kafka-properties-file", kafkaPropertiesFile("weir-" + schema).toString());
         settings.put("weir.api-token-file", apiTokenFile().toString());
         return settings;
     }
@@ -169,7 +244,8 @@ public final class Platform implements AutoCloseable {
     /** What a person or a script needs to reach the platform; secrets redacted. */
     public Map<String, String> endpoints() {
         Map<String, String> endpoints = new LinkedHashMap<>();
-        endpoints.put("kafka", kafkaBootstrapServers());
+        endpoints.put("kafka", "127.0.0.1:" + config.kafkaPort() + " (TLS with a client certificate; clients' settings in "
+                + secrets.path("kafka") + ", CA " + caCertificate() + ")");
         endpoints.put("postgres", jdbcUrl() + " (user " + databaseUser() + ", password in "
                 + secrets.path(POSTGRES_PASSWORD) + ")");
         endpoints.put("api-token", Secrets.redact(apiToken) + " (in " + apiTokenFile() + ")");

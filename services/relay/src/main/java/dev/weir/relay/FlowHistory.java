@@ -33,7 +33,7 @@ public class FlowHistory {
     private final FlowScan scan;
 
     public FlowHistory(RelayApplication.RelayProperties properties) {
-        this.scan = new FlowScan(properties.kafkaBootstrap(), TopicCatalogue.standard().name(TopicId.FLOWS),
+        this.scan = new FlowScan(properties.kafka(), TopicCatalogue.standard().name(TopicId.FLOWS),
                 properties.scanReaders(), properties.scanMaxRecords(), properties.scanMaxTime());
     }
 

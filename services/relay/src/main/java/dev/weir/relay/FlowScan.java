@@ -38,14 +38,14 @@ public final class FlowScan {
     public record Stats(long scanned, long undecodable, boolean truncated) {
     }
 
-    private final String bootstrap;
+    private final dev.weir.common.kafka.KafkaConnection kafka;
     private final String topic;
     private final int readers;
     private final long maxScanned;
     private final Duration maxTime;
 
-    FlowScan(String bootstrap, String topic, int readers, long maxScanned, Duration maxTime) {
-        this.bootstrap = bootstrap;
+    FlowScan(dev.weir.common.kafka.KafkaConnection kafka, String topic, int readers, long maxScanned, Duration maxTime) {
+        this.kafka = kafka;
         this.topic = topic;
         this.readers = readers;
         this.maxScanned = maxScanned;
@@ -192,7 +192,7 @@ public final class FlowScan {
     }
 
     private KafkaConsumer<String, byte[]> consumer() {
-        Map<String, Object> config = TopicReaders.config(bootstrap, "weir-relay-query");
+        Map<String, Object> config = TopicReaders.config(kafka, "weir-relay-query");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
         config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 32 * 1024 * 1024);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);

@@ -56,7 +56,7 @@ public class FlowTail {
     private static final int QUEUE = 8192;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FlowTail.class);
 
-    private final String bootstrap;
+    private final dev.weir.common.kafka.KafkaConnection kafka;
     private final String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
     private final List<Follower> followers = new CopyOnWriteArrayList<>();
     private final AtomicLong seen = new AtomicLong();
@@ -65,7 +65,7 @@ public class FlowTail {
     private Thread reader;
 
     public FlowTail(RelayApplication.RelayProperties properties) {
-        this.bootstrap = properties.kafkaBootstrap();
+        this.kafka = properties.kafka();
     }
 
     /** Followers at once, at most: each holds a thread and a queue. */
@@ -113,7 +113,7 @@ public class FlowTail {
     }
 
     private void run(CountDownLatch positioned) {
-        try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(bootstrap, "weir-relay-tail")) {
+        try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(kafka, "weir-relay-tail")) {
             consumer = c;
             List<TopicPartition> partitions = TopicReaders.assignAll(c, topic);
             c.seekToEnd(partitions);

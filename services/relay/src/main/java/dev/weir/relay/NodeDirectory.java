@@ -37,14 +37,14 @@ public class NodeDirectory {
     static final Duration SILENCE = Duration.ofSeconds(30);
     private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
 
-    private final String bootstrap;
+    private final dev.weir.common.kafka.KafkaConnection kafka;
     private final String topic = TopicCatalogue.standard().name(TopicId.NODE_STATUS);
     private final Map<String, NodeStatus> nodes = new ConcurrentSkipListMap<>();
     private volatile KafkaConsumer<String, byte[]> consumer;
     private Thread reader;
 
     public NodeDirectory(RelayApplication.RelayProperties properties) {
-        this.bootstrap = properties.kafkaBootstrap();
+        this.kafka = properties.kafka();
     }
 
     @PostConstruct
@@ -56,7 +56,7 @@ public class NodeDirectory {
 
     private void run() {
         while (!Thread.currentThread().isInterrupted()) {
-            try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(bootstrap, "weir-relay-nodes")) {
+            try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(kafka, "weir-relay-nodes")) {
                 consumer = c;
                 c.seekToBeginning(TopicReaders.assignAll(c, topic));
                 while (!Thread.currentThread().isInterrupted()) {

@@ -17,13 +17,13 @@ final class TopicReaders {
     private TopicReaders() {
     }
 
-    static KafkaConsumer<String, byte[]> consumer(String bootstrap, String clientId) {
-        return new KafkaConsumer<>(config(bootstrap, clientId));
+    static KafkaConsumer<String, byte[]> consumer(dev.weir.common.kafka.KafkaConnection kafka, String clientId) {
+        return new KafkaConsumer<>(config(kafka, clientId));
     }
 
     /** A reader's settings (no group, nothing committed), for callers that add their own. */
-    static Map<String, Object> config(String bootstrap, String clientId) {
-        Map<String, Object> config = KafkaClients.consumerConfig(bootstrap, clientId);
+    static Map<String, Object> config(dev.weir.common.kafka.KafkaConnection kafka, String clientId) {
+        Map<String, Object> config = KafkaClients.consumerConfig(kafka, clientId);
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         return config;
     }

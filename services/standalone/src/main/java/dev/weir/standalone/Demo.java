@@ -1,5 +1,6 @@
 package dev.weir.standalone;
 
+import dev.weir.common.kafka.KafkaAccess;
 import dev.weir.agent.Agent;
 import dev.weir.agent.AgentConfig;
 import dev.weir.agent.datapath.NativeArtifacts;
@@ -67,7 +68,9 @@ final class Demo implements AutoCloseable {
     private record SecondNode(dev.weir.testbed.NodeNamespace node, Process agent, Kubelet kubelet) implements AutoCloseable {
         static final String NAME = "node-2";
 
-        static SecondNode start(String kafka, Path apiTokenFile, Path logs) throws Exception {
+        static SecondNode start(dev.weir.platform.Platform platform, Path logs) throws Exception {
+            String kafka = platform.kafka(KafkaAccess.AGENT.principal()).bootstrapServers();
+            Path apiTokenFile = platform.apiTokenFile();
             dev.weir.testbed.NodeNamespace node = dev.weir.testbed.NodeNamespace.create(NAME, "198.18.250.1",
                     "198.18.250.2", "198.18.3.0/24");
             Process agent = null;
@@ -77,7 +80,9 @@ final class Demo implements AutoCloseable {
                 Path log = logs.resolve("agent-" + NAME + ".log");
                 agent = node.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
                         "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"), Map.of(
-                        "WEIR_NODE_NAME", NAME, "WEIR_KAFKA_BOOTSTRAP", kafka, "WEIR_BPF_PIN_ROOT", node.pinRoot().toString(),
+                        "WEIR_NODE_NAME", NAME, "WEIR_KAFKA_BOOTSTRAP", kafka,
+                        "WEIR_KAFKA_PROPERTIES_FILE", platform.kafkaPropertiesFile(KafkaAccess.AGENT.principal()).toString(),
+                        "WEIR_BPF_PIN_ROOT", node.pinRoot().toString(),
                         "WEIR_STATE_DIR", node.stateDir().toString(), "WEIR_API_TOKEN_FILE", apiTokenFile.toString(),
                         "WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244", "WEIR_METRICS_ADDRESS", "127.0.0.1:9965",
                         "WEIR_CLUSTER_DNS", DNS_IP), log);
@@ -88,7 +93,8 @@ final class Demo implements AutoCloseable {
                     }
                     Thread.sleep(200);
                 }
-                Kubelet kubelet = node.kubelet(kafka, NativeArtifacts.cniPlugin());
+                // The demo's kubelet describes pods as the cluster's metadata watcher (the policy service) does.
+                Kubelet kubelet = node.kubelet(platform.kafka(KafkaAccess.POLICY.principal()), NativeArtifacts.cniPlugin());
                 kubelet.start(new PodManifest("shop", "checkout", "198.18.3.10", Map.of("app", "checkout"), List.of(),
                         "checkout", "Deployment", "nameserver " + DNS_IP
                         + "\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 attempts:1 timeout:2\n"));
@@ -117,15 +123,20 @@ final class Demo implements AutoCloseable {
         }
     }
 
-    static Demo start(String kafka, Path dataDirectory, String apiToken, Path apiTokenFile, int policyPort)
-            throws Exception {
-        Agent agent = Agent.start(AgentConfig.of(NODE, kafka, Path.of("/sys/fs/bpf/weir"), apiToken)
+    static Demo start(dev.weir.platform.Platform platform, Path dataDirectory, int policyPort) throws Exception {
+        String apiToken = platform.apiToken();
+        Agent agent = Agent.start(AgentConfig.of(NODE, platform.kafka(KafkaAccess.AGENT.principal()),
+                Path.of("/sys/fs/bpf/weir"), apiToken)
                 .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP));
-        Demo demo = new Demo(agent, Kubelet.of(NODE, kafka, NativeArtifacts.cniPlugin(), agent.config().cniSocket()));
+        Demo demo = new Demo(agent, Kubelet.of(NODE, platform.kafka(KafkaAccess.POLICY.principal()),
+                NativeArtifacts.cniPlugin(), agent.config().cniSocket()));
         try {
+            java.nio.file.Files.createDirectories(dataDirectory.resolve("demo"));
+            java.nio.file.Files.setPosixFilePermissions(dataDirectory.resolve("demo"),
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             demo.createPods(dataDirectory.resolve("demo"));
             if (Integer.getInteger("weir.demo.nodes", 1) > 1) {
-                demo.second = SecondNode.start(kafka, apiTokenFile, dataDirectory.resolve("demo"));
+                demo.second = SecondNode.start(platform, dataDirectory.resolve("demo"));
             }
             applyPolicy(policyPort, apiToken);
             demo.traffic.start();

@@ -78,8 +78,7 @@ public final class EmbeddedWeir implements AutoCloseable {
         relayGrpcPort = ((ConfigurableApplicationContext) running.peek()).getBean(ObserverServer.class).port();
         if (withDemo) {
             try {
-                demo = Demo.start(platform.kafkaBootstrapServers(), dataDirectory, platform.apiToken(),
-                        platform.apiTokenFile(), policyPort);
+                demo = Demo.start(platform, dataDirectory, policyPort);
             } catch (Exception e) {
                 throw new Exception("the agent and demo pods did not start: " + e.getMessage(), e);
             }

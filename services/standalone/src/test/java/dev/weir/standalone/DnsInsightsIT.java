@@ -68,7 +68,7 @@ class DnsInsightsIT {
         dns.putAll(Map.of("server.port", "0", "weir.dns.window", "5s", "weir.dns.resolve-after", "8s"));
         dnsService = new SpringApplicationBuilder(DnsServiceApplication.class).run(DnsServiceApplication.arguments(dns));
         dnsApi = "http://127.0.0.1:" + dnsService.getEnvironment().getProperty("local.server.port") + "/api/v1/dns";
-        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()));
         kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
                 agent.config().cniSocket());

@@ -68,8 +68,13 @@ public final class Kubelet implements AutoCloseable {
     }
 
     /** A kubelet for a node whose agent listens on agentSocket, running the weir-cni binary at plugin. */
-    public static Kubelet of(String node, String kafkaBootstrap, Path plugin, Path agentSocket) {
-        return new Kubelet(node, new PodDescriptions(kafkaBootstrap, "weir-testbed-" + node),
+    public static Kubelet of(String node, String unauthenticatedBootstrap, Path plugin, Path agentSocket) {
+        return of(node, dev.weir.common.kafka.KafkaConnection.unauthenticated(unauthenticatedBootstrap), plugin, agentSocket);
+    }
+
+    /** The same, describing pods with the given Kafka credentials (the API server's watcher's, on a secured broker). */
+    public static Kubelet of(String node, dev.weir.common.kafka.KafkaConnection kafka, Path plugin, Path agentSocket) {
+        return new Kubelet(node, new PodDescriptions(kafka, "weir-testbed-" + node),
                 new CniPlugin(plugin, Map.of("WEIR_CNI_SOCKET", agentSocket.toString())));
     }
 

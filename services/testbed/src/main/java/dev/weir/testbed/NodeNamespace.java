@@ -113,8 +113,13 @@ public final class NodeNamespace implements AutoCloseable {
     }
 
     /** A kubelet for this node: its pods hang off this node's namespace. */
-    public Kubelet kubelet(String kafkaBootstrap, Path plugin) {
-        return new Kubelet(node, new PodDescriptions(kafkaBootstrap, "weir-testbed-" + node),
+    public Kubelet kubelet(String unauthenticatedBootstrap, Path plugin) {
+        return kubelet(dev.weir.common.kafka.KafkaConnection.unauthenticated(unauthenticatedBootstrap), plugin);
+    }
+
+    /** The same, describing pods with the given Kafka credentials. */
+    public Kubelet kubelet(dev.weir.common.kafka.KafkaConnection kafka, Path plugin) {
+        return new Kubelet(node, new PodDescriptions(kafka, "weir-testbed-" + node),
                 new CniPlugin(plugin, Map.of("WEIR_CNI_SOCKET", stateDir().resolve("cni.sock").toString())),
                 new PodNetwork(node, netns));
     }

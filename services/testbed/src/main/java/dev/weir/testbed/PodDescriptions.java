@@ -22,8 +22,12 @@ public final class PodDescriptions implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final String topic;
 
-    public PodDescriptions(String bootstrap, String clientId) {
-        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, clientId));
+    public PodDescriptions(String unauthenticatedBootstrap, String clientId) {
+        this(dev.weir.common.kafka.KafkaConnection.unauthenticated(unauthenticatedBootstrap), clientId);
+    }
+
+    public PodDescriptions(dev.weir.common.kafka.KafkaConnection kafka, String clientId) {
+        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, clientId));
         this.topic = TopicCatalogue.standard().name(TopicId.PODS);
     }
 

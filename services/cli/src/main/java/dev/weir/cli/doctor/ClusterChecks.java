@@ -31,9 +31,17 @@ public final class ClusterChecks {
     }
 
     /** Kafka answers, and each of Weir's consumer groups is no more than lagWarn records behind. */
-    public static List<Finding> kafka(String bootstrap, long lagWarn) {
+    public static List<Finding> kafka(String bootstrap, java.nio.file.Path clientProperties, long lagWarn) {
         List<Finding> findings = new ArrayList<>();
         Properties config = new Properties();
+        if (clientProperties != null) {
+            try (var in = java.nio.file.Files.newBufferedReader(clientProperties)) {
+                config.load(in);
+            } catch (java.io.IOException e) {
+                return List.of(Finding.fail("kafka", "cannot read the Kafka client properties " + clientProperties
+                        + " (" + e.getMessage() + ")", "give --kafka-properties a readable file"));
+            }
+        }
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000);

@@ -43,6 +43,11 @@ public final class Doctor implements Callable<Integer> {
             description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE}).")
     String kafka;
 
+    @Option(names = "--kafka-properties", defaultValue = "${env:WEIR_KAFKA_PROPERTIES_FILE}",
+            description = "A Java properties file of Kafka client settings: security.protocol, SASL or TLS credentials, "
+                    + "trust store (default: $WEIR_KAFKA_PROPERTIES_FILE).")
+    Path kafkaProperties;
+
     @Option(names = "--agent", defaultValue = "http://127.0.0.1:9965",
             description = "The agent's metrics address on this node (default: ${DEFAULT-VALUE}).")
     String agent;
@@ -88,7 +93,7 @@ public final class Doctor implements Callable<Integer> {
         progress.println("weir doctor: checking the agent, Kafka and the clock ...");
         progress.flush();
         findings.add(ClusterChecks.agent(agent));
-        findings.addAll(ClusterChecks.kafka(kafka, lagWarn));
+        findings.addAll(ClusterChecks.kafka(kafka, kafkaProperties, lagWarn));
         findings.add(ClusterChecks.clock(relay, Duration.ofSeconds(skewWarn)));
         if ("json".equals(output)) {
             out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(findings));

@@ -2,6 +2,7 @@ package dev.weir.common.kafka;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -19,9 +20,9 @@ public final class KafkaClients {
      * An idempotent producer of string keys and protobuf bytes: acks from all in-sync replicas,
      * batching and lz4 compression, ordered per key.
      */
-    public static Map<String, Object> producerConfig(String bootstrapServers, String clientId) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public static Map<String, Object> producerConfig(KafkaConnection kafka, String clientId) {
+        Map<String, Object> config = kafka.applyTo(new HashMap<>());
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         config.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -37,9 +38,9 @@ public final class KafkaClients {
      * A consumer of raw bytes (decoding is the caller's, so that a bad record can be dead-lettered
      * instead of failing the poll) that commits offsets only after the work is done.
      */
-    public static Map<String, Object> consumerConfig(String bootstrapServers, String groupId) {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public static Map<String, Object> consumerConfig(KafkaConnection kafka, String groupId) {
+        Map<String, Object> config = kafka.applyTo(new HashMap<>());
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -47,5 +48,22 @@ public final class KafkaClients {
         config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
         config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         return config;
+    }
+
+    /** An admin client's settings. */
+    public static Map<String, Object> adminConfig(KafkaConnection kafka) {
+        Map<String, Object> config = kafka.applyTo(new HashMap<>());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        return config;
+    }
+
+    /** {@link #producerConfig(KafkaConnection, String)} for a broker without authentication (tests, benchmarks). */
+    public static Map<String, Object> producerConfig(String unauthenticatedBootstrap, String clientId) {
+        return producerConfig(KafkaConnection.unauthenticated(unauthenticatedBootstrap), clientId);
+    }
+
+    /** {@link #consumerConfig(KafkaConnection, String)} for a broker without authentication (tests, benchmarks). */
+    public static Map<String, Object> consumerConfig(String unauthenticatedBootstrap, String groupId) {
+        return consumerConfig(KafkaConnection.unauthenticated(unauthenticatedBootstrap), groupId);
     }
 }

@@ -22,17 +22,24 @@ public final class TopicProvisioner {
     }
 
     /**
-     * Creates the catalogue's missing topics on the cluster of WEIR_KAFKA_BOOTSTRAP, with
-     * WEIR_TOPIC_REPLICATION_FACTOR replicas (default 3): the provisioning step of an install
+     * Creates the catalogue's missing topics on the cluster of WEIR_KAFKA_BOOTSTRAP (client
+     * properties, such as credentials, from the file WEIR_KAFKA_PROPERTIES_FILE names), with
+     * WEIR_TOPIC_REPLICATION_FACTOR replicas (default 3), and with WEIR_KAFKA_ACLS=true each
+     * component's ACLs (the broker must have an authorizer): the provisioning step of an install
      * (the Helm chart's job, docker-compose's init service). Exits non-zero on failure.
      */
     public static void main(String[] args) throws Exception {
         String bootstrap = System.getenv().getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092");
+        String properties = System.getenv("WEIR_KAFKA_PROPERTIES_FILE");
+        KafkaConnection kafka = KafkaConnection.of(bootstrap, properties == null ? null : java.nio.file.Path.of(properties));
         short replicas = Short.parseShort(System.getenv().getOrDefault("WEIR_TOPIC_REPLICATION_FACTOR", "3"));
-        try (Admin admin = Admin.create(java.util.Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(KafkaClients.adminConfig(kafka))) {
             List<String> created = ensureTopics(admin, TopicCatalogue.standard(), replicas);
             System.out.println("weir: topics ready (" + created.size() + " created)");
+            if (Boolean.parseBoolean(System.getenv().getOrDefault("WEIR_KAFKA_ACLS", "false"))) {
+                ensureAcls(admin, TopicCatalogue.standard());
+                System.out.println("weir: ACLs granted to " + KafkaAccess.values().length + " components");
+            }
         }
     }
 
@@ -54,5 +61,14 @@ public final class TopicProvisioner {
             LOG.info("created topics {}", missing.stream().map(NewTopic::name).toList());
         }
         return missing.stream().map(NewTopic::name).toList();
+    }
+
+    /**
+     * Grants each component its rights ({@link KafkaAccess}); creating a binding that exists
+     * changes nothing, so this runs at every install. Needs a broker with an authorizer.
+     */
+    public static void ensureAcls(Admin admin, TopicCatalogue catalogue)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        admin.createAcls(KafkaAccess.all(catalogue)).all().get(60, TimeUnit.SECONDS);
     }
 }

@@ -38,7 +38,7 @@ public class DnsAnalytics implements HealthIndicator {
         Path stateDir = properties.dns().stateDir() != null ? properties.dns().stateDir()
                 : Files.createTempDirectory("weir-dns-");
         this.streams = new KafkaStreams(DnsTopology.build(TopicCatalogue.standard(), properties.dns().settings()),
-                config(properties.kafkaBootstrap(), stateDir, properties.dns().streamThreads()));
+                config(properties.kafka(), stateDir, properties.dns().streamThreads()));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("the DNS analytics stream thread failed; replacing it", e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
@@ -50,10 +50,11 @@ public class DnsAnalytics implements HealthIndicator {
     }
 
     /** The Streams settings of every instance (the benchmark runs with the same). */
-    public static Properties config(String bootstrap, Path stateDir, int threads) {
+    public static Properties config(dev.weir.common.kafka.KafkaConnection kafka, Path stateDir, int threads) {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, DnsTopology.GROUP);
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.putAll(kafka.clientProperties());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, threads);

@@ -46,7 +46,7 @@ public class DnsHistory {
         this.jdbc = jdbc;
         this.metrics = metrics;
         this.properties = properties;
-        this.deadLetters = new KafkaProducer<>(KafkaClients.producerConfig(properties.kafkaBootstrap(), GROUP));
+        this.deadLetters = new KafkaProducer<>(KafkaClients.producerConfig(properties.kafka(), GROUP));
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -58,7 +58,7 @@ public class DnsHistory {
     private void consume(TopicId topic, ProtoConsumer.Handler<Message> handler) {
         TopicCatalogue catalogue = TopicCatalogue.standard();
         ProtoConsumer<Message> consumer = new ProtoConsumer<>(catalogue, topic, GROUP,
-                new KafkaConsumer<>(KafkaClients.consumerConfig(properties.kafkaBootstrap(), GROUP)), deadLetters,
+                new KafkaConsumer<>(KafkaClients.consumerConfig(properties.kafka(), GROUP)), deadLetters,
                 handler);
         consumers.add(consumer);
         Thread thread = new Thread(consumer, "weir-dns-history-" + topic.catalogueId());

@@ -54,7 +54,7 @@ public final class DnsThroughputBenchmark {
             produce(bootstrap, catalogue, events);
             double baseline = baseline(bootstrap, catalogue, events);
             int threads = Integer.getInteger("threads", 1);
-            Properties props = DnsAnalytics.config(bootstrap, dir.resolve("streams"), threads);
+            Properties props = DnsAnalytics.config(dev.weir.common.kafka.KafkaConnection.unauthenticated(bootstrap), dir.resolve("streams"), threads);
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "weir-dns-bench");
             KafkaStreams streams = new KafkaStreams(DnsTopology.build(catalogue, DnsSettings.DEFAULTS), props);
             long start = System.nanoTime();

@@ -58,7 +58,7 @@ public class DesiredStateTopics {
     private final KafkaProducer<String, byte[]> producer;
     private final List<ProtoConsumer<?>> consumers = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
-    private final String bootstrap;
+    private final dev.weir.common.kafka.KafkaConnection kafka;
     private volatile Runnable onEndpointsChanged = () -> { };
     private volatile Runnable onDnsChanged = () -> { };
     private final Map<TopicId, ProtoConsumer<?>> replays = new java.util.LinkedHashMap<>();
@@ -79,10 +79,10 @@ public class DesiredStateTopics {
             @org.springframework.beans.factory.annotation.Value("${weir.kubernetes.enabled:false}") boolean kubernetes)
             throws InterruptedException {
         this.namespacesRequired = kubernetes;
-        this.bootstrap = properties.kafkaBootstrap();
+        this.kafka = properties.kafka();
         this.dnsAnswers = new DnsAnswerCache(properties.fqdnMinTtl(), properties.fqdnMaxTtl(),
                 properties.fqdnMaxAddresses());
-        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(bootstrap, "weir-policy"));
+        this.producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, "weir-policy"));
         replay(TopicId.IDENTITIES, (r, v) -> put(identities, r.key(), (Identity) v));
         replay(TopicId.IPCACHE, (r, v) -> put(ipcache, r.key(), (IpcacheEntry) v));
         replay(TopicId.ENDPOINT_POLICY_STATE, (r, v) -> put(policyStates, r.key(), (EndpointPolicyState) v));
@@ -205,7 +205,7 @@ public class DesiredStateTopics {
 
     private void replay(TopicId topic, ProtoConsumer.Handler<Message> handler) {
         ProtoConsumer<Message> consumer = ProtoConsumer.replaying(catalogue, topic, "weir-policy",
-                new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap, "weir-policy")), producer, handler);
+                new KafkaConsumer<>(KafkaClients.consumerConfig(kafka, "weir-policy")), producer, handler);
         consumers.add(consumer);
         replays.put(topic, consumer);
         Thread thread = new Thread(consumer, "weir-policy-" + topic.catalogueId());
@@ -255,8 +255,8 @@ public class DesiredStateTopics {
         return cluster;
     }
 
-    String bootstrap() {
-        return bootstrap;
+    dev.weir.common.kafka.KafkaConnection kafka() {
+        return kafka;
     }
 
     void onEndpointsChanged(Runnable listener) {

@@ -46,7 +46,7 @@ public final class ImpactPreview {
     private ImpactPreview() {
     }
 
-    public static Result preview(String bootstrap, Duration window, Cluster cluster, Compilation current,
+    public static Result preview(dev.weir.common.kafka.KafkaConnection kafka, Duration window, Cluster cluster, Compilation current,
             Compilation proposed) {
         String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
         Instant since = Instant.now().minus(window);
@@ -57,7 +57,7 @@ public final class ImpactPreview {
         long read = 0;
         boolean truncated = false;
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                KafkaClients.consumerConfig(bootstrap, "weir-policy-preview-" + UUID.randomUUID()))) {
+                KafkaClients.consumerConfig(kafka, "weir-policy-preview-" + UUID.randomUUID()))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition())).toList();
             consumer.assign(partitions);

@@ -93,7 +93,7 @@ public class PolicyController {
         Cluster cluster = cluster();
         Compilation now = reconciler.compileWhatIf(cluster, reconciler.lastPolicies());
         Compilation then = reconciler.compileWhatIf(cluster, combined);
-        return ImpactPreview.preview(topics.bootstrap(), Duration.ofMinutes(minutes), cluster, now, then);
+        return ImpactPreview.preview(topics.kafka(), Duration.ofMinutes(minutes), cluster, now, then);
     }
 
     public record PolicySummary(String kind, String namespace, String name, long revision, Instant updated) {

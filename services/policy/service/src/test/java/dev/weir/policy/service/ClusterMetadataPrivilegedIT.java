@@ -82,7 +82,7 @@ class ClusterMetadataPrivilegedIT {
                         .registerBean("kubernetesClient", KubernetesClient.class, () -> client,
                                 bean -> bean.setDestroyMethodName("")))
                 .run(PolicyServiceApplication.arguments(settings));
-        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()));
         kubelet = Kubelet.undescribed(node, NativeArtifacts.cniPlugin(), agent.config().cniSocket());
         kubelet.start(PodManifest.of("x", "a", prefix + "10"));

@@ -102,7 +102,7 @@ class ContainerRuntimePrivilegedIT {
         settings.put("server.port", "0");
         service = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(settings));
         base = "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port") + "/api/v1";
-        agentConfig = AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agentConfig = AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken());
         agent = Agent.start(agentConfig);
         descriptions = new PodDescriptions(platform.kafkaBootstrapServers(), "cr-it");

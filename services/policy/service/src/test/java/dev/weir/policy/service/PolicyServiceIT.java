@@ -67,7 +67,7 @@ class PolicyServiceIT {
         settings.put("server.port", "0");
         service = new SpringApplicationBuilder(PolicyServiceApplication.class).run(PolicyServiceApplication.arguments(settings));
         base = "http://127.0.0.1:" + service.getEnvironment().getProperty("local.server.port") + "/api/v1";
-        agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), Path.of("/sys/fs/bpf/weir-" + node),
+        agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), Path.of("/sys/fs/bpf/weir-" + node),
                 platform.apiToken()));
         kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(), dev.weir.agent.datapath.NativeArtifacts.cniPlugin(),
                 agent.config().cniSocket());

@@ -76,7 +76,7 @@ class PolicyServiceRestartPrivilegedIT {
             Map<String, String> settings = platform.serviceSettings("policy");
             settings.put("server.port", "0");
             ConfigurableApplicationContext service = start(settings);
-            Agent agent = Agent.start(AgentConfig.of(node, platform.kafkaBootstrapServers(), pins, platform.apiToken())
+            Agent agent = Agent.start(AgentConfig.of(node, platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT), pins, platform.apiToken())
                     .withClusterDns(prefix + "53"));
             Kubelet kubelet = Kubelet.of(node, platform.kafkaBootstrapServers(),
                     dev.weir.agent.datapath.NativeArtifacts.cniPlugin(), agent.config().cniSocket());

@@ -34,7 +34,7 @@ public class KubernetesWatchConfiguration {
     ClusterMetadataWatcher clusterMetadataWatcher(KubernetesClient client,
             dev.weir.policy.service.PolicyServiceProperties properties) {
         var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
-                dev.weir.common.kafka.KafkaClients.producerConfig(properties.kafkaBootstrap(), "weir-policy-metadata"));
+                dev.weir.common.kafka.KafkaClients.producerConfig(properties.kafka(), "weir-policy-metadata"));
         return new ClusterMetadataWatcher(client, producer, dev.weir.schemas.TopicCatalogue.standard()).start();
     }
 
