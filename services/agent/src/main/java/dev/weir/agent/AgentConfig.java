@@ -1,5 +1,6 @@
 package dev.weir.agent;
 
+import dev.weir.common.auth.BearerTokens;
 import dev.weir.common.kafka.KafkaConnection;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -20,7 +21,10 @@ import java.util.Map;
  * WEIR_OBSERVER_RING        flows the Observer API holds        16384
  * WEIR_OBSERVER_ADDRESS     Observer gRPC listen address        127.0.0.1:4244
  * WEIR_METRICS_ADDRESS      Prometheus listen address           127.0.0.1:9965
- * WEIR_API_TOKEN_FILE       file holding the API token (required unless WEIR_API_TOKEN is set)
+ * WEIR_API_TOKENS_FILE      the tokens its APIs accept, as names, scopes and SHA-256 hashes (NAME SCOPE
+ *                           sha256:HEX per line): a node holds no token anyone could use elsewhere
+ * WEIR_API_TOKEN_FILE       a file holding one more token, in clear (scope admin); one of the two is required
+ *                           (or WEIR_API_TOKEN)
  * WEIR_STATE_DIR            the agent's records of its pods, and weir-cni's socket (cni.sock): root only
  *                                                               /run/weir
  * WEIR_CLUSTER_DNS          the cluster's resolvers (kubelet's clusterDNS), comma-separated addresses: the only
@@ -31,7 +35,7 @@ import java.util.Map;
  * </pre>
  */
 public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, int policyMapEntries, int flowQueue,
-        int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, String apiToken,
+        int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, BearerTokens apiTokens,
         Path stateDir, DnsTrust dns) {
 
     /**
@@ -62,17 +66,19 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
             "WEIR_KAFKA_PROPERTIES_FILE",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
-            "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKEN",
+            "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKENS_FILE", "WEIR_API_TOKEN",
             "WEIR_STATE_DIR", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
             "WEIR_DNS_MAX_ADDRESSES");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
-        String token = env.get("WEIR_API_TOKEN");
-        if (token == null && env.containsKey("WEIR_API_TOKEN_FILE")) {
-            token = Files.readString(Path.of(env.get("WEIR_API_TOKEN_FILE"))).trim();
-        }
-        if (token == null) {
-            throw new IllegalArgumentException("WEIR_API_TOKEN_FILE (or WEIR_API_TOKEN) is required");
+        BearerTokens token;
+        if (env.containsKey("WEIR_API_TOKEN")) {
+            token = new BearerTokens(env.get("WEIR_API_TOKEN"));
+        } else if (env.containsKey("WEIR_API_TOKEN_FILE") || env.containsKey("WEIR_API_TOKENS_FILE")) {
+            token = BearerTokens.load(env.containsKey("WEIR_API_TOKEN_FILE") ? Path.of(env.get("WEIR_API_TOKEN_FILE")) : null,
+                    env.containsKey("WEIR_API_TOKENS_FILE") ? Path.of(env.get("WEIR_API_TOKENS_FILE")) : null);
+        } else {
+            throw new IllegalArgumentException("WEIR_API_TOKENS_FILE or WEIR_API_TOKEN_FILE (or WEIR_API_TOKEN) is required");
         }
         return new AgentConfig(
                 require(env, "WEIR_NODE_NAME"),
@@ -117,8 +123,13 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
      * /run/weir/nodes/NODE so that several nodes can run on one machine.
      */
     public static AgentConfig of(String node, KafkaConnection kafka, Path pinRoot, String apiToken) {
+        return of(node, kafka, pinRoot, new BearerTokens(apiToken));
+    }
+
+    /** The same, accepting the given tokens. */
+    public static AgentConfig of(String node, KafkaConnection kafka, Path pinRoot, BearerTokens apiTokens) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiToken, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()));
+                apiTokens, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()));
     }
 
     /** Where weir-cni reaches this agent. */
@@ -128,18 +139,18 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiToken, stateDir, dns);
+                address(observer), address(metrics), apiTokens, stateDir, dns);
     }
 
     public AgentConfig withStateDir(Path dir) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, dir, dns);
+                observerAddress, metricsAddress, apiTokens, dir, dns);
     }
 
     /** The cluster's resolvers, as literal addresses. */
     public AgentConfig withClusterDns(String... resolvers) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiToken, stateDir,
+                observerAddress, metricsAddress, apiTokens, stateDir,
                 new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()));
     }
 

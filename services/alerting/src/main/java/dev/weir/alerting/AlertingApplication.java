@@ -7,6 +7,7 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
 /** The alerting service: rules over Weir's streams, grouped notifications, webhooks from an outbox. */
 @SpringBootApplication
+@org.springframework.context.annotation.Import(dev.weir.common.web.ApiSecurity.class)
 @ConfigurationPropertiesScan
 public class AlertingApplication {
 

@@ -7,6 +7,7 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 
 /** The DNS analytics service: DNS flows to insights and windows (Kafka Streams), history, REST. */
 @SpringBootApplication
+@org.springframework.context.annotation.Import(dev.weir.common.web.ApiSecurity.class)
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class DnsServiceApplication {

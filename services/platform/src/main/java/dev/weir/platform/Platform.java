@@ -1,5 +1,7 @@
 package dev.weir.platform;
 
+import dev.weir.common.auth.BearerTokens;
+import dev.weir.common.auth.Scope;
 import dev.weir.common.kafka.KafkaAccess;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.common.kafka.KafkaConnection;
@@ -32,6 +34,9 @@ public final class Platform implements AutoCloseable {
     static final String API_TOKEN = "api-token";
     static final String POSTGRES_PASSWORD = "postgres-password";
     static final String TLS_STORE_PASSWORD = "tls-store-password";
+    static final String READ_TOKEN = "api-token-read";
+    static final String WRITE_TOKEN = "api-token-write";
+    static final String TOKENS = "api-tokens";
 
     private final PlatformConfig config;
     private final Secrets secrets;
@@ -69,6 +74,10 @@ public final class Platform implements AutoCloseable {
         }
         try {
             apiToken = secrets.getOrCreate(API_TOKEN, "weir_");
+            // The components know tokens by their hashes only; the tokens themselves stay here.
+            secrets.write(TOKENS, String.join("\n", BearerTokens.line("admin", Scope.ADMIN, apiToken),
+                    BearerTokens.line("reader", Scope.READ, secrets.getOrCreate(READ_TOKEN, "weir_")),
+                    BearerTokens.line("writer", Scope.WRITE, secrets.getOrCreate(WRITE_TOKEN, "weir_"))) + "\n");
             String storePassword = secrets.getOrCreate(TLS_STORE_PASSWORD, "");
             ca = new LocalCa(secrets.path("tls"), storePassword).open();
             for (String principal : principals()) {
@@ -191,7 +200,7 @@ public final class Platform implements AutoCloseable {
         settings.put("spring.datasource.password", databasePassword());
         settings.put("weir.kafka-bootstrap", "127.0.0.1:" + config.kafkaPort());
         settings.put("weir.kafka-properties-file", kafkaPropertiesFile("weir-" + schema).toString());
-        settings.put("weir.api-token-file", apiTokenFile().toString());
+        settings.put("weir.api-tokens-file", apiTokensFile().toString());
         return settings;
     }
 
@@ -211,8 +220,23 @@ public final class Platform implements AutoCloseable {
         return apiToken;
     }
 
+    /** The admin token (clear): the operator's. */
     public Path apiTokenFile() {
         return secrets.path(API_TOKEN);
+    }
+
+    /** A token of the given scope (clear), for a person or a test that should have no more. */
+    public String apiToken(Scope scope) throws IOException {
+        return switch (scope) {
+            case READ -> secrets.getOrCreate(READ_TOKEN, "weir_");
+            case WRITE -> secrets.getOrCreate(WRITE_TOKEN, "weir_");
+            case ADMIN -> apiToken;
+        };
+    }
+
+    /** Every token's name, scope and hash: what the components (agents too) are given. */
+    public Path apiTokensFile() {
+        return secrets.path(TOKENS);
     }
 
     public Map<String, Integer> migrationsApplied() {
@@ -248,7 +272,8 @@ public final class Platform implements AutoCloseable {
                 + secrets.path("kafka") + ", CA " + caCertificate() + ")");
         endpoints.put("postgres", jdbcUrl() + " (user " + databaseUser() + ", password in "
                 + secrets.path(POSTGRES_PASSWORD) + ")");
-        endpoints.put("api-token", Secrets.redact(apiToken) + " (in " + apiTokenFile() + ")");
+        endpoints.put("api-token", Secrets.redact(apiToken) + " (admin, in " + apiTokenFile() + "; read and write "
+                + "tokens in " + secrets.path(READ_TOKEN) + ", " + secrets.path(WRITE_TOKEN) + ")");
         endpoints.put("data", config.dataDirectory().toString());
         return endpoints;
     }

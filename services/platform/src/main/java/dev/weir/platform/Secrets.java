@@ -40,6 +40,17 @@ final class Secrets {
         return secret;
     }
 
+    /** Writes the named file (not secret itself, but kept with the secrets), replacing it whole. */
+    void write(String name, String content) throws IOException {
+        Files.createDirectories(directory);
+        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        Path temporary = Files.createTempFile(directory, name, ".tmp");
+        Files.writeString(temporary, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
+        Files.move(temporary, directory.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
     Path path(String name) {
         return directory.resolve(name);
     }

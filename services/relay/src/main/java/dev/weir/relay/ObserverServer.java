@@ -8,7 +8,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
@@ -19,18 +18,20 @@ public class ObserverServer implements SmartLifecycle {
 
     private final RelayApplication.RelayProperties properties;
     private final RelayObserver observer;
+    private final BearerTokens tokens;
     private volatile Server server;
 
-    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer) {
+    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer, BearerTokens tokens) {
         this.properties = properties;
         this.observer = observer;
+        this.tokens = tokens;
     }
 
     @Override
     public void start() {
         try {
-            BearerTokens tokens = new BearerTokens(Files.readString(properties.apiTokenFile()).trim());
-            server = NettyServerBuilder.forAddress(new InetSocketAddress(properties.grpcPort()))
+            // The read scope suffices: the Observer API only reads.
+            server = NettyServerBuilder.forAddress(new InetSocketAddress(properties.grpcAddress(), properties.grpcPort()))
                     .addService(ServerInterceptors.intercept(observer, new BearerTokenInterceptor(tokens)))
                     .build().start();
         } catch (IOException e) {

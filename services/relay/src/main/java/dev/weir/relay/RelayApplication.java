@@ -1,7 +1,6 @@
 package dev.weir.relay;
 
 import dev.weir.common.ServiceArguments;
-import dev.weir.common.auth.BearerTokenFilter;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -15,6 +14,7 @@ import org.springframework.context.annotation.Bean;
 
 /** The relay: the cluster's flows, nodes and service map from Kafka, over REST. */
 @SpringBootApplication
+@org.springframework.context.annotation.Import(dev.weir.common.web.ApiSecurity.class)
 @ConfigurationPropertiesScan
 public class RelayApplication {
 
@@ -28,7 +28,7 @@ public class RelayApplication {
     @ConfigurationProperties("weir")
     public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile, @DefaultValue("0") int scanReaders,
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
-            @DefaultValue("4245") int grpcPort, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
+            @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
             @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi) {
 
         /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
@@ -42,12 +42,6 @@ public class RelayApplication {
                 scanReaders = Runtime.getRuntime().availableProcessors();
             }
         }
-    }
-
-    @Bean
-    BearerTokenFilter bearerTokenFilter(RelayProperties properties) throws IOException {
-        // The web UI's files are public; every API call they make carries the token.
-        return BearerTokenFilter.fromFile(properties.apiTokenFile()).allowing("/ui/");
     }
 
     public static String[] arguments(java.util.Map<String, String> settings) {

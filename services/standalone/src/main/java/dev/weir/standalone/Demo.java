@@ -70,7 +70,7 @@ final class Demo implements AutoCloseable {
 
         static SecondNode start(dev.weir.platform.Platform platform, Path logs) throws Exception {
             String kafka = platform.kafka(KafkaAccess.AGENT.principal()).bootstrapServers();
-            Path apiTokenFile = platform.apiTokenFile();
+            Path apiTokensFile = platform.apiTokensFile();
             dev.weir.testbed.NodeNamespace node = dev.weir.testbed.NodeNamespace.create(NAME, "198.18.250.1",
                     "198.18.250.2", "198.18.3.0/24");
             Process agent = null;
@@ -83,7 +83,7 @@ final class Demo implements AutoCloseable {
                         "WEIR_NODE_NAME", NAME, "WEIR_KAFKA_BOOTSTRAP", kafka,
                         "WEIR_KAFKA_PROPERTIES_FILE", platform.kafkaPropertiesFile(KafkaAccess.AGENT.principal()).toString(),
                         "WEIR_BPF_PIN_ROOT", node.pinRoot().toString(),
-                        "WEIR_STATE_DIR", node.stateDir().toString(), "WEIR_API_TOKEN_FILE", apiTokenFile.toString(),
+                        "WEIR_STATE_DIR", node.stateDir().toString(), "WEIR_API_TOKENS_FILE", apiTokensFile.toString(),
                         "WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244", "WEIR_METRICS_ADDRESS", "127.0.0.1:9965",
                         "WEIR_CLUSTER_DNS", DNS_IP), log);
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -126,7 +126,7 @@ final class Demo implements AutoCloseable {
     static Demo start(dev.weir.platform.Platform platform, Path dataDirectory, int policyPort) throws Exception {
         String apiToken = platform.apiToken();
         Agent agent = Agent.start(AgentConfig.of(NODE, platform.kafka(KafkaAccess.AGENT.principal()),
-                Path.of("/sys/fs/bpf/weir"), apiToken)
+                Path.of("/sys/fs/bpf/weir"), dev.weir.common.auth.BearerTokens.load(null, platform.apiTokensFile()))
                 .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP));
         Demo demo = new Demo(agent, Kubelet.of(NODE, platform.kafka(KafkaAccess.POLICY.principal()),
                 NativeArtifacts.cniPlugin(), agent.config().cniSocket()));

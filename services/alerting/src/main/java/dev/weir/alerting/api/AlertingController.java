@@ -29,7 +29,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -106,6 +105,11 @@ public class AlertingController {
                 .toList();
     }
 
+    /** A silence hides alerts: it always ends, and not in a hundred years. */
+    static final java.time.Duration MAX_SILENCE = java.time.Duration.ofDays(90);
+    static final int MAX_SILENCE_MATCHERS = 32;
+    static final int MAX_TEXT = 4096;
+
     public record SilenceRequest(List<String> matchers, String startsAt, String endsAt, String duration, String createdBy,
             String comment) {
     }
@@ -117,9 +121,18 @@ public class AlertingController {
 
     @PostMapping("/silences")
     public Silence silence(@RequestBody SilenceRequest request,
-            @RequestHeader(name = "X-Weir-Author", required = false) String author) {
+            java.security.Principal author) {
         if (request.matchers() == null || request.matchers().isEmpty()) {
             throw new InvalidRule("matchers", "at least one matcher is required");
+        }
+        if (request.matchers().size() > MAX_SILENCE_MATCHERS) {
+            throw new InvalidRule("matchers", "at most " + MAX_SILENCE_MATCHERS + " matchers");
+        }
+        if (request.comment() != null && request.comment().length() > MAX_TEXT) {
+            throw new InvalidRule("comment", "at most " + MAX_TEXT + " characters");
+        }
+        if (request.createdBy() != null && request.createdBy().length() > 256) {
+            throw new InvalidRule("createdBy", "at most 256 characters");
         }
         List<Matcher> matchers = request.matchers().stream().map(Matcher::parse).toList();
         Instant starts = request.startsAt() == null ? Instant.now() : instant("startsAt", request.startsAt());
@@ -134,10 +147,13 @@ public class AlertingController {
         if (!ends.isAfter(starts)) {
             throw new InvalidRule("endsAt", "must be after startsAt");
         }
-        String by = request.createdBy() != null ? request.createdBy() : author;
-        if (by == null || by.isBlank()) {
-            throw new InvalidRule("createdBy", "is required: who silences what, and why");
+        if (java.time.Duration.between(starts, ends).compareTo(MAX_SILENCE) > 0) {
+            throw new InvalidRule(request.endsAt() != null ? "endsAt" : "duration", "a silence lasts at most "
+                    + MAX_SILENCE.toDays() + " days; make a new one when it ends, or fix the rule");
         }
+        // Who silences is who the token belongs to; a createdBy the client names is kept beside it.
+        String by = request.createdBy() == null || request.createdBy().isBlank() || request.createdBy().equals(author.getName())
+                ? author.getName() : author.getName() + " (" + request.createdBy().strip() + ")";
         Silence silence = new Silence(UUID.randomUUID().toString(), matchers, starts, ends, by,
                 request.comment() == null ? "" : request.comment());
         store.saveSilence(silence);

@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
-import org.snakeyaml.engine.v2.api.Load;
-import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /** Rule documents as stored: each rule on its own, as YAML, in the user's own words. */
 final class RuleYaml {
@@ -17,7 +15,7 @@ final class RuleYaml {
 
     /** The one rule named, out of a document already validated. */
     static String of(String body, String name) {
-        Object document = new Load(LoadSettings.builder().build()).loadFromString(body);
+        Object document = dev.weir.schemas.yaml.StrictYaml.loadAll(body).get(0);
         List<?> items = document instanceof Map<?, ?> map && map.containsKey("rules") ? (List<?>) map.get("rules")
                 : document instanceof List<?> list ? list : List.of(document);
         for (Object item : items) {

@@ -1,33 +1,98 @@
 package dev.weir.alerting.notify;
 
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 import dev.weir.alerting.rules.InvalidRule;
 import java.util.Map;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import java.util.Set;
 
-/** A label matcher as Alertmanager writes them: name, =, !=, =~ or !~, value. */
-public record Matcher(String name, String op, String value) {
+/**
+ * A label matcher as Alertmanager writes them: name, =, !=, =~ or !~, value. Regular expressions
+ * are RE2 (linear time in the label's length, whatever the pattern), anchored as Alertmanager
+ * anchors them, and compiled once.
+ */
+public final class Matcher {
 
-    public Matcher {
-        if (!java.util.Set.of("=", "!=", "=~", "!~").contains(op)) {
+    /** Longer matchers are refused: a silence is a few labels, not a document. */
+    public static final int MAX_LENGTH = 1024;
+    private static final Set<String> OPERATORS = Set.of("=", "!=", "=~", "!~");
+
+    private final String name;
+    private final String op;
+    private final String value;
+    private final Pattern pattern;
+
+    public Matcher(String name, String op, String value) {
+        if (!OPERATORS.contains(op)) {
             throw new InvalidRule("matchers", "'" + op + "' is not one of =, !=, =~, !~");
         }
+        if (name.length() + value.length() > MAX_LENGTH) {
+            throw new InvalidRule("matchers", "a matcher is longer than " + MAX_LENGTH + " characters");
+        }
+        this.name = name;
+        this.op = op;
+        this.value = value;
         if (op.endsWith("~")) {
             try {
-                Pattern.compile(value);
+                this.pattern = Pattern.compile(value);
             } catch (PatternSyntaxException e) {
                 throw new InvalidRule("matchers", "'" + value + "' is not a regular expression: " + e.getDescription());
             }
+        } else {
+            this.pattern = null;
         }
     }
 
-    /** Parses "name=value", "name!=value", "name=~regex" or "name!~regex". */
+    /**
+     * Parses "name=value", "name!=value", "name=~regex" or "name!~regex" (the value optionally in
+     * double quotes), in one pass over the text.
+     */
     public static Matcher parse(String text) {
-        java.util.regex.Matcher m = Pattern.compile("\\s*([A-Za-z_][A-Za-z0-9_]*)\\s*(=~|!~|!=|=)\\s*\"?(.*?)\"?\\s*").matcher(text);
-        if (!m.matches()) {
-            throw new InvalidRule("matchers", "'" + text + "' is not name=value, name!=value, name=~regex or name!~regex");
+        if (text.length() > MAX_LENGTH + 16) {
+            throw new InvalidRule("matchers", "a matcher is longer than " + MAX_LENGTH + " characters");
         }
-        return new Matcher(m.group(1), m.group(2), m.group(3));
+        int i = skipSpaces(text, 0);
+        int nameStart = i;
+        while (i < text.length() && (Character.isLetter(text.charAt(i)) && text.charAt(i) < 128 || text.charAt(i) == '_'
+                || i > nameStart && text.charAt(i) >= '0' && text.charAt(i) <= '9')) {
+            i++;
+        }
+        String name = text.substring(nameStart, i);
+        i = skipSpaces(text, i);
+        String op = text.startsWith("=~", i) ? "=~" : text.startsWith("!~", i) ? "!~" : text.startsWith("!=", i) ? "!="
+                : text.startsWith("=", i) ? "=" : null;
+        if (name.isEmpty() || op == null) {
+            throw new InvalidRule("matchers", "'" + abbreviate(text) + "' is not name=value, name!=value, name=~regex or "
+                    + "name!~regex");
+        }
+        String value = text.substring(skipSpaces(text, i + op.length())).strip();
+        if (value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")) {
+            value = value.substring(1, value.length() - 1);
+        }
+        return new Matcher(name, op, value);
+    }
+
+    private static int skipSpaces(String text, int i) {
+        while (i < text.length() && Character.isWhitespace(text.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 80 ? text : text.substring(0, 80) + "…";
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String op() {
+        return op;
+    }
+
+    public String value() {
+        return value;
     }
 
     public boolean matches(Map<String, String> labels) {
@@ -35,9 +100,19 @@ public record Matcher(String name, String op, String value) {
         return switch (op) {
             case "=" -> actual.equals(value);
             case "!=" -> !actual.equals(value);
-            case "=~" -> actual.matches(value);
-            default -> !actual.matches(value);
+            case "=~" -> pattern.matches(actual);
+            default -> !pattern.matches(actual);
         };
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Matcher m && m.name.equals(name) && m.op.equals(op) && m.value.equals(value);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(name, op, value);
     }
 
     @Override

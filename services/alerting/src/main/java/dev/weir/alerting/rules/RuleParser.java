@@ -8,9 +8,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.snakeyaml.engine.v2.api.Load;
-import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 
 /**
  * Reads rules from YAML or JSON: a document {@code {rules: [...]}}, a list of rules, or one rule.
@@ -47,9 +44,13 @@ public final class RuleParser {
     public static List<Rule> parse(String text) {
         Object document;
         try {
-            document = new Load(LoadSettings.builder().setAllowDuplicateKeys(false).build()).loadFromString(text);
-        } catch (YamlEngineException e) {
-            throw new InvalidRule("(document)", "not valid YAML or JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            List<Object> documents = dev.weir.schemas.yaml.StrictYaml.loadAll(text);
+            if (documents.size() > 1) {
+                throw new InvalidRule("(document)", "one document is expected, not " + documents.size());
+            }
+            document = documents.isEmpty() ? null : documents.get(0);
+        } catch (dev.weir.schemas.yaml.StrictYaml.InvalidYaml e) {
+            throw new InvalidRule(e.where(), e.getMessage().substring(e.where().length() + 2));
         }
         List<?> items;
         String prefix;

@@ -60,6 +60,31 @@ class FlowFiltersTest {
     }
 
     @Test
+    void wildcardsMatchAsGlobsDo() {
+        assertThat(FlowFilters.wildcard("a*b*c", "abc")).isTrue();
+        assertThat(FlowFilters.wildcard("a*b*c", "axxbyyc")).isTrue();
+        assertThat(FlowFilters.wildcard("a*b*c", "acb")).isFalse();
+        assertThat(FlowFilters.wildcard("ab*ba", "aba")).as("prefix and suffix may not overlap").isFalse();
+        assertThat(FlowFilters.wildcard("ab*ba", "abba")).isTrue();
+        assertThat(FlowFilters.wildcard("*aa*aa*", "aaa")).isFalse();
+        assertThat(FlowFilters.wildcard("*aa*aa*", "aaaa")).isTrue();
+        assertThat(FlowFilters.wildcard("**", "")).isTrue();
+        assertThat(FlowFilters.wildcard("NODE-*.", "node-1")).as("case and a trailing dot are ignored").isTrue();
+        assertThat(FlowFilters.wildcard("*x", "node-1")).isFalse();
+    }
+
+    @Test
+    void aPathologicalWildcardIsAnsweredWithoutBacktracking() {
+        // A backtracking regex takes exponential time on this; the glob walks the value once per part.
+        String stars = "*".repeat(24) + "#";
+        String value = "n".repeat(10_000);
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(FlowFilters.wildcard(stars, value)).isFalse();
+        }
+        assertThat(FlowFilters.wildcard("*a*a*a*a*a*a*a*a*a*a*a*a*b", "a".repeat(5000))).isFalse();
+    }
+
+    @Test
     void whitelistIsAnyAndBlacklistIsNone() {
         FlowFilter drops = FlowFilter.newBuilder().addVerdict(Verdict.DROPPED).build();
         FlowFilter node2 = FlowFilter.newBuilder().addNodeName("node-2").build();

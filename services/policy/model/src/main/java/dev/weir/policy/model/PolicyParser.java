@@ -1,6 +1,7 @@
 package dev.weir.policy.model;
 
 import dev.weir.policy.model.Policy.Entity;
+import dev.weir.schemas.yaml.StrictYaml;
 import dev.weir.policy.model.Policy.IpBlock;
 import dev.weir.policy.model.Policy.Peer;
 import dev.weir.policy.model.Policy.Port;
@@ -17,7 +18,6 @@ import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Reads policies written as Kubernetes objects, in YAML or JSON: networking.k8s.io/v1
@@ -31,8 +31,9 @@ public final class PolicyParser {
     public static final String K8S_API = "networking.k8s.io/v1";
     public static final String WEIR_API = "weir.dev/v1";
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final YAMLMapper YAML = YAMLMapper.builder().build();
+    /** Duplicate keys in JSON are refused, as in YAML. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(tools.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
     private static final Pattern DNS_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     private static final Pattern LABEL_NAME = Pattern.compile("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
     private static final Pattern PORT_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
@@ -79,17 +80,14 @@ public final class PolicyParser {
             if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
                 documents.add(JSON.readTree(text));
             } else {
-                try (var values = YAML.readValues(YAML.createParser(text), JsonNode.class)) {
-                    while (values.hasNext()) {
-                        JsonNode node = values.next();
-                        if (node != null && !node.isNull() && !node.isMissingNode()) {
-                            documents.add(node);
-                        }
-                    }
+                for (Object document : StrictYaml.loadAll(text)) {
+                    documents.add(JSON.valueToTree(document));
                 }
             }
         } catch (JacksonException e) {
             throw new InvalidPolicy("(document)", "not valid YAML or JSON: " + e.getOriginalMessage());
+        } catch (StrictYaml.InvalidYaml e) {
+            throw new InvalidPolicy(e.where(), e.getMessage().substring(e.where().length() + 2));
         }
         List<Parsed> policies = new ArrayList<>();
         for (int d = 0; d < documents.size(); d++) {
@@ -99,8 +97,11 @@ public final class PolicyParser {
                 for (int i = 0; i < document.size(); i++) {
                     policies.add(new Parsed(policy(document.get(i), prefix + "[" + i + "]."), document.get(i)));
                 }
-            } else if (document.has("kind") && "List".equals(document.get("kind").asString())) {
+            } else if (document.path("kind").isString() && "List".equals(document.get("kind").asString())) {
                 JsonNode items = document.get("items");
+                if (items != null && !items.isNull()) {
+                    array(items, prefix + "items");
+                }
                 for (int i = 0; items != null && i < items.size(); i++) {
                     policies.add(new Parsed(policy(items.get(i), prefix + "items[" + i + "]."), items.get(i)));
                 }
@@ -156,12 +157,14 @@ public final class PolicyParser {
         boolean isolatesIngress;
         boolean isolatesEgress;
         // An empty list is no list: the API server defaults both alike.
+        if (spec.has("policyTypes") && !spec.get("policyTypes").isNull()) {
+            array(spec.get("policyTypes"), s + ".policyTypes");
+        }
         if (spec.has("policyTypes") && !spec.get("policyTypes").isNull() && !spec.get("policyTypes").isEmpty()) {
             JsonNode types = spec.get("policyTypes");
-            array(types, s + ".policyTypes");
             Set<String> seen = new HashSet<>();
             for (int i = 0; i < types.size(); i++) {
-                String type = types.get(i).asString("");
+                String type = types.get(i).isString() ? types.get(i).asString() : types.get(i).toString();
                 if (!type.equals("Ingress") && !type.equals("Egress")) {
                     throw new InvalidPolicy(s + ".policyTypes[" + i + "]", "'" + type + "' is neither Ingress nor Egress");
                 }

@@ -43,6 +43,26 @@ class PolicyParserTest {
     }
 
     @Test
+    void hostileYamlAndJsonAreRefusedNamingWhere() {
+        String aliased = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                + "metadata: {name: p, namespace: &n shop}\nspec: {podSelector: {matchLabels: {app: *n}}}\n";
+        assertThatThrownBy(() -> PolicyParser.parse(aliased)).isInstanceOf(PolicyParser.InvalidPolicy.class)
+                .hasMessageContaining("line 3").hasMessageContaining("aliases");
+        assertThatThrownBy(() -> PolicyParser.parse(policy("podSelector: {}\npodSelector: {}")))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageContaining("duplicate key");
+        assertThatThrownBy(() -> PolicyParser.parse("{\"kind\": \"NetworkPolicy\", \"kind\": \"List\"}"))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageContaining("Duplicate Object property");
+        assertThatThrownBy(() -> PolicyParser.parse(policy("podSelector: {}\npolicyTypes: Ingress")))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageStartingWith("spec.policyTypes");
+        assertThatThrownBy(() -> PolicyParser.parse("kind: []\napiVersion: networking.k8s.io/v1\n"))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageStartingWith("kind");
+        assertThatThrownBy(() -> PolicyParser.parse("kind: List\nitems: x\n"))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageStartingWith("items");
+        assertThatThrownBy(() -> PolicyParser.parse(policy("podSelector: {}\ningress: [{ports: [{port: .nan}]}]")))
+                .isInstanceOf(PolicyParser.InvalidPolicy.class).hasMessageContaining("finite");
+    }
+
+    @Test
     void readsSeveralDocuments() {
         String two = policy("podSelector: {}") + "---\n" + policy("podSelector: {}").replace("name: p", "name: q");
         assertThat(PolicyParser.parse(two)).extracting(Policy::name).containsExactly("p", "q");
@@ -84,7 +104,7 @@ class PolicyParserTest {
                   - from: [{}]
                 """))).hasMessage("spec.ingress[0].from[0]: must have podSelector, namespaceSelector or ipBlock");
         assertThatThrownBy(() -> PolicyParser.parse("spec: [unclosed"))
-                .hasMessageStartingWith("(document): not valid YAML or JSON");
+                .hasMessageStartingWith("(document): not valid YAML");
         assertThatThrownBy(() -> PolicyParser.parse(policy("ingress: []")))
                 .hasMessage("spec.podSelector: is required ({} selects every pod of the namespace)");
     }

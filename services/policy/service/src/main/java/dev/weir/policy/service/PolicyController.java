@@ -23,7 +23,6 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
-import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -53,7 +52,7 @@ public class PolicyController {
     /** Applies every policy of the body, or none of them (400 naming the field at fault). */
     @PostMapping(path = "/policies", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
     public ApplyResponse apply(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun,
-            @RequestHeader(name = "X-Weir-Author", required = false) String author) {
+            java.security.Principal author) {
         List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(body);
         if (parsed.isEmpty()) {
             throw new PolicyParser.InvalidPolicy("(document)", "holds no policy");
@@ -65,7 +64,7 @@ public class PolicyController {
                     .map(p -> new PolicyStore.Applied(p.kind(), p.namespace(), p.name(), 0, true)).toList();
             return new ApplyResponse(true, wouldApply, warnings);
         }
-        List<PolicyStore.Applied> applied = store.apply(parsed, "api", author == null ? "api" : author);
+        List<PolicyStore.Applied> applied = store.apply(parsed, "api", author.getName());
         reconciler.request();
         return new ApplyResponse(false, applied, warnings);
     }
@@ -120,8 +119,9 @@ public class PolicyController {
 
     @DeleteMapping("/policies/{kind}/{namespace}/{name}")
     public ResponseEntity<Map<String, Object>> delete(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name, @RequestHeader(name = "X-Weir-Author", required = false) String author) {
-        return store.delete(kind, ns(namespace), name, author == null ? "api" : author).map(revision -> {
+            @PathVariable String name, java.security.Principal author) {
+        // The author is who the token belongs to, not what a client claims.
+        return store.delete(kind, ns(namespace), name, author.getName()).map(revision -> {
             reconciler.request();
             return ResponseEntity.ok(Map.<String, Object>of("deleted", true, "revision", revision));
         }).orElse(ResponseEntity.notFound().build());

@@ -6,6 +6,7 @@ import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 
 /** The policy service: REST API, PostgreSQL state, compiled desired state on Kafka. */
 @SpringBootApplication
+@org.springframework.context.annotation.Import(dev.weir.common.web.ApiSecurity.class)
 @ConfigurationPropertiesScan
 public class PolicyServiceApplication {
 
