@@ -2,6 +2,7 @@ package dev.weir.alerting;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -22,7 +23,24 @@ public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile
     public record Alerting(@DefaultValue("200ms") Duration evaluationInterval, @DefaultValue("true") boolean builtinRules,
             @DefaultValue("http://127.0.0.1:8083") String externalUrl, @DefaultValue("1s") Duration retryBase,
             @DefaultValue("12") int maxAttempts, @DefaultValue("10s") Duration deliveryTimeout,
-            @DefaultValue("false") boolean allowPrivateReceivers) {
+            @DefaultValue("false") boolean allowPrivateReceivers, @DefaultValue("") List<String> receiverAllowedCidrs,
+            @DefaultValue("") List<Integer> receiverAllowedPorts, @DefaultValue("8") int deliveryConcurrency,
+            @DefaultValue("7d") Duration outboxRetention) {
+    }
+
+    /** Where webhooks may go (see {@link dev.weir.alerting.delivery.AddressGuard}). */
+    public dev.weir.alerting.delivery.AddressGuard addressGuard() {
+        return new dev.weir.alerting.delivery.AddressGuard(alerting.allowPrivateReceivers(),
+                alerting.receiverAllowedCidrs() == null ? List.of() : alerting.receiverAllowedCidrs(),
+                alerting.receiverAllowedPorts() == null ? List.of() : alerting.receiverAllowedPorts());
+    }
+
+    public int deliveryConcurrency() {
+        return Math.max(1, alerting.deliveryConcurrency());
+    }
+
+    public Duration outboxRetention() {
+        return alerting.outboxRetention();
     }
 
     public Duration evaluationInterval() {

@@ -230,7 +230,7 @@ class AlertingIT {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void aServiceKilledBetweenTheOutboxWriteAndTheDeliveryDeliversAfterRestart() throws Exception {
         service.close();
         service = null;
@@ -302,5 +302,61 @@ class AlertingIT {
             port = Integer.parseInt(m.group(1));
         }
         return port;
+    }
+
+    /**
+     * A receiver that answers with a NUL in its status line, and one that takes the connection and
+     * never answers: the third receiver of the same alert is notified as if they did not exist,
+     * and the hostile answers are stored as text PostgreSQL takes.
+     */
+    @Test
+    @Order(5)
+    void hostileReceiversDoNotDelayTheOthers() throws Exception {
+        java.util.List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (java.net.ServerSocket nul = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                WebhookReceiver good = new WebhookReceiver(0, n -> 200, Map.of())) {
+            Thread nulServer = new Thread(() -> {
+                while (!nul.isClosed()) {
+                    try (java.net.Socket socket = nul.accept()) {
+                        socket.getOutputStream().write("HTTP/1.1 2\u000000 OK\r\nX: \u0000\r\n\r\n".getBytes(
+                                java.nio.charset.StandardCharsets.ISO_8859_1));
+                        socket.getOutputStream().flush();
+                        Thread.sleep(200);
+                    } catch (Exception closed) {
+                        return;
+                    }
+                }
+            });
+            Thread silentServer = new Thread(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        held.add(silent.accept()); // accepted, never answered
+                    } catch (Exception closed) {
+                        return;
+                    }
+                }
+            });
+            nulServer.start();
+            silentServer.start();
+            receiver("nul-answer", "http://127.0.0.1:" + nul.getLocalPort() + "/hook", "alertname=HostileDrops");
+            receiver("silent", "http://127.0.0.1:" + silent.getLocalPort() + "/hook", "alertname=HostileDrops");
+            receiver("patient", good.url(), "alertname=HostileDrops");
+            rule("HostileDrops", "hostile");
+            dropUntilAlerted("hostile");
+            long alerted = System.currentTimeMillis();
+            // groupWait is 1 s; the silent receiver's attempt alone lasts the 10 s delivery timeout.
+            await().atMost(Duration.ofSeconds(8)).until(() -> !good.requests.isEmpty());
+            assertThat(good.requests.get(0).atMs() - alerted).as("delivered on time").isLessThan(8000);
+            await().atMost(Duration.ofSeconds(30)).until(() -> Pattern.compile(
+                    "\"receiver\":\"nul-answer\",\"status\":\"pending\",\"attempts\":[1-9]")
+                    .matcher(call("GET", "/deliveries", null, null).body()).find());
+            String deliveries = call("GET", "/deliveries", null, null).body();
+            assertThat(deliveries).doesNotContain("\\u0000").doesNotContain("Connection refused");
+        } finally {
+            for (java.net.Socket socket : held) {
+                socket.close();
+            }
+        }
     }
 }

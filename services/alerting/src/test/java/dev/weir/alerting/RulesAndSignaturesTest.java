@@ -78,14 +78,26 @@ class RulesAndSignaturesTest {
     }
 
     @Test
-    void receiversOnLoopbackLinkLocalOrMetadataAreRefusedUnlessAllowed() {
-        AddressGuard guard = new AddressGuard(false);
-        assertThat(guard.refusal("http://127.0.0.1:9000/hook")).contains("loopback");
-        assertThat(guard.refusal("http://169.254.169.254/latest/meta-data")).contains("link-local");
-        assertThat(guard.refusal("http://[::1]/hook")).contains("loopback");
+    void receiversInsideTheNetworkAreRefusedUnlessAllowed() {
+        AddressGuard guard = new AddressGuard();
+        for (String inside : List.of("http://127.0.0.1/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
+                "http://10.0.0.1/", "http://192.168.0.1/", "http://172.16.0.1/", "http://100.64.0.1/",
+                "http://100.100.100.200/", "http://[fc00::1]/", "http://[64:ff9b::a9fe:a9fe]/", "http://198.18.1.10/",
+                "http://[::ffff:10.0.0.1]/", "http://0.0.0.0/", "http://[fe80::1]/", "http://224.0.0.1/",
+                "http://[2002:a9fe:a9fe::1]/")) {
+            assertThat(guard.refusal(inside)).as(inside).contains("refused unless");
+        }
         assertThat(guard.refusal("http://metadata.google.internal/")).contains("metadata");
-        assertThat(guard.refusal("ftp://example.com/")).contains("http");
-        assertThat(guard.refusal("https://203.0.113.10/hook")).isNull();
-        assertThat(new AddressGuard(true).refusal("http://127.0.0.1:9000/hook")).isNull();
+        assertThat(guard.refusal("http://93.184.215.14:99999/")).contains("port 99999");
+        assertThat(guard.refusal("http://93.184.215.14:4245/")).contains("port 4245 is not allowed");
+        assertThat(guard.refusal("http://user:pw@93.184.215.14/")).contains("user info");
+        assertThat(guard.refusal("http://no-such-name.invalid/")).contains("does not resolve");
+        assertThat(guard.refusal("ftp://93.184.215.14/")).contains("http");
+        assertThat(guard.refusal("https://93.184.215.14/hook")).isNull();
+        assertThat(guard.refusal("http://93.184.215.14:80/hook")).isNull();
+        AddressGuard operator = new AddressGuard(false, List.of("10.20.0.0/16"), List.of(9093));
+        assertThat(operator.refusal("http://10.20.1.2:9093/api/v2/alerts")).isNull();
+        assertThat(operator.refusal("http://10.21.1.2:9093/")).contains("refused unless");
+        assertThat(new AddressGuard(true, List.of(), List.of()).refusal("http://127.0.0.1:9000/hook")).isNull();
     }
 }

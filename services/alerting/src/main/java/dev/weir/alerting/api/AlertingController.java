@@ -51,7 +51,7 @@ public class AlertingController {
         this.engine = engine;
         this.store = store;
         this.outbox = outbox;
-        this.guard = new AddressGuard(properties.allowPrivateReceivers());
+        this.guard = properties.addressGuard();
     }
 
     public record RuleView(String name, String source, Rule rule) {
