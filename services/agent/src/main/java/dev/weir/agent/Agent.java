@@ -162,6 +162,7 @@ public final class Agent implements AutoCloseable {
         pipeline.start();
         metrics.protections(desiredState, dnsObservations);
         metrics.consumers(consumers);
+        metrics.loops(pipeline.loops());
         housekeeping.scheduleWithFixedDelay(this::collectConntrack, CONNTRACK_GC_INTERVAL.toMillis(),
                 CONNTRACK_GC_INTERVAL.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         int adopted = endpoints.adopt();
@@ -175,7 +176,7 @@ public final class Agent implements AutoCloseable {
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
                 config.apiTokens(), observer, metrics::scrape,
-                () -> ready && cniServer.healthy() && consumers.stream().allMatch(ProtoConsumer::healthy));
+                () -> ready && cniServer.healthy() && pipeline.healthy() && consumers.stream().allMatch(ProtoConsumer::healthy));
         heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);
         LOG.info("agent {} running: observer on {}, metrics on {}", config.nodeName(), servers.observerPort(),

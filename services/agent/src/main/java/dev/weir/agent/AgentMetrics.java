@@ -194,6 +194,15 @@ public final class AgentMetrics {
         }
     }
 
+    /** Failures each of the agent's own loops (the flow reader and publisher) was started again after. */
+    public void loops(List<dev.weir.common.Supervised> loops) {
+        for (dev.weir.common.Supervised loop : loops) {
+            FunctionCounter.builder("weir_loop_restarts", loop, dev.weir.common.Supervised::restarts)
+                    .description("Times a background loop failed and was started again").tag("loop", loop.name())
+                    .register(registry);
+        }
+    }
+
     private volatile double conntrackCollected;
 
     public void conntrackSwept(Datapath.ConntrackSweep sweep) {

@@ -56,7 +56,7 @@ import org.springframework.stereotype.Component;
  * dead-letter topic. Runs as one instance: windows over groups span partitions.
  */
 @Component
-public class AlertingEngine implements Runnable {
+public class AlertingEngine implements org.springframework.boot.health.contributor.HealthIndicator {
 
     private static final Logger LOG = LoggerFactory.getLogger(AlertingEngine.class);
     static final String GROUP = "weir-alerting";
@@ -73,8 +73,7 @@ public class AlertingEngine implements Runnable {
     private final AtomicBoolean reload = new AtomicBoolean(true);
     private final AtomicLong events = new AtomicLong();
     private final List<Rule> builtin;
-    private volatile boolean running = true;
-    private Thread thread;
+    private final dev.weir.common.Supervised loop = new dev.weir.common.Supervised("weir-alerting-engine", this::consume);
 
     public AlertingEngine(AlertingProperties properties, AlertingStore store, Outbox outbox, Deliverer deliverer,
             MeterRegistry registry) throws IOException {
@@ -93,13 +92,23 @@ public class AlertingEngine implements Runnable {
                 .description("Webhook deliveries waiting in the outbox").register(registry);
         io.micrometer.core.instrument.FunctionCounter.builder("weir_alerting_events", events, AtomicLong::doubleValue)
                 .description("Events the rules were evaluated on").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("weir_loop_restarts", loop,
+                dev.weir.common.Supervised::restarts).description("Times a background loop failed and was started again")
+                .tag("loop", "engine").register(registry);
     }
 
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
-        thread = new Thread(this, "weir-alerting-engine");
-        thread.setDaemon(true);
-        thread.start();
+        loop.start();
+    }
+
+    /** DOWN while the rule loop or the delivery loop is not running (failed, waiting to restart). */
+    @Override
+    public org.springframework.boot.health.contributor.Health health() {
+        var health = loop.healthy() && deliverer.healthy() ? org.springframework.boot.health.contributor.Health.up()
+                : org.springframework.boot.health.contributor.Health.down();
+        return health.withDetail("engineRestarts", loop.restarts()).withDetail("deliveryRestarts", deliverer.restarts())
+                .build();
     }
 
     /** Rules, receivers, silences or inhibitions changed: take them up at the next evaluation. */
@@ -127,8 +136,12 @@ public class AlertingEngine implements Runnable {
         return List.copyOf(rules.values());
     }
 
-    @Override
-    public void run() {
+    /**
+     * Reads the event topics and evaluates the rules until stopped; a failure (the broker gone
+     * past its timeouts, a commit refused, the database away) ends it, and the supervisor starts
+     * it again from the last committed offsets.
+     */
+    private void consume(dev.weir.common.Supervised.Control control) {
         Map<String, Object> config = KafkaClients.consumerConfig(properties.kafka(), GROUP);
         // A first start alerts on what happens from now on, not on a week of history.
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
@@ -137,7 +150,7 @@ public class AlertingEngine implements Runnable {
                     catalogue.name(TopicId.DNS_STATS), catalogue.name(TopicId.NODE_STATUS)));
             Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
             long lastEvaluation = 0;
-            while (running) {
+            while (control.running()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
                     long now = System.currentTimeMillis();
                     for (Event event : decode(record)) {
@@ -156,10 +169,10 @@ public class AlertingEngine implements Runnable {
                     }
                 }
             }
-        } catch (org.apache.kafka.common.errors.InterruptException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("the alerting loop stopped", e);
+        } catch (org.apache.kafka.common.errors.InterruptException | org.apache.kafka.common.errors.WakeupException e) {
+            if (control.running()) {
+                throw e;
+            }
         }
     }
 
@@ -239,10 +252,7 @@ public class AlertingEngine implements Runnable {
 
     @PreDestroy
     void stop() throws InterruptedException {
-        running = false;
-        if (thread != null) {
-            thread.join(5000);
-        }
+        loop.stop(Duration.ofSeconds(5));
         producer.close(Duration.ofSeconds(5));
     }
 

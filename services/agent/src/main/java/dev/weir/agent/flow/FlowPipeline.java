@@ -52,10 +52,9 @@ public final class FlowPipeline implements AutoCloseable {
     private final AtomicLong read = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
-    private volatile boolean running = true;
     private long datapathLostSeen;
-    private Thread reader;
-    private Thread publisher;
+    private dev.weir.common.Supervised reader;
+    private dev.weir.common.Supervised publisher;
 
     public FlowPipeline(Datapath datapath, FlowBuilder builder, Producer<String, byte[]> producer, String topic,
             String node, int queueCapacity, FlowRing ring, LostEvents lost, Listener listener) {
@@ -72,16 +71,22 @@ public final class FlowPipeline implements AutoCloseable {
 
     public void start() {
         datapathLostSeen = datapath.eventsLost();
-        reader = new Thread(this::readLoop, "weir-flow-reader");
-        publisher = new Thread(this::publishLoop, "weir-flow-publisher");
-        reader.setDaemon(true);
-        publisher.setDaemon(true);
-        reader.start();
-        publisher.start();
+        reader = new dev.weir.common.Supervised("weir-flow-reader", this::readLoop).start();
+        publisher = new dev.weir.common.Supervised("weir-flow-publisher", this::publishLoop).start();
     }
 
-    private void readLoop() {
-        while (running) {
+    /** Both loops run (neither failed and waits to restart). */
+    public boolean healthy() {
+        return reader != null && reader.healthy() && publisher != null && publisher.healthy();
+    }
+
+    /** The loops (reader, publisher), for their restart counts. */
+    public List<dev.weir.common.Supervised> loops() {
+        return reader == null ? List.of() : List.of(reader, publisher);
+    }
+
+    private void readLoop(dev.weir.common.Supervised.Control control) {
+        while (control.running()) {
             try {
                 int bytes = datapath.drain(drainBuffer, DRAIN_RECORDS, DRAIN_TIMEOUT_MS);
                 int records = 0;
@@ -125,9 +130,10 @@ public final class FlowPipeline implements AutoCloseable {
         }
     }
 
-    private void publishLoop() {
+    /** Sends what the reader queued; asked to finish, it sends what is left first. */
+    private void publishLoop(dev.weir.common.Supervised.Control control) {
         List<Flow> batch = new ArrayList<>(1024);
-        while (running || !queue.isEmpty()) {
+        while (control.running() || !queue.isEmpty()) {
             try {
                 Flow first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
@@ -189,13 +195,12 @@ public final class FlowPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        running = false;
         try {
             if (reader != null) {
-                reader.join(2000);
+                reader.finish(java.time.Duration.ofSeconds(2));
             }
             if (publisher != null) {
-                publisher.join(5000);
+                publisher.finish(java.time.Duration.ofSeconds(5));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

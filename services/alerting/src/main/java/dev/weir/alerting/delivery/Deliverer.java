@@ -59,7 +59,7 @@ import org.springframework.stereotype.Component;
  * happened without internals (no connection-refused-or-filtered distinction, no receiver bytes).
  */
 @Component
-public class Deliverer implements Runnable {
+public class Deliverer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Deliverer.class);
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
@@ -75,10 +75,9 @@ public class Deliverer implements Runnable {
     private final Semaphore slots;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     private final Semaphore wake = new Semaphore(0);
-    private volatile boolean running = true;
+    private final dev.weir.common.Supervised loop = new dev.weir.common.Supervised("weir-alerting-delivery", this::deliver);
     private volatile Consumer<String> onReceiverDisabled = name -> { };
     private volatile Instant lastPrune = Instant.EPOCH;
-    private Thread thread;
 
     public Deliverer(JdbcClient jdbc, AlertingStore store, AlertingProperties properties, MeterRegistry registry) {
         this.jdbc = jdbc;
@@ -124,9 +123,15 @@ public class Deliverer implements Runnable {
 
     @EventListener(ApplicationReadyEvent.class)
     public void start() {
-        thread = new Thread(this, "weir-alerting-delivery");
-        thread.setDaemon(true);
-        thread.start();
+        loop.start();
+    }
+
+    public boolean healthy() {
+        return loop.healthy();
+    }
+
+    public long restarts() {
+        return loop.restarts();
     }
 
     public void onReceiverDisabled(Consumer<String> listener) {
@@ -138,43 +143,38 @@ public class Deliverer implements Runnable {
         wake.release();
     }
 
-    @Override
-    public void run() {
-        while (running) {
-            try {
-                pruneWhenDue();
-                while (running && slots.tryAcquire()) {
-                    Optional<Outbox.Row> due = claim();
-                    if (due.isEmpty()) {
-                        slots.release();
-                        break;
-                    }
-                    Outbox.Row row = due.get();
-                    inFlight.add(row.receiver());
-                    workers.execute(() -> {
-                        try {
-                            attempt(row);
-                        } catch (RuntimeException e) {
-                            LOG.warn("delivering {} to {}: {}", row.id(), row.receiver(), e.getMessage());
-                        } finally {
-                            inFlight.remove(row.receiver());
-                            slots.release();
-                            wake.release();
-                        }
-                    });
-                }
-                wake.tryAcquire(200, TimeUnit.MILLISECONDS);
-                wake.drainPermits();
-            } catch (InterruptedException e) {
-                return;
-            } catch (RuntimeException e) {
-                LOG.warn("delivering notifications: {}", e.getMessage());
+    /** Claims due rows while workers are free; a database error ends it, and the supervisor starts it again. */
+    private void deliver(dev.weir.common.Supervised.Control control) throws InterruptedException {
+        while (control.running()) {
+            pruneWhenDue();
+            while (control.running() && slots.tryAcquire()) {
+                Optional<Outbox.Row> due;
                 try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException interrupted) {
-                    return;
+                    due = claim();
+                } catch (RuntimeException e) {
+                    slots.release();
+                    throw e;
                 }
+                if (due.isEmpty()) {
+                    slots.release();
+                    break;
+                }
+                Outbox.Row row = due.get();
+                inFlight.add(row.receiver());
+                workers.execute(() -> {
+                    try {
+                        attempt(row);
+                    } catch (RuntimeException e) {
+                        LOG.warn("delivering {} to {}: {}", row.id(), row.receiver(), e.getMessage());
+                    } finally {
+                        inFlight.remove(row.receiver());
+                        slots.release();
+                        wake.release();
+                    }
+                });
             }
+            wake.tryAcquire(200, TimeUnit.MILLISECONDS);
+            wake.drainPermits();
         }
     }
 
@@ -330,11 +330,7 @@ public class Deliverer implements Runnable {
 
     @PreDestroy
     void stop() throws InterruptedException {
-        running = false;
-        if (thread != null) {
-            thread.interrupt();
-            thread.join(5000);
-        }
+        loop.stop(Duration.ofSeconds(5));
         workers.shutdownNow();
         deadlines.shutdownNow();
         try {
