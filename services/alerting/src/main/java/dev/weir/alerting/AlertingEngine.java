@@ -142,6 +142,7 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
      * it again from the last committed offsets.
      */
     private void consume(dev.weir.common.Supervised.Control control) {
+        restoreOnce();
         Map<String, Object> config = KafkaClients.consumerConfig(properties.kafka(), GROUP);
         // A first start alerts on what happens from now on, not on a week of history.
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
@@ -187,6 +188,9 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
             }
         }
         List<Alert> changes = evaluator.tick(now);
+        if (!changes.isEmpty()) {
+            store.saveFiring(evaluator.firing());
+        }
         for (Alert alert : changes) {
             producer.send(new ProducerRecord<>(catalogue.name(TopicId.ALERTS), alert.fingerprint(), proto(alert).toByteArray()));
             notifier.accept(alert, now);
@@ -203,6 +207,33 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
         }
         if (!changes.isEmpty()) {
             producer.flush();
+        }
+    }
+
+    private volatile boolean restored;
+
+    /** Takes back the alerts that were firing when the service stopped (once; the rules first). */
+    private void restoreOnce() {
+        if (restored) {
+            return;
+        }
+        evaluator.setRules(activeRules());
+        notifier.configure(store.receivers(), store.silences(), store.inhibitions());
+        long now = System.currentTimeMillis();
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        for (dev.weir.alerting.eval.Evaluator.Firing alert : store.firing()) {
+            if (evaluator.restore(alert, now)) {
+                taken.add(alert.fingerprint());
+            }
+        }
+        for (Alert alert : evaluator.alerts()) {
+            if (taken.contains(alert.fingerprint())) {
+                notifier.restore(alert, now);
+            }
+        }
+        restored = true;
+        if (!taken.isEmpty()) {
+            LOG.info("took back {} alerts firing before the restart", taken.size());
         }
     }
 

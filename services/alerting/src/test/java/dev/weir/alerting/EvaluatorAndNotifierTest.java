@@ -34,6 +34,42 @@ class EvaluatorAndNotifierTest {
     }
 
     @Test
+    void aFiringAlertTakenBackAfterARestartKeepsItsIdentityAndResolvesWhenItNoLongerHolds() {
+        String rule = "{name: Drops, stream: policy-drops, window: 10s, above: 3, groupBy: [destination_namespace]}";
+        Evaluator before = evaluator(rule);
+        for (int i = 0; i < 5; i++) {
+            before.add(drop("shop"), T0);
+        }
+        Alert fired = before.tick(T0).get(0);
+        assertThat(fired.status()).isEqualTo(Alert.Status.FIRING);
+        Evaluator.Firing stored = before.firing().get(0);
+        assertThat(stored.fingerprint()).isEqualTo(fired.fingerprint());
+
+        // The restart: a new evaluator, nothing in its windows, the alert taken back.
+        Evaluator after = evaluator(rule);
+        long restart = T0 + 60_000;
+        assertThat(after.restore(stored, restart)).isTrue();
+        assertThat(after.alerts()).singleElement().satisfies(a -> {
+            assertThat(a.fingerprint()).isEqualTo(fired.fingerprint());
+            assertThat(a.startsAtMs()).isEqualTo(fired.startsAtMs());
+        });
+        assertThat(after.tick(restart)).as("the window gets its time to fill").isEmpty();
+        // Still held by new drops: still firing, the same alert.
+        for (int i = 0; i < 5; i++) {
+            after.add(drop("shop"), restart + 5_000);
+        }
+        assertThat(after.tick(restart + 5_000)).isEmpty();
+        // No drops for a window after that: resolved, notified as the alert it always was.
+        List<Alert> resolved = after.tick(restart + 16_000);
+        assertThat(resolved).singleElement().satisfies(a -> {
+            assertThat(a.status()).isEqualTo(Alert.Status.RESOLVED);
+            assertThat(a.fingerprint()).isEqualTo(fired.fingerprint());
+        });
+        assertThat(evaluator("{name: Other, stream: policy-drops, window: 10s, above: 3}").restore(stored, restart))
+                .as("its rule is gone").isFalse();
+    }
+
+    @Test
     void anAlertIsPendingForItsForThenFiringThenResolvedAfterKeepFiringFor() {
         Evaluator evaluator = evaluator("""
                 {name: Drops, stream: policy-drops, window: 10s, above: 3, groupBy: [destination_namespace], for: 2s,

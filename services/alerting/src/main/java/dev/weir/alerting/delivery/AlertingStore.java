@@ -81,6 +81,24 @@ public class AlertingStore {
                 .param("r", reason).update();
     }
 
+    /** The alerts firing at the last evaluation that changed any, for a restart to take back. */
+    public List<dev.weir.alerting.eval.Evaluator.Firing> firing() {
+        return jdbc.sql("SELECT fingerprint, rule, group_key, active_since FROM alert_state").query((rs, n) ->
+                new dev.weir.alerting.eval.Evaluator.Firing(rs.getString("fingerprint"), rs.getString("rule"),
+                        Json.strings(rs.getString("group_key")), rs.getTimestamp("active_since").getTime())).list();
+    }
+
+    /** Replaces the stored firing alerts with these (in one transaction: never half of each). */
+    @org.springframework.transaction.annotation.Transactional
+    public void saveFiring(List<dev.weir.alerting.eval.Evaluator.Firing> firing) {
+        jdbc.sql("DELETE FROM alert_state").update();
+        for (dev.weir.alerting.eval.Evaluator.Firing alert : firing) {
+            jdbc.sql("INSERT INTO alert_state (fingerprint, rule, group_key, active_since) VALUES (:f, :r, :k::jsonb, :a)")
+                    .param("f", alert.fingerprint()).param("r", alert.rule()).param("k", Json.write(alert.key()))
+                    .param("a", new java.sql.Timestamp(alert.activeSinceMs())).update();
+        }
+    }
+
     public List<Silence> silences() {
         return jdbc.sql("SELECT * FROM silence ORDER BY created").query((rs, n) -> new Silence(rs.getString("id"),
                 Json.strings(rs.getString("matchers")).stream().map(Matcher::parse).toList(),

@@ -179,6 +179,48 @@ public final class Evaluator {
         return changes;
     }
 
+    /** A firing alert as a restart needs it: which rule, which group, since when. */
+    public record Firing(String fingerprint, String rule, List<String> key, long activeSinceMs) {
+    }
+
+    /** The firing alerts now. */
+    public synchronized List<Firing> firing() {
+        List<Firing> firing = new ArrayList<>();
+        for (RuleState state : rules.values()) {
+            for (Map.Entry<List<String>, Group> entry : state.groups.entrySet()) {
+                Group group = entry.getValue();
+                if (group.status == Alert.Status.FIRING) {
+                    firing.add(new Firing(alert(state.rule, group, group.status, 0).fingerprint(), state.rule.name(),
+                            List.copyOf(entry.getKey()), group.activeSinceMs));
+                }
+            }
+        }
+        return firing;
+    }
+
+    /**
+     * Takes back an alert that was firing before a restart, with its start: it keeps firing while
+     * its condition holds, and resolves (and is notified resolved) once the rule's window and
+     * keep-firing time have passed without it holding, as if the service had never stopped.
+     *
+     * @return false when its rule is gone or its group does not fit the rule any more
+     */
+    public synchronized boolean restore(Firing alert, long nowMs) {
+        RuleState state = rules.get(alert.rule());
+        if (state == null || alert.key().size() != state.rule.groupBy().size()) {
+            return false;
+        }
+        Rule rule = state.rule;
+        Group group = state.groups.computeIfAbsent(List.copyOf(alert.key()), k -> new Group(groupLabels(rule, k),
+                (int) Math.max(1, rule.window().toSeconds())));
+        group.status = Alert.Status.FIRING;
+        group.activeSinceMs = alert.activeSinceMs();
+        // The window is empty after a restart: give it one window's time to fill before the alert may resolve.
+        group.lastHeldMs = nowMs + rule.window().toMillis();
+        group.lastSeenMs = nowMs;
+        return true;
+    }
+
     /** The pending and firing alerts now. */
     public synchronized List<Alert> alerts() {
         List<Alert> alerts = new ArrayList<>();

@@ -51,6 +51,20 @@ public final class Notifier {
         return silences;
     }
 
+    /**
+     * A firing alert taken back after a restart: notified before it, so not again now (its
+     * repeat interval runs from here), but notified when it resolves.
+     */
+    public synchronized void restore(Alert alert, long nowMs) {
+        accept(alert, nowMs);
+        for (AggregationGroup group : groups.values()) {
+            if (group.alerts.containsKey(alert.fingerprint()) && group.lastFlushMs < 0) {
+                group.lastFlushMs = nowMs;
+                group.changed = false;
+            }
+        }
+    }
+
     /** A firing or resolved alert, from the evaluator. */
     public synchronized void accept(Alert alert, long nowMs) {
         if (alert.status() == Alert.Status.PENDING) {
