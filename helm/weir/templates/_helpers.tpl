@@ -39,8 +39,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "weir.serviceEnv" -}}
 - name: WEIR_KAFKA_BOOTSTRAP
   value: {{ include "weir.kafka" . | quote }}
-- name: WEIR_API_TOKEN_FILE
-  value: /var/run/weir/api-token
+- name: WEIR_API_TOKENS_FILE
+  value: /var/run/weir/api-tokens
 - name: SPRING_DATASOURCE_USERNAME
   value: {{ .Values.postgresql.username | quote }}
 - name: SPRING_DATASOURCE_PASSWORD

@@ -42,7 +42,9 @@ class HelmChartTest {
     @Test
     void everyRenderedManifestIsAValidKubernetesObject() {
         for (List<HasMetadata> manifests : List.of(render(Map.of()), render(Map.of("kafka.bundled.enabled", "true",
-                "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true")), render(Map.of("cni.mode", "standalone",
+                "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true", "networkPolicy.nodeCidrs[0]", "198.18.0.0/24",
+                "kafka.clientSecrets.agent", "weir-kafka-agent", "kafka.clientSecrets.policy", "weir-kafka-policy",
+                "kafka.clientSecrets.admin", "weir-kafka-admin", "kafka.acls", "true")), render(Map.of("cni.mode", "standalone",
                 "cni.standalone.subnet", "198.18.4.0/24")))) {
             assertThat(manifests).isNotEmpty();
             for (HasMetadata manifest : manifests) {
@@ -126,10 +128,17 @@ class HelmChartTest {
         DaemonSet agent = only(render(Map.of()), DaemonSet.class);
         Set<String> chart = agent.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                 .map(EnvVar::getName).collect(Collectors.toSet());
-        // WEIR_API_TOKEN is the alternative to WEIR_API_TOKEN_FILE; the chart mounts the token as a file.
+        // The chart gives agents the tokens' hashes only (WEIR_API_TOKENS_FILE), never a token in clear
+        // (WEIR_API_TOKEN, WEIR_API_TOKEN_FILE); Kafka credentials only when a Secret is named.
         Set<String> embedded = new HashSet<>(AgentConfig.KEYS);
-        embedded.remove("WEIR_API_TOKEN");
+        embedded.removeAll(Set.of("WEIR_API_TOKEN", "WEIR_API_TOKEN_FILE", "WEIR_KAFKA_PROPERTIES_FILE"));
         assertThat(chart).isEqualTo(embedded);
+        DaemonSet secured = only(render(Map.of("kafka.clientSecrets.agent", "weir-kafka-agent")), DaemonSet.class);
+        assertThat(secured.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()).extracting(EnvVar::getName)
+                .contains("WEIR_KAFKA_PROPERTIES_FILE");
+        assertThat(agent.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getName().equals("api-token"))
+                .singleElement().satisfies(v -> assertThat(v.getSecret().getItems()).extracting(i -> i.getKey())
+                        .containsExactly("api-tokens"));
     }
 
     @Test
@@ -208,5 +217,20 @@ class HelmChartTest {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    @Test
+    void theBundledKafkaAndPostgresqlTakeConnectionsFromWeirOnly() {
+        List<HasMetadata> manifests = render(Map.of("kafka.bundled.enabled", "true", "postgresql.bundled.enabled", "true",
+                "networkPolicy.nodeCidrs[0]", "198.18.0.0/24"));
+        io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy bundled = manifests.stream()
+                .filter(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class::cast)
+                .filter(p -> p.getMetadata().getName().equals("weir-bundled")).findFirst().orElseThrow();
+        assertThat(bundled.getSpec().getIngress()).singleElement().satisfies(rule -> assertThat(rule.getFrom())
+                .extracting(peer -> peer.getIpBlock() == null ? "pods" : peer.getIpBlock().getCidr())
+                .containsExactly("pods", "198.18.0.0/24"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render(Map.of("kafka.bundled.enabled", "true")))
+                .hasMessageContaining("networkPolicy.nodeCidrs is required");
     }
 }
