@@ -35,6 +35,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 {{- end -}}
 
+{{/* Kafka credentials of one component (dict: root, name, dir): its Secret's file, or the operator's explicit word that none are needed. */}}
+{{- define "weir.kafkaCredentials" -}}
+{{- $secret := index .root.Values.kafka.clientSecrets .name -}}
+{{- if $secret }}
+- name: WEIR_KAFKA_PROPERTIES_FILE
+  value: {{ printf "%s/client.properties" .dir | quote }}
+{{- else if .root.Values.kafka.unauthenticated }}
+- name: WEIR_KAFKA_UNAUTHENTICATED
+  value: "true"
+{{- else }}
+{{- fail (printf "kafka.clientSecrets.%s is required (Kafka carries enforcement), or kafka.unauthenticated=true for a broker nobody else can reach" .name) }}
+{{- end }}
+{{- end -}}
+
 {{/* Settings every Spring Boot service shares: Kafka, PostgreSQL, the token. */}}
 {{- define "weir.serviceEnv" -}}
 - name: WEIR_KAFKA_BOOTSTRAP

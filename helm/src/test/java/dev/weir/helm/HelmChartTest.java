@@ -44,7 +44,7 @@ class HelmChartTest {
         for (List<HasMetadata> manifests : List.of(render(Map.of()), render(Map.of("kafka.bundled.enabled", "true",
                 "postgresql.bundled.enabled", "true", "agent.sysAdmin", "true", "networkPolicy.nodeCidrs[0]", "198.18.0.0/24",
                 "kafka.clientSecrets.agent", "weir-kafka-agent", "kafka.clientSecrets.policy", "weir-kafka-policy",
-                "kafka.clientSecrets.admin", "weir-kafka-admin", "kafka.acls", "true")), render(Map.of("cni.mode", "standalone",
+                "kafka.clientSecrets.admin", "weir-kafka-admin", "kafka.acls", "true", "kafka.unauthenticated", "true")), render(Map.of("cni.mode", "standalone",
                 "cni.standalone.subnet", "198.18.4.0/24")))) {
             assertThat(manifests).isNotEmpty();
             for (HasMetadata manifest : manifests) {
@@ -133,9 +133,14 @@ class HelmChartTest {
         Set<String> embedded = new HashSet<>(AgentConfig.KEYS);
         embedded.removeAll(Set.of("WEIR_API_TOKEN", "WEIR_API_TOKEN_FILE", "WEIR_KAFKA_PROPERTIES_FILE"));
         assertThat(chart).isEqualTo(embedded);
-        DaemonSet secured = only(render(Map.of("kafka.clientSecrets.agent", "weir-kafka-agent")), DaemonSet.class);
+        DaemonSet secured = only(render(Map.of("kafka.clientSecrets.agent", "weir-kafka-agent", "kafka.clientSecrets.policy",
+                "p", "kafka.clientSecrets.dns", "d", "kafka.clientSecrets.alerting", "a", "kafka.clientSecrets.relay", "r",
+                "kafka.clientSecrets.admin", "x")), DaemonSet.class);
         assertThat(secured.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()).extracting(EnvVar::getName)
-                .contains("WEIR_KAFKA_PROPERTIES_FILE");
+                .contains("WEIR_KAFKA_PROPERTIES_FILE").doesNotContain("WEIR_KAFKA_UNAUTHENTICATED");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render(Map.of("kafka.clientSecrets.agent", "weir-kafka-agent")))
+                .as("a component without credentials, and no word that none are needed")
+                .hasMessageContaining("is required (Kafka carries enforcement)");
         assertThat(agent.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getName().equals("api-token"))
                 .singleElement().satisfies(v -> assertThat(v.getSecret().getItems()).extracting(i -> i.getKey())
                         .containsExactly("api-tokens"));
@@ -163,6 +168,9 @@ class HelmChartTest {
 
     private static List<HasMetadata> render(Map<String, String> values) {
         var template = new Helm(CHART).template().withName("weir").withNamespace("weir-system");
+        if (values.keySet().stream().noneMatch(k -> k.startsWith("kafka.clientSecrets"))) {
+            template.set("kafka.unauthenticated", "true"); // else the chart refuses: see below
+        }
         values.forEach(template::set);
         String rendered = template.call();
         List<HasMetadata> manifests = new ArrayList<>();

@@ -25,6 +25,10 @@ public final class StrictYaml {
 
     /** The largest document read, in code points, unless the caller gives less. */
     public static final int DEFAULT_LIMIT = 1 << 20;
+    /** Deeper nesting is refused: no Weir document needs it, and the reader recurses. */
+    public static final int MAX_DEPTH = 64;
+    /** A plain number longer than this is refused: parsing a huge integer takes quadratic time. */
+    public static final int MAX_NUMBER_LENGTH = 64;
 
     /** YAML that Weir does not read: where it is, and why. */
     public static final class InvalidYaml extends IllegalArgumentException {
@@ -61,11 +65,23 @@ public final class StrictYaml {
                 .setLabel("yaml")
                 .build();
         try {
-            // One pass over the events first: an alias is refused before anything is built from it.
+            // One pass over the events first: what is refused is refused before anything is built from it.
+            int depth = 0;
             for (Event event : new Parse(settings).parseString(text)) {
                 if (event instanceof AliasEvent || event instanceof NodeEvent node && node.getAnchor().isPresent()) {
                     throw new InvalidYaml(where(event), "anchors and aliases (&name, *name) are not accepted; "
                             + "write the value out");
+                }
+                if (event instanceof org.snakeyaml.engine.v2.events.CollectionStartEvent && ++depth > MAX_DEPTH) {
+                    throw new InvalidYaml(where(event), "nested deeper than " + MAX_DEPTH + " levels");
+                }
+                if (event instanceof org.snakeyaml.engine.v2.events.CollectionEndEvent) {
+                    depth--;
+                }
+                if (event instanceof org.snakeyaml.engine.v2.events.ScalarEvent scalar && scalar.isPlain()
+                        && scalar.getValue().length() > MAX_NUMBER_LENGTH && looksNumeric(scalar.getValue())) {
+                    throw new InvalidYaml(where(event), "a number of more than " + MAX_NUMBER_LENGTH + " characters; "
+                            + "quote it if it is text");
                 }
             }
             List<Object> documents = new ArrayList<>();
@@ -104,6 +120,17 @@ public final class StrictYaml {
             throw new InvalidYaml(path, "a " + value.getClass().getSimpleName() + " is not accepted here (explicit tags "
                     + "like !!binary are not read)");
         }
+    }
+
+    private static boolean looksNumeric(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (!(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '_' || c == '.' || c == 'e' || c == 'E'
+                    || c == 'x' || c == 'o' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String where(Event event) {

@@ -44,4 +44,13 @@ class StrictYamlTest {
         assertThatThrownBy(() -> StrictYaml.loadAll("a: [1, 2\n")).isInstanceOf(StrictYaml.InvalidYaml.class)
                 .hasMessageContaining("not valid YAML");
     }
+
+    @Test
+    void deepNestingAndHugeNumbersAreRefusedBeforeTheyCostAnything() {
+        String deep = "a: " + "[".repeat(100) + "]".repeat(100) + "\n";
+        assertThatThrownBy(() -> StrictYaml.loadAll(deep)).hasMessageContaining("nested deeper than 64");
+        assertThatThrownBy(() -> StrictYaml.loadAll("port: " + "9".repeat(500_000) + "\n"))
+                .hasMessageContaining("a number of more than 64");
+        assertThat(StrictYaml.loadAll("a: '" + "9".repeat(500) + "'\n")).hasSize(1);
+    }
 }

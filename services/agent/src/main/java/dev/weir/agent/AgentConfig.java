@@ -14,7 +14,8 @@ import java.util.Map;
  * WEIR_NODE_NAME            this node's name (required)
  * WEIR_KAFKA_BOOTSTRAP      Kafka bootstrap servers             127.0.0.1:9092
  * WEIR_KAFKA_PROPERTIES_FILE  Kafka client properties: security.protocol, SASL or TLS credentials, trust
- *                           store (a Java properties file, with the agent's secrets)          (none)
+ *                           store (a Java properties file, with the agent's secrets); required unless
+ * WEIR_KAFKA_UNAUTHENTICATED  is true (a broker nobody else can reach)                        false
  * WEIR_BPF_PIN_ROOT         where the datapath pins its maps    /sys/fs/bpf/weir
  * WEIR_POLICY_MAP_ENTRIES   entries per endpoint policy map     16384
  * WEIR_FLOW_QUEUE           flows buffered before Kafka         65536
@@ -64,7 +65,7 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
 
     /** Every key the agent reads, for the check that Helm and the embedded platform set the same ones. */
     public static final java.util.List<String> KEYS = java.util.List.of("WEIR_NODE_NAME", "WEIR_KAFKA_BOOTSTRAP",
-            "WEIR_KAFKA_PROPERTIES_FILE",
+            "WEIR_KAFKA_PROPERTIES_FILE", "WEIR_KAFKA_UNAUTHENTICATED",
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKENS_FILE", "WEIR_API_TOKEN",
             "WEIR_STATE_DIR", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
@@ -83,7 +84,8 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
         return new AgentConfig(
                 require(env, "WEIR_NODE_NAME"),
                 KafkaConnection.of(env.getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-                        env.containsKey("WEIR_KAFKA_PROPERTIES_FILE") ? Path.of(env.get("WEIR_KAFKA_PROPERTIES_FILE")) : null),
+                        env.containsKey("WEIR_KAFKA_PROPERTIES_FILE") ? Path.of(env.get("WEIR_KAFKA_PROPERTIES_FILE")) : null,
+                        Boolean.parseBoolean(env.getOrDefault("WEIR_KAFKA_UNAUTHENTICATED", "false"))),
                 Path.of(env.getOrDefault("WEIR_BPF_PIN_ROOT", "/sys/fs/bpf/weir")),
                 Integer.parseInt(env.getOrDefault("WEIR_POLICY_MAP_ENTRIES", "16384")),
                 Integer.parseInt(env.getOrDefault("WEIR_FLOW_QUEUE", "65536")),

@@ -35,7 +35,8 @@ public final class AgentProcess {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         Map<String, String> env = builder.environment();
         env.put("WEIR_NODE_NAME", node);
-        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers());
+        env.put("WEIR_KAFKA_BOOTSTRAP", platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT).bootstrapServers());
+        env.put("WEIR_KAFKA_PROPERTIES_FILE", platform.kafkaPropertiesFile("weir-agent").toString());
         env.put("WEIR_BPF_PIN_ROOT", pins.toString());
         env.put("WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString());
         env.put("WEIR_OBSERVER_ADDRESS", "127.0.0.1:0");

@@ -12,11 +12,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * and whether receivers on loopback/link-local/metadata addresses are allowed.
  */
 @ConfigurationProperties("weir")
-public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile, @DefaultValue Alerting alerting) {
+public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
+            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue Alerting alerting) {
 
     /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
     public dev.weir.common.kafka.KafkaConnection kafka() {
-        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile);
+        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile, kafkaUnauthenticated);
     }
 
 

@@ -163,6 +163,18 @@ class AlertingIT {
         assertThat(call("POST", "/rules", "application/yaml",
                 "rules: [{name: A, stream: flows, window: 1m, above: 1, annotations: {s: '{{ .Bad }}'}}]").body())
                 .contains("\"field\":\"rules[0].annotations.s\"");
+        HttpResponse<String> endless = call("POST", "/rules", "application/yaml",
+                "rules: [{name: A, stream: flows, window: 1m, above: 1, for: 99999999999999d}]");
+        assertThat(endless.statusCode()).isEqualTo(400);
+        assertThat(endless.body()).contains("\"field\":\"rules[0].for\"");
+        HttpResponse<String> aliased = call("POST", "/rules", "application/yaml",
+                "rules: [{name: &n A, stream: flows, window: 1m, above: 1, labels: {x: *n}}]");
+        assertThat(aliased.statusCode()).isEqualTo(400);
+        assertThat(aliased.body()).contains("aliases");
+        HttpResponse<String> silence = call("POST", "/silences", "application/json",
+                "{\"matchers\": [\"alertname=A\"], \"duration\": \"876000h\"}");
+        assertThat(silence.statusCode()).as("a hundred-year silence").isEqualTo(400);
+        assertThat(silence.body()).contains("\"field\":\"duration\"");
         assertThat(call("GET", "/rules", null, null).body()).doesNotContain("\"name\":\"A\"");
         assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(base + "/rules")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);

@@ -100,4 +100,31 @@ class RulesAndSignaturesTest {
         assertThat(operator.refusal("http://10.21.1.2:9093/")).contains("refused unless");
         assertThat(new AddressGuard(true, List.of(), List.of()).refusal("http://127.0.0.1:9000/hook")).isNull();
     }
+
+    @Test
+    void anIpv4MappedAnswerIsCheckedAsTheIpv4AddressASocketWouldReach() throws Exception {
+        byte[] mapped = new byte[16];
+        mapped[10] = (byte) 0xff;
+        mapped[11] = (byte) 0xff;
+        mapped[12] = (byte) 169;
+        mapped[13] = (byte) 254;
+        mapped[14] = (byte) 169;
+        mapped[15] = (byte) 254;
+        // As the system resolver hands over an AAAA record: an Inet6Address, not converted.
+        java.net.InetAddress answer = java.net.Inet6Address.getByAddress(null, mapped, (java.net.NetworkInterface) null);
+        assertThat(answer).isInstanceOf(java.net.Inet6Address.class);
+        assertThat(AddressGuard.embeddedIpv4(answer).getHostAddress()).isEqualTo("169.254.169.254");
+        assertThat(new AddressGuard().refusal(answer)).isNotNull();
+    }
+
+    @Test
+    void matchersWhoseCountedRepeatsMultiplyBeyondTheCapAreRefused() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> dev.weir.alerting.notify.Matcher.parse("x=~(?:(?:x{1000}){1000}){1000}"))
+                .hasMessageContaining("repeats too much");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.weir.alerting.notify.Matcher.parse("x=~(a{40}){40}"))
+                .hasMessageContaining("repeats too much");
+        assertThat(dev.weir.alerting.notify.Matcher.parse("x=~[a-z]{3}-\\{1000\\}").matches(java.util.Map.of("x", "abc-{1000}")))
+                .isTrue();
+    }
 }

@@ -13,11 +13,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * and restored from their changelogs).
  */
 @ConfigurationProperties("weir")
-public record DnsServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile, @DefaultValue Dns dns) {
+public record DnsServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
+            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue Dns dns) {
 
     /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
     public dev.weir.common.kafka.KafkaConnection kafka() {
-        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile);
+        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile, kafkaUnauthenticated);
     }
 
 

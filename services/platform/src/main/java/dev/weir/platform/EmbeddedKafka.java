@@ -32,6 +32,10 @@ final class EmbeddedKafka implements AutoCloseable {
 
     /** The broker's TLS material: its own key store, the trust store of the CA, their password. */
     record Tls(Path keystore, Path truststore, String password) {
+        @Override
+        public String toString() {
+            return "Tls[keystore=" + keystore + ", truststore=" + truststore + "]"; // never the password
+        }
     }
 
     private final Path directory;

@@ -138,7 +138,7 @@ public final class Platform implements AutoCloseable {
 
     /** The authenticated listener, with the principal's client certificate (see {@link KafkaAccess}). */
     public KafkaConnection kafka(String principal) {
-        return KafkaConnection.of("127.0.0.1:" + config.kafkaPort(), kafkaPropertiesFile(principal));
+        return KafkaConnection.of("127.0.0.1:" + config.kafkaPort(), kafkaPropertiesFile(principal), false);
     }
 
     /** The component's connection, as its own principal. */

@@ -100,8 +100,11 @@ class KafkaAccessIT {
     void aComponentReadsOnlyWhatItNeeds() {
         try (KafkaConsumer<String, byte[]> agent = new KafkaConsumer<>(
                 quick(KafkaClients.consumerConfig(platform.kafka(KafkaAccess.AGENT), "weir-agent-access-it")))) {
-            agent.assign(List.of(new TopicPartition(CATALOGUE.name(TopicId.ENDPOINT_POLICY_STATE), 0)));
-            agent.poll(Duration.ofMillis(500));
+            for (TopicId enforced : List.of(TopicId.ENDPOINT_POLICY_STATE, TopicId.IPCACHE, TopicId.IDENTITIES,
+                    TopicId.ENDPOINTS, TopicId.PODS, TopicId.NODES)) {
+                agent.assign(List.of(new TopicPartition(CATALOGUE.name(enforced), 0)));
+                agent.poll(Duration.ofMillis(300));
+            }
             agent.assign(List.of(new TopicPartition(CATALOGUE.name(TopicId.DNS_INSIGHTS), 0)));
             assertThatThrownBy(() -> agent.poll(Duration.ofSeconds(5))).isInstanceOf(TopicAuthorizationException.class);
         }

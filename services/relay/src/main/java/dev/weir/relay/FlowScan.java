@@ -52,7 +52,36 @@ public final class FlowScan {
         this.maxTime = maxTime;
     }
 
+    /** Scans at once, at most: each holds its readers' consumers and threads. */
+    static final int MAX_CONCURRENT = 4;
+    /** How long a query waits for a scan to end before it is told the relay is busy. */
+    private static final long QUEUE_WAIT_MS = 2000;
+    private final java.util.concurrent.Semaphore concurrent = new java.util.concurrent.Semaphore(MAX_CONCURRENT, true);
+
+    /** Thrown when MAX_CONCURRENT scans run and none ended in time. */
+    public static final class Busy extends RuntimeException {
+        Busy() {
+            super(MAX_CONCURRENT + " history queries are running; try again shortly");
+        }
+    }
+
     Stats scan(Instant since, Instant until, List<FlowFilter> whitelist, List<FlowFilter> blacklist, Sink sink) {
+        try {
+            if (!concurrent.tryAcquire(QUEUE_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw new Busy();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Busy();
+        }
+        try {
+            return scanNow(since, until, whitelist, blacklist, sink);
+        } finally {
+            concurrent.release();
+        }
+    }
+
+    private Stats scanNow(Instant since, Instant until, List<FlowFilter> whitelist, List<FlowFilter> blacklist, Sink sink) {
         Map<TopicPartition, long[]> ranges;
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             ranges = ranges(consumer, since, until);
@@ -106,6 +135,9 @@ public final class FlowScan {
             Thread.currentThread().interrupt();
             stop.set(true);
         } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RelayObserver.SlowClient slow) {
+                throw slow; // the sink's own refusal, not a failure of the scan
+            }
             throw new IllegalStateException("reading the flows topic failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
             pool.shutdownNow();

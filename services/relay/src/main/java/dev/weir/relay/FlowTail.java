@@ -42,6 +42,11 @@ public class FlowTail {
             return queue.poll(timeout, unit);
         }
 
+        /** Flows the caller could not pass on (its client reads too slowly), to be reported as lost. */
+        public void countLost(long n) {
+            lost.addAndGet(n);
+        }
+
         /** Flows lost since the last call. */
         public long takeLost() {
             return lost.getAndSet(0);

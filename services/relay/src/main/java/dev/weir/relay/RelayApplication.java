@@ -26,14 +26,15 @@ public class RelayApplication {
      * DNS and alerting APIs are, which the web UI reaches through the relay.
      */
     @ConfigurationProperties("weir")
-    public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile, @DefaultValue("0") int scanReaders,
+    public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
+            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue("0") int scanReaders,
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
             @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
             @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi) {
 
         /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
         public dev.weir.common.kafka.KafkaConnection kafka() {
-            return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile);
+            return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile, kafkaUnauthenticated);
         }
 
 

@@ -18,6 +18,12 @@ public class RelayErrors {
                 .body(new Problem(e.getMessage(), null));
     }
 
+    @ExceptionHandler(FlowScan.Busy.class)
+    public ResponseEntity<Problem> busy(FlowScan.Busy e) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
+                .body(new Problem(e.getMessage(), null));
+    }
+
     @ExceptionHandler(BadRequest.class)
     public ResponseEntity<Problem> bad(BadRequest e) {
         return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field));

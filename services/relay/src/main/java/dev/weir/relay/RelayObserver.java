@@ -87,11 +87,20 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
                 }
                 if ((until == null || FlowHistory.within(flow, null, until))
                         && FlowFilters.passes(flow, request.getWhitelistList(), request.getBlacklistList())) {
-                    responses.onNext(response(flow));
+                    if (call.isReady()) {
+                        responses.onNext(response(flow));
+                    } else {
+                        // The client reads slower than flows come: what it cannot take is counted, not buffered.
+                        follower.countLost(1);
+                    }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (SlowClient e) {
+            responses.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+        } catch (FlowScan.Busy e) {
+            responses.onError(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
             if (!call.isCancelled()) {
                 responses.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
@@ -109,6 +118,9 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
         if (request.getFirst() || (number == 0 && since != null)) {
             // streamed as found: the first result comes long before a big scan ends
             history.stream(since, until, request.getWhitelistList(), request.getBlacklistList(), number, flow -> {
+                if (!awaitReady(call)) {
+                    return false;
+                }
                 call.onNext(response(flow));
                 sent.accept(flow);
                 return !call.isCancelled();
@@ -119,12 +131,44 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
         FlowHistory.Result result = history.query(since == null ? Instant.now().minusSeconds(3600) : since, until,
                 request.getWhitelistList(), request.getBlacklistList(), n, false);
         for (Flow f : result.flows()) {
+            if (!awaitReady(call)) {
+                return;
+            }
             call.onNext(response(f));
             sent.accept(f);
         }
         if (result.undecodable() > 0) {
             call.onNext(GetFlowsResponse.newBuilder().setTime(now()).setLostEvents(LostEvent.newBuilder()
                     .setSource(LostEventSource.DECODE_ERROR).setNumEventsLost(result.undecodable())).build());
+        }
+    }
+
+    /** How long a client may take no flows at all before the call ends. */
+    private static final long SLOW_CLIENT_NANOS = java.time.Duration.ofSeconds(30).toNanos();
+
+    /**
+     * Waits until gRPC's flow control lets another message out, so that a slow client holds back
+     * the sender instead of filling the relay's memory; false when the call was cancelled, and
+     * {@link SlowClient} when the client took nothing for 30 s.
+     */
+    private static boolean awaitReady(ServerCallStreamObserver<GetFlowsResponse> call) {
+        long deadline = System.nanoTime() + SLOW_CLIENT_NANOS;
+        while (!call.isReady()) {
+            if (call.isCancelled()) {
+                return false;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SlowClient();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+        }
+        return true;
+    }
+
+    /** A client that read nothing for 30 s: its call ends RESOURCE_EXHAUSTED. */
+    static final class SlowClient extends RuntimeException {
+        SlowClient() {
+            super("the client read nothing for 30 s");
         }
     }
 

@@ -79,8 +79,9 @@ class TwoNodesPrivilegedIT {
         relaySettings.put("server.port", "0");
         relaySettings.put("weir.grpc-port", "0");
         relay = new SpringApplicationBuilder(RelayApplication.class).run(RelayApplication.arguments(relaySettings));
-        int kafkaPort = Integer.parseInt(platform.kafkaBootstrapServers().substring(
-                platform.kafkaBootstrapServers().lastIndexOf(':') + 1));
+        // Agents reach the broker's authenticated listener with their own certificate, as on a real node.
+        String agentKafka = platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT).bootstrapServers();
+        int kafkaPort = Integer.parseInt(agentKafka.substring(agentKafka.lastIndexOf(':') + 1));
         for (int i = 0; i < 2; i++) {
             String node = "tn" + tag + "-" + (char) ('a' + i);
             // Node i: link 198.18.<octet>.<4i+1>/30 (machine) and .<4i+2> (node); pods in 198.19.<octet+i>.0/24.
@@ -92,7 +93,8 @@ class TwoNodesPrivilegedIT {
             Path log = dir.resolve("agent-" + node + ".log");
             Process agent = n.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m",
                     "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"), Map.of(
-                    "WEIR_NODE_NAME", node, "WEIR_KAFKA_BOOTSTRAP", platform.kafkaBootstrapServers(),
+                    "WEIR_NODE_NAME", node, "WEIR_KAFKA_BOOTSTRAP", agentKafka,
+                    "WEIR_KAFKA_PROPERTIES_FILE", platform.kafkaPropertiesFile("weir-agent").toString(),
                     "WEIR_BPF_PIN_ROOT", n.pinRoot().toString(), "WEIR_STATE_DIR", n.stateDir().toString(),
                     "WEIR_API_TOKEN_FILE", platform.apiTokenFile().toString(),
                     "WEIR_OBSERVER_ADDRESS", "127.0.0.1:0", "WEIR_METRICS_ADDRESS", "127.0.0.1:0"), log);

@@ -71,9 +71,13 @@ public class AlertingController {
     @PostMapping(path = "/rules", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
     public List<String> applyRules(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun) {
         List<Rule> rules = RuleParser.parse(body);
+        if (rules.size() > MAX_RULES_PER_REQUEST) {
+            throw new InvalidRule("rules", rules.size() + " rules in one request, at most " + MAX_RULES_PER_REQUEST);
+        }
         if (!dryRun) {
+            Map<String, String> documents = RuleYaml.each(body);
             for (Rule rule : rules) {
-                store.saveRule(rule.name(), RuleYaml.of(body, rule.name()));
+                store.saveRule(rule.name(), documents.get(rule.name()));
             }
             engine.reload();
         }
@@ -109,6 +113,7 @@ public class AlertingController {
     static final java.time.Duration MAX_SILENCE = java.time.Duration.ofDays(90);
     static final int MAX_SILENCE_MATCHERS = 32;
     static final int MAX_TEXT = 4096;
+    static final int MAX_RULES_PER_REQUEST = 500;
 
     public record SilenceRequest(List<String> matchers, String startsAt, String endsAt, String duration, String createdBy,
             String comment) {

@@ -13,17 +13,19 @@ final class RuleYaml {
     private RuleYaml() {
     }
 
-    /** The one rule named, out of a document already validated. */
-    static String of(String body, String name) {
+    /** Every rule of a document already validated, by name, each as YAML of its own (one parse of the body). */
+    static Map<String, String> each(String body) {
         Object document = dev.weir.schemas.yaml.StrictYaml.loadAll(body).get(0);
         List<?> items = document instanceof Map<?, ?> map && map.containsKey("rules") ? (List<?>) map.get("rules")
                 : document instanceof List<?> list ? list : List.of(document);
+        Dump dump = new Dump(DumpSettings.builder().build());
+        Map<String, String> rules = new java.util.LinkedHashMap<>();
         for (Object item : items) {
-            if (item instanceof Map<?, ?> rule && name.equals(rule.get("name"))) {
-                return new Dump(DumpSettings.builder().build()).dumpToString(rule);
+            if (item instanceof Map<?, ?> rule && rule.get("name") instanceof String name) {
+                rules.put(name, dump.dumpToString(rule));
             }
         }
-        throw new IllegalStateException("rule " + name + " vanished from its document");
+        return rules;
     }
 
     static Duration duration(String field, String value) {

@@ -80,6 +80,7 @@ public final class AddressGuard {
             Range.of("::/128", "unspecified"),
             Range.of("::1/128", "loopback"),
             Range.of("::/96", "IPv4-compatible"),
+            Range.of("::ffff:0:0:0/96", "IPv4-translated"),
             Range.of("64:ff9b::/96", "NAT64"),
             Range.of("64:ff9b:1::/48", "NAT64 (local)"),
             Range.of("100::/64", "discard"),
@@ -196,11 +197,36 @@ public final class AddressGuard {
         return resolved;
     }
 
+    /**
+     * The IPv4 address an IPv6 one carries for a socket (IPv4-mapped ::ffff:a.b.c.d, which a
+     * dual-stack socket connects to over IPv4; the JDK keeps an AAAA answer of that form as an
+     * Inet6Address), else the address itself.
+     */
+    public static InetAddress embeddedIpv4(InetAddress address) {
+        byte[] b = address.getAddress();
+        if (b.length == 16) {
+            boolean mapped = true;
+            for (int i = 0; i < 10; i++) {
+                mapped &= b[i] == 0;
+            }
+            mapped &= (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+            if (mapped) {
+                try {
+                    return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16));
+                } catch (UnknownHostException impossible) {
+                    throw new IllegalStateException(impossible);
+                }
+            }
+        }
+        return address;
+    }
+
     /** The refused range holding the address, or null when it may be called. */
-    String refusal(InetAddress address) {
+    public String refusal(InetAddress address) {
         if (allowPrivate) {
             return null;
         }
+        address = embeddedIpv4(address);
         for (Range range : allowed) {
             if (range.contains(address)) {
                 return null;

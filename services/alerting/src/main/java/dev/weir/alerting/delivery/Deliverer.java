@@ -91,6 +91,10 @@ public class Deliverer {
         this.deadlines = Executors.newSingleThreadScheduledExecutor(daemon("weir-alerting-deadline"));
         Timeout timeout = Timeout.ofMilliseconds(properties.deliveryTimeout().toMillis());
         PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
+                // A receiver's status line and headers are bounded: an endless header costs it, not us.
+                .setConnectionFactory(org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory.builder()
+                        .http1Config(org.apache.hc.core5.http.config.Http1Config.custom().setMaxLineLength(8192)
+                                .setMaxHeaderCount(64).build()).build())
                 .setDnsResolver(new DnsResolver() {
                     @Override
                     public InetAddress[] resolve(String host) throws UnknownHostException {
@@ -198,6 +202,7 @@ public class Deliverer {
 
     /** One attempt at a claimed row, and its outcome recorded. */
     private void attempt(Outbox.Row row) {
+        long started = System.nanoTime();
         Receiver receiver = store.receiver(row.receiver()).orElse(null);
         if (receiver == null || receiver.disabled()) {
             finish(row, "disabled", null, receiver == null ? "the receiver was deleted" : receiver.disabledReason());
@@ -214,9 +219,10 @@ public class Deliverer {
         request.setHeader("webhook-timestamp", Long.toString(timestamp));
         request.setHeader("webhook-signature", Signatures.header(receiver.secrets(), row.id(), timestamp, row.payload()));
         request.setEntity(new StringEntity(row.payload(), ContentType.APPLICATION_JSON));
-        // However the receiver dribbles its answer, the attempt ends at its deadline.
-        ScheduledFuture<?> deadline = deadlines.schedule(request::cancel, properties.deliveryTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
+        // However the receiver dribbles its answer, the attempt ends at its deadline (counted from the
+        // start: the guard's own name lookup above spent some of it).
+        long left = Math.max(1, properties.deliveryTimeout().toMillis() - (System.nanoTime() - started) / 1_000_000);
+        ScheduledFuture<?> deadline = deadlines.schedule(request::cancel, left, TimeUnit.MILLISECONDS);
         int code;
         String retryAfter;
         try (ClassicHttpResponse response = http.executeOpen(null, request, null)) {
@@ -264,11 +270,21 @@ public class Deliverer {
         }
     }
 
+    /**
+     * Records an outcome, if this attempt still holds the row's lease (its next attempt is still
+     * the one the claim set): an attempt that outlived its lease, whose row another attempt took
+     * since, changes nothing.
+     */
     private void finish(Outbox.Row row, String status, Integer code, String error) {
         error = storable(error);
-        jdbc.sql("UPDATE outbox SET status = :s, attempts = attempts + 1, last_status = :c, last_error = :e, "
-                + "delivered_at = " + ("delivered".equals(status) ? "now()" : "NULL") + " WHERE id = :id")
-                .param("s", status).param("c", code).param("e", error).param("id", row.id()).update();
+        int updated = jdbc.sql("UPDATE outbox SET status = :s, attempts = attempts + 1, last_status = :c, last_error = :e, "
+                + "delivered_at = " + ("delivered".equals(status) ? "now()" : "NULL")
+                + " WHERE id = :id AND status = 'pending' AND next_attempt_at = :leased")
+                .param("s", status).param("c", code).param("e", error).param("id", row.id())
+                .param("leased", Timestamp.from(row.nextAttemptAt())).update();
+        if (updated == 0) {
+            LOG.warn("delivery {} outlived its lease; its outcome ({}) is not recorded", row.id(), status);
+        }
     }
 
     private void retry(Outbox.Row row, Integer code, String error, String retryAfter) {
@@ -280,9 +296,11 @@ public class Deliverer {
             return;
         }
         Duration delay = backoff(attempts, properties.retryBase(), retryAfter);
-        jdbc.sql("UPDATE outbox SET attempts = :a, last_status = :c, last_error = :e, next_attempt_at = :next WHERE id = :id")
+        jdbc.sql("UPDATE outbox SET attempts = :a, last_status = :c, last_error = :e, next_attempt_at = :next "
+                + "WHERE id = :id AND status = 'pending' AND next_attempt_at = :leased")
                 .param("a", attempts).param("c", code).param("e", error)
-                .param("next", Timestamp.from(Instant.now().plus(delay))).param("id", row.id()).update();
+                .param("next", Timestamp.from(Instant.now().plus(delay))).param("id", row.id())
+                .param("leased", Timestamp.from(row.nextAttemptAt())).update();
         notified(row.receiver(), "retried");
     }
 

@@ -33,6 +33,11 @@ public final class Matcher {
         this.op = op;
         this.value = value;
         if (op.endsWith("~")) {
+            long repeats = countedRepeats(value);
+            if (repeats > MAX_REPEAT_PRODUCT) {
+                throw new InvalidRule("matchers", "'" + abbreviate(value) + "' repeats too much ({n} counts multiply to "
+                        + repeats + ", at most " + MAX_REPEAT_PRODUCT + ")");
+            }
             try {
                 this.pattern = Pattern.compile(value);
             } catch (PatternSyntaxException e) {
@@ -70,6 +75,43 @@ public final class Matcher {
             value = value.substring(1, value.length() - 1);
         }
         return new Matcher(name, op, value);
+    }
+
+    /**
+     * RE2 compiles a counted repeat by copying its operand, so nested counts multiply:
+     * (?:(?:x{1000}){1000}){1000} is a billion instructions. Their product is capped.
+     */
+    static final long MAX_REPEAT_PRODUCT = 1000;
+
+    /** The product of every counted repeat's bound in the pattern ({n}, {n,}, {n,m}), nested or not. */
+    static long countedRepeats(String pattern) {
+        long product = 1;
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '\\') {
+                i++; // an escaped character, \{ included
+                continue;
+            }
+            if (c != '{') {
+                continue;
+            }
+            int close = pattern.indexOf('}', i);
+            if (close < 0) {
+                break;
+            }
+            String inside = pattern.substring(i + 1, close);
+            if (inside.matches("\\d{1,9}(,\\d{0,9})?")) {
+                String[] bounds = inside.split(",", -1);
+                long bound = bounds.length == 2 && !bounds[1].isEmpty() ? Long.parseLong(bounds[1])
+                        : Long.parseLong(bounds[0]) + (bounds.length == 2 ? 1 : 0);
+                product = Math.min(Long.MAX_VALUE / 2, product * Math.max(1, bound));
+                if (product > MAX_REPEAT_PRODUCT * 1000) {
+                    return product;
+                }
+            }
+            i = close;
+        }
+        return product;
     }
 
     private static int skipSpaces(String text, int i) {

@@ -13,6 +13,14 @@ public record Receiver(String name, String url, Format format, List<String> secr
         List<String> groupBy, Duration groupWait, Duration groupInterval, Duration repeatInterval, boolean disabled,
         String disabledReason) {
 
+    /** Without the signing secrets or the URL's query (it may carry a credential). */
+    @Override
+    public String toString() {
+        int query = url.indexOf('?');
+        return "Receiver[" + name + ", " + (query < 0 ? url : url.substring(0, query) + "?…") + ", " + format
+                + (disabled ? ", disabled" : "") + "]";
+    }
+
     public enum Format { ALERTMANAGER, WEIR }
 
     public Receiver {

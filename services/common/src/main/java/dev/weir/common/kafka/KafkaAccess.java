@@ -32,7 +32,7 @@ public enum KafkaAccess {
             EnumSet.of(TopicId.FLOWS, TopicId.ENDPOINTS, TopicId.MAP_ACKS, TopicId.NODE_STATUS,
                     TopicId.DNS_OBSERVATIONS, TopicId.DEAD_LETTER),
             EnumSet.of(TopicId.ENDPOINT_POLICY_STATE, TopicId.IDENTITIES, TopicId.IPCACHE, TopicId.NODES,
-                    TopicId.PODS)),
+                    TopicId.PODS, TopicId.ENDPOINTS)),
     /** Kafka Streams: its internal topics and transactions are under its application id. */
     DNS("weir-dns",
             EnumSet.of(TopicId.DNS_INSIGHTS, TopicId.DNS_STATS, TopicId.DEAD_LETTER),

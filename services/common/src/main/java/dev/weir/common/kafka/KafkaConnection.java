@@ -48,11 +48,18 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
     }
 
     /**
-     * The bootstrap servers with the client properties of the file, if one is named (null or
-     * blank: none). The file holds secrets; its values are never logged.
+     * The bootstrap servers with the client properties of the file (it holds secrets; its values
+     * are never logged). Without a file Weir does not connect: Kafka carries enforcement, so
+     * going without credentials takes the operator's explicit word ({@code unauthenticatedAllowed},
+     * weir.kafka-unauthenticated or WEIR_KAFKA_UNAUTHENTICATED), for a broker nobody else reaches.
      */
-    public static KafkaConnection of(String bootstrapServers, Path propertiesFile) {
+    public static KafkaConnection of(String bootstrapServers, Path propertiesFile, boolean unauthenticatedAllowed) {
         if (propertiesFile == null || propertiesFile.toString().isBlank()) {
+            if (!unauthenticatedAllowed) {
+                throw new IllegalArgumentException("no Kafka client properties (credentials) are configured: set "
+                        + "weir.kafka-properties-file / WEIR_KAFKA_PROPERTIES_FILE, or weir.kafka-unauthenticated=true / "
+                        + "WEIR_KAFKA_UNAUTHENTICATED=true for a broker nobody else can reach");
+            }
             return unauthenticated(bootstrapServers);
         }
         Properties properties = new Properties();

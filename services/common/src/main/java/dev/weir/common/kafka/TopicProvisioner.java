@@ -31,7 +31,8 @@ public final class TopicProvisioner {
     public static void main(String[] args) throws Exception {
         String bootstrap = System.getenv().getOrDefault("WEIR_KAFKA_BOOTSTRAP", "127.0.0.1:9092");
         String properties = System.getenv("WEIR_KAFKA_PROPERTIES_FILE");
-        KafkaConnection kafka = KafkaConnection.of(bootstrap, properties == null ? null : java.nio.file.Path.of(properties));
+        KafkaConnection kafka = KafkaConnection.of(bootstrap, properties == null ? null : java.nio.file.Path.of(properties),
+                Boolean.parseBoolean(System.getenv().getOrDefault("WEIR_KAFKA_UNAUTHENTICATED", "false")));
         short replicas = Short.parseShort(System.getenv().getOrDefault("WEIR_TOPIC_REPLICATION_FACTOR", "3"));
         try (Admin admin = Admin.create(KafkaClients.adminConfig(kafka))) {
             List<String> created = ensureTopics(admin, TopicCatalogue.standard(), replicas);

@@ -41,7 +41,12 @@ import org.springframework.security.web.SecurityFilterChain;
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
+@org.springframework.context.annotation.Import(ApiProblems.class)
 public class ApiSecurity {
+
+    /** Reads that show where data goes (webhook URLs, which may carry credentials): the write scope. */
+    public static final List<String> WRITE_SCOPE_READS = List.of("/api/v1/alerting/receivers",
+            "/api/v1/alerting/receivers/**");
 
     /** POSTs that change nothing: a read-scope token may call them. */
     public static final List<String> READ_ONLY_POSTS = List.of("/api/v1/policies/preview", "/api/v1/explain");
@@ -86,6 +91,8 @@ public class ApiSecurity {
                     }
                     auth.requestMatchers(HttpMethod.GET, "/actuator/prometheus").hasAuthority(Scope.READ.authority());
                     auth.requestMatchers("/actuator/**").hasAuthority(Scope.ADMIN.authority());
+                    auth.requestMatchers(HttpMethod.GET, WRITE_SCOPE_READS.toArray(String[]::new))
+                            .hasAuthority(Scope.WRITE.authority());
                     auth.requestMatchers(HttpMethod.GET).hasAuthority(Scope.READ.authority());
                     auth.requestMatchers(HttpMethod.HEAD).hasAuthority(Scope.READ.authority());
                     auth.requestMatchers(HttpMethod.POST, READ_ONLY_POSTS.toArray(String[]::new))

@@ -36,7 +36,7 @@ public final class RequestBodyLimit implements Filter {
     }
 
     /** Signals a body cut off at the cap, whatever the reader in between makes of it. */
-    static final class BodyTooLarge extends IOException {
+    public static final class BodyTooLarge extends IOException {
         BodyTooLarge(long maxBytes) {
             super("the request body is larger than " + maxBytes + " bytes");
         }

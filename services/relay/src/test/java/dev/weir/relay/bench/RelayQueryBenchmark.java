@@ -68,7 +68,7 @@ public final class RelayQueryBenchmark {
             System.out.printf("baseline (1 consumer, decode every record): %d matches, first %d ms, all %d ms%n",
                     baseline[0], baseline[1], baseline[2]);
             for (int readers : new int[] {1, 2, 6}) {
-                FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null,
+                FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true,
                         Path.of("unused"), readers, 50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"),
                         URI.create("http://x"), URI.create("http://x")));
                 for (int round = 0; round < 2; round++) {
@@ -89,7 +89,7 @@ public final class RelayQueryBenchmark {
                             (double) baseline[2] / (all / 1_000_000));
                 }
             }
-            FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, Path.of("unused"), 6,
+            FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true, Path.of("unused"), 6,
                     50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"), URI.create("http://x"),
                     URI.create("http://x")));
             long t0 = System.nanoTime();

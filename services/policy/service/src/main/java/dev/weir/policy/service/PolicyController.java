@@ -83,6 +83,21 @@ public class PolicyController {
         if (current == null) {
             throw new IllegalStateException("policies are not compiled yet");
         }
+        // Two compilations and minutes of flows each: a read token may ask, but not for many at once.
+        if (!previews.tryAcquire()) {
+            throw new IllegalStateException(MAX_PREVIEWS + " impact previews are running; try again shortly");
+        }
+        try {
+            return previewNow(body, minutes);
+        } finally {
+            previews.release();
+        }
+    }
+
+    static final int MAX_PREVIEWS = 2;
+    private final java.util.concurrent.Semaphore previews = new java.util.concurrent.Semaphore(MAX_PREVIEWS);
+
+    private ImpactPreview.Result previewNow(String body, int minutes) {
         List<Policy> proposed = PolicyParser.parse(body);
         java.util.Set<String> replaced = new java.util.HashSet<>();
         proposed.forEach(p -> replaced.add(p.key()));
@@ -233,7 +248,32 @@ public class PolicyController {
         if (name.contains("/")) {
             throw new PolicyParser.InvalidPolicy(field, "no pod " + name + " is known");
         }
+        // Not a pod: it must be an address literal (never a name to look up).
+        if (name.length() > 45 || !name.matches("[0-9a-fA-F:.]+") || !validAddress(name)) {
+            throw new PolicyParser.InvalidPolicy(field, "'" + (name.length() > 45 ? name.substring(0, 45) + "…" : name)
+                    + "' is neither namespace/pod nor an IP address");
+        }
         return null;
+    }
+
+    private static boolean validAddress(String literal) {
+        if (literal.contains(":")) {
+            try {
+                return java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address;
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
+        }
+        String[] parts = literal.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || Integer.parseInt(part) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Cluster cluster() {

@@ -13,13 +13,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * addresses one name may hold at once (the ones expiring first give way).
  */
 @ConfigurationProperties("weir")
-public record PolicyServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile, Path apiTokenFile,
+public record PolicyServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
+            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile,
         @DefaultValue("1h") Duration fqdnMinTtl, @DefaultValue("24h") Duration fqdnMaxTtl,
         @DefaultValue("64") int fqdnMaxAddresses) {
 
     /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
     public dev.weir.common.kafka.KafkaConnection kafka() {
-        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile);
+        return dev.weir.common.kafka.KafkaConnection.of(kafkaBootstrap, kafkaPropertiesFile, kafkaUnauthenticated);
     }
 
 }

@@ -126,6 +126,28 @@ class PolicyServiceIT {
 
     @Test
     @Order(1)
+    void aReadTokenReadsAndPreviewsButCannotApplyAPolicyAndAHugeBodyIs413() throws Exception {
+        String read = platform.apiToken(dev.weir.common.auth.Scope.READ);
+        HttpResponse<String> list = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/policies"))
+                .header("Authorization", "Bearer " + read).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(list.statusCode()).isEqualTo(200);
+        HttpResponse<String> apply = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/policies"))
+                .header("Authorization", "Bearer " + read).header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofString(DENY_X)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(apply.statusCode()).isEqualTo(403);
+        // 50 MB of comment: refused before the YAML reader sees a byte.
+        byte[] huge = ("# " + "x".repeat(1000) + "\n").repeat(50_000).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        long started = System.nanoTime();
+        HttpResponse<String> tooLarge = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/policies"))
+                .header("Authorization", "Bearer " + platform.apiToken()).header("Content-Type", "application/yaml")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(huge)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+        System.out.printf("a %d MB policy body: 413 after %d ms%n", huge.length >> 20, (System.nanoTime() - started) / 1_000_000);
+        assertThat(call("GET", "/policies", null, null, true).body()).isEqualTo("[]");
+    }
+
+    @Test
+    @Order(1)
     void theOpenApiDocumentDescribesEveryEndpointAndTheBearerScheme() throws Exception {
         HttpResponse<String> document = call("GET", "/../../v3/api-docs", null, null, true);
         assertThat(document.statusCode()).isEqualTo(200);

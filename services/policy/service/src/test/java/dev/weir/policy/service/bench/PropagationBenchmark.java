@@ -71,7 +71,7 @@ public final class PropagationBenchmark {
                             "spring.datasource.url", platform.jdbcUrl() + "?currentSchema=policy",
                             "spring.datasource.username", platform.databaseUser(),
                             "spring.datasource.password", platform.databasePassword(),
-                            "weir.kafka-bootstrap", platform.kafkaBootstrapServers(),
+                            "weir.kafka-bootstrap", platform.kafkaBootstrapServers(), "weir.kafka-unauthenticated", "true",
                             "weir.api-token-file", platform.apiTokenFile().toString(),
                             "logging.level.dev.weir", "WARN")));
             try {
