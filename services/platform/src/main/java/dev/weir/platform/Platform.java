@@ -98,6 +98,10 @@ public final class Platform implements AutoCloseable {
                 throw e.getCause() instanceof Exception cause ? cause : e;
             }
             migrationsApplied = Migrations.migrate(postgres.jdbcUrl(), postgres.user(), postgres.password());
+            for (String schema : DatabaseRoles.SCHEMAS) {
+                DatabaseRoles.ensure(postgres.jdbcUrl(), postgres.user(), postgres.password(), schema,
+                        secrets.getOrCreate(POSTGRES_PASSWORD + "-" + schema, ""));
+            }
             try (Admin admin = Admin.create(KafkaClients.adminConfig(kafka(KafkaAccess.ADMIN)))) {
                 topicsCreated = TopicProvisioner.ensureTopics(admin, TopicCatalogue.standard(), (short) 1);
                 TopicProvisioner.ensureAcls(admin, TopicCatalogue.standard());
@@ -195,9 +199,11 @@ public final class Platform implements AutoCloseable {
      */
     public java.util.Map<String, String> serviceSettings(String schema) {
         java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
-        settings.put("spring.datasource.url", jdbcUrl() + "?currentSchema=" + schema);
-        settings.put("spring.datasource.username", databaseUser());
-        settings.put("spring.datasource.password", databasePassword());
+        if (DatabaseRoles.SCHEMAS.contains(schema)) {
+            settings.put("spring.datasource.url", jdbcUrl() + "?currentSchema=" + schema);
+            settings.put("spring.datasource.username", databaseUser(schema));
+            settings.put("spring.datasource.password", databasePassword(schema));
+        }
         settings.put("weir.kafka-bootstrap", "127.0.0.1:" + config.kafkaPort());
         settings.put("weir.kafka-properties-file", kafkaPropertiesFile("weir-" + schema).toString());
         settings.put("weir.api-tokens-file", apiTokensFile().toString());
@@ -214,6 +220,19 @@ public final class Platform implements AutoCloseable {
 
     public String databasePassword() {
         return postgres.password();
+    }
+
+    /** The role of one service's schema: it owns that schema and nothing else. */
+    public String databaseUser(String schema) {
+        return DatabaseRoles.role(schema);
+    }
+
+    public String databasePassword(String schema) {
+        try {
+            return secrets.getOrCreate(POSTGRES_PASSWORD + "-" + schema, "");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public String apiToken() {

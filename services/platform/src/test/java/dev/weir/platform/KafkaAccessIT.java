@@ -107,12 +107,14 @@ class KafkaAccessIT {
             }
             agent.assign(List.of(new TopicPartition(CATALOGUE.name(TopicId.DNS_INSIGHTS), 0)));
             assertThatThrownBy(() -> agent.poll(Duration.ofSeconds(5))).isInstanceOf(TopicAuthorizationException.class);
+            agent.unsubscribe(); // the refused fetch is not to be reported again at close
         }
         // A group outside the component's own prefix is refused too.
         try (KafkaConsumer<String, byte[]> relay = new KafkaConsumer<>(
                 quick(KafkaClients.consumerConfig(platform.kafka(KafkaAccess.RELAY), "weir-policy")))) {
             relay.subscribe(List.of(CATALOGUE.name(TopicId.FLOWS)));
             assertThatThrownBy(() -> relay.poll(Duration.ofSeconds(5))).isInstanceOf(AuthorizationException.class);
+            relay.unsubscribe();
         }
     }
 
@@ -143,6 +145,21 @@ class KafkaAccessIT {
                     .isEqualTo("rw-------");
         }
         assertThat(PlatformConfig.defaults(dir).harnessKafkaPort()).as("./weir up has no unauthenticated listener").isZero();
+    }
+
+    @Test
+    void eachServicesDatabaseRoleHasItsOwnSchemaOnly() throws Exception {
+        String url = platform.jdbcUrl();
+        try (java.sql.Connection dns = java.sql.DriverManager.getConnection(url, platform.databaseUser("dns"),
+                platform.databasePassword("dns")); java.sql.Statement s = dns.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS dns.access_it (x int)");
+            s.execute("DROP TABLE dns.access_it");
+            assertThatThrownBy(() -> s.executeQuery("SELECT count(*) FROM policy.policy"))
+                    .hasMessageContaining("permission denied");
+            assertThatThrownBy(() -> s.execute("CREATE TABLE public.access_it (x int)")).hasMessageContaining("permission denied");
+            assertThatThrownBy(() -> s.execute("CREATE ROLE intruder")).hasMessageContaining("permission denied");
+        }
+        assertThat(platform.serviceSettings("policy")).containsEntry("spring.datasource.username", "weir_policy");
     }
 
     private static Map<String, Object> quick(Map<String, Object> config) {

@@ -70,6 +70,21 @@ public final class TopicProvisioner {
      */
     public static void ensureAcls(Admin admin, TopicCatalogue catalogue)
             throws InterruptedException, ExecutionException, TimeoutException {
-        admin.createAcls(KafkaAccess.all(catalogue)).all().get(60, TimeUnit.SECONDS);
+        List<org.apache.kafka.common.acl.AclBinding> wanted = KafkaAccess.all(catalogue);
+        admin.createAcls(wanted).all().get(60, TimeUnit.SECONDS);
+        // The controller has them now; a broker applies them a moment later. Until the broker
+        // answers with all of them, a component starting now would be refused.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            java.util.Collection<org.apache.kafka.common.acl.AclBinding> seen = admin.describeAcls(
+                    org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS);
+            if (seen.containsAll(wanted)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("the broker did not show the ACLs granted within 30 s");
+            }
+            Thread.sleep(100);
+        }
     }
 }
