@@ -47,6 +47,12 @@ final class DatabaseRoles {
                     + "ON n.oid = c.relnamespace WHERE n.nspname = '" + schema + "' AND c.relkind IN ('r', 'p', 'v', 'm') "
                     + "AND pg_get_userbyid(c.relowner) <> '" + role + "' LOOP EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', '"
                     + schema + "', r.relname, '" + role + "'); END LOOP; END $$");
+            // Sequences of their own (an identity counter); those of a serial column followed its table.
+            s.execute("DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+                    + "ON n.oid = c.relnamespace WHERE n.nspname = '" + schema + "' AND c.relkind = 'S' "
+                    + "AND pg_get_userbyid(c.relowner) <> '" + role + "' AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+                    + "WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP EXECUTE format('ALTER SEQUENCE %I.%I OWNER TO %I', '"
+                    + schema + "', r.relname, '" + role + "'); END LOOP; END $$");
             s.execute("REVOKE ALL ON SCHEMA " + schema + " FROM PUBLIC");
             s.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
             s.execute("REVOKE ALL ON DATABASE " + EmbeddedPostgres.DATABASE + " FROM PUBLIC");

@@ -160,6 +160,13 @@ class KafkaAccessIT {
             assertThatThrownBy(() -> s.execute("CREATE ROLE intruder")).hasMessageContaining("permission denied");
         }
         assertThat(platform.serviceSettings("policy")).containsEntry("spring.datasource.username", "weir_policy");
+        // Everything of its schema is the policy service's: tables, and the identity counter.
+        try (java.sql.Connection policy = java.sql.DriverManager.getConnection(url, platform.databaseUser("policy"),
+                platform.databasePassword("policy")); java.sql.Statement s = policy.createStatement()) {
+            s.executeQuery("SELECT nextval('policy.identity_id_seq')").close();
+            s.executeQuery("SELECT count(*) FROM policy.policy").close();
+            s.executeQuery("SELECT count(*) FROM policy.flyway_schema_history").close();
+        }
     }
 
     private static Map<String, Object> quick(Map<String, Object> config) {
