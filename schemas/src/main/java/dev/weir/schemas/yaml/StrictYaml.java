@@ -122,11 +122,19 @@ public final class StrictYaml {
         }
     }
 
+    /** What YAML's core schema would read as a number: digits after an optional sign, or 0x/0o forms. */
     private static boolean looksNumeric(String value) {
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (!(c >= '0' && c <= '9' || c == '-' || c == '+' || c == '_' || c == '.' || c == 'e' || c == 'E'
-                    || c == 'x' || c == 'o' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+        int i = value.startsWith("-") || value.startsWith("+") ? 1 : 0;
+        if (i >= value.length() || !(value.charAt(i) >= '0' && value.charAt(i) <= '9' || value.charAt(i) == '.')) {
+            return false;
+        }
+        boolean hex = value.startsWith("0x", i);
+        for (int j = i; j < value.length(); j++) {
+            char c = value.charAt(j);
+            boolean digit = c >= '0' && c <= '9';
+            boolean allowed = digit || c == '_' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+'
+                    || j == i + 1 && (c == 'x' || c == 'o') || hex && (c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F');
+            if (!allowed) {
                 return false;
             }
         }

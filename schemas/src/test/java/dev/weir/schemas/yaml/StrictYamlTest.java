@@ -52,5 +52,6 @@ class StrictYamlTest {
         assertThatThrownBy(() -> StrictYaml.loadAll("port: " + "9".repeat(500_000) + "\n"))
                 .hasMessageContaining("a number of more than 64");
         assertThat(StrictYaml.loadAll("a: '" + "9".repeat(500) + "'\n")).hasSize(1);
+        assertThat(StrictYaml.loadAll("digest: " + "ab12cd34".repeat(16) + "\n")).as("a hash is text").hasSize(1);
     }
 }

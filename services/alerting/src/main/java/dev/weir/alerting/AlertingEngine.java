@@ -217,8 +217,16 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
         if (restored) {
             return;
         }
-        evaluator.setRules(activeRules());
-        notifier.configure(store.receivers(), store.silences(), store.inhibitions());
+        try {
+            evaluator.setRules(activeRules());
+            notifier.configure(store.receivers(), store.silences(), store.inhibitions());
+        } catch (dev.weir.alerting.rules.InvalidRule e) {
+            // A stored rule or matcher this release refuses: start without taking alerts back rather
+            // than not at all (the reload at the first evaluation reports it).
+            LOG.error("taking back alerts after the restart: {}", e.getMessage());
+            restored = true;
+            return;
+        }
         long now = System.currentTimeMillis();
         java.util.Set<String> taken = new java.util.HashSet<>();
         for (dev.weir.alerting.eval.Evaluator.Firing alert : store.firing()) {

@@ -122,8 +122,16 @@ class RulesAndSignaturesTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                 () -> dev.weir.alerting.notify.Matcher.parse("x=~(?:(?:x{1000}){1000}){1000}"))
                 .hasMessageContaining("repeats too much");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.weir.alerting.notify.Matcher.parse("x=~(a{40}){40}"))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.weir.alerting.notify.Matcher.parse("x=~(a{200}){200}"))
                 .hasMessageContaining("repeats too much");
+        // A brace that is not a count does not hide the counts after it.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.weir.alerting.notify.Matcher.parse(
+                "x=~(?:(?:(?:x[{]?){1000}[{]?){1000}[{]?){1000}")).hasMessageContaining("repeats too much");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.weir.alerting.notify.Matcher.parse(
+                "x=~(?:(?:(?:x{){1000}{){1000}{){1000}")).hasMessageContaining("repeats too much");
+        // Counts side by side add up: a pod-name pattern is fine.
+        assertThat(dev.weir.alerting.notify.Matcher.parse("pod=~[a-z]{1,63}-[0-9a-f]{5,10}-[a-z0-9]{5}")
+                .matches(java.util.Map.of("pod", "cart-7d9f8c6b5-x2k4q"))).isTrue();
         assertThat(dev.weir.alerting.notify.Matcher.parse("x=~[a-z]{3}-\\{1000\\}").matches(java.util.Map.of("x", "abc-{1000}")))
                 .isTrue();
     }

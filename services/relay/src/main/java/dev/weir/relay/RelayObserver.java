@@ -73,7 +73,7 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
             }
             while (!call.isCancelled()) {
                 Flow flow = follower.next(200, TimeUnit.MILLISECONDS);
-                long lost = follower.takeLost();
+                long lost = call.isReady() ? follower.takeLost() : 0; // kept for later while the client lags
                 if (lost > 0) {
                     responses.onNext(GetFlowsResponse.newBuilder().setTime(now())
                             .setLostEvents(LostEvent.newBuilder().setSource(LostEventSource.OBSERVER_RING)
@@ -154,7 +154,7 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
     private static boolean awaitReady(ServerCallStreamObserver<GetFlowsResponse> call) {
         long deadline = System.nanoTime() + SLOW_CLIENT_NANOS;
         while (!call.isReady()) {
-            if (call.isCancelled()) {
+            if (call.isCancelled() || Thread.currentThread().isInterrupted()) {
                 return false;
             }
             if (System.nanoTime() > deadline) {

@@ -169,7 +169,14 @@ public class Deliverer {
                     try {
                         attempt(row);
                     } catch (RuntimeException e) {
+                        // Before any outcome (a receiver that no longer reads, the database away): an attempt
+                        // all the same, so that the row runs out of attempts instead of circling forever.
                         LOG.warn("delivering {} to {}: {}", row.id(), row.receiver(), e.getMessage());
+                        try {
+                            retry(row, null, "could not be attempted", null);
+                        } catch (RuntimeException again) {
+                            LOG.warn("recording the failed attempt of {}: {}", row.id(), again.getMessage());
+                        }
                     } finally {
                         inFlight.remove(row.receiver());
                         slots.release();

@@ -215,8 +215,10 @@ public final class Evaluator {
                 (int) Math.max(1, rule.window().toSeconds())));
         group.status = Alert.Status.FIRING;
         group.activeSinceMs = alert.activeSinceMs();
-        // The window is empty after a restart: give it one window's time to fill before the alert may resolve.
-        group.lastHeldMs = nowMs + rule.window().toMillis();
+        // The window is empty after a restart: give it one window's time (an absence rule its absence
+        // time) to fill before the alert may resolve.
+        long grace = Math.max(rule.window().toMillis(), rule.absentFor() == null ? 0 : rule.absentFor().toMillis());
+        group.lastHeldMs = nowMs + grace;
         group.lastSeenMs = nowMs;
         return true;
     }

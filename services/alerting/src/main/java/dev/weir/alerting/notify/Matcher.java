@@ -33,10 +33,10 @@ public final class Matcher {
         this.op = op;
         this.value = value;
         if (op.endsWith("~")) {
-            long repeats = countedRepeats(value);
-            if (repeats > MAX_REPEAT_PRODUCT) {
-                throw new InvalidRule("matchers", "'" + abbreviate(value) + "' repeats too much ({n} counts multiply to "
-                        + repeats + ", at most " + MAX_REPEAT_PRODUCT + ")");
+            long expanded = countedRepeats(value);
+            if (expanded > MAX_EXPANDED_SIZE) {
+                throw new InvalidRule("matchers", "'" + abbreviate(value) + "' repeats too much (" + expanded
+                        + " once its counts are expanded, at most " + MAX_EXPANDED_SIZE + ")");
             }
             try {
                 this.pattern = Pattern.compile(value);
@@ -79,39 +79,82 @@ public final class Matcher {
 
     /**
      * RE2 compiles a counted repeat by copying its operand, so nested counts multiply:
-     * (?:(?:x{1000}){1000}){1000} is a billion instructions. Their product is capped.
+     * (?:(?:x{1000}){1000}){1000} is a billion instructions in 27 characters. The pattern's size
+     * after expansion is estimated and capped.
      */
-    static final long MAX_REPEAT_PRODUCT = 1000;
+    static final long MAX_EXPANDED_SIZE = 10_000;
 
-    /** The product of every counted repeat's bound in the pattern ({n}, {n,}, {n,m}), nested or not. */
+    /**
+     * The pattern's size once every counted repeat is expanded: each atom (a character, an escape,
+     * a class) counts 1, a group the sum of its parts, and {n}, {n,} or {n,m} multiplies what it
+     * follows by its upper bound (n+1 when there is none). Side by side, sizes add up.
+     */
     static long countedRepeats(String pattern) {
-        long product = 1;
+        java.util.ArrayDeque<long[]> groups = new java.util.ArrayDeque<>(); // {size so far} of each open group
+        long size = 0;
+        long last = 0; // the size of the atom or group just before, which a count repeats
         for (int i = 0; i < pattern.length(); i++) {
             char c = pattern.charAt(i);
-            if (c == '\\') {
-                i++; // an escaped character, \{ included
-                continue;
-            }
-            if (c != '{') {
-                continue;
-            }
-            int close = pattern.indexOf('}', i);
-            if (close < 0) {
-                break;
-            }
-            String inside = pattern.substring(i + 1, close);
-            if (inside.matches("\\d{1,9}(,\\d{0,9})?")) {
-                String[] bounds = inside.split(",", -1);
-                long bound = bounds.length == 2 && !bounds[1].isEmpty() ? Long.parseLong(bounds[1])
-                        : Long.parseLong(bounds[0]) + (bounds.length == 2 ? 1 : 0);
-                product = Math.min(Long.MAX_VALUE / 2, product * Math.max(1, bound));
-                if (product > MAX_REPEAT_PRODUCT * 1000) {
-                    return product;
+            switch (c) {
+                case '\\' -> {
+                    i++;
+                    last = 1;
+                    size += 1;
+                }
+                case '[' -> {
+                    int j = i + 1;
+                    if (j < pattern.length() && pattern.charAt(j) == '^') {
+                        j++;
+                    }
+                    if (j < pattern.length() && pattern.charAt(j) == ']') {
+                        j++;
+                    }
+                    while (j < pattern.length() && pattern.charAt(j) != ']') {
+                        j += pattern.charAt(j) == '\\' ? 2 : 1;
+                    }
+                    i = j;
+                    last = 1;
+                    size += 1;
+                }
+                case '(' -> {
+                    groups.push(new long[] {size});
+                    size = 0;
+                    last = 0;
+                }
+                case ')' -> {
+                    long group = size;
+                    size = (groups.isEmpty() ? 0 : groups.pop()[0]) + group;
+                    last = group;
+                }
+                case '{' -> {
+                    int close = pattern.indexOf('}', i);
+                    String inside = close < 0 ? "" : pattern.substring(i + 1, close);
+                    if (inside.matches("\\d{1,9}(,\\d{0,9})?")) {
+                        String[] bounds = inside.split(",", -1);
+                        long bound = bounds.length == 2 && !bounds[1].isEmpty() ? Long.parseLong(bounds[1])
+                                : Long.parseLong(bounds[0]) + (bounds.length == 2 ? 1 : 0);
+                        long repeated = Math.min(Long.MAX_VALUE / 4, last * Math.max(1, bound));
+                        size = Math.min(Long.MAX_VALUE / 4, size - last + repeated);
+                        last = repeated;
+                        i = close;
+                    } else {
+                        last = 1; // a literal brace
+                        size += 1;
+                    }
+                }
+                default -> {
+                    last = 1;
+                    size += 1;
                 }
             }
-            i = close;
+            if (size > MAX_EXPANDED_SIZE * 1000) {
+                return size;
+            }
         }
-        return product;
+        while (!groups.isEmpty()) {
+            size += groups.pop()[0];
+        }
+        return size;
     }
 
     private static int skipSpaces(String text, int i) {

@@ -159,6 +159,13 @@ public final class RuleParser {
             throw new InvalidRule(at + "severity", "'" + severityName + "' is not one of info, warning, critical");
         }
         Map<String, String> labels = stringMap(map, at, "labels");
+        for (Map.Entry<String, String> label : labels.entrySet()) {
+            // Labels name the alert (its fingerprint is theirs): a value that changes would make it a new alert.
+            if (label.getValue().contains("$value")) {
+                throw new InvalidRule(at + "labels." + label.getKey(), "$value belongs in annotations: a label that "
+                        + "changes with the value makes a new alert each time");
+            }
+        }
         labels.forEach((k, v) -> Template.check(at + "labels." + k, v));
         Map<String, String> annotations = stringMap(map, at, "annotations");
         annotations.forEach((k, v) -> Template.check(at + "annotations." + k, v));
