@@ -120,7 +120,9 @@ public final class FlowThroughputBenchmark {
                 // Fair: the baseline runs beside the same load generator, which keeps its core
                 // (its events now go to a ring buffer nobody drains, and are counted lost).
                 long baselineRecords = Math.max(1_000_000, agentRecords);
-                double rawRate = producerPerformance(platform.kafkaBootstrapServers(), topic, baselineRecords, recordSize);
+                // Over the same listener as the agent: TLS with a client certificate (the agent's own).
+                double rawRate = producerPerformance(platform.kafka(dev.weir.common.kafka.KafkaAccess.AGENT).bootstrapServers(),
+                        platform.kafkaPropertiesFile("weir-agent"), topic, baselineRecords, recordSize);
                 running.set(false);
                 load.join();
                 System.out.printf("kafka ProducerPerformance: %.0f records/s of %d bytes (%d records)%n", rawRate, recordSize,
@@ -159,13 +161,14 @@ public final class FlowThroughputBenchmark {
         }
     }
 
-    static double producerPerformance(String bootstrap, String topic, long records, int size) throws Exception {
+    static double producerPerformance(String bootstrap, Path clientProperties, String topic, long records, int size)
+            throws Exception {
         Process perf = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.ProducerPerformance",
                 "--topic", topic, "--num-records", Long.toString(records), "--record-size", Integer.toString(size),
                 "--throughput", "-1", "--producer-props", "bootstrap.servers=" + bootstrap, "acks=all",
                 "enable.idempotence=true", "compression.type=lz4", "linger.ms=5", "batch.size=262144",
-                "buffer.memory=67108864").redirectErrorStream(true).start();
+                "buffer.memory=67108864", "--producer.config", clientProperties.toString()).redirectErrorStream(true).start();
         String out = new String(perf.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         perf.waitFor(300, TimeUnit.SECONDS);
         String last = out.lines().filter(l -> l.contains("records sent")).reduce((a, b) -> b).orElseThrow(
