@@ -7,13 +7,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * weir.kafka-bootstrap and weir.api-token-file as for every service; weir.alerting.*: how often
+ * weir.kafka-* as for every service (the API tokens are ApiSecurity's); weir.alerting.*: how often
  * rules are evaluated, the built-in rule pack, the external URL put in payloads, delivery retries,
  * and whether receivers on loopback/link-local/metadata addresses are allowed.
  */
 @ConfigurationProperties("weir")
 public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
-            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue Alerting alerting) {
+            @DefaultValue("false") boolean kafkaUnauthenticated, @DefaultValue Alerting alerting) {
 
     /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
     public dev.weir.common.kafka.KafkaConnection kafka() {

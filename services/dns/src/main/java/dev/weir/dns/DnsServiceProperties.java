@@ -7,14 +7,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * weir.kafka-bootstrap, weir.api-token-file as for every service; weir.dns.*: the analytics'
+ * weir.kafka-* as for every service (the API tokens are ApiSecurity's); weir.dns.*: the analytics'
  * window, unanswered timeout and resolve delay, how long history is kept, and where Kafka
  * Streams keeps its local files (a fresh temporary directory by default: the stores are in memory
  * and restored from their changelogs).
  */
 @ConfigurationProperties("weir")
 public record DnsServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
-            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue Dns dns) {
+            @DefaultValue("false") boolean kafkaUnauthenticated, @DefaultValue Dns dns) {
 
     /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
     public dev.weir.common.kafka.KafkaConnection kafka() {

@@ -21,13 +21,13 @@ public class RelayApplication {
     static final String CONFIG_NAME = "weir-relay";
 
     /**
-     * weir.kafka-bootstrap and weir.api-token-file, as for every service; how history queries read
+     * weir.kafka-* as for every service (the API tokens are ApiSecurity's); how history queries read
      * the flows topic (readers in parallel, bounds); the Observer gRPC port; and where the policy,
      * DNS and alerting APIs are, which the web UI reaches through the relay.
      */
     @ConfigurationProperties("weir")
     public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
-            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile, @DefaultValue("0") int scanReaders,
+            @DefaultValue("false") boolean kafkaUnauthenticated, @DefaultValue("0") int scanReaders,
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
             @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
             @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi) {

@@ -33,7 +33,7 @@ public final class Matcher {
         this.op = op;
         this.value = value;
         if (op.endsWith("~")) {
-            long expanded = countedRepeats(value);
+            long expanded = expandedSize(value);
             if (expanded > MAX_EXPANDED_SIZE) {
                 throw new InvalidRule("matchers", "'" + abbreviate(value) + "' repeats too much (" + expanded
                         + " once its counts are expanded, at most " + MAX_EXPANDED_SIZE + ")");
@@ -89,7 +89,7 @@ public final class Matcher {
      * a class) counts 1, a group the sum of its parts, and {n}, {n,} or {n,m} multiplies what it
      * follows by its upper bound (n+1 when there is none). Side by side, sizes add up.
      */
-    static long countedRepeats(String pattern) {
+    static long expandedSize(String pattern) {
         java.util.ArrayDeque<long[]> groups = new java.util.ArrayDeque<>(); // {size so far} of each open group
         long size = 0;
         long last = 0; // the size of the atom or group just before, which a count repeats

@@ -69,7 +69,7 @@ public final class RelayQueryBenchmark {
                     baseline[0], baseline[1], baseline[2]);
             for (int readers : new int[] {1, 2, 6}) {
                 FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true,
-                        Path.of("unused"), readers, 50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"),
+                        readers, 50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"),
                         URI.create("http://x"), URI.create("http://x")));
                 for (int round = 0; round < 2; round++) {
                     AtomicLong matches = new AtomicLong();
@@ -89,7 +89,7 @@ public final class RelayQueryBenchmark {
                             (double) baseline[2] / (all / 1_000_000));
                 }
             }
-            FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true, Path.of("unused"), 6,
+            FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true, 6,
                     50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"), URI.create("http://x"),
                     URI.create("http://x")));
             long t0 = System.nanoTime();

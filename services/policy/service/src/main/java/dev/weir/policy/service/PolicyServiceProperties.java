@@ -6,15 +6,15 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * weir.kafka-bootstrap: the Kafka bootstrap servers; weir.api-token-file: the file holding the
- * API token every request must carry (read once, never logged); weir.fqdn-min-ttl: how long an
+ * weir.kafka-bootstrap: the Kafka bootstrap servers, weir.kafka-properties-file its client
+ * settings (the API tokens are ApiSecurity's); weir.fqdn-min-ttl: how long an
  * address a DNS answer gave stays allowed by toFQDNs rules at least, whatever the answer's TTL;
  * weir.fqdn-max-ttl: and at most, whatever the answer's TTL; weir.fqdn-max-addresses: how many
  * addresses one name may hold at once (the ones expiring first give way).
  */
 @ConfigurationProperties("weir")
 public record PolicyServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
-            @DefaultValue("false") boolean kafkaUnauthenticated, Path apiTokenFile,
+            @DefaultValue("false") boolean kafkaUnauthenticated,
         @DefaultValue("1h") Duration fqdnMinTtl, @DefaultValue("24h") Duration fqdnMaxTtl,
         @DefaultValue("64") int fqdnMaxAddresses) {
 
