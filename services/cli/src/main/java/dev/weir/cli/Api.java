@@ -39,11 +39,12 @@ final class Api {
 
     private final String base;
     private final String token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
 
-    Api(String base, String token) {
+    Api(String base, String token, HttpClient http) {
         this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
         this.token = token;
+        this.http = http;
     }
 
     static String token(Path file) {
@@ -53,6 +54,12 @@ final class Api {
             throw new Failure(Api.REFUSED, "cannot read the API token from " + file + " (--token-file or WEIR_TOKEN_FILE): "
                     + e.getMessage());
         }
+    }
+
+    /** A TLS failure: almost always a server certificate this client was not told to trust. */
+    private Failure untrusted(javax.net.ssl.SSLException e) {
+        return new Failure(UNAVAILABLE, base + ": TLS failed (" + e.getMessage() + "); is the server's CA given with "
+                + "--ca-cert or WEIR_CA_CERT, and is the URL https://?");
     }
 
     static String query(Map<String, String> params) {
@@ -81,6 +88,8 @@ final class Api {
         HttpResponse<java.util.stream.Stream<String>> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+        } catch (javax.net.ssl.SSLException e) {
+            throw untrusted(e);
         } catch (IOException e) {
             throw new Failure(UNAVAILABLE, "cannot reach " + base + " (is it running? ./weir status)");
         } catch (InterruptedException e) {
@@ -109,6 +118,8 @@ final class Api {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
             throw new Failure(UNAVAILABLE, "cannot reach " + base + " (is it running? ./weir status)");
+        } catch (javax.net.ssl.SSLException e) {
+            throw untrusted(e);
         } catch (IOException e) {
             throw new Failure(UNAVAILABLE, base + ": " + e.getMessage());
         } catch (InterruptedException e) {

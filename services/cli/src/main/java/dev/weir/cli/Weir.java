@@ -25,23 +25,23 @@ import tools.jackson.databind.JsonNode;
             Weir.Status.class, dev.weir.cli.doctor.Doctor.class},
         footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable",
             "(weir status and weir doctor: 4 warnings, 5 failures).",
-            "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API",
-            "and WEIR_TOKEN_FILE (or the options) for a cluster."})
+            "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API,",
+            "WEIR_TOKEN_FILE and WEIR_CA_CERT (or the options) for a cluster."})
 public final class Weir {
 
-    @Option(names = "--policy-api", defaultValue = "${env:WEIR_POLICY_API:-http://127.0.0.1:8081}",
+    @Option(names = "--policy-api", defaultValue = "${env:WEIR_POLICY_API:-https://127.0.0.1:8081}",
             description = "The policy service (default: ${DEFAULT-VALUE}).")
     String policyApi;
 
-    @Option(names = "--dns-api", defaultValue = "${env:WEIR_DNS_API:-http://127.0.0.1:8082}",
+    @Option(names = "--dns-api", defaultValue = "${env:WEIR_DNS_API:-https://127.0.0.1:8082}",
             description = "The DNS service (default: ${DEFAULT-VALUE}).")
     String dnsApi;
 
-    @Option(names = "--alerting-api", defaultValue = "${env:WEIR_ALERTING_API:-http://127.0.0.1:8083}",
+    @Option(names = "--alerting-api", defaultValue = "${env:WEIR_ALERTING_API:-https://127.0.0.1:8083}",
             description = "The alerting service (default: ${DEFAULT-VALUE}).")
     String alertingApi;
 
-    @Option(names = "--relay-api", defaultValue = "${env:WEIR_RELAY_API:-http://127.0.0.1:8084}",
+    @Option(names = "--relay-api", defaultValue = "${env:WEIR_RELAY_API:-https://127.0.0.1:8084}",
             description = "The relay (default: ${DEFAULT-VALUE}).")
     String relayApi;
 
@@ -49,17 +49,25 @@ public final class Weir {
             description = "The file holding the API token (default: ${DEFAULT-VALUE}).")
     Path tokenFile;
 
+    @Option(names = "--ca-cert", defaultValue = "${env:WEIR_CA_CERT}",
+            description = "Trust only the CA certificates (PEM) in this file for the APIs' TLS (default: $WEIR_CA_CERT; "
+                    + "without it, the JVM's trusted authorities).")
+    Path caCertificates;
+
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE}).")
     String output;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
 
+    private java.net.http.HttpClient http;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    static int run(String[] args, PrintWriter out, PrintWriter err) {
+    /** Runs one command line, printing to out and err; the exit code as {@code weir} would return it. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new Weir());
         cli.setOut(out);
         cli.setErr(err);
@@ -75,7 +83,15 @@ public final class Weir {
     }
 
     Api api(String base) {
-        return new Api(base, Api.token(tokenFile));
+        return new Api(base, Api.token(tokenFile), http());
+    }
+
+    /** One client for every call of a command, trusting what --ca-cert says. */
+    java.net.http.HttpClient http() {
+        if (http == null) {
+            http = ClientTls.client(caCertificates, java.time.Duration.ofSeconds(5));
+        }
+        return http;
     }
 
     PrintWriter out() {
@@ -492,8 +508,7 @@ public final class Weir {
 
         @Override
         public Integer call() {
-            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-                    .connectTimeout(java.time.Duration.ofSeconds(3)).build();
+            java.net.http.HttpClient http = weir.http();
             Table table = new Table("SERVICE", "URL", "HEALTH");
             int down = 0;
             for (Map.Entry<String, String> service : mapOf("policy", weir.policyApi, "dns", weir.dnsApi, "alerting",

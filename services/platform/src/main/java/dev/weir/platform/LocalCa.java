@@ -34,6 +34,7 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
@@ -153,6 +154,31 @@ final class LocalCa {
         return store;
     }
 
+    /** A principal's certificate chain and private key as PEM files, for servers that take files. */
+    record PemIdentity(Path certificateChain, Path privateKey) {
+    }
+
+    /**
+     * The principal's certificate chain (leaf, then this CA) and its key as PKCS#8, the format every
+     * TLS library here reads; written from the key store, so both always hold the same key.
+     */
+    PemIdentity pemIdentity(String principal) throws IOException, GeneralSecurityException {
+        Path store = keystore(principal);
+        KeyStore ks = load(store);
+        StringBuilder chain = new StringBuilder();
+        for (Certificate certificate : ks.getCertificateChain(principal)) {
+            chain.append(pem(certificate));
+        }
+        StringWriter key = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(key)) {
+            writer.writeObject(new JcaPKCS8Generator((PrivateKey) ks.getKey(principal, password), null));
+        }
+        PemIdentity identity = new PemIdentity(directory.resolve(principal + ".crt"), directory.resolve(principal + ".key"));
+        writePrivately(identity.certificateChain(), chain.toString());
+        writePrivately(identity.privateKey(), key.toString());
+        return identity;
+    }
+
     private static boolean expiresSoon(X509Certificate certificate) {
         return certificate.getNotAfter().toInstant().isBefore(Instant.now().plus(RENEW_BEFORE));
     }
@@ -206,7 +232,7 @@ final class LocalCa {
         Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    private static String pem(X509Certificate certificate) throws IOException {
+    private static String pem(Certificate certificate) throws IOException {
         StringWriter text = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
             writer.writeObject(certificate);

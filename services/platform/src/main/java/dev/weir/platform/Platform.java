@@ -37,11 +37,16 @@ public final class Platform implements AutoCloseable {
     static final String READ_TOKEN = "api-token-read";
     static final String WRITE_TOKEN = "api-token-write";
     static final String TOKENS = "api-tokens";
+    /** The subject of the certificate the REST and gRPC listeners present (valid for loopback). */
+    public static final String SERVER_PRINCIPAL = "weir-api";
+    /** The Spring SSL bundle the services' listeners and the relay's upstream calls use. */
+    public static final String TLS_BUNDLE = "weir";
 
     private final PlatformConfig config;
     private final Secrets secrets;
     private EmbeddedKafka kafka;
     private LocalCa ca;
+    private LocalCa.PemIdentity serverIdentity;
     private EmbeddedPostgres postgres;
     private FileChannel lockChannel;
     private FileLock lock;
@@ -83,6 +88,7 @@ public final class Platform implements AutoCloseable {
             for (String principal : principals()) {
                 writeKafkaProperties(principal, storePassword);
             }
+            serverIdentity = ca.pemIdentity(SERVER_PRINCIPAL);
             kafka = new EmbeddedKafka(dir.resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort(),
                     config.harnessKafkaPort(), new EmbeddedKafka.Tls(ca.keystore(KafkaAccess.BROKER), ca.truststore(),
                             storePassword), KafkaClients.adminConfig(kafka(KafkaAccess.ADMIN)));
@@ -208,6 +214,51 @@ public final class Platform implements AutoCloseable {
         settings.put("weir.kafka-properties-file", kafkaPropertiesFile("weir-" + schema).toString());
         settings.put("weir.api-tokens-file", apiTokensFile().toString());
         return settings;
+    }
+
+    /**
+     * The settings that put a Spring Boot service's listener on TLS with the platform's server
+     * certificate, trusting the platform's CA for its own calls to other services (the relay's),
+     * and reloading both when the files change. Operators give the same properties their own files.
+     */
+    public java.util.Map<String, String> tlsSettings() {
+        String bundle = "spring.ssl.bundle.pem." + TLS_BUNDLE;
+        java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+        settings.put(bundle + ".keystore.certificate", "file:" + serverIdentity.certificateChain());
+        settings.put(bundle + ".keystore.private-key", "file:" + serverIdentity.privateKey());
+        settings.put(bundle + ".truststore.certificate", "file:" + caCertificate());
+        settings.put(bundle + ".reload-on-update", "true");
+        settings.put("server.ssl.bundle", TLS_BUNDLE);
+        settings.put("weir.tls-bundle", TLS_BUNDLE);
+        return settings;
+    }
+
+    /** The server certificate's chain (PEM), for listeners outside Spring: the agent's. */
+    public Path serverCertificateChain() {
+        return serverIdentity.certificateChain();
+    }
+
+    /** The server certificate's private key (PKCS#8 PEM). */
+    public Path serverPrivateKey() {
+        return serverIdentity.privateKey();
+    }
+
+    /** A TLS context that trusts the platform's CA and nothing else: for clients of the services. */
+    public javax.net.ssl.SSLContext clientTls() {
+        try (var in = Files.newInputStream(caCertificate())) {
+            java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("weir-ca", java.security.cert.CertificateFactory.getInstance("X.509")
+                    .generateCertificate(in));
+            javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(trust);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, factory.getTrustManagers(), null);
+            return context;
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("the platform's CA certificate cannot be read: " + e.getMessage(), e);
+        }
     }
 
     public String jdbcUrl() {

@@ -8,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -16,17 +17,23 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * The web UI talks to one origin, the relay: calls for the policy, DNS and alerting APIs are
  * passed on to those services as they are (method, path, query, body, the caller's token), and
- * their answers passed back. The services check the token themselves.
+ * their answers passed back. The services check the token themselves. With weir.tls-bundle the
+ * calls trust that bundle's certificates (the services' CA) and no other.
  */
 @RestController
 public class ApiProxy {
 
     private static final List<String> FORWARDED = List.of("Authorization", "Content-Type", "Accept");
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final RelayApplication.RelayProperties properties;
 
-    public ApiProxy(RelayApplication.RelayProperties properties) {
+    public ApiProxy(RelayApplication.RelayProperties properties, SslBundles bundles) {
         this.properties = properties;
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (!properties.tlsBundle().isEmpty()) {
+            client.sslContext(bundles.getBundle(properties.tlsBundle()).createSslContext());
+        }
+        this.http = client.build();
     }
 
     @RequestMapping({"/api/v1/policies", "/api/v1/policies/**", "/api/v1/explain"})

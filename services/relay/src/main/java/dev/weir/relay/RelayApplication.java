@@ -23,14 +23,17 @@ public class RelayApplication {
     /**
      * weir.kafka-* as for every service (the API tokens are ApiSecurity's); how history queries read
      * the flows topic (readers in parallel, bounds); the Observer gRPC port; and where the policy,
-     * DNS and alerting APIs are, which the web UI reaches through the relay.
+     * DNS and alerting APIs are, which the web UI reaches through the relay; and the Spring SSL
+     * bundle (weir.tls-bundle) whose certificate the gRPC listener presents and whose trust the
+     * upstream calls use: the REST listener takes its own from server.ssl.bundle.
      */
     @ConfigurationProperties("weir")
     public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
             @DefaultValue("false") boolean kafkaUnauthenticated, @DefaultValue("0") int scanReaders,
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
             @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
-            @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi) {
+            @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi,
+            @DefaultValue("") String tlsBundle) {
 
         /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
         public dev.weir.common.kafka.KafkaConnection kafka() {

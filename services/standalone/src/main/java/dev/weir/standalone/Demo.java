@@ -138,7 +138,7 @@ final class Demo implements AutoCloseable {
             if (Integer.getInteger("weir.demo.nodes", 1) > 1) {
                 demo.second = SecondNode.start(platform, dataDirectory.resolve("demo"));
             }
-            applyPolicy(policyPort, apiToken);
+            applyPolicy(platform, policyPort, apiToken);
             demo.traffic.start();
             return demo;
         } catch (Exception e) {
@@ -162,9 +162,10 @@ final class Demo implements AutoCloseable {
             """;
 
     /** Applies the demo policy through the policy service's REST API, as a user would. */
-    static void applyPolicy(int policyPort, String apiToken) throws Exception {
-        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + policyPort + "/api/v1/policies"))
+    static void applyPolicy(dev.weir.platform.Platform platform, int policyPort, String apiToken) throws Exception {
+        var client = java.net.http.HttpClient.newBuilder().sslContext(platform.clientTls()).build();
+        var response = client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(EmbeddedWeir.url(policyPort) + "/api/v1/policies"))
                 .header("Authorization", "Bearer " + apiToken).header("Content-Type", "application/yaml")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString(POLICY)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());

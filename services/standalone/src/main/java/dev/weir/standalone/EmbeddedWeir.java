@@ -16,8 +16,9 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 /**
  * The whole system on one machine: Kafka and PostgreSQL (the platform), the policy, DNS and
- * alerting services and the relay on loopback, and, as root, the agent with the demo pods. What
- * has started is stopped in reverse order, on failure and on close.
+ * alerting services and the relay on loopback, every REST and gRPC listener on TLS with the
+ * platform's server certificate, and, as root, the agent with the demo pods. What has started is
+ * stopped in reverse order, on failure and on close.
  */
 public final class EmbeddedWeir implements AutoCloseable {
 
@@ -66,14 +67,14 @@ public final class EmbeddedWeir implements AutoCloseable {
         dnsPort = service("the DNS service", DnsServiceApplication.class, DnsServiceApplication.arguments(dns));
         Map<String, String> alerting = local(platform.serviceSettings("alerting"), ports.alerting());
         if (ports.alerting() != 0) { // links in notifications; unknown before a free port is bound
-            alerting.put("weir.alerting.external-url", "http://127.0.0.1:" + ports.alerting());
+            alerting.put("weir.alerting.external-url", url(ports.alerting()));
         }
         alertingPort = service("the alerting service", AlertingApplication.class, AlertingApplication.arguments(alerting));
         Map<String, String> relay = local(platform.serviceSettings("relay"), ports.relay());
         relay.put("weir.grpc-port", Integer.toString(ports.relayGrpc()));
-        relay.put("weir.policy-api", "http://127.0.0.1:" + policyPort);
-        relay.put("weir.dns-api", "http://127.0.0.1:" + dnsPort);
-        relay.put("weir.alerting-api", "http://127.0.0.1:" + alertingPort);
+        relay.put("weir.policy-api", url(policyPort));
+        relay.put("weir.dns-api", url(dnsPort));
+        relay.put("weir.alerting-api", url(alertingPort));
         relayPort = service("the relay", RelayApplication.class, RelayApplication.arguments(relay));
         relayGrpcPort = ((ConfigurableApplicationContext) running.peek()).getBean(ObserverServer.class).port();
         if (withDemo) {
@@ -98,11 +99,17 @@ public final class EmbeddedWeir implements AutoCloseable {
         return Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
     }
 
-    /** A service's settings, listening on loopback only at its port. */
-    private static Map<String, String> local(Map<String, String> settings, int port) {
+    /** A service's settings, listening on loopback only at its port, on TLS. */
+    private Map<String, String> local(Map<String, String> settings, int port) {
         settings.put("server.port", Integer.toString(port));
         settings.put("server.address", "127.0.0.1");
+        settings.putAll(platform.tlsSettings());
         return settings;
+    }
+
+    /** The scheme and address of the services' listeners. */
+    public static String url(int port) {
+        return "https://127.0.0.1:" + port;
     }
 
     public Platform platform() {

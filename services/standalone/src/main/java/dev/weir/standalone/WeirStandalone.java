@@ -53,12 +53,14 @@ public final class WeirStandalone {
         for (Map.Entry<String, String> endpoint : weir.platform().endpoints().entrySet()) {
             ready.append(" | ").append(endpoint.getKey()).append(' ').append(endpoint.getValue());
         }
-        ready.append(" | policy API http://127.0.0.1:").append(weir.policyPort()).append("/api/v1");
-        ready.append(" | DNS API http://127.0.0.1:").append(weir.dnsPort()).append("/api/v1/dns");
-        ready.append(" | alerting API http://127.0.0.1:").append(weir.alertingPort()).append("/api/v1/alerting");
-        ready.append(" | relay http://127.0.0.1:").append(weir.relayPort()).append("/api/v1/flows")
-                .append(" observer 127.0.0.1:").append(weir.relayGrpcPort())
-                .append(" | web UI http://127.0.0.1:").append(weir.relayPort()).append("/ui/");
+        ready.append(" | policy API ").append(EmbeddedWeir.url(weir.policyPort())).append("/api/v1");
+        ready.append(" | DNS API ").append(EmbeddedWeir.url(weir.dnsPort())).append("/api/v1/dns");
+        ready.append(" | alerting API ").append(EmbeddedWeir.url(weir.alertingPort())).append("/api/v1/alerting");
+        ready.append(" | relay ").append(EmbeddedWeir.url(weir.relayPort())).append("/api/v1/flows")
+                .append(" observer 127.0.0.1:").append(weir.relayGrpcPort()).append(" (TLS)")
+                .append(" | web UI ").append(EmbeddedWeir.url(weir.relayPort())).append("/ui/");
+        ready.append(" | TLS: every API presents a certificate of the local CA ").append(weir.platform().caCertificate())
+                .append(" (curl --cacert it; import it into a browser as a trusted authority)");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")

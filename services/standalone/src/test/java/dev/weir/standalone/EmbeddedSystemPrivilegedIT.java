@@ -46,10 +46,21 @@ class EmbeddedSystemPrivilegedIT {
         ChromeOptions options = new ChromeOptions().setBinary("/usr/bin/chromium").addArguments("--headless=new",
                 "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                // The browser trusts the relay's certificate by its public key, as one imported would be.
+                "--ignore-certificate-errors-spki-list=" + serverKeyPin(weir.platform().serverCertificateChain()),
                 "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
+    }
+
+    /** The base64 SHA-256 of the server certificate's public key, as Chromium pins keys. */
+    static String serverKeyPin(Path chain) throws Exception {
+        try (var in = Files.newInputStream(chain)) {
+            var certificate = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(certificate.getPublicKey().getEncoded()));
+        }
     }
 
     @AfterAll
@@ -95,7 +106,8 @@ class EmbeddedSystemPrivilegedIT {
                         "--cni-conf-dir", conf.toString(), "--cni-bin-dir", bin.toString(),
                         "--kafka", weir.platform().kafkaBootstrapServers(),
                         "--agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort(),
-                        "--relay-api", "http://127.0.0.1:" + weir.relayPort());
+                        "--relay-api", EmbeddedWeir.url(weir.relayPort()),
+                        "--ca-cert", weir.platform().caCertificate().toString());
         String report = out.toString();
         assertThat(exit).as("weir doctor:%n%s%s", report, err).isZero();
         // Read from the real datapath with bpftool: the demo's four pods, both programs on each.
@@ -107,13 +119,13 @@ class EmbeddedSystemPrivilegedIT {
 
     @Test
     void everyComponentsMetricsPassPromtool() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
         Map<String, String> scrapes = new java.util.LinkedHashMap<>();
         scrapes.put("agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort() + "/metrics");
-        scrapes.put("policy", "http://127.0.0.1:" + weir.policyPort() + "/actuator/prometheus");
-        scrapes.put("dns", "http://127.0.0.1:" + weir.dnsPort() + "/actuator/prometheus");
-        scrapes.put("alerting", "http://127.0.0.1:" + weir.alertingPort() + "/actuator/prometheus");
-        scrapes.put("relay", "http://127.0.0.1:" + weir.relayPort() + "/actuator/prometheus");
+        scrapes.put("policy", EmbeddedWeir.url(weir.policyPort()) + "/actuator/prometheus");
+        scrapes.put("dns", EmbeddedWeir.url(weir.dnsPort()) + "/actuator/prometheus");
+        scrapes.put("alerting", EmbeddedWeir.url(weir.alertingPort()) + "/actuator/prometheus");
+        scrapes.put("relay", EmbeddedWeir.url(weir.relayPort()) + "/actuator/prometheus");
         for (Map.Entry<String, String> scrape : scrapes.entrySet()) {
             java.net.http.HttpResponse<String> metrics = http.send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create(scrape.getValue())).header("Authorization", "Bearer " + weir.platform().apiToken())
@@ -160,7 +172,7 @@ class EmbeddedSystemPrivilegedIT {
     }
 
     private void walkThroughTheUi() throws Exception {
-        browser.get("http://127.0.0.1:" + weir.relayPort() + "/ui/");
+        browser.get(EmbeddedWeir.url(weir.relayPort()) + "/ui/");
         waitUpTo(10).until(d -> d.findElement(By.id("login")).isDisplayed());
         browser.findElement(By.id("token")).sendKeys(weir.platform().apiToken());
         click("#login-form button");

@@ -25,7 +25,6 @@ import org.apache.kafka.common.TopicPartition;
 /** What a node needs beyond its datapath: Kafka reachable, Weir's consumers keeping up, the agent alive, a true clock. */
 public final class ClusterChecks {
 
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
 
     private ClusterChecks() {
     }
@@ -86,9 +85,9 @@ public final class ClusterChecks {
     }
 
     /** The agent on this node answers its health check. */
-    public static Finding agent(String agentUrl) {
+    public static Finding agent(HttpClient http, String agentUrl) {
         try {
-            HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(URI.create(agentUrl + "/healthz"))
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(agentUrl + "/healthz"))
                     .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.ofString());
             return health.statusCode() == 200 ? Finding.ok("agent", "healthy at " + agentUrl)
                     : Finding.fail("agent", "unhealthy at " + agentUrl + " (" + health.statusCode() + ")",
@@ -100,10 +99,10 @@ public final class ClusterChecks {
     }
 
     /** This node's clock against a Weir service's (the HTTP Date header, to the second). */
-    public static Finding clock(String serviceUrl, Duration warn) {
+    public static Finding clock(HttpClient http, String serviceUrl, Duration warn) {
         try {
             Instant before = Instant.now();
-            HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(URI.create(serviceUrl + "/actuator/health"))
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(serviceUrl + "/actuator/health"))
                     .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
             Instant after = Instant.now();
             String date = response.headers().firstValue("Date").orElse(null);

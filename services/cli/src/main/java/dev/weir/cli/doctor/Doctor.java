@@ -52,9 +52,13 @@ public final class Doctor implements Callable<Integer> {
             description = "The agent's metrics address on this node (default: ${DEFAULT-VALUE}).")
     String agent;
 
-    @Option(names = "--relay-api", defaultValue = "${env:WEIR_RELAY_API:-http://127.0.0.1:8084}",
+    @Option(names = "--relay-api", defaultValue = "${env:WEIR_RELAY_API:-https://127.0.0.1:8084}",
             description = "A Weir service to compare clocks with (default: ${DEFAULT-VALUE}).")
     String relay;
+
+    @Option(names = "--ca-cert", defaultValue = "${env:WEIR_CA_CERT}",
+            description = "Trust only the CA certificates (PEM) in this file for TLS (default: $WEIR_CA_CERT).")
+    Path caCertificates;
 
     @Option(names = "--lag-warn", defaultValue = "10000",
             description = "Warn when a consumer group is this many records behind (default: ${DEFAULT-VALUE}).")
@@ -92,9 +96,10 @@ public final class Doctor implements Callable<Integer> {
         }
         progress.println("weir doctor: checking the agent, Kafka and the clock ...");
         progress.flush();
-        findings.add(ClusterChecks.agent(agent));
+        java.net.http.HttpClient http = dev.weir.cli.ClientTls.client(caCertificates, Duration.ofSeconds(3));
+        findings.add(ClusterChecks.agent(http, agent));
         findings.addAll(ClusterChecks.kafka(kafka, kafkaProperties, lagWarn));
-        findings.add(ClusterChecks.clock(relay, Duration.ofSeconds(skewWarn)));
+        findings.add(ClusterChecks.clock(http, relay, Duration.ofSeconds(skewWarn)));
         if ("json".equals(output)) {
             out.println(JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(findings));
         } else {
