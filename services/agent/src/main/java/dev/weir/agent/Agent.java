@@ -175,7 +175,7 @@ public final class Agent implements AutoCloseable {
         dev.weir.agent.observer.ObserverService observer = new dev.weir.agent.observer.ObserverService(
                 config.nodeName(), VERSION, ring, lost, () -> directory.locals().size(), metrics::policyMapPressureNow);
         servers = dev.weir.agent.observer.AgentServers.start(config.observerAddress(), config.metricsAddress(),
-                config.apiTokens(), observer, metrics::scrape,
+                config.tls(), config.apiTokens(), observer, metrics::scrape,
                 () -> ready && cniServer.healthy() && pipeline.healthy() && consumers.stream().allMatch(ProtoConsumer::healthy));
         heartbeat = new Heartbeat(config.nodeName(), VERSION, stateProducer, catalogue.name(TopicId.NODE_STATUS),
                 pipeline::read, lost::total, () -> directory.locals().size(), metrics::policyMapPressureNow);

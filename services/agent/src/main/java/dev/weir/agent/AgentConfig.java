@@ -2,6 +2,7 @@ package dev.weir.agent;
 
 import dev.weir.common.auth.BearerTokens;
 import dev.weir.common.kafka.KafkaConnection;
+import dev.weir.common.tls.ServerTls;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,11 +34,15 @@ import java.util.Map;
  *                           answers that count for toFQDNs                                     (none)
  * WEIR_DNS_MAX_TTL          seconds one DNS answer may count for toFQDNs at most               3600
  * WEIR_DNS_MAX_ADDRESSES    addresses of one DNS answer that count for toFQDNs at most        32
+ * WEIR_TLS_CERT_FILE        the observer's and metrics' TLS certificate chain (PEM); with WEIR_TLS_KEY_FILE
+ * WEIR_TLS_KEY_FILE         its private key (PKCS#8 PEM); both re-read every minute. Without them both
+ *                           listeners are plaintext and only loopback addresses are taken, unless
+ * WEIR_PLAINTEXT_LISTENERS  is true                                                         false
  * </pre>
  */
 public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, int policyMapEntries, int flowQueue,
         int observerRing, InetSocketAddress observerAddress, InetSocketAddress metricsAddress, BearerTokens apiTokens,
-        Path stateDir, DnsTrust dns) {
+        Path stateDir, DnsTrust dns, ServerTls.Files tls) {
 
     /**
      * Which DNS answers count, and for how much: only the resolvers' (also the only peers a pod
@@ -69,7 +74,7 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
             "WEIR_BPF_PIN_ROOT", "WEIR_POLICY_MAP_ENTRIES", "WEIR_FLOW_QUEUE", "WEIR_OBSERVER_RING",
             "WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS", "WEIR_API_TOKEN_FILE", "WEIR_API_TOKENS_FILE", "WEIR_API_TOKEN",
             "WEIR_STATE_DIR", "WEIR_CLUSTER_DNS", "WEIR_DNS_MAX_TTL",
-            "WEIR_DNS_MAX_ADDRESSES");
+            "WEIR_DNS_MAX_ADDRESSES", "WEIR_TLS_CERT_FILE", "WEIR_TLS_KEY_FILE", "WEIR_PLAINTEXT_LISTENERS");
 
     public static AgentConfig fromEnvironment(Map<String, String> env) throws java.io.IOException {
         BearerTokens token;
@@ -97,7 +102,39 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
                 new DnsTrust(addresses("WEIR_CLUSTER_DNS", env.getOrDefault("WEIR_CLUSTER_DNS", "")),
                         Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_TTL", String.valueOf(DnsTrust.DEFAULT_MAX_TTL_SECONDS))),
                         Integer.parseInt(env.getOrDefault("WEIR_DNS_MAX_ADDRESSES",
-                                String.valueOf(DnsTrust.DEFAULT_MAX_ADDRESSES)))));
+                                String.valueOf(DnsTrust.DEFAULT_MAX_ADDRESSES)))),
+                tls(env));
+    }
+
+    /**
+     * Both files, or neither: then the listeners are plaintext, which tokens must not cross a
+     * network in, so only loopback addresses are taken unless WEIR_PLAINTEXT_LISTENERS=true says
+     * the network is trusted.
+     */
+    static ServerTls.Files tls(Map<String, String> env) {
+        String certificate = env.get("WEIR_TLS_CERT_FILE");
+        String key = env.get("WEIR_TLS_KEY_FILE");
+        if (certificate == null && key == null) {
+            boolean allowed = Boolean.parseBoolean(env.getOrDefault("WEIR_PLAINTEXT_LISTENERS", "false"));
+            for (String listener : new String[] {"WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS"}) {
+                InetSocketAddress address = address(env.getOrDefault(listener, "127.0.0.1:0"));
+                if (!allowed && !address.getAddress().isLoopbackAddress()) {
+                    throw new IllegalArgumentException(listener + " " + env.get(listener) + " is not loopback: give the "
+                            + "listeners TLS (WEIR_TLS_CERT_FILE, WEIR_TLS_KEY_FILE), or WEIR_PLAINTEXT_LISTENERS=true");
+                }
+            }
+            return null;
+        }
+        if (certificate == null || key == null) {
+            throw new IllegalArgumentException("WEIR_TLS_CERT_FILE and WEIR_TLS_KEY_FILE go together");
+        }
+        return new ServerTls.Files(Path.of(certificate), Path.of(key));
+    }
+
+    /** The same, its listeners on TLS with this identity. */
+    public AgentConfig withTls(ServerTls.Files files) {
+        return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing, observerAddress,
+                metricsAddress, apiTokens, stateDir, dns, files);
     }
 
     /** Literal IP addresses, comma-separated; a name is refused (no lookup at start, no DNS to trust DNS). */
@@ -131,7 +168,7 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
     /** The same, accepting the given tokens. */
     public static AgentConfig of(String node, KafkaConnection kafka, Path pinRoot, BearerTokens apiTokens) {
         return new AgentConfig(node, kafka, pinRoot, 0, 65536, 16384, address("127.0.0.1:0"), address("127.0.0.1:0"),
-                apiTokens, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()));
+                apiTokens, Path.of("/run/weir/nodes", node), DnsTrust.of(java.util.List.of()), null);
     }
 
     /** Where weir-cni reaches this agent. */
@@ -141,19 +178,20 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
 
     public AgentConfig listeningOn(String observer, String metrics) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
-                address(observer), address(metrics), apiTokens, stateDir, dns);
+                address(observer), address(metrics), apiTokens, stateDir, dns, tls);
     }
 
     public AgentConfig withStateDir(Path dir) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
-                observerAddress, metricsAddress, apiTokens, dir, dns);
+                observerAddress, metricsAddress, apiTokens, dir, dns, tls);
     }
 
     /** The cluster's resolvers, as literal addresses. */
     public AgentConfig withClusterDns(String... resolvers) {
         return new AgentConfig(nodeName, kafka, pinRoot, policyMapEntries, flowQueue, observerRing,
                 observerAddress, metricsAddress, apiTokens, stateDir,
-                new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()));
+                new DnsTrust(addresses("clusterDns", String.join(",", resolvers)), dns.maxTtlSeconds(), dns.maxAddresses()),
+                tls);
     }
 
     static InetSocketAddress address(String hostPort) {

@@ -79,13 +79,14 @@ final class Demo implements AutoCloseable {
                 java.nio.file.Files.createDirectories(logs);
                 Path log = logs.resolve("agent-" + NAME + ".log");
                 agent = node.start(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx160m",
-                        "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"), Map.of(
+                        "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), "dev.weir.agent.Agent"), env(
                         "WEIR_NODE_NAME", NAME, "WEIR_KAFKA_BOOTSTRAP", kafka,
                         "WEIR_KAFKA_PROPERTIES_FILE", platform.kafkaPropertiesFile(KafkaAccess.AGENT.principal()).toString(),
                         "WEIR_BPF_PIN_ROOT", node.pinRoot().toString(),
                         "WEIR_STATE_DIR", node.stateDir().toString(), "WEIR_API_TOKENS_FILE", apiTokensFile.toString(),
                         "WEIR_OBSERVER_ADDRESS", "127.0.0.1:4244", "WEIR_METRICS_ADDRESS", "127.0.0.1:9965",
-                        "WEIR_CLUSTER_DNS", DNS_IP), log);
+                        "WEIR_CLUSTER_DNS", DNS_IP, "WEIR_TLS_CERT_FILE", platform.serverCertificateChain().toString(),
+                        "WEIR_TLS_KEY_FILE", platform.serverPrivateKey().toString()), log);
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (!java.nio.file.Files.exists(log) || !java.nio.file.Files.readString(log).contains("weir-agent: running")) {
                     if (!agent.isAlive() || System.nanoTime() > deadline) {
@@ -108,6 +109,15 @@ final class Demo implements AutoCloseable {
             }
         }
 
+        /** Environment variables from name-value pairs (more than Map.of takes). */
+        static Map<String, String> env(String... pairs) {
+            Map<String, String> env = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < pairs.length; i += 2) {
+                env.put(pairs[i], pairs[i + 1]);
+            }
+            return env;
+        }
+
         @Override
         public void close() {
             kubelet.stopAll();
@@ -127,7 +137,8 @@ final class Demo implements AutoCloseable {
         String apiToken = platform.apiToken();
         Agent agent = Agent.start(AgentConfig.of(NODE, platform.kafka(KafkaAccess.AGENT.principal()),
                 Path.of("/sys/fs/bpf/weir"), dev.weir.common.auth.BearerTokens.load(null, platform.apiTokensFile()))
-                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP));
+                .listeningOn("127.0.0.1:4244", "127.0.0.1:9965").withClusterDns(DNS_IP)
+                .withTls(new dev.weir.common.tls.ServerTls.Files(platform.serverCertificateChain(), platform.serverPrivateKey())));
         Demo demo = new Demo(agent, Kubelet.of(NODE, platform.kafka(KafkaAccess.POLICY.principal()),
                 NativeArtifacts.cniPlugin(), agent.config().cniSocket()));
         try {

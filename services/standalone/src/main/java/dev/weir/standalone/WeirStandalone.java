@@ -63,7 +63,8 @@ public final class WeirStandalone {
                 .append(" (curl --cacert it; import it into a browser as a trusted authority)");
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
-                    .append(" metrics http://127.0.0.1:").append(runningDemo.agent().metricsPort()).append("/metrics")
+                    .append(" (TLS)")
+                    .append(" metrics ").append(EmbeddedWeir.url(runningDemo.agent().metricsPort())).append("/metrics")
                     .append(" | pods ").append(String.join(",", runningDemo.podSummary()));
         }
         System.out.println(ready);

@@ -105,7 +105,7 @@ class EmbeddedSystemPrivilegedIT {
                 .setErr(new java.io.PrintWriter(err)).execute("--pin-root", "/sys/fs/bpf/weir",
                         "--cni-conf-dir", conf.toString(), "--cni-bin-dir", bin.toString(),
                         "--kafka", weir.platform().kafkaBootstrapServers(),
-                        "--agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort(),
+                        "--agent", EmbeddedWeir.url(weir.demo().agent().metricsPort()),
                         "--relay-api", EmbeddedWeir.url(weir.relayPort()),
                         "--ca-cert", weir.platform().caCertificate().toString());
         String report = out.toString();
@@ -121,7 +121,7 @@ class EmbeddedSystemPrivilegedIT {
     void everyComponentsMetricsPassPromtool() throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
         Map<String, String> scrapes = new java.util.LinkedHashMap<>();
-        scrapes.put("agent", "http://127.0.0.1:" + weir.demo().agent().metricsPort() + "/metrics");
+        scrapes.put("agent", EmbeddedWeir.url(weir.demo().agent().metricsPort()) + "/metrics");
         scrapes.put("policy", EmbeddedWeir.url(weir.policyPort()) + "/actuator/prometheus");
         scrapes.put("dns", EmbeddedWeir.url(weir.dnsPort()) + "/actuator/prometheus");
         scrapes.put("alerting", EmbeddedWeir.url(weir.alertingPort()) + "/actuator/prometheus");

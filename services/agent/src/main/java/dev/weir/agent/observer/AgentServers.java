@@ -1,8 +1,11 @@
 package dev.weir.agent.observer;
 
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import dev.weir.common.auth.BearerTokenInterceptor;
 import dev.weir.common.auth.BearerTokens;
+import dev.weir.common.tls.ServerTls;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -19,24 +22,45 @@ import java.util.function.Supplier;
  * the API token (Prometheus sends it with {@code authorization: credentials_file}). Without one:
  * /livez (the process answers: for liveness probes, which must not restart an agent because
  * Kafka is away, since its pinned maps enforce meanwhile) and /healthz (its work runs, every
- * consumer loop included: for readiness and monitoring).
+ * consumer loop included: for readiness and monitoring). With a TLS identity both listeners take
+ * TLS only.
  */
 public final class AgentServers implements AutoCloseable {
 
     private final Server grpc;
     private final HttpServer http;
+    private final ServerTls tls;
 
-    private AgentServers(Server grpc, HttpServer http) {
+    private AgentServers(Server grpc, HttpServer http, ServerTls tls) {
         this.grpc = grpc;
         this.http = http;
+        this.tls = tls;
     }
 
-    public static AgentServers start(InetSocketAddress observer, InetSocketAddress metrics, BearerTokens tokens,
-            ObserverService service, Supplier<String> scrape, Supplier<Boolean> healthy) throws IOException {
-        Server grpc = NettyServerBuilder.forAddress(observer)
-                .addService(ServerInterceptors.intercept(service, new BearerTokenInterceptor(tokens)))
-                .build().start();
-        HttpServer http = HttpServer.create(metrics, 16);
+    /** @param identity the listeners' TLS certificate and key, or null for plaintext */
+    public static AgentServers start(InetSocketAddress observer, InetSocketAddress metrics, ServerTls.Files identity,
+            BearerTokens tokens, ObserverService service, Supplier<String> scrape, Supplier<Boolean> healthy)
+            throws IOException {
+        ServerTls tls = identity == null ? null : ServerTls.open(identity);
+        Server grpc;
+        HttpServer http;
+        try {
+            grpc = (tls == null ? NettyServerBuilder.forAddress(observer) : NettyServerBuilder.forAddress(observer, tls.grpc()))
+                    .addService(ServerInterceptors.intercept(service, new BearerTokenInterceptor(tokens)))
+                    .build().start();
+            if (tls == null) {
+                http = HttpServer.create(metrics, 16);
+            } else {
+                HttpsServer https = HttpsServer.create(metrics, 16);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls.sslContext()));
+                http = https;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (tls != null) {
+                tls.close();
+            }
+            throw e;
+        }
         http.createContext("/metrics", exchange -> {
             if (!tokens.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
                 respond(exchange, 401, "a bearer token is required\n");
@@ -55,7 +79,7 @@ public final class AgentServers implements AutoCloseable {
             return t;
         }));
         http.start();
-        return new AgentServers(grpc, http);
+        return new AgentServers(grpc, http, tls);
     }
 
     private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, String body) throws IOException {
@@ -79,6 +103,9 @@ public final class AgentServers implements AutoCloseable {
     public void close() {
         grpc.shutdownNow();
         http.stop(0);
+        if (tls != null) {
+            tls.close();
+        }
         try {
             grpc.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

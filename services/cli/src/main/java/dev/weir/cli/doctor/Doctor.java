@@ -48,7 +48,7 @@ public final class Doctor implements Callable<Integer> {
                     + "trust store (default: $WEIR_KAFKA_PROPERTIES_FILE).")
     Path kafkaProperties;
 
-    @Option(names = "--agent", defaultValue = "http://127.0.0.1:9965",
+    @Option(names = "--agent", defaultValue = "https://127.0.0.1:9965",
             description = "The agent's metrics address on this node (default: ${DEFAULT-VALUE}).")
     String agent;
 
