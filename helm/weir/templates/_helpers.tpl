@@ -63,3 +63,35 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
       name: {{ .Values.postgresql.existingSecret }}
       key: password
 {{- end -}}
+
+{{/* Whether the listeners are on TLS; rendering fails when neither a Secret nor tls.disabled is given. */}}
+{{- define "weir.tls" -}}
+{{- if .Values.tls.secretName -}}
+true
+{{- else if not .Values.tls.disabled -}}
+{{- fail "tls.secretName is required (a kubernetes.io/tls Secret for the APIs), or tls.disabled=true for plaintext listeners" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The scheme the listeners speak, for probes (HTTPS or HTTP) and URLs (https or http). */}}
+{{- define "weir.scheme" -}}
+{{- if include "weir.tls" . }}https{{ else }}http{{ end -}}
+{{- end -}}
+
+{{/* A Spring Boot service's listener on the TLS Secret mounted at /var/run/weir-tls. */}}
+{{- define "weir.serviceTlsEnv" -}}
+{{- if include "weir.tls" . }}
+- name: SPRING_SSL_BUNDLE_PEM_WEIR_KEYSTORE_CERTIFICATE
+  value: file:/var/run/weir-tls/tls.crt
+- name: SPRING_SSL_BUNDLE_PEM_WEIR_KEYSTORE_PRIVATEKEY
+  value: file:/var/run/weir-tls/tls.key
+- name: SPRING_SSL_BUNDLE_PEM_WEIR_TRUSTSTORE_CERTIFICATE
+  value: file:/var/run/weir-tls/ca.crt
+- name: SPRING_SSL_BUNDLE_PEM_WEIR_RELOADONUPDATE
+  value: "true"
+- name: SERVER_SSL_BUNDLE
+  value: weir
+- name: WEIR_TLS_BUNDLE
+  value: weir
+{{- end }}
+{{- end -}}

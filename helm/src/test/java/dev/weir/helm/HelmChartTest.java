@@ -131,7 +131,8 @@ class HelmChartTest {
         // The chart gives agents the tokens' hashes only (WEIR_API_TOKENS_FILE), never a token in clear
         // (WEIR_API_TOKEN, WEIR_API_TOKEN_FILE); Kafka credentials only when a Secret is named.
         Set<String> embedded = new HashSet<>(AgentConfig.KEYS);
-        embedded.removeAll(Set.of("WEIR_API_TOKEN", "WEIR_API_TOKEN_FILE", "WEIR_KAFKA_PROPERTIES_FILE"));
+        embedded.removeAll(Set.of("WEIR_API_TOKEN", "WEIR_API_TOKEN_FILE", "WEIR_KAFKA_PROPERTIES_FILE",
+                "WEIR_PLAINTEXT_LISTENERS"));
         assertThat(chart).isEqualTo(embedded);
         DaemonSet secured = only(render(Map.of("kafka.clientSecrets.agent", "weir-kafka-agent", "kafka.clientSecrets.policy",
                 "p", "kafka.clientSecrets.dns", "d", "kafka.clientSecrets.alerting", "a", "kafka.clientSecrets.relay", "r",
@@ -144,6 +145,54 @@ class HelmChartTest {
         assertThat(agent.getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getName().equals("api-token"))
                 .singleElement().satisfies(v -> assertThat(v.getSecret().getItems()).extracting(i -> i.getKey())
                         .containsExactly("api-tokens"));
+    }
+
+    @Test
+    void everyListenerIsOnTlsFromTheSecretOrTheOperatorSaysOtherwise() {
+        List<HasMetadata> secured = render(Map.of());
+        for (Deployment deployment : secured.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).toList()) {
+            var pod = deployment.getSpec().getTemplate().getSpec();
+            Container container = pod.getContainers().get(0);
+            Map<String, String> env = env(container);
+            String name = deployment.getMetadata().getName();
+            assertThat(env).as(name).containsEntry("SERVER_SSL_BUNDLE", "weir").containsEntry("WEIR_TLS_BUNDLE", "weir")
+                    .containsEntry("SPRING_SSL_BUNDLE_PEM_WEIR_KEYSTORE_CERTIFICATE", "file:/var/run/weir-tls/tls.crt")
+                    .containsEntry("SPRING_SSL_BUNDLE_PEM_WEIR_KEYSTORE_PRIVATEKEY", "file:/var/run/weir-tls/tls.key")
+                    .containsEntry("SPRING_SSL_BUNDLE_PEM_WEIR_TRUSTSTORE_CERTIFICATE", "file:/var/run/weir-tls/ca.crt");
+            assertThat(container.getReadinessProbe().getHttpGet().getScheme()).as(name).isEqualTo("HTTPS");
+            assertThat(container.getLivenessProbe().getHttpGet().getScheme()).as(name).isEqualTo("HTTPS");
+            assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("tls")).singleElement()
+                    .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("weir-tls"));
+            if (name.equals("weir-relay")) {
+                assertThat(env.get("WEIR_POLICY_API")).startsWith("https://weir-policy:");
+                assertThat(env.get("WEIR_DNS_API")).startsWith("https://weir-dns:");
+                assertThat(env.get("WEIR_ALERTING_API")).startsWith("https://weir-alerting:");
+            }
+        }
+        Container agent = only(secured, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(env(agent)).containsEntry("WEIR_TLS_CERT_FILE", "/etc/weir/tls/tls.crt")
+                .containsEntry("WEIR_TLS_KEY_FILE", "/etc/weir/tls/tls.key").doesNotContainKey("WEIR_PLAINTEXT_LISTENERS");
+        assertThat(agent.getReadinessProbe().getHttpGet().getScheme()).isEqualTo("HTTPS");
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render(Map.of("tls.disabled", "false")))
+                .as("no Secret, and no word that plaintext will do").hasMessageContaining("tls.secretName is required");
+
+        List<HasMetadata> plaintext = render(Map.of("tls.disabled", "true"));
+        Container plainAgent = only(plaintext, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(env(plainAgent)).containsEntry("WEIR_PLAINTEXT_LISTENERS", "true").doesNotContainKey("WEIR_TLS_CERT_FILE");
+        assertThat(plainAgent.getReadinessProbe().getHttpGet().getScheme()).isEqualTo("HTTP");
+        for (Deployment deployment : plaintext.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast).toList()) {
+            assertThat(env(deployment.getSpec().getTemplate().getSpec().getContainers().get(0)))
+                    .doesNotContainKey("SERVER_SSL_BUNDLE");
+        }
+    }
+
+    private static Map<String, String> env(Container container) {
+        Map<String, String> env = new java.util.HashMap<>();
+        for (EnvVar variable : container.getEnv()) {
+            env.put(variable.getName(), variable.getValue());
+        }
+        return env;
     }
 
     @Test
@@ -170,6 +219,9 @@ class HelmChartTest {
         var template = new Helm(CHART).template().withName("weir").withNamespace("weir-system");
         if (values.keySet().stream().noneMatch(k -> k.startsWith("kafka.clientSecrets"))) {
             template.set("kafka.unauthenticated", "true"); // else the chart refuses: see below
+        }
+        if (values.keySet().stream().noneMatch(k -> k.startsWith("tls."))) {
+            template.set("tls.secretName", "weir-tls"); // else the chart refuses: see below
         }
         values.forEach(template::set);
         String rendered = template.call();
