@@ -118,7 +118,7 @@ public record AgentConfig(String nodeName, KafkaConnection kafka, Path pinRoot, 
             boolean allowed = Boolean.parseBoolean(env.getOrDefault("WEIR_PLAINTEXT_LISTENERS", "false"));
             for (String listener : new String[] {"WEIR_OBSERVER_ADDRESS", "WEIR_METRICS_ADDRESS"}) {
                 InetSocketAddress address = address(env.getOrDefault(listener, "127.0.0.1:0"));
-                if (!allowed && !address.getAddress().isLoopbackAddress()) {
+                if (!allowed && (address.isUnresolved() || !address.getAddress().isLoopbackAddress())) {
                     throw new IllegalArgumentException(listener + " " + env.get(listener) + " is not loopback: give the "
                             + "listeners TLS (WEIR_TLS_CERT_FILE, WEIR_TLS_KEY_FILE), or WEIR_PLAINTEXT_LISTENERS=true");
                 }

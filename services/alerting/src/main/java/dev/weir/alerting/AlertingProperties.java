@@ -22,7 +22,7 @@ public record AlertingProperties(String kafkaBootstrap, Path kafkaPropertiesFile
 
 
     public record Alerting(@DefaultValue("200ms") Duration evaluationInterval, @DefaultValue("true") boolean builtinRules,
-            @DefaultValue("http://127.0.0.1:8083") String externalUrl, @DefaultValue("1s") Duration retryBase,
+            @DefaultValue("https://127.0.0.1:8083") String externalUrl, @DefaultValue("1s") Duration retryBase,
             @DefaultValue("12") int maxAttempts, @DefaultValue("10s") Duration deliveryTimeout,
             @DefaultValue("false") boolean allowPrivateReceivers, @DefaultValue("") List<String> receiverAllowedCidrs,
             @DefaultValue("") List<Integer> receiverAllowedPorts, @DefaultValue("8") int deliveryConcurrency,

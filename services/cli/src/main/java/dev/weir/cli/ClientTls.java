@@ -25,7 +25,7 @@ public final class ClientTls {
 
     public static HttpClient client(Path caCertificates, Duration connectTimeout) {
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(connectTimeout);
-        if (caCertificates != null) {
+        if (caCertificates != null && !caCertificates.toString().isEmpty()) { // empty: the JVM's authorities
             builder.sslContext(trusting(caCertificates));
         }
         return builder.build();

@@ -218,8 +218,10 @@ public final class Platform implements AutoCloseable {
 
     /**
      * The settings that put a Spring Boot service's listener on TLS with the platform's server
-     * certificate, trusting the platform's CA for its own calls to other services (the relay's),
-     * and reloading both when the files change. Operators give the same properties their own files.
+     * certificate (the REST listener reloads it when the files change; the relay's gRPC listener
+     * and its upstream calls read it at start), trusting the platform's CA for the relay's calls to
+     * the other services. Operators give the same properties their own files. No HSTS: the
+     * certificate names localhost, whose other ports HSTS would force onto TLS.
      */
     public java.util.Map<String, String> tlsSettings() {
         String bundle = "spring.ssl.bundle.pem." + TLS_BUNDLE;
@@ -230,6 +232,7 @@ public final class Platform implements AutoCloseable {
         settings.put(bundle + ".reload-on-update", "true");
         settings.put("server.ssl.bundle", TLS_BUNDLE);
         settings.put("weir.tls-bundle", TLS_BUNDLE);
+        settings.put("weir.hsts-max-age", "0");
         return settings;
     }
 

@@ -32,6 +32,13 @@ public class ApiProxy {
         HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
         if (!properties.tlsBundle().isEmpty()) {
             client.sslContext(bundles.getBundle(properties.tlsBundle()).createSslContext());
+            // The caller's token goes with every call: on TLS, never to a plaintext upstream.
+            for (URI upstream : java.util.List.of(properties.policyApi(), properties.dnsApi(), properties.alertingApi())) {
+                if (!"https".equals(upstream.getScheme())) {
+                    throw new IllegalArgumentException("weir.tls-bundle is set but the upstream " + upstream
+                            + " is not https: the callers' tokens would cross it in clear");
+                }
+            }
         }
         this.http = client.build();
     }

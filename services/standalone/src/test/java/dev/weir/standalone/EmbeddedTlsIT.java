@@ -78,6 +78,8 @@ class EmbeddedTlsIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(served.statusCode()).as(service.getKey()).isEqualTo(200);
             assertThat(served.body()).contains("# TYPE ");
+            assertThat(served.headers().firstValue("Strict-Transport-Security")).as(service.getKey()
+                    + ": no HSTS for a certificate that names localhost").isEmpty();
             // The certificate names loopback both ways a user may write it.
             HttpResponse<String> byName = trustingTheCa.send(get("https://localhost:" + service.getValue() + path),
                     HttpResponse.BodyHandlers.ofString());

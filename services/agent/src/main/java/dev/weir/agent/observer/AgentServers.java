@@ -42,7 +42,7 @@ public final class AgentServers implements AutoCloseable {
             BearerTokens tokens, ObserverService service, Supplier<String> scrape, Supplier<Boolean> healthy)
             throws IOException {
         ServerTls tls = identity == null ? null : ServerTls.open(identity);
-        Server grpc;
+        Server grpc = null;
         HttpServer http;
         try {
             grpc = (tls == null ? NettyServerBuilder.forAddress(observer) : NettyServerBuilder.forAddress(observer, tls.grpc()))
@@ -56,6 +56,9 @@ public final class AgentServers implements AutoCloseable {
                 http = https;
             }
         } catch (IOException | RuntimeException e) {
+            if (grpc != null) {
+                grpc.shutdownNow();
+            }
             if (tls != null) {
                 tls.close();
             }

@@ -81,7 +81,8 @@ class AgentServersTlsTest {
             assertThatThrownBy(() -> HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + servers.metricsPort() + "/livez"))
                             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()))
-                    .as("plain HTTP to the TLS metrics listener").isInstanceOf(java.io.IOException.class);
+                    .as("plain HTTP to the TLS metrics listener: refused, not left waiting")
+                    .isInstanceOf(java.io.IOException.class).isNotInstanceOf(java.net.http.HttpTimeoutException.class);
 
             Metadata auth = new Metadata();
             auth.put(BearerTokenInterceptor.AUTHORIZATION, "Bearer " + TOKEN);
@@ -112,6 +113,9 @@ class AgentServersTlsTest {
         open.put("WEIR_METRICS_ADDRESS", "0.0.0.0:9965");
         assertThatThrownBy(() -> AgentConfig.fromEnvironment(open)).hasMessageContaining("WEIR_METRICS_ADDRESS")
                 .hasMessageContaining("WEIR_TLS_CERT_FILE");
+        Map<String, String> anyIpv6 = new java.util.HashMap<>(base);
+        anyIpv6.put("WEIR_OBSERVER_ADDRESS", "[::]:4244");
+        assertThatThrownBy(() -> AgentConfig.fromEnvironment(anyIpv6)).hasMessageContaining("is not loopback");
         open.put("WEIR_PLAINTEXT_LISTENERS", "true");
         assertThat(AgentConfig.fromEnvironment(open).tls()).isNull();
 

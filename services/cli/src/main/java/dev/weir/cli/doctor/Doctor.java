@@ -96,7 +96,13 @@ public final class Doctor implements Callable<Integer> {
         }
         progress.println("weir doctor: checking the agent, Kafka and the clock ...");
         progress.flush();
-        java.net.http.HttpClient http = dev.weir.cli.ClientTls.client(caCertificates, Duration.ofSeconds(3));
+        java.net.http.HttpClient http;
+        try {
+            http = dev.weir.cli.ClientTls.client(caCertificates, Duration.ofSeconds(3));
+        } catch (RuntimeException unreadable) {
+            findings.add(Finding.warn("tls", unreadable.getMessage(), "give --ca-cert the CA file of Weir's APIs"));
+            http = dev.weir.cli.ClientTls.client(null, Duration.ofSeconds(3));
+        }
         findings.add(ClusterChecks.agent(http, agent));
         findings.addAll(ClusterChecks.kafka(kafka, kafkaProperties, lagWarn));
         findings.add(ClusterChecks.clock(http, relay, Duration.ofSeconds(skewWarn)));

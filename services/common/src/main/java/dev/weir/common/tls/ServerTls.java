@@ -14,9 +14,11 @@ import javax.net.ssl.SSLContext;
 
 /**
  * A listener's identity outside Spring (the agent's gRPC and metrics): a certificate chain and a
- * PKCS#8 private key from PEM files, as cert-manager writes them, read again every minute so that
- * a renewed certificate is served without a restart. A file that cannot be read at start fails the
- * start; one that goes bad later leaves the last good identity in place (grpc-java logs it).
+ * PKCS#8 private key from PEM files, as cert-manager writes them, looked at every minute so that
+ * a renewed certificate is served without a restart: grpc-java's key manager takes them again when
+ * both files have changed (a Secret's update replaces both; replace both by hand too). A file that
+ * cannot be read at start fails the start; one that goes bad later leaves the last good identity
+ * in place (grpc-java logs it).
  */
 public final class ServerTls implements AutoCloseable {
 

@@ -74,7 +74,17 @@ public class ApiSecurity {
 
     @Bean
     SecurityFilterChain apiFilterChain(HttpSecurity http, OpaqueTokenIntrospector introspector,
-            @Value("${weir.public-paths:}") List<String> publicPaths) throws Exception {
+            @Value("${weir.public-paths:}") List<String> publicPaths,
+            @Value("${weir.hsts-max-age:365d}") java.time.Duration hstsMaxAge) throws Exception {
+        // HSTS binds a whole host name: ./weir up turns it off, so that one visit to
+        // https://localhost:8084 does not force every other localhost port onto TLS for a year.
+        http.headers(headers -> headers.httpStrictTransportSecurity(hsts -> {
+            if (hstsMaxAge.isZero()) {
+                hsts.disable();
+            } else {
+                hsts.maxAgeInSeconds(hstsMaxAge.toSeconds()).includeSubDomains(false);
+            }
+        }));
         http.csrf(csrf -> csrf.disable()) // no cookies, no sessions: a bearer token cannot be forged cross-site
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(cache -> cache.disable())
