@@ -1,31 +1,38 @@
 package dev.weir.relay;
 
+import dev.weir.common.web.ApiProblems;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 
-/** 400 naming the parameter at fault, for every relay endpoint. */
+/** 400 naming the parameter at fault and 503 when busy, for every relay endpoint, as RFC 9457 problems. */
 @RestControllerAdvice
 public class RelayErrors {
 
-    public record Problem(String error, String field) {
-    }
-
     @ExceptionHandler(FlowTail.TooManyFollowers.class)
-    public ResponseEntity<Problem> busy(FlowTail.TooManyFollowers e) {
+    public ResponseEntity<ProblemDetail> busy(FlowTail.TooManyFollowers e) {
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "30")
-                .body(new Problem(e.getMessage(), null));
+                .body(ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), null));
     }
 
     @ExceptionHandler(FlowScan.Busy.class)
-    public ResponseEntity<Problem> busy(FlowScan.Busy e) {
+    public ResponseEntity<ProblemDetail> busy(FlowScan.Busy e) {
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
-                .body(new Problem(e.getMessage(), null));
+                .body(ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), null));
+    }
+
+    /** A service behind the relay's gateway did not answer: said as such, without its internals. */
+    @ExceptionHandler(org.springframework.web.client.ResourceAccessException.class)
+    public ResponseEntity<ProblemDetail> unreachable(org.springframework.web.client.ResourceAccessException e) {
+        return ResponseEntity.status(HttpStatus.BAD_GATEWAY)
+                .body(ApiProblems.problem(HttpStatus.BAD_GATEWAY, "the service behind this path did not answer", ""));
     }
 
     @ExceptionHandler(BadRequest.class)
-    public ResponseEntity<Problem> bad(BadRequest e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field));
+    public ResponseEntity<ProblemDetail> bad(BadRequest e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
+                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field));
     }
 }

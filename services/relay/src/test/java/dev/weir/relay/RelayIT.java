@@ -56,6 +56,8 @@ class RelayIT {
         standInDns.createContext("/", exchange -> {
             byte[] body = ("{\"path\":\"" + exchange.getRequestURI() + "\",\"auth\":"
                     + (("Bearer " + platform.apiToken()).equals(exchange.getRequestHeaders().getFirst("Authorization")))
+                    + ",\"cookie\":" + exchange.getRequestHeaders().containsKey("Cookie")
+                    + ",\"author\":" + exchange.getRequestHeaders().containsKey("X-Weir-Author")
                     + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(200, body.length);
@@ -64,6 +66,8 @@ class RelayIT {
         });
         standInDns.start();
         settings.put("weir.dns-api", "http://127.0.0.1:" + standInDns.getAddress().getPort());
+        // Nothing listens here: the gateway's answer for a service that is down.
+        settings.put("weir.alerting-api", "http://127.0.0.1:" + dev.weir.platform.FreePorts.next());
         relay = new SpringApplicationBuilder(RelayApplication.class).run(RelayApplication.arguments(settings));
         base = "http://127.0.0.1:" + relay.getEnvironment().getProperty("local.server.port");
         long now = System.currentTimeMillis();
@@ -299,9 +303,15 @@ class RelayIT {
 
     @Test
     void theRelayIsTheUisOneOriginForTheOtherApisAndServesTheUi() throws Exception {
-        HttpResponse<String> proxied = get("/api/v1/dns/health?since=5m", true);
+        HttpResponse<String> proxied = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/dns/health?since=5m"))
+                .header("Authorization", "Bearer " + platform.apiToken()).header("Cookie", "session=1")
+                .header("X-Weir-Author", "someone-else").build(), HttpResponse.BodyHandlers.ofString());
         assertThat(proxied.statusCode()).isEqualTo(200);
-        assertThat(proxied.body()).isEqualTo("{\"path\":\"/api/v1/dns/health?since=5m\",\"auth\":true}");
+        assertThat(proxied.body())
+                .isEqualTo("{\"path\":\"/api/v1/dns/health?since=5m\",\"auth\":true,\"cookie\":false,\"author\":false}");
+        HttpResponse<String> down = get("/api/v1/alerting/alerts", true);
+        assertThat(down.statusCode()).isEqualTo(502);
+        assertThat(down.body()).contains("did not answer").doesNotContain("127.0.0.1");
         assertThat(get("/api/v1/dns/health", false).statusCode()).isEqualTo(401);
         HttpResponse<String> ui = get("/ui/", false);
         assertThat(ui.statusCode()).isEqualTo(200);

@@ -1,5 +1,6 @@
 package dev.weir.alerting.api;
 
+import dev.weir.common.web.ApiProblems;
 import dev.weir.alerting.AlertingEngine;
 import dev.weir.alerting.AlertingProperties;
 import dev.weir.alerting.delivery.AddressGuard;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -301,11 +303,9 @@ public class AlertingController {
         return d;
     }
 
-    public record Problem(String error, String field) {
-    }
-
     @ExceptionHandler(InvalidRule.class)
-    public ResponseEntity<Problem> invalid(InvalidRule e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field()));
+    public ResponseEntity<ProblemDetail> invalid(InvalidRule e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
+                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field()));
     }
 }

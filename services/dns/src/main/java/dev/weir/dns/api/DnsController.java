@@ -1,11 +1,13 @@
 package dev.weir.dns.api;
 
+import dev.weir.common.web.ApiProblems;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -188,11 +190,9 @@ public class DnsController {
         }
     }
 
-    public record Problem(String error, String field) {
-    }
-
     @ExceptionHandler(BadRequest.class)
-    public ResponseEntity<Problem> bad(BadRequest e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field));
+    public ResponseEntity<ProblemDetail> bad(BadRequest e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
+                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field));
     }
 }

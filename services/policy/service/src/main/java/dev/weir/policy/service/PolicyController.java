@@ -1,5 +1,6 @@
 package dev.weir.policy.service;
 
+import dev.weir.common.web.ApiProblems;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Policy;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -284,17 +286,16 @@ public class PolicyController {
         return "-".equals(namespace) ? "" : namespace;
     }
 
-    public record Problem(String error, String field) {
-    }
-
     @ExceptionHandler(PolicyParser.InvalidPolicy.class)
-    public ResponseEntity<Problem> invalid(PolicyParser.InvalidPolicy e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(new Problem(e.getMessage(), e.field()));
+    public ResponseEntity<ProblemDetail> invalid(PolicyParser.InvalidPolicy e) {
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
+                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field()));
     }
 
     @ExceptionHandler(IllegalStateException.class)
-    public ResponseEntity<Problem> notReady(IllegalStateException e) {
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).body(new Problem(e.getMessage(), ""));
+    public ResponseEntity<ProblemDetail> notReady(IllegalStateException e) {
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
+                .body(ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), ""));
     }
 
 }
