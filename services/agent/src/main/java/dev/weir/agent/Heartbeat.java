@@ -1,8 +1,7 @@
 package dev.weir.agent;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.proto.state.v1.NodeStatus;
-import java.time.Instant;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +28,8 @@ final class Heartbeat implements AutoCloseable {
     Heartbeat(String node, String version, Producer<String, byte[]> producer, String topic, LongSupplier flowsSeen,
             LongSupplier flowsLost, IntSupplier endpoints, DoubleSupplier mapPressure) {
         scheduler.scheduleAtFixedRate(() -> {
-            Instant now = Instant.now();
             NodeStatus status = NodeStatus.newBuilder().setNodeName(node).setVersion(version)
-                    .setTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .setTime(Timestamps.now())
                     .setFlowsSeen(flowsSeen.getAsLong()).setFlowsLost(flowsLost.getAsLong())
                     .setEndpoints(endpoints.getAsInt()).setMaxMapPressure(mapPressure.getAsDouble()).build();
             producer.send(new ProducerRecord<>(topic, node, status.toByteArray()));

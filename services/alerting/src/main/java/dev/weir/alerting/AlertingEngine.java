@@ -1,7 +1,7 @@
 package dev.weir.alerting;
 
+import com.google.protobuf.util.Timestamps;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Timestamp;
 import dev.weir.alerting.delivery.AlertingStore;
 import dev.weir.alerting.delivery.Deliverer;
 import dev.weir.alerting.delivery.Outbox;
@@ -29,7 +29,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -277,14 +276,14 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
                     case RESOLVED -> AlertStatus.RESOLVED;
                 })
                 .putAllLabels(alert.labels()).putAllAnnotations(alert.annotations())
-                .setStartsAt(Timestamp.newBuilder().setSeconds(alert.startsAtMs() / 1000))
+                .setStartsAt(Timestamps.fromMillis(alert.startsAtMs()))
                 .setSeverity(switch (alert.labels().getOrDefault("severity", "")) {
                     case "critical" -> Severity.CRITICAL;
                     case "info" -> Severity.INFO;
                     default -> Severity.WARNING;
                 });
         if (alert.endsAtMs() > 0) {
-            proto.setEndsAt(Timestamp.newBuilder().setSeconds(alert.endsAtMs() / 1000));
+            proto.setEndsAt(Timestamps.fromMillis(alert.endsAtMs()));
         }
         return proto.build();
     }

@@ -1,13 +1,12 @@
 package dev.weir.agent.dns;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.proto.dns.v1.DnsObservation;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.TracePoint;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
 import java.net.InetAddress;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,9 +99,8 @@ public final class DnsObservations implements AutoCloseable {
         }
         long ttl = Math.max(1_000L, answer.ttlSeconds() * 1_000L);
         recent.put(name, new Published(ips, nowMillis, ttl));
-        Instant at = Instant.ofEpochMilli(nowMillis);
         DnsObservation observation = DnsObservation.newBuilder().setNodeName(node)
-                .setTime(Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()))
+                .setTime(Timestamps.fromMillis(nowMillis))
                 .setNamespace(flow.getDestination().getNamespace()).setPodName(flow.getDestination().getPodName())
                 .setName(name).addAllIps(ips).addAllCnames(dns.getCnamesList()).setTtl(answer.ttlSeconds())
                 .setRcode(dns.getRcode()).build();

@@ -1,6 +1,6 @@
 package dev.weir.agent.endpoint;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.agent.datapath.Datapath;
 import dev.weir.agent.datapath.EndpointEntry;
 import dev.weir.agent.datapath.MapLayout;
@@ -484,7 +484,7 @@ public final class EndpointManager implements AutoCloseable {
                 .setInterfaceName(endpoint.hostInterface())
                 .setIdentity(endpoint.identity() == IDENTITY_INIT ? 0 : endpoint.identity())
                 .setState(EndpointState.READY)
-                .setUpdated(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                .setUpdated(Timestamps.fromMillis(now.toEpochMilli()))
                 .setWorkloadName(spec.workloadName())
                 .setWorkloadKind(spec.workloadKind());
         for (PodSpec.NamedPort port : spec.namedPorts()) {

@@ -1,7 +1,6 @@
 package dev.weir.agent.flow;
 
-import com.google.protobuf.Duration;
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.agent.datapath.DatapathEvent;
 import dev.weir.agent.datapath.MapLayout;
 import dev.weir.agent.endpoint.EndpointDirectory;
@@ -90,8 +89,7 @@ public final class FlowBuilder {
         long wallNs = event.timestampNs() + wallOffsetNs;
         boolean egress = event.direction() == MapLayout.DIR_EGRESS;
         Flow.Builder flow = Flow.newBuilder()
-                .setTime(Timestamp.newBuilder().setSeconds(Math.floorDiv(wallNs, 1_000_000_000L))
-                        .setNanos((int) Math.floorMod(wallNs, 1_000_000_000L)))
+                .setTime(Timestamps.fromNanos(wallNs))
                 .setUuid(new UUID(uuidHigh, seq).toString())
                 .setNodeName(node)
                 .setNodeSequence(seq)
@@ -164,8 +162,7 @@ public final class FlowBuilder {
             if (dns.getIsResponse()) {
                 long latency = dnsTracker.response(client, clientPort, dns.getId(), event.timestampNs());
                 if (latency >= 0) {
-                    withLatency.setLatency(Duration.newBuilder().setSeconds(latency / 1_000_000_000L)
-                            .setNanos((int) (latency % 1_000_000_000L)));
+                    withLatency.setLatency(com.google.protobuf.util.Durations.fromNanos(latency));
                 }
             } else {
                 dnsTracker.query(client, clientPort, dns.getId(), event.timestampNs());

@@ -1,6 +1,6 @@
 package dev.weir.agent.state;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.agent.datapath.Datapath;
 import dev.weir.agent.datapath.PolicyEntry;
 import dev.weir.agent.datapath.PolicyKey;
@@ -15,7 +15,6 @@ import dev.weir.proto.state.v1.IpcacheEntry;
 import dev.weir.proto.state.v1.MapApplyAck;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
-import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -280,11 +279,10 @@ public final class DesiredState implements EndpointManager.Listener {
     }
 
     private void ack(EndpointPolicyState state, AckStatus status, String error, int written, int deleted) {
-        Instant now = Instant.now();
         MapApplyAck ack = MapApplyAck.newBuilder().setNodeName(node).setEndpointId(state.getEndpointId())
                 .setRevision(state.getRevision()).setStatus(status).setError(error == null ? "" : error)
                 .setEntriesWritten(written).setEntriesDeleted(deleted)
-                .setApplied(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano())).build();
+                .setApplied(Timestamps.now()).build();
         producer.send(new ProducerRecord<>(ackTopic, node + "/" + state.getEndpointId(), ack.toByteArray()));
     }
 }

@@ -1,5 +1,6 @@
 package dev.weir.dns.analytics;
 
+import com.google.protobuf.util.Timestamps;
 import com.google.protobuf.Timestamp;
 import dev.weir.proto.dns.v1.DnsInsight;
 import dev.weir.proto.dns.v1.InsightKind;
@@ -12,8 +13,7 @@ final class Insights {
     }
 
     static Timestamp time(long ms) {
-        return Timestamp.newBuilder().setSeconds(Math.floorDiv(ms, 1000)).setNanos((int) Math.floorMod(ms, 1000) * 1_000_000)
-                .build();
+        return Timestamps.fromMillis(ms);
     }
 
     static long ms(Timestamp t) {

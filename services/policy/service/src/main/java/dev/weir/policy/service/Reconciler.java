@@ -1,6 +1,6 @@
 package dev.weir.policy.service;
 
-import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
 import dev.weir.policy.model.Cidr;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
@@ -282,7 +282,7 @@ public class Reconciler {
             }
             EndpointPolicyState published = state.toBuilder()
                     .setRevision(previous == null ? 1 : previous.getRevision() + 1)
-                    .setCompiled(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()))
+                    .setCompiled(Timestamps.fromMillis(now.toEpochMilli()))
                     .build();
             topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, published);
             topics.policyStates.put(key, published);
