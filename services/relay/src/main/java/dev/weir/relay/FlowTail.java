@@ -1,6 +1,7 @@
 package dev.weir.relay;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.weir.common.Supervised;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
@@ -17,15 +18,20 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
  * Live flows for every follower at once: one consumer at the head of the flows topic (started
  * with the first follower), each new flow offered to every follower's bounded queue. A follower
- * that falls behind loses flows and is told how many, rather than slowing the others down.
+ * that falls behind loses flows and is told how many, rather than slowing the others down. The
+ * reader is supervised: after a failure (the broker away, a fenced fetch) it starts again with
+ * backoff from the offsets it had reached, so followers get late flows rather than none, and the
+ * relay's health is DOWN meanwhile.
  */
 @Component
-public class FlowTail {
+public class FlowTail implements HealthIndicator {
 
     /** One follower's view: new flows, and how many it lost to a full queue. */
     public static final class Follower implements AutoCloseable {
@@ -67,7 +73,9 @@ public class FlowTail {
     private final AtomicLong seen = new AtomicLong();
     private final AtomicLong undecodable = new AtomicLong();
     private volatile KafkaConsumer<String, byte[]> consumer;
-    private Thread reader;
+    /** Where the reader is, per partition: a restarted reader goes on from there, losing nothing. */
+    private final java.util.Map<TopicPartition, Long> next = new java.util.concurrent.ConcurrentHashMap<>();
+    private Supervised reader;
 
     public FlowTail(RelayApplication.RelayProperties properties) {
         this.kafka = properties.kafka();
@@ -102,14 +110,30 @@ public class FlowTail {
         return undecodable.get();
     }
 
+    @Override
+    public Health health() {
+        return (healthy() ? Health.up() : Health.down()).withDetail("tailRestarts", restarts())
+                .withDetail("followers", followers.size()).build();
+    }
+
+    /** True unless the reader failed and waits to be started again. */
+    public boolean healthy() {
+        Supervised r = reader;
+        return r == null || r.healthy();
+    }
+
+    /** How often the reader failed and was started again (from where it was). */
+    public long restarts() {
+        Supervised r = reader;
+        return r == null ? 0 : r.restarts();
+    }
+
     private void start() {
         if (reader != null) {
             return;
         }
         CountDownLatch positioned = new CountDownLatch(1);
-        reader = new Thread(() -> run(positioned), "weir-relay-tail");
-        reader.setDaemon(true);
-        reader.start();
+        reader = new Supervised("weir-relay-tail", control -> read(control, positioned)).start();
         try { // the first follower sees everything published after it asked
             positioned.await(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -117,16 +141,23 @@ public class FlowTail {
         }
     }
 
-    private void run(CountDownLatch positioned) {
+    private void read(Supervised.Control control, CountDownLatch positioned) {
         try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(kafka, "weir-relay-tail")) {
             consumer = c;
             List<TopicPartition> partitions = TopicReaders.assignAll(c, topic);
             c.seekToEnd(partitions);
-            partitions.forEach(c::position); // resolve the end now, not at the first poll
+            for (TopicPartition partition : partitions) {
+                Long from = next.get(partition);
+                if (from != null) {
+                    c.seek(partition, from); // a restart: on from the last flow handed out
+                }
+                next.put(partition, c.position(partition)); // resolve the end now, not at the first poll
+            }
             positioned.countDown();
-            while (!Thread.currentThread().isInterrupted()) {
+            while (control.running()) {
                 for (ConsumerRecord<String, byte[]> record : c.poll(Duration.ofMillis(100))) {
                     seen.incrementAndGet();
+                    next.put(new TopicPartition(record.topic(), record.partition()), record.offset() + 1);
                     Flow flow;
                     try {
                         flow = Flow.parseFrom(record.value());
@@ -142,26 +173,27 @@ public class FlowTail {
                 }
             }
         } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            log.warn("following the flows topic stopped: {}; the next follower restarts it", e.toString());
-        } finally {
-            positioned.countDown();
-            synchronized (this) {
-                reader = null;
+            if (control.running()) {
+                throw e;
             }
+        } finally {
+            consumer = null;
         }
     }
 
     @PreDestroy
     public synchronized void close() {
-        if (reader != null) {
+        Supervised r = reader;
+        if (r != null) {
             KafkaConsumer<String, byte[]> c = consumer;
             if (c != null) {
                 c.wakeup();
             }
-            reader.interrupt();
+            try {
+                r.stop(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
-
 }
