@@ -33,13 +33,18 @@ public class DnsAnalytics implements HealthIndicator {
 
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics metrics;
+    private final io.micrometer.core.instrument.Counter replacedThreads;
 
     public DnsAnalytics(DnsServiceProperties properties, MeterRegistry registry) throws IOException {
         Path stateDir = properties.dns().stateDir() != null ? properties.dns().stateDir()
                 : Files.createTempDirectory("weir-dns-");
         this.streams = new KafkaStreams(DnsTopology.build(TopicCatalogue.standard(), properties.dns().settings()),
                 config(properties.kafka(), stateDir, properties.dns().streamThreads()));
+        this.replacedThreads = io.micrometer.core.instrument.Counter.builder("weir.dns.stream.threads.replaced")
+                .description("DNS analytics stream threads that failed and were replaced (their tasks resume from "
+                        + "the last committed transaction)").register(registry);
         streams.setUncaughtExceptionHandler(e -> {
+            replacedThreads.increment();
             LOG.error("the DNS analytics stream thread failed; replacing it", e);
             return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse
                     .REPLACE_THREAD;
@@ -81,7 +86,8 @@ public class DnsAnalytics implements HealthIndicator {
     @Override
     public Health health() {
         KafkaStreams.State state = streams.state();
-        return (state.isRunningOrRebalancing() ? Health.up() : Health.down()).withDetail("streams", state.name()).build();
+        return (state.isRunningOrRebalancing() ? Health.up() : Health.down()).withDetail("streams", state.name())
+                .withDetail("replacedThreads", (long) replacedThreads.count()).build();
     }
 
     @PreDestroy
