@@ -49,18 +49,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 {{- end -}}
 
-{{/* Settings every Spring Boot service shares: Kafka, PostgreSQL, the token. */}}
+{{/* Settings every Spring Boot service shares: Kafka and the token. */}}
 {{- define "weir.serviceEnv" -}}
 - name: WEIR_KAFKA_BOOTSTRAP
   value: {{ include "weir.kafka" . | quote }}
 - name: WEIR_API_TOKENS_FILE
   value: /var/run/weir/api-tokens
+{{- end -}}
+
+{{/* A service's database role (dict: root, name): its own from postgresql.roles, or the shared one. */}}
+{{- define "weir.databaseEnv" -}}
+{{- $role := index .root.Values.postgresql.roles .name | default dict -}}
 - name: SPRING_DATASOURCE_USERNAME
-  value: {{ .Values.postgresql.username | quote }}
+  value: {{ $role.username | default .root.Values.postgresql.username | quote }}
 - name: SPRING_DATASOURCE_PASSWORD
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.postgresql.existingSecret }}
+      name: {{ $role.existingSecret | default .root.Values.postgresql.existingSecret }}
       key: password
 {{- end -}}
 

@@ -187,6 +187,32 @@ class HelmChartTest {
         }
     }
 
+    @Test
+    void eachServiceMayHaveADatabaseRoleOfItsOwnAndTheRelayNone() {
+        Map<String, Deployment> shared = deployments(render(Map.of()));
+        for (String name : List.of("weir-policy", "weir-dns", "weir-alerting")) {
+            assertThat(env(shared.get(name).getSpec().getTemplate().getSpec().getContainers().get(0)))
+                    .containsEntry("SPRING_DATASOURCE_USERNAME", "weir");
+        }
+        assertThat(env(shared.get("weir-relay").getSpec().getTemplate().getSpec().getContainers().get(0)))
+                .doesNotContainKeys("SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD");
+        Map<String, Deployment> own = deployments(render(Map.of("tls.secretName", "weir-tls",
+                "postgresql.roles.policy.username", "weir_policy", "postgresql.roles.policy.existingSecret", "pg-policy")));
+        Container policy = own.get("weir-policy").getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(env(policy)).containsEntry("SPRING_DATASOURCE_USERNAME", "weir_policy");
+        assertThat(policy.getEnv()).filteredOn(v -> v.getName().equals("SPRING_DATASOURCE_PASSWORD")).singleElement()
+                .satisfies(v -> assertThat(v.getValueFrom().getSecretKeyRef().getName()).isEqualTo("pg-policy"));
+        assertThat(env(own.get("weir-dns").getSpec().getTemplate().getSpec().getContainers().get(0)))
+                .containsEntry("SPRING_DATASOURCE_USERNAME", "weir");
+    }
+
+    private static Map<String, Deployment> deployments(List<HasMetadata> manifests) {
+        Map<String, Deployment> byName = new java.util.HashMap<>();
+        manifests.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                .forEach(d -> byName.put(d.getMetadata().getName(), d));
+        return byName;
+    }
+
     private static Map<String, String> env(Container container) {
         Map<String, String> env = new java.util.HashMap<>();
         for (EnvVar variable : container.getEnv()) {
