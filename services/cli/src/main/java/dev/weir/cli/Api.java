@@ -25,7 +25,20 @@ final class Api {
 
     static final int REFUSED = 1;
     static final int UNAVAILABLE = 3;
-    static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Lenient about fields: a newer service may answer with more, an older one with fewer (0, false, null). */
+    static final JsonMapper JSON = JsonMapper.builder()
+            .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .disable(tools.jackson.databind.DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES).build();
+
+    /** An answer read as the API's own type (dev.weir.api), as the service wrote it. */
+    static <T> T read(JsonNode json, Class<T> type) {
+        try {
+            return JSON.treeToValue(json, type);
+        } catch (RuntimeException e) {
+            throw new Failure(UNAVAILABLE, "the service answered with something other than a " + type.getSimpleName()
+                    + ": " + e.getMessage());
+        }
+    }
 
     /** A call that did not succeed, with the exit code it means and what to tell the user. */
     static final class Failure extends RuntimeException {
@@ -136,9 +149,9 @@ final class Api {
         if (code >= 400) {
             String detail = response.body();
             try {
-                JsonNode problem = JSON.readTree(detail);
-                if (problem.has("error")) {
-                    detail = problem.get("error").asString();
+                dev.weir.api.problem.ApiError problem = JSON.readValue(detail, dev.weir.api.problem.ApiError.class);
+                if (problem.error() != null) {
+                    detail = problem.error();
                 }
             } catch (RuntimeException notJson) {
                 // the body as it came

@@ -1,5 +1,8 @@
 package dev.weir.cli;
 
+import dev.weir.api.flows.FlowView;
+import dev.weir.api.flows.FlowsLost;
+import dev.weir.api.flows.FlowsResponse;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -89,10 +92,11 @@ final class Observe implements Callable<Integer> {
                 ? relay.lines("/api/v1/flows/follow" + (filters.isEmpty() ? "" : "?" + filters.replaceFirst("^&", "")))
                         .iterator()
                 : null;
-        JsonNode result = weir.slow("reading flows since " + since + " from Kafka",
+        JsonNode answer = weir.slow("reading flows since " + since + " from Kafka",
                 () -> relay.get("/api/v1/flows" + query));
+        FlowsResponse result = Api.read(answer, FlowsResponse.class);
         List<JsonNode> shown = new ArrayList<>();
-        result.get("flows").forEach(shown::add);
+        answer.get("flows").forEach(shown::add);
         Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");
         for (JsonNode flow : shown) {
             print(flow, table);
@@ -100,16 +104,16 @@ final class Observe implements Callable<Integer> {
         if (output.equals("table")) {
             table.print(weir.out());
         }
-        if (result.get("truncated").asBoolean()) {
-            weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.get("scanned").asLong()
+        if (result.truncated()) {
+            weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.scanned()
                     + " flows read; narrow --since");
         }
         java.util.Set<String> printed = new java.util.HashSet<>();
-        shown.forEach(f -> printed.add(f.path("uuid").asString()));
+        result.flows().forEach(f -> printed.add(f.uuid()));
         while (live != null && live.hasNext()) {
             JsonNode line = live.next();
             if (line.has("lost")) {
-                weir.spec.commandLine().getErr().println("weir: " + line.get("lost").asLong()
+                weir.spec.commandLine().getErr().println("weir: " + Api.read(line, FlowsLost.class).lost()
                         + " flows lost: this terminal fell behind; narrow the filters");
             } else if (!printed.remove(line.path("uuid").asString())) {
                 print(line, null);
@@ -118,31 +122,33 @@ final class Observe implements Callable<Integer> {
         return 0;
     }
 
-    private void print(JsonNode flow, Table table) {
-        String source = endpoint(flow.get("source").asString(), flow.get("sourceIp").asString(), flow.get("sourcePort").asInt());
-        String destination = endpoint(flow.get("destination").asString(), flow.get("destinationIp").asString(),
-                flow.get("destinationPort").asInt());
-        String verdict = flow.get("verdict").asString() + (flow.get("dropReason").asString().isEmpty() ? ""
-                : " (" + flow.get("dropReason").asString() + ")");
-        String policies = policyNames && !flow.get("policies").isEmpty() ? " policies=" + flow.get("policies").toString() : "";
-        switch (output) {
-            case "json" -> weir.out().println(flow.toString());
-            case "dict" -> {
-                weir.out().println("------------");
-                flow.properties().forEach(e -> weir.out().printf("%15s: %s%n", e.getKey(), Table.text(e.getValue())));
+    /** One flow: json and dict print every field as it came; the others read it as the API's FlowView. */
+    private void print(JsonNode raw, Table table) {
+        if (output.equals("json")) {
+            weir.out().println(raw.toString());
+            weir.out().flush();
+            return;
+        }
+        if (output.equals("dict")) {
+            weir.out().println("------------");
+            raw.properties().forEach(e -> weir.out().printf("%15s: %s%n", e.getKey(), Table.text(e.getValue())));
+            weir.out().flush();
+            return;
+        }
+        FlowView flow = Api.read(raw, FlowView.class);
+        String source = endpoint(flow.source(), flow.sourceIp(), flow.sourcePort());
+        String destination = endpoint(flow.destination(), flow.destinationIp(), flow.destinationPort());
+        String verdict = flow.verdict() + (flow.dropReason().isEmpty() ? "" : " (" + flow.dropReason() + ")");
+        String policies = policyNames && !flow.policies().isEmpty() ? " policies=" + flow.policies() : "";
+        if (output.equals("table")) {
+            if (table != null) {
+                table.row(flow.time(), source, destination, flow.type(), verdict + policies, flow.summary());
+            } else {
+                weir.out().printf("%s  %s -> %s  %s  %s%s%n", flow.time(), source, destination, flow.type(), verdict, policies);
             }
-            case "table" -> {
-                if (table != null) {
-                    table.row(flow.get("time"), source, destination, flow.get("type"), verdict + policies,
-                            flow.get("summary"));
-                } else {
-                    weir.out().printf("%s  %s -> %s  %s  %s%s%n", flow.get("time").asString(), source, destination,
-                            flow.get("type").asString(), verdict, policies);
-                }
-            }
-            default -> weir.out().printf("%s [%s]: %s -> %s %s %s%s%s%n", flow.get("time").asString(),
-                    flow.get("node").asString(), source, destination, flow.get("protocol").asString(),
-                    flow.get("type").asString(), " " + verdict, policies);
+        } else {
+            weir.out().printf("%s [%s]: %s -> %s %s %s%s%s%n", flow.time(), flow.node(), source, destination,
+                    flow.protocol(), flow.type(), " " + verdict, policies);
         }
         weir.out().flush();
     }

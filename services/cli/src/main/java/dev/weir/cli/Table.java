@@ -18,7 +18,8 @@ final class Table {
     Table row(Object... cells) {
         List<String> row = new ArrayList<>();
         for (Object cell : cells) {
-            row.add(cell == null ? "" : cell instanceof JsonNode n ? text(n) : String.valueOf(cell));
+            row.add(cell == null ? "" : cell instanceof JsonNode n ? text(n) : cell instanceof Double d ? number(d)
+                    : String.valueOf(cell));
         }
         rows.add(row);
         return this;
@@ -29,10 +30,13 @@ final class Table {
             return "";
         }
         if (node.isNumber() && node.isFloatingPointNumber()) {
-            double d = node.asDouble();
-            return d == Math.rint(d) ? Long.toString((long) d) : String.format(java.util.Locale.ROOT, "%.3f", d);
+            return number(node.asDouble());
         }
         return node.isValueNode() ? node.asString() : node.toString();
+    }
+
+    static String number(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : String.format(java.util.Locale.ROOT, "%.3f", d);
     }
 
     void print(PrintWriter out) {

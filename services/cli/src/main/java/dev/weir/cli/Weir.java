@@ -1,5 +1,22 @@
 package dev.weir.cli;
 
+import dev.weir.api.alerting.AlertView;
+import dev.weir.api.alerting.SilenceRequest;
+import dev.weir.api.alerting.SilenceView;
+import dev.weir.api.dns.DnsInsight;
+import dev.weir.api.policy.AppliedPolicy;
+import dev.weir.api.policy.ApplyResponse;
+import dev.weir.api.policy.EndpointStatus;
+import dev.weir.api.policy.ExplainRequest;
+import dev.weir.api.policy.ExplainResponse;
+import dev.weir.api.policy.ExplainSide;
+import dev.weir.api.policy.LintWarning;
+import dev.weir.api.policy.PolicyDeleted;
+import dev.weir.api.policy.PolicyDetail;
+import dev.weir.api.policy.PolicyRevision;
+import dev.weir.api.policy.PolicySummary;
+import dev.weir.api.policy.PreviewChange;
+import dev.weir.api.policy.PreviewResult;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,13 +115,13 @@ public final class Weir {
         return spec.commandLine().getOut();
     }
 
-    /** Prints the JSON as it came (-o json) or hands it to the table printer. */
-    void show(JsonNode json, java.util.function.Consumer<JsonNode> table) {
+    /** Prints the JSON as it came (-o json) or hands it, read as the API's type, to the table printer. */
+    <T> void show(JsonNode json, Class<T> type, java.util.function.Consumer<T> table) {
         if ("json".equals(output)) {
             out().println(json.toPrettyString());
             out().flush();
         } else {
-            table.accept(json);
+            table.accept(Api.read(json, type));
         }
     }
 
@@ -126,6 +143,11 @@ public final class Weir {
             err.print(" ".repeat(note.length()) + "\r");
             err.flush();
         }
+    }
+
+    /** KIND/NAMESPACE/NAME as the commands take it: "-" for a cluster-wide policy. */
+    static String ref(String kind, String namespace, String name) {
+        return kind + "/" + (namespace.isEmpty() ? "-" : namespace) + "/" + name;
     }
 
     static String read(Path file) {
@@ -166,15 +188,14 @@ public final class Weir {
             Weir weir = parent.weir;
             JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + (dryRun ? "?dryRun=true" : ""),
                     contentType(file), read(file));
-            weir.show(result, json -> {
-                for (JsonNode applied : json.get("applied")) {
-                    weir.out().printf("%s %s/%s/%s%s%n", dryRun ? "valid" : "applied", applied.get("kind").asString(),
-                            applied.get("namespace").asString().isEmpty() ? "-" : applied.get("namespace").asString(),
-                            applied.get("name").asString(), dryRun ? "" : " (revision " + applied.get("revision").asLong() + ")");
+            weir.show(result, ApplyResponse.class, answer -> {
+                for (AppliedPolicy applied : answer.applied()) {
+                    weir.out().printf("%s %s%s%n", dryRun ? "valid" : applied.changed() ? "applied" : "unchanged",
+                            ref(applied.kind(), applied.namespace(), applied.name()),
+                            dryRun ? "" : " (revision " + applied.revision() + ")");
                 }
-                for (JsonNode warning : json.get("warnings")) {
-                    weir.out().printf("warning: %s %s: %s%n", warning.get("policy").asString(), warning.get("field").asString(),
-                            warning.get("message").asString());
+                for (LintWarning warning : answer.warnings()) {
+                    weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
                 }
                 weir.out().flush();
             });
@@ -190,9 +211,12 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            weir.show(weir.api(weir.policyApi).get("/api/v1/policies"), json -> {
+            weir.show(weir.api(weir.policyApi).get("/api/v1/policies"), PolicySummary[].class, policies -> {
+                // The namespace as a path takes it: "-" for a cluster-wide policy.
                 Table table = new Table("KIND", "NAMESPACE", "NAME", "REVISION", "UPDATED");
-                json.forEach(p -> table.row(p.get("kind"), p.get("namespace"), p.get("name"), p.get("revision"), p.get("updated")));
+                for (PolicySummary p : policies) {
+                    table.row(p.kind(), p.namespace().isEmpty() ? "-" : p.namespace(), p.name(), p.revision(), p.updated());
+                }
                 table.print(weir.out());
             });
             return 0;
@@ -210,10 +234,12 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            weir.show(weir.api(weir.policyApi).get("/api/v1/policies/" + ref), json -> {
-                weir.out().println(json.get("document").asString());
+            weir.show(weir.api(weir.policyApi).get("/api/v1/policies/" + ref), PolicyDetail.class, policy -> {
+                weir.out().println(policy.document());
                 Table table = new Table("REVISION", "SOURCE", "AUTHOR", "AT");
-                json.get("revisions").forEach(r -> table.row(r.get("revision"), r.get("source"), r.get("author"), r.get("created")));
+                for (PolicyRevision r : policy.revisions()) {
+                    table.row(r.revision() + (r.deleted() ? " (deleted)" : ""), r.source(), r.author(), r.created());
+                }
                 table.print(weir.out());
             });
             return 0;
@@ -231,8 +257,8 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            JsonNode result = weir.api(weir.policyApi).delete("/api/v1/policies/" + ref);
-            weir.out().println("deleted " + ref + " (revision " + result.get("revision").asLong() + ")");
+            PolicyDeleted result = Api.read(weir.api(weir.policyApi).delete("/api/v1/policies/" + ref), PolicyDeleted.class);
+            weir.out().println("deleted " + ref + " (revision " + result.revision() + ")");
             weir.out().flush();
             return 0;
         }
@@ -249,17 +275,18 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            JsonNode status = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status");
-            weir.show(status, json -> {
-                weir.out().printf("revision %d: enforced on %d of %d endpoints%n", json.get("revision").asLong(),
-                        json.get("enforced").asInt(), json.get("endpoints").asInt());
+            JsonNode answer = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status");
+            dev.weir.api.policy.PolicyStatus status = Api.read(answer, dev.weir.api.policy.PolicyStatus.class);
+            weir.show(answer, dev.weir.api.policy.PolicyStatus.class, s -> {
+                weir.out().printf("revision %d: enforced on %d of %d endpoints%n", s.revision(), s.enforced(), s.endpoints());
                 Table table = new Table("NODE", "POD", "ENFORCED", "ACKED", "BEHIND", "ERROR");
-                json.get("details").forEach(d -> table.row(d.get("node"), d.get("pod"), d.get("enforced"),
-                        d.get("ackedRevision"), d.get("behindMillis").asLong() == 0 ? "" : d.get("behindMillis").asLong() + " ms",
-                        d.get("error")));
+                for (EndpointStatus d : s.details()) {
+                    table.row(d.node(), d.pod(), d.enforced(), d.ackedRevision(),
+                            d.behindMillis() == 0 ? "" : d.behindMillis() + " ms", d.error());
+                }
                 table.print(weir.out());
             });
-            return status.get("enforced").asInt() == status.get("endpoints").asInt() ? 0 : 4;
+            return status.enforced() == status.endpoints() ? 0 : 4;
         }
     }
 
@@ -283,24 +310,22 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            Map<String, Object> request = new LinkedHashMap<>();
-            request.put("source", from);
-            request.put("destination", to);
-            request.put("port", port);
-            request.put("protocol", protocol);
             JsonNode result = weir.api(weir.policyApi).post("/api/v1/explain", "application/json",
-                    Api.JSON.writeValueAsString(request));
-            weir.show(result, json -> {
-                weir.out().printf("%s -> %s %d/%s: %s%n", from, to, port, protocol, json.get("verdict").asString());
-                for (String side : List.of("egress", "ingress")) {
-                    JsonNode s = json.get(side);
-                    weir.out().printf("  %-7s %s: %s%s%s%n", side, s.get("pod").asString().isEmpty() ? "(not a pod)" : s.get("pod").asString(),
-                            s.get("allowed").asBoolean() ? "allowed" : "denied", " (" + s.get("match").asString() + ")",
-                            s.get("policy").asString().isEmpty() ? "" : " by " + s.get("policy").asString());
+                    Api.JSON.writeValueAsString(new ExplainRequest(from, to, port, protocol)));
+            ExplainResponse explained = Api.read(result, ExplainResponse.class);
+            weir.show(result, ExplainResponse.class, answer -> {
+                weir.out().printf("%s -> %s %d/%s: %s%n", from, to, port, protocol, answer.verdict());
+                String[] directions = {"egress", "ingress"};
+                ExplainSide[] sides = {answer.egress(), answer.ingress()};
+                for (int i = 0; i < sides.length; i++) {
+                    ExplainSide s = sides[i];
+                    weir.out().printf("  %-7s %s: %s%s%s%n", directions[i], s.pod().isEmpty() ? "(not a pod)" : s.pod(),
+                            s.allowed() ? "allowed" : "denied", " (" + s.match() + ")",
+                            s.policy().isEmpty() ? "" : " by " + s.policy());
                 }
                 weir.out().flush();
             });
-            return "FORWARDED".equals(result.get("verdict").asString()) ? 0 : 5;
+            return "FORWARDED".equals(explained.verdict()) ? 0 : 5;
         }
     }
 
@@ -320,12 +345,15 @@ public final class Weir {
             Weir weir = parent.weir;
             JsonNode result = weir.slow("replaying the last " + minutes + " minutes of flows", () -> weir.api(weir.policyApi)
                     .post("/api/v1/policies/preview?minutes=" + minutes, contentType(file), read(file)));
-            weir.show(result, json -> {
+            weir.show(result, PreviewResult.class, preview -> {
                 Table table = new Table("SOURCE", "DESTINATION", "PORT", "NOW", "THEN", "FLOWS");
-                json.get("changes").forEach(c -> table.row(c.get("source"), c.get("destination"),
-                        Table.text(c.get("port")) + "/" + Table.text(c.get("protocol")), c.get("before"), c.get("after"),
-                        c.get("flows")));
+                for (PreviewChange c : preview.changes()) {
+                    table.row(c.source(), c.destination(), c.port() + "/" + c.protocol(), c.before(), c.after(), c.flows());
+                }
                 table.print(weir.out());
+                if (preview.truncated()) {
+                    weir.out().println("(the replay stopped at its bound: " + preview.flowsRead() + " flows read)");
+                }
             });
             return 0;
         }
@@ -355,12 +383,13 @@ public final class Weir {
         public Integer call() {
             Weir weir = parent.weir;
             weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/health" + Api.query(mapOf("namespace", namespace, "since", since))),
-                    json -> {
+                    dev.weir.api.dns.DnsHealth[].class, rows -> {
                         Table table = new Table(namespace == null ? "NAMESPACE" : "POD", "QUERIES", "NXDOMAIN", "SERVFAIL",
                                 "UNANSWERED", "DROPPED", "SEARCH-PATH", "P95 MS", "INSIGHTS");
-                        json.forEach(h -> table.row(namespace == null ? h.get("namespace") : h.get("pod"), h.get("queries"),
-                                h.get("nxdomain"), h.get("servfail"), h.get("unanswered"), h.get("dropped"),
-                                h.get("searchPathWasted"), h.get("latencyP95Ms"), h.get("activeInsights")));
+                        for (dev.weir.api.dns.DnsHealth h : rows) {
+                            table.row(namespace == null ? h.namespace() : h.pod(), h.queries(), h.nxdomain(), h.servfail(),
+                                    h.unanswered(), h.dropped(), h.searchPathWasted(), h.latencyP95Ms(), h.activeInsights());
+                        }
                         table.print(weir.out());
                     });
             return 0;
@@ -388,9 +417,11 @@ public final class Weir {
         public Integer call() {
             Weir weir = parent.weir;
             weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/top" + Api.query(mapOf("by", by, "namespace", namespace,
-                    "since", since, "limit", Integer.toString(limit)))), json -> {
+                    "since", since, "limit", Integer.toString(limit)))), dev.weir.api.dns.DnsTop[].class, rows -> {
                         Table table = new Table(by.toUpperCase(), "COUNT");
-                        json.forEach(t -> table.row(t.get("key"), t.get("count")));
+                        for (dev.weir.api.dns.DnsTop t : rows) {
+                            table.row(t.key(), t.count());
+                        }
                         table.print(weir.out());
                     });
             return 0;
@@ -415,13 +446,12 @@ public final class Weir {
         public Integer call() {
             Weir weir = parent.weir;
             weir.show(weir.api(weir.dnsApi).get("/api/v1/dns/insights" + Api.query(mapOf("namespace", namespace,
-                    "state", active ? "active" : "all", "since", since))), json -> {
-                        for (JsonNode i : json) {
-                            weir.out().printf("%s %s %s/%s%s%n  %s%n", i.get("updated").asString(), i.get("kind").asString(),
-                                    i.get("namespace").asString(), i.get("pod").asString(),
-                                    i.get("resolved").asBoolean() ? " (resolved)" : "", i.get("summary").asString());
-                            i.get("evidence").forEach(e -> weir.out().println("    " + e.asString()));
-                            weir.out().println("  fix: " + i.get("suggestedFix").asString());
+                    "state", active ? "active" : "all", "since", since))), DnsInsight[].class, insights -> {
+                        for (DnsInsight i : insights) {
+                            weir.out().printf("%s %s %s/%s%s%n  %s%n", i.updated(), i.kind(), i.namespace(), i.pod(),
+                                    i.resolved() ? " (resolved)" : "", i.summary());
+                            i.evidence().forEach(e -> weir.out().println("    " + e));
+                            weir.out().println("  fix: " + i.suggestedFix());
                         }
                         weir.out().flush();
                     });
@@ -448,18 +478,15 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            weir.show(weir.api(weir.alertingApi).get("/api/v1/alerting/alerts" + Api.query(mapOf("state", state))), json -> {
+            weir.show(weir.api(weir.alertingApi).get("/api/v1/alerting/alerts" + Api.query(mapOf("state", state))),
+                    AlertView[].class, alerts -> {
                 Table table = new Table("ALERT", "STATE", "SEVERITY", "LABELS", "SINCE", "SILENCED");
-                json.forEach(a -> {
-                    Map<String, String> labels = new java.util.TreeMap<>();
-                    a.get("labels").properties().forEach(e -> {
-                        if (!e.getKey().equals("alertname") && !e.getKey().equals("severity")) {
-                            labels.put(e.getKey(), e.getValue().asString());
-                        }
-                    });
-                    table.row(a.get("rule"), a.get("status"), a.get("labels").get("severity"), labels, a.get("startsAt"),
-                            a.get("silencedBy").isEmpty() ? "" : "yes");
-                });
+                for (AlertView a : alerts) {
+                    Map<String, String> labels = new java.util.TreeMap<>(a.labels());
+                    labels.remove("alertname");
+                    String severity = labels.remove("severity");
+                    table.row(a.rule(), a.status(), severity, labels, a.startsAt(), a.silencedBy().isEmpty() ? "" : "yes");
+                }
                 table.print(weir.out());
             });
             return 0;
@@ -486,14 +513,10 @@ public final class Weir {
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            Map<String, Object> request = new LinkedHashMap<>();
-            request.put("matchers", matchers);
-            request.put("duration", duration);
-            request.put("createdBy", author);
-            request.put("comment", comment);
-            JsonNode silence = weir.api(weir.alertingApi).post("/api/v1/alerting/silences", "application/json",
-                    Api.JSON.writeValueAsString(request));
-            weir.out().println("silence " + silence.get("id").asString() + " until " + silence.get("endsAt").asString());
+            SilenceRequest request = new SilenceRequest(matchers, null, null, duration, author, comment);
+            SilenceView silence = Api.read(weir.api(weir.alertingApi).post("/api/v1/alerting/silences", "application/json",
+                    Api.JSON.writeValueAsString(request)), SilenceView.class);
+            weir.out().println("silence " + silence.id() + " until " + silence.endsAt());
             weir.out().flush();
             return 0;
         }

@@ -1,5 +1,8 @@
 package dev.weir.relay;
 
+import dev.weir.api.flows.FlowView;
+import dev.weir.api.flows.FlowsLost;
+import dev.weir.api.flows.FlowsResponse;
 import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.PolicyRef;
@@ -41,14 +44,6 @@ public class FlowsController {
         this.history = history;
         this.tail = tail;
         this.json = json;
-    }
-
-    public record FlowView(String uuid, Instant time, String node, String verdict, String dropReason, String type, String source,
-            String sourceIp, int sourcePort, String destination, String destinationIp, int destinationPort, String protocol,
-            boolean reply, List<String> policies, String dnsQuery, String summary) {
-    }
-
-    public record FlowsResponse(List<FlowView> flows, long scanned, long undecodable, boolean truncated, String next) {
     }
 
     /**
@@ -119,7 +114,8 @@ public class FlowsController {
                     Flow flow = follower.next(250, TimeUnit.MILLISECONDS);
                     long lost = follower.takeLost();
                     if (lost > 0) {
-                        out.write(("{\"lost\":" + lost + "}\n").getBytes(StandardCharsets.UTF_8));
+                        out.write(json.writeValueAsBytes(new FlowsLost(lost)));
+                        out.write('\n');
                         flush.run();
                     }
                     if (flow != null && FlowFilters.passes(flow, filters.whitelist(), filters.blacklist())) {

@@ -1,5 +1,8 @@
 package dev.weir.alerting.api;
 
+import dev.weir.api.alerting.AlertView;
+import dev.weir.api.alerting.SilenceRequest;
+import dev.weir.api.alerting.SilenceView;
 import dev.weir.common.web.ApiProblems;
 import dev.weir.alerting.AlertingEngine;
 import dev.weir.alerting.AlertingProperties;
@@ -95,10 +98,6 @@ public class AlertingController {
         return ResponseEntity.noContent().build();
     }
 
-    public record AlertView(String fingerprint, String rule, String status, Map<String, String> labels,
-            Map<String, String> annotations, Instant startsAt, double value, List<String> silencedBy) {
-    }
-
     @GetMapping("/alerts")
     public List<AlertView> alerts(@RequestParam(required = false) String state) {
         List<Alert> alerts = engine.evaluator().alerts();
@@ -117,17 +116,19 @@ public class AlertingController {
     static final int MAX_TEXT = 4096;
     static final int MAX_RULES_PER_REQUEST = 500;
 
-    public record SilenceRequest(List<String> matchers, String startsAt, String endsAt, String duration, String createdBy,
-            String comment) {
+    @GetMapping("/silences")
+    public List<SilenceView> silences() {
+        return store.silences().stream().map(AlertingController::view).toList();
     }
 
-    @GetMapping("/silences")
-    public List<Silence> silences() {
-        return store.silences();
+    /** A silence as the API shows it: matchers as they are written (name=value, name=~regex). */
+    static SilenceView view(Silence silence) {
+        return new SilenceView(silence.id(), silence.matchers().stream().map(Matcher::toString).toList(),
+                silence.startsAt(), silence.endsAt(), silence.createdBy(), silence.comment());
     }
 
     @PostMapping("/silences")
-    public Silence silence(@RequestBody SilenceRequest request,
+    public SilenceView silence(@RequestBody SilenceRequest request,
             java.security.Principal author) {
         if (request.matchers() == null || request.matchers().isEmpty()) {
             throw new InvalidRule("matchers", "at least one matcher is required");
@@ -165,7 +166,7 @@ public class AlertingController {
                 request.comment() == null ? "" : request.comment());
         store.saveSilence(silence);
         engine.reload();
-        return silence;
+        return view(silence);
     }
 
     @DeleteMapping("/silences/{id}")

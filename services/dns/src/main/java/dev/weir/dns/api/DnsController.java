@@ -1,5 +1,8 @@
 package dev.weir.dns.api;
 
+import dev.weir.api.dns.DnsHealth;
+import dev.weir.api.dns.DnsInsight;
+import dev.weir.api.dns.DnsTop;
 import dev.weir.common.web.ApiProblems;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -34,14 +37,9 @@ public class DnsController {
         this.jdbc = jdbc;
     }
 
-    public record Health(String namespace, String pod, String workload, long queries, long noerror, long nxdomain,
-            long servfail, long refused, long unanswered, long retransmissions, long dropped, long searchPathWasted,
-            double nxdomainRatio, double latencyP95Ms, int activeInsights) {
-    }
-
     /** DNS health per namespace, or per pod of one namespace; worst first (most failures). */
     @GetMapping("/health")
-    public List<Health> health(@RequestParam(required = false) String namespace,
+    public List<DnsHealth> health(@RequestParam(required = false) String namespace,
             @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until) {
         Range range = Range.of(since, until);
         boolean perPod = namespace != null;
@@ -60,7 +58,7 @@ public class DnsController {
                         : Map.of())
                 .query((rs, n) -> {
                     long responses = rs.getLong("ok") + rs.getLong("nx") + rs.getLong("sf") + rs.getLong("rf");
-                    return new Health(rs.getString("namespace"), rs.getString("pod"), rs.getString("workload"),
+                    return new DnsHealth(rs.getString("namespace"), rs.getString("pod"), rs.getString("workload"),
                             rs.getLong("q"), rs.getLong("ok"), rs.getLong("nx"), rs.getLong("sf"), rs.getLong("rf"),
                             rs.getLong("un"), rs.getLong("re"), rs.getLong("dr"), rs.getLong("sp"),
                             responses == 0 ? 0 : (double) rs.getLong("nx") / responses, rs.getDouble("p95"),
@@ -68,12 +66,9 @@ public class DnsController {
                 }).list();
     }
 
-    public record Top(String key, long count) {
-    }
-
     /** The most asked names, the clients that ask most, or the names answered NXDOMAIN most. */
     @GetMapping("/top")
-    public List<Top> top(@RequestParam(defaultValue = "names") String by, @RequestParam(required = false) String namespace,
+    public List<DnsTop> top(@RequestParam(defaultValue = "names") String by, @RequestParam(required = false) String namespace,
             @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until,
             @RequestParam(defaultValue = "10") int limit) {
         Range range = Range.of(since, until);
@@ -92,12 +87,7 @@ public class DnsController {
         if (namespace != null) {
             statement = statement.param("namespace", namespace);
         }
-        return statement.query((rs, n) -> new Top(rs.getString("k"), rs.getLong("c"))).list();
-    }
-
-    public record Insight(String id, String kind, String namespace, String pod, String workload, String node,
-            String summary, String suggestedFix, List<String> evidence, List<String> policies, double value,
-            Instant started, Instant updated, boolean resolved, Instant resolvedAt) {
+        return statement.query((rs, n) -> new DnsTop(rs.getString("k"), rs.getLong("c"))).list();
     }
 
     private static final Set<String> KINDS = Set.of("SEARCH_PATH_EXPANSION", "TIMEOUTS", "SERVFAIL_STORM",
@@ -105,7 +95,7 @@ public class DnsController {
 
     /** Insights updated in the range, newest first; state=active|resolved|all. */
     @GetMapping("/insights")
-    public List<Insight> insights(@RequestParam(required = false) String namespace,
+    public List<DnsInsight> insights(@RequestParam(required = false) String namespace,
             @RequestParam(required = false) String pod, @RequestParam(required = false) String kind,
             @RequestParam(defaultValue = "all") String state, @RequestParam(defaultValue = "24h") String since,
             @RequestParam(required = false) String until, @RequestParam(defaultValue = "100") int limit) {
@@ -138,15 +128,15 @@ public class DnsController {
 
     /** One insight by id; ids hold slashes ("shop/frontend/SEARCH_PATH_EXPANSION/..."), so the rest of the path is the id. */
     @GetMapping("/insights/{*id}")
-    public ResponseEntity<Insight> insight(@PathVariable String id) {
+    public ResponseEntity<DnsInsight> insight(@PathVariable String id) {
         String key = id.startsWith("/") ? id.substring(1) : id;
         return jdbc.sql("SELECT * FROM dns_insight WHERE id = :id").param("id", key).query(DnsController::insight)
                 .optional().map(ResponseEntity::ok).orElse(ResponseEntity.notFound().build());
     }
 
-    private static Insight insight(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
+    private static DnsInsight insight(java.sql.ResultSet rs, int n) throws java.sql.SQLException {
         Timestamp resolvedAt = rs.getTimestamp("resolved_at");
-        return new Insight(rs.getString("id"), rs.getString("kind"), rs.getString("namespace"), rs.getString("pod"),
+        return new DnsInsight(rs.getString("id"), rs.getString("kind"), rs.getString("namespace"), rs.getString("pod"),
                 rs.getString("workload"), rs.getString("node"), rs.getString("summary"), rs.getString("suggested_fix"),
                 JsonColumns.strings(rs.getString("evidence")), JsonColumns.strings(rs.getString("policies")),
                 rs.getDouble("value"), rs.getTimestamp("started").toInstant(), rs.getTimestamp("updated").toInstant(),

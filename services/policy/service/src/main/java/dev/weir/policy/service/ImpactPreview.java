@@ -1,5 +1,7 @@
 package dev.weir.policy.service;
 
+import dev.weir.api.policy.PreviewChange;
+import dev.weir.api.policy.PreviewResult;
 import dev.weir.common.kafka.KafkaClients;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
@@ -32,21 +34,13 @@ import org.apache.kafka.common.TopicPartition;
 public final class ImpactPreview {
 
     /** A connection pattern whose verdict changes, and how many recorded flows it covers. */
-    public record Change(String source, String destination, int port, String protocol, String before, String after,
-            long flows) {
-    }
-
-    public record Result(Instant since, long flowsRead, long connectionsJudged, List<Change> changes,
-            boolean truncated) {
-    }
-
     private static final int MAX_FLOWS = 500_000;
     private static final int MAX_CHANGES = 1_000;
 
     private ImpactPreview() {
     }
 
-    public static Result preview(dev.weir.common.kafka.KafkaConnection kafka, Duration window, Cluster cluster, Compilation current,
+    public static PreviewResult preview(dev.weir.common.kafka.KafkaConnection kafka, Duration window, Cluster cluster, Compilation current,
             Compilation proposed) {
         String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
         Instant since = Instant.now().minus(window);
@@ -91,7 +85,7 @@ public final class ImpactPreview {
             }
             truncated |= !remaining.isEmpty();
         }
-        List<Change> changes = new ArrayList<>();
+        List<PreviewChange> changes = new ArrayList<>();
         for (Map.Entry<String, long[]> c : connections.entrySet()) {
             String[] d = described.get(c.getKey());
             Cluster.Pod source = podsByIp.get(d[0]);
@@ -103,16 +97,16 @@ public final class ImpactPreview {
             boolean after = Verdicts.decide(proposed, source == null ? null : source.key(), d[0],
                     destination == null ? null : destination.key(), d[1], port, protocol).allowed();
             if (before != after) {
-                changes.add(new Change(source == null ? d[0] : source.key(), destination == null ? d[1] : destination.key(),
+                changes.add(new PreviewChange(source == null ? d[0] : source.key(), destination == null ? d[1] : destination.key(),
                         port, d[3], before ? "FORWARDED" : "DROPPED", after ? "FORWARDED" : "DROPPED", c.getValue()[0]));
             }
         }
-        changes.sort(Comparator.comparingLong(Change::flows).reversed());
+        changes.sort(Comparator.comparingLong(PreviewChange::flows).reversed());
         if (changes.size() > MAX_CHANGES) {
             changes = new ArrayList<>(changes.subList(0, MAX_CHANGES));
             truncated = true;
         }
-        return new Result(since, read, connections.size(), changes, truncated);
+        return new PreviewResult(since, read, connections.size(), changes, truncated);
     }
 
     private static void judge(byte[] value, Map<String, Cluster.Pod> pods, Map<String, long[]> connections,

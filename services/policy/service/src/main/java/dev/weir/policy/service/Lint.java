@@ -1,5 +1,6 @@
 package dev.weir.policy.service;
 
+import dev.weir.api.policy.LintWarning;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.EndpointPolicy;
@@ -22,16 +23,13 @@ import java.util.Set;
  */
 public final class Lint {
 
-    public record Warning(String policy, String field, String message) {
-    }
-
     private static final int DNS_PORT = 53;
 
     private Lint() {
     }
 
     /** Lints the policies alone, as if no other policy were in force. */
-    public static List<Warning> lint(List<Policy> policies, Cluster cluster) {
+    public static List<LintWarning> lint(List<Policy> policies, Cluster cluster) {
         return lint(policies, List.of(), cluster, Map.of());
     }
 
@@ -39,9 +37,9 @@ public final class Lint {
      * Lints the proposed policies as they would stand among those in force (a proposed policy
      * replaces the one of the same key): a deny of another policy can shadow a proposed allow.
      */
-    public static List<Warning> lint(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+    public static List<LintWarning> lint(List<Policy> policies, List<Policy> inForce, Cluster cluster,
             Map<String, Set<String>> dnsAnswers) {
-        List<Warning> warnings = new ArrayList<>();
+        List<LintWarning> warnings = new ArrayList<>();
         warnings.addAll(basic(policies, cluster));
         warnings.addAll(shadowed(policies, inForce, cluster, dnsAnswers));
         warnings.addAll(capacity(policies, inForce, cluster, dnsAnswers));
@@ -55,7 +53,7 @@ public final class Lint {
      * Endpoints whose compiled entries would not fit in an agent's policy map: their agents refuse
      * the revision whole and keep the one in force, so say so before the apply.
      */
-    private static List<Warning> capacity(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+    private static List<LintWarning> capacity(List<Policy> policies, List<Policy> inForce, Cluster cluster,
             Map<String, Set<String>> dnsAnswers) {
         Set<String> proposed = new HashSet<>();
         policies.forEach(p -> proposed.add(p.key()));
@@ -63,7 +61,7 @@ public final class Lint {
         inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
         combined.addAll(policies);
         Compilation all = PolicyCompiler.compile(cluster, combined, new Identity.LocalAllocator(), Map.of(), dnsAnswers);
-        List<Warning> warnings = new ArrayList<>();
+        List<LintWarning> warnings = new ArrayList<>();
         for (Map.Entry<String, EndpointPolicy> endpoint : all.endpoints().entrySet()) {
             long entries = endpoint.getValue().entries().keySet().stream().mapToLong(MapKey::datapathEntries).sum();
             if (entries <= POLICY_MAP_ENTRIES) {
@@ -71,7 +69,7 @@ public final class Lint {
             }
             for (Policy policy : policies) {
                 if (endpoint.getValue().policies().contains(policy.key())) {
-                    warnings.add(new Warning(policy.key(), "spec", "endpoint " + endpoint.getKey() + " would need "
+                    warnings.add(new LintWarning(policy.key(), "spec", "endpoint " + endpoint.getKey() + " would need "
                             + entries + " policy map entries, more than an agent's map holds (" + POLICY_MAP_ENTRIES
                             + " by default): its agent will refuse the revision and keep the one in force"));
                 }
@@ -80,8 +78,8 @@ public final class Lint {
         return warnings;
     }
 
-    private static List<Warning> basic(List<Policy> policies, Cluster cluster) {
-        List<Warning> warnings = new ArrayList<>();
+    private static List<LintWarning> basic(List<Policy> policies, Cluster cluster) {
+        List<LintWarning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             String key = policy.key();
             List<Cluster.Pod> selected = cluster.pods().stream()
@@ -89,11 +87,11 @@ public final class Lint {
                             && policy.podSelector().matches(p.labels()))
                     .toList();
             if (selected.isEmpty()) {
-                warnings.add(new Warning(key, "spec.podSelector", "selects no pod"
+                warnings.add(new LintWarning(key, "spec.podSelector", "selects no pod"
                         + (policy.clusterWide() ? "" : " in namespace " + policy.namespace())));
             }
             if (policy.isolatesEgress() && !allowsDns(policy)) {
-                warnings.add(new Warning(key, "spec.egress", "isolates egress without allowing DNS (UDP and TCP port 53 "
+                warnings.add(new LintWarning(key, "spec.egress", "isolates egress without allowing DNS (UDP and TCP port 53 "
                         + "to the cluster DNS service): name lookups of the selected pods will time out"));
             }
             for (int r = 0; r < policy.ingress().size(); r++) {
@@ -102,7 +100,7 @@ public final class Lint {
                     Policy.Port port = ports.get(p);
                     if (port.name() != null && !selected.isEmpty() && selected.stream().noneMatch(pod -> pod.ports().stream()
                             .anyMatch(c -> c.name().equals(port.name()) && c.protocol() == port.protocol()))) {
-                        warnings.add(new Warning(key, "spec.ingress[" + r + "].ports[" + p + "].port", "no selected pod "
+                        warnings.add(new LintWarning(key, "spec.ingress[" + r + "].ports[" + p + "].port", "no selected pod "
                                 + "exposes a " + port.protocol() + " port named '" + port.name() + "'"));
                     }
                 }
@@ -117,7 +115,7 @@ public final class Lint {
      * datapath's lookup order decides. A rule that produces no entry (no peer exists yet) is not
      * called shadowed: it may allow something once its peers appear.
      */
-    private static List<Warning> shadowed(List<Policy> policies, List<Policy> inForce, Cluster cluster,
+    private static List<LintWarning> shadowed(List<Policy> policies, List<Policy> inForce, Cluster cluster,
             Map<String, Set<String>> dnsAnswers) {
         List<Policy> combined = new ArrayList<>();
         Set<String> proposed = new HashSet<>();
@@ -130,7 +128,7 @@ public final class Lint {
         // One allocator for every compile below, so the same labels get the same identity in each.
         Identity.Allocator allocator = new Identity.LocalAllocator();
         Compilation all = PolicyCompiler.compile(cluster, combined, allocator, Map.of(), dnsAnswers);
-        List<Warning> warnings = new ArrayList<>();
+        List<LintWarning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             warnings.addAll(shadowed(policy, "ingress", policy.ingress(), cluster, all, allocator, dnsAnswers));
             warnings.addAll(shadowed(policy, "egress", policy.egress(), cluster, all, allocator, dnsAnswers));
@@ -138,9 +136,9 @@ public final class Lint {
         return warnings;
     }
 
-    private static List<Warning> shadowed(Policy policy, String field, List<Policy.Rule> rules, Cluster cluster,
+    private static List<LintWarning> shadowed(Policy policy, String field, List<Policy.Rule> rules, Cluster cluster,
             Compilation all, Identity.Allocator allocator, Map<String, Set<String>> dnsAnswers) {
-        List<Warning> warnings = new ArrayList<>();
+        List<LintWarning> warnings = new ArrayList<>();
         boolean ingress = field.equals("ingress");
         for (int r = 0; r < rules.size(); r++) {
             Policy alone = new Policy(policy.kind(), policy.namespace(), policy.name(), policy.podSelector(),
@@ -163,7 +161,7 @@ public final class Lint {
                 }
             }
             if (entries > 0 && everyEntryDenied) {
-                warnings.add(new Warning(policy.key(), "spec." + field + "[" + r + "]", "is shadowed: everything it allows "
+                warnings.add(new LintWarning(policy.key(), "spec." + field + "[" + r + "]", "is shadowed: everything it allows "
                         + "is denied by " + String.join(", ", deniers) + " (a deny wins over any allow)"));
             }
         }

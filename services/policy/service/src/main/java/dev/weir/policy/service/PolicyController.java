@@ -1,5 +1,18 @@
 package dev.weir.policy.service;
 
+import dev.weir.api.policy.AppliedPolicy;
+import dev.weir.api.policy.ApplyResponse;
+import dev.weir.api.policy.EndpointStatus;
+import dev.weir.api.policy.ExplainRequest;
+import dev.weir.api.policy.ExplainResponse;
+import dev.weir.api.policy.ExplainSide;
+import dev.weir.api.policy.LintWarning;
+import dev.weir.api.policy.PolicyDeleted;
+import dev.weir.api.policy.PolicyDetail;
+import dev.weir.api.policy.PolicyRevision;
+import dev.weir.api.policy.PolicyStatus;
+import dev.weir.api.policy.PolicySummary;
+import dev.weir.api.policy.PreviewResult;
 import dev.weir.common.web.ApiProblems;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
@@ -48,9 +61,6 @@ public class PolicyController {
         this.topics = topics;
     }
 
-    public record ApplyResponse(boolean dryRun, List<PolicyStore.Applied> applied, List<Lint.Warning> warnings) {
-    }
-
     /** Applies every policy of the body, or none of them (400 naming the field at fault). */
     @PostMapping(path = "/policies", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
     public ApplyResponse apply(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun,
@@ -60,13 +70,13 @@ public class PolicyController {
             throw new PolicyParser.InvalidPolicy("(document)", "holds no policy");
         }
         List<Policy> policies = parsed.stream().map(PolicyParser.Parsed::policy).toList();
-        List<Lint.Warning> warnings = Lint.lint(policies, reconciler.lastPolicies(), cluster(), topics.dnsAnswers());
+        List<LintWarning> warnings = Lint.lint(policies, reconciler.lastPolicies(), cluster(), topics.dnsAnswers());
         if (dryRun) {
-            List<PolicyStore.Applied> wouldApply = policies.stream()
-                    .map(p -> new PolicyStore.Applied(p.kind(), p.namespace(), p.name(), 0, true)).toList();
+            List<AppliedPolicy> wouldApply = policies.stream()
+                    .map(p -> new AppliedPolicy(p.kind(), p.namespace(), p.name(), 0, true)).toList();
             return new ApplyResponse(true, wouldApply, warnings);
         }
-        List<PolicyStore.Applied> applied = store.apply(parsed, "api", author.getName());
+        List<AppliedPolicy> applied = store.apply(parsed, "api", author.getName());
         reconciler.request();
         return new ApplyResponse(false, applied, warnings);
     }
@@ -77,7 +87,7 @@ public class PolicyController {
      */
     @PostMapping(path = "/policies/preview", consumes = {"application/yaml", "application/x-yaml", "application/json",
             "text/plain"})
-    public ImpactPreview.Result preview(@RequestBody String body, @RequestParam(defaultValue = "10") int minutes) {
+    public PreviewResult preview(@RequestBody String body, @RequestParam(defaultValue = "10") int minutes) {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
         }
@@ -99,7 +109,7 @@ public class PolicyController {
     static final int MAX_PREVIEWS = 2;
     private final java.util.concurrent.Semaphore previews = new java.util.concurrent.Semaphore(MAX_PREVIEWS);
 
-    private ImpactPreview.Result previewNow(String body, int minutes) {
+    private PreviewResult previewNow(String body, int minutes) {
         List<Policy> proposed = PolicyParser.parse(body);
         java.util.Set<String> replaced = new java.util.HashSet<>();
         proposed.forEach(p -> replaced.add(p.key()));
@@ -112,17 +122,10 @@ public class PolicyController {
         return ImpactPreview.preview(topics.kafka(), Duration.ofMinutes(minutes), cluster, now, then);
     }
 
-    public record PolicySummary(String kind, String namespace, String name, long revision, Instant updated) {
-    }
-
     @GetMapping("/policies")
     public List<PolicySummary> list() {
         return store.active().stream()
                 .map(p -> new PolicySummary(p.kind(), p.namespace(), p.name(), p.revision(), p.updated())).toList();
-    }
-
-    public record PolicyDetail(String kind, String namespace, String name, long revision, String document,
-            List<PolicyStore.Revision> revisions) {
     }
 
     @GetMapping("/policies/{kind}/{namespace}/{name}")
@@ -135,21 +138,13 @@ public class PolicyController {
     }
 
     @DeleteMapping("/policies/{kind}/{namespace}/{name}")
-    public ResponseEntity<Map<String, Object>> delete(@PathVariable String kind, @PathVariable String namespace,
+    public ResponseEntity<PolicyDeleted> delete(@PathVariable String kind, @PathVariable String namespace,
             @PathVariable String name, java.security.Principal author) {
         // The author is who the token belongs to, not what a client claims.
         return store.delete(kind, ns(namespace), name, author.getName()).map(revision -> {
             reconciler.request();
-            return ResponseEntity.ok(Map.<String, Object>of("deleted", true, "revision", revision));
+            return ResponseEntity.ok(new PolicyDeleted(true, revision));
         }).orElse(ResponseEntity.notFound().build());
-    }
-
-    public record EndpointStatus(String node, int endpointId, String pod, long stateRevision, boolean enforced,
-            long ackedRevision, String error, long behindMillis) {
-    }
-
-    public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced,
-            List<String> nodesBehind, List<EndpointStatus> details) {
     }
 
     /** Which endpoints and nodes enforce the policy's current revision, and how long the others are behind. */
@@ -194,15 +189,6 @@ public class PolicyController {
         return ack == null ? "" : ack.getError();
     }
 
-    public record ExplainRequest(String source, String destination, int port, String protocol) {
-    }
-
-    public record Side(String pod, boolean isolated, boolean allowed, String match, String policy, boolean deny) {
-    }
-
-    public record ExplainResponse(String verdict, Side egress, Side ingress) {
-    }
-
     /** The verdict for a new connection, and the policies and entries that decide it at each end. */
     @PostMapping("/explain")
     public ExplainResponse explain(@RequestBody ExplainRequest request) {
@@ -230,11 +216,11 @@ public class PolicyController {
                 side(compiled, source, decision.egress(), true), side(compiled, destination, decision.ingress(), false));
     }
 
-    private static Side side(Compilation compiled, Cluster.Pod pod, Verdicts.Decision decision, boolean egress) {
+    private static ExplainSide side(Compilation compiled, Cluster.Pod pod, Verdicts.Decision decision, boolean egress) {
         String policy = decision.entry() == null ? "" : compiled.policyOf(decision.entry().cookie()).orElse("");
         boolean isolated = pod != null && (egress ? compiled.endpoint(pod.key()).egressIsolated()
                 : compiled.endpoint(pod.key()).ingressIsolated());
-        return new Side(pod == null ? "" : pod.key(), isolated, decision.allowed(), decision.match().name(), policy,
+        return new ExplainSide(pod == null ? "" : pod.key(), isolated, decision.allowed(), decision.match().name(), policy,
                 decision.denyEntry());
     }
 

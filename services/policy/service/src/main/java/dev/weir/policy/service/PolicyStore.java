@@ -1,5 +1,7 @@
 package dev.weir.policy.service;
 
+import dev.weir.api.policy.AppliedPolicy;
+import dev.weir.api.policy.PolicyRevision;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.PolicyParser;
 import java.sql.Timestamp;
@@ -27,13 +29,7 @@ public class PolicyStore {
         }
     }
 
-    public record Revision(long revision, String source, String author, Instant created, boolean deleted) {
-    }
-
     /** What applying did to one policy: its revision, and whether the revision is new. */
-    public record Applied(String kind, String namespace, String name, long revision, boolean changed) {
-    }
-
     private final JdbcClient jdbc;
 
     public PolicyStore(JdbcClient jdbc) {
@@ -41,15 +37,15 @@ public class PolicyStore {
     }
 
     @Transactional
-    public List<Applied> apply(List<PolicyParser.Parsed> policies, String source, String author) {
-        List<Applied> applied = new ArrayList<>();
+    public List<AppliedPolicy> apply(List<PolicyParser.Parsed> policies, String source, String author) {
+        List<AppliedPolicy> applied = new ArrayList<>();
         for (PolicyParser.Parsed parsed : policies) {
             Policy p = parsed.policy();
             String document = parsed.json();
             Optional<StoredPolicy> current = find(p.kind(), p.namespace(), p.name());
             if (current.isPresent() && current.get().revision() > 0 && Objects.equals(normal(current.get().document()),
                     normal(document))) {
-                applied.add(new Applied(p.kind(), p.namespace(), p.name(), current.get().revision(), false));
+                applied.add(new AppliedPolicy(p.kind(), p.namespace(), p.name(), current.get().revision(), false));
                 continue;
             }
             long id;
@@ -67,7 +63,7 @@ public class PolicyStore {
             }
             jdbc.sql("INSERT INTO policy_revision (policy_id, revision, document, source, author) VALUES (?, ?, ?::jsonb, ?, ?)")
                     .params(id, revision, document, source, author).update();
-            applied.add(new Applied(p.kind(), p.namespace(), p.name(), revision, true));
+            applied.add(new AppliedPolicy(p.kind(), p.namespace(), p.name(), revision, true));
         }
         return applied;
     }
@@ -107,11 +103,11 @@ public class PolicyStore {
                 .optional();
     }
 
-    public List<Revision> revisions(long policyId) {
+    public List<PolicyRevision> revisions(long policyId) {
         return jdbc.sql("SELECT revision, source, author, created_at, document IS NULL FROM policy_revision "
                         + "WHERE policy_id = ? ORDER BY revision")
                 .param(policyId)
-                .query((rs, i) -> new Revision(rs.getLong(1), rs.getString(2), rs.getString(3),
+                .query((rs, i) -> new PolicyRevision(rs.getLong(1), rs.getString(2), rs.getString(3),
                         toInstant(rs.getTimestamp(4)), rs.getBoolean(5)))
                 .list();
     }

@@ -29,7 +29,7 @@ class LintTest {
 
     @Test
     void anAllowEverythingOfWhichADenyInForceDecidesIsShadowedAndNamesTheDeny() {
-        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+        List<dev.weir.api.policy.LintWarning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
                 metadata: {name: web-to-pg, namespace: db}
@@ -54,7 +54,7 @@ class LintTest {
         for (int port = 1000; port < 18000; port++) {
             ports.append(ports.length() == 0 ? "" : ", ").append("{port: ").append(port).append("}");
         }
-        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+        List<dev.weir.api.policy.LintWarning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
                 metadata: {name: many-ports, namespace: db}
@@ -80,7 +80,7 @@ class LintTest {
 
     @Test
     void anAllowThatADenyOnlyPartlyCoversIsNotShadowed() {
-        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+        List<dev.weir.api.policy.LintWarning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
                 metadata: {name: all-to-pg, namespace: db}
@@ -94,7 +94,7 @@ class LintTest {
 
     @Test
     void aDenyOfOnePortBesideAnAllowOfEveryPortShadowsNothing() {
-        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+        List<dev.weir.api.policy.LintWarning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: weir.dev/v1
                 kind: WeirNetworkPolicy
                 metadata: {name: pg, namespace: db}
@@ -111,7 +111,7 @@ class LintTest {
 
     @Test
     void egressDefaultDenyWithoutDnsIsStillReported() {
-        List<Lint.Warning> warnings = Lint.lint(PolicyParser.parse("""
+        List<dev.weir.api.policy.LintWarning> warnings = Lint.lint(PolicyParser.parse("""
                 apiVersion: networking.k8s.io/v1
                 kind: NetworkPolicy
                 metadata: {name: lockdown, namespace: shop}
@@ -119,6 +119,6 @@ class LintTest {
                   podSelector: {}
                   policyTypes: [Egress]
                 """), cluster());
-        assertThat(warnings).extracting(Lint.Warning::field).containsExactly("spec.egress");
+        assertThat(warnings).extracting(dev.weir.api.policy.LintWarning::field).containsExactly("spec.egress");
     }
 }

@@ -1,0 +1,5 @@
+package dev.weir.api.policy;
+
+/** One endpoint a policy selects: whether its node enforces the policy's revision, and how far behind it is. */
+public record EndpointStatus(String node, int endpointId, String pod, long stateRevision, boolean enforced, long ackedRevision, String error, long behindMillis) {
+}

@@ -1,0 +1,7 @@
+package dev.weir.api.policy;
+
+import java.time.Instant;
+
+/** One entry of GET /api/v1/policies ("" as the namespace of a cluster-wide policy; "-" in paths). */
+public record PolicySummary(String kind, String namespace, String name, long revision, Instant updated) {
+}

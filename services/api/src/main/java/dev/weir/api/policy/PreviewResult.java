@@ -1,0 +1,8 @@
+package dev.weir.api.policy;
+
+import java.time.Instant;
+import java.util.List;
+
+/** POST /api/v1/policies/preview: the changed verdicts over the recorded flows since a time. */
+public record PreviewResult(Instant since, long flowsRead, long connectionsJudged, List<PreviewChange> changes, boolean truncated) {
+}
