@@ -59,9 +59,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* A service's database role (dict: root, name): its own from postgresql.roles, or the shared one. */}}
 {{- define "weir.databaseEnv" -}}
-{{- $role := index .root.Values.postgresql.roles .name | default dict -}}
+{{- $role := dig .name dict (.root.Values.postgresql.roles | default dict) -}}
 - name: SPRING_DATASOURCE_USERNAME
   value: {{ $role.username | default .root.Values.postgresql.username | quote }}
+{{- if and $role.username (not $role.existingSecret) }}
+{{- fail (printf "postgresql.roles.%s.existingSecret is required with its username: a role of its own has a password of its own" .name) }}
+{{- end }}
 - name: SPRING_DATASOURCE_PASSWORD
   valueFrom:
     secretKeyRef:
@@ -71,9 +74,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 
 {{/* Whether the listeners are on TLS; rendering fails when neither a Secret nor tls.disabled is given. */}}
 {{- define "weir.tls" -}}
-{{- if .Values.tls.secretName -}}
+{{- $tls := .Values.tls | default dict -}}
+{{- $disabled := eq (toString ($tls.disabled | default false)) "true" -}}
+{{- if and $tls.secretName $disabled -}}
+{{- fail "tls.secretName and tls.disabled=true contradict each other: give one" -}}
+{{- else if $tls.secretName -}}
+{{- if not $tls.agentSecretName -}}
+{{- fail "tls.agentSecretName is required with tls.secretName: the agents' certificate (127.0.0.1 and the scrape name), so that no node holds the services' key" -}}
+{{- end -}}
 true
-{{- else if not .Values.tls.disabled -}}
+{{- else if not $disabled -}}
 {{- fail "tls.secretName is required (a kubernetes.io/tls Secret for the APIs), or tls.disabled=true for plaintext listeners" -}}
 {{- end -}}
 {{- end -}}

@@ -176,6 +176,11 @@ class HelmChartTest {
 
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> render(Map.of("tls.disabled", "false")))
                 .as("no Secret, and no word that plaintext will do").hasMessageContaining("tls.secretName is required");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> render(Map.of("tls.secretName", "weir-tls")))
+                .as("the agents on the services' key").hasMessageContaining("tls.agentSecretName is required");
+        assertThat(only(secured, DaemonSet.class).getSpec().getTemplate().getSpec().getVolumes())
+                .filteredOn(v -> v.getName().equals("tls")).singleElement()
+                .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("weir-agent-tls"));
 
         List<HasMetadata> plaintext = render(Map.of("tls.disabled", "true"));
         Container plainAgent = only(plaintext, DaemonSet.class).getSpec().getTemplate().getSpec().getContainers().get(0);
@@ -197,7 +202,7 @@ class HelmChartTest {
         assertThat(env(shared.get("weir-relay").getSpec().getTemplate().getSpec().getContainers().get(0)))
                 .doesNotContainKeys("SPRING_DATASOURCE_USERNAME", "SPRING_DATASOURCE_PASSWORD");
         Map<String, Deployment> own = deployments(render(Map.of("tls.secretName", "weir-tls",
-                "postgresql.roles.policy.username", "weir_policy", "postgresql.roles.policy.existingSecret", "pg-policy")));
+                "tls.agentSecretName", "weir-agent-tls", "postgresql.roles.policy.username", "weir_policy", "postgresql.roles.policy.existingSecret", "pg-policy")));
         Container policy = own.get("weir-policy").getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(env(policy)).containsEntry("SPRING_DATASOURCE_USERNAME", "weir_policy");
         assertThat(policy.getEnv()).filteredOn(v -> v.getName().equals("SPRING_DATASOURCE_PASSWORD")).singleElement()
@@ -248,6 +253,7 @@ class HelmChartTest {
         }
         if (values.keySet().stream().noneMatch(k -> k.startsWith("tls."))) {
             template.set("tls.secretName", "weir-tls"); // else the chart refuses: see below
+            template.set("tls.agentSecretName", "weir-agent-tls");
         }
         values.forEach(template::set);
         String rendered = template.call();

@@ -27,11 +27,12 @@ final class Heartbeat implements AutoCloseable {
 
     Heartbeat(String node, String version, Producer<String, byte[]> producer, String topic, LongSupplier flowsSeen,
             LongSupplier flowsLost, IntSupplier endpoints, DoubleSupplier mapPressure) {
+        com.google.protobuf.Timestamp started = Timestamps.now();
         scheduler.scheduleAtFixedRate(() -> {
             NodeStatus status = NodeStatus.newBuilder().setNodeName(node).setVersion(version)
                     .setTime(Timestamps.now())
                     .setFlowsSeen(flowsSeen.getAsLong()).setFlowsLost(flowsLost.getAsLong())
-                    .setEndpoints(endpoints.getAsInt()).setMaxMapPressure(mapPressure.getAsDouble()).build();
+                    .setEndpoints(endpoints.getAsInt()).setMaxMapPressure(mapPressure.getAsDouble()).setStarted(started).build();
             producer.send(new ProducerRecord<>(topic, node, status.toByteArray()));
         }, 0, INTERVAL_SECONDS, TimeUnit.SECONDS);
     }

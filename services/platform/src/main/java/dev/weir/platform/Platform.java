@@ -39,6 +39,8 @@ public final class Platform implements AutoCloseable {
     static final String TOKENS = "api-tokens";
     /** The subject of the certificate the REST and gRPC listeners present (valid for loopback). */
     public static final String SERVER_PRINCIPAL = "weir-api";
+    /** The subject of the client certificate for the Observer APIs' mutual TLS (the hubble CLI's). */
+    public static final String OBSERVER_CLIENT_PRINCIPAL = "observer-client";
     /** The Spring SSL bundle the services' listeners and the relay's upstream calls use. */
     public static final String TLS_BUNDLE = "weir";
 
@@ -47,6 +49,7 @@ public final class Platform implements AutoCloseable {
     private EmbeddedKafka kafka;
     private LocalCa ca;
     private LocalCa.PemIdentity serverIdentity;
+    private LocalCa.PemIdentity observerClient;
     private EmbeddedPostgres postgres;
     private FileChannel lockChannel;
     private FileLock lock;
@@ -89,6 +92,7 @@ public final class Platform implements AutoCloseable {
                 writeKafkaProperties(principal, storePassword);
             }
             serverIdentity = ca.pemIdentity(SERVER_PRINCIPAL);
+            observerClient = ca.pemIdentity(OBSERVER_CLIENT_PRINCIPAL);
             kafka = new EmbeddedKafka(dir.resolve("kafka"), config.kafkaPort(), config.kafkaControllerPort(),
                     config.harnessKafkaPort(), new EmbeddedKafka.Tls(ca.keystore(KafkaAccess.BROKER), ca.truststore(),
                             storePassword), KafkaClients.adminConfig(kafka(KafkaAccess.ADMIN)));
@@ -233,6 +237,9 @@ public final class Platform implements AutoCloseable {
         settings.put("server.ssl.bundle", TLS_BUNDLE);
         settings.put("weir.tls-bundle", TLS_BUNDLE);
         settings.put("weir.hsts-max-age", "0");
+        // The relay's gRPC takes client certificates of this CA (hubble --tls-client-cert-file).
+        settings.put("weir.grpc-client-ca-file", caCertificate().toString());
+        settings.put("weir.grpc-client-names", OBSERVER_CLIENT_PRINCIPAL); // not the components' Kafka certificates
         return settings;
     }
 
@@ -244,6 +251,15 @@ public final class Platform implements AutoCloseable {
     /** The server certificate's private key (PKCS#8 PEM). */
     public Path serverPrivateKey() {
         return serverIdentity.privateKey();
+    }
+
+    /** A client certificate (PEM) for the Observer APIs' mutual TLS, and its key (PKCS#8). */
+    public Path observerClientCertificate() {
+        return observerClient.certificateChain();
+    }
+
+    public Path observerClientKey() {
+        return observerClient.privateKey();
     }
 
     /** A TLS context that trusts the platform's CA and nothing else: for clients of the services. */

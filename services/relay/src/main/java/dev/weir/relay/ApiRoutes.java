@@ -31,8 +31,11 @@ import org.springframework.web.servlet.function.ServerResponse;
 @Configuration(proxyBeanMethods = false)
 public class ApiRoutes {
 
-    /** What a caller's request carries on: no cookies, no forwarding headers a client could forge. */
-    static final Set<String> FORWARDED = Set.of("authorization", "content-type", "content-length", "accept");
+    /**
+     * What a caller's request carries on: no cookies, no forwarding headers a client could forge.
+     * (The gateway sets the length of what it sends itself.)
+     */
+    static final Set<String> FORWARDED = Set.of("authorization", "content-type", "accept");
 
     @Bean
     RouterFunction<ServerResponse> upstreamRoutes(RelayApplication.RelayProperties properties) {

@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -75,7 +74,10 @@ public class FlowTail implements HealthIndicator {
     private volatile KafkaConsumer<String, byte[]> consumer;
     /** Where the reader is, per partition: a restarted reader goes on from there, losing nothing. */
     private final java.util.Map<TopicPartition, Long> next = new java.util.concurrent.ConcurrentHashMap<>();
-    private Supervised reader;
+    private volatile Supervised reader;
+    private CountDownLatch positionedOnce;
+    /** The offsets a restart resumed from: a restart that finds them unchanged skips to the head. */
+    private java.util.Map<TopicPartition, Long> resumedFrom = java.util.Map.of();
 
     public FlowTail(RelayApplication.RelayProperties properties) {
         this.kafka = properties.kafka();
@@ -91,13 +93,22 @@ public class FlowTail implements HealthIndicator {
         }
     }
 
-    public synchronized Follower follow() {
-        if (followers.size() >= MAX_FOLLOWERS) {
-            throw new TooManyFollowers();
+    public Follower follow() {
+        CountDownLatch positioned;
+        Follower follower;
+        synchronized (this) {
+            if (followers.size() >= MAX_FOLLOWERS) {
+                throw new TooManyFollowers();
+            }
+            follower = new Follower(this);
+            followers.add(follower);
+            positioned = start();
         }
-        Follower follower = new Follower(this);
-        followers.add(follower);
-        start();
+        try { // the first follower sees everything published after it asked; not under the lock
+            positioned.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return follower;
     }
 
@@ -128,21 +139,26 @@ public class FlowTail implements HealthIndicator {
         return r == null ? 0 : r.restarts();
     }
 
-    private void start() {
-        if (reader != null) {
-            return;
+    /** Starts the reader once; the latch opens when it is positioned at the head (or gave up). */
+    private CountDownLatch start() {
+        if (reader == null) {
+            positionedOnce = new CountDownLatch(1);
+            CountDownLatch latch = positionedOnce;
+            reader = new Supervised("weir-relay-tail", control -> read(control, latch)).start();
         }
-        CountDownLatch positioned = new CountDownLatch(1);
-        reader = new Supervised("weir-relay-tail", control -> read(control, positioned)).start();
-        try { // the first follower sees everything published after it asked
-            positioned.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return positionedOnce;
     }
 
     private void read(Supervised.Control control, CountDownLatch positioned) {
-        try (KafkaConsumer<String, byte[]> c = TopicReaders.consumer(kafka, "weir-relay-tail")) {
+        if (!next.isEmpty() && next.equals(resumedFrom)) {
+            // No progress since the last restart (a batch that cannot be read, say): go on from the head.
+            next.clear();
+        }
+        resumedFrom = java.util.Map.copyOf(next);
+        java.util.Map<String, Object> config = TopicReaders.config(kafka, "weir-relay-tail");
+        // A resumed offset the topic no longer holds goes to the head, not to a replay of all it retains.
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(config)) {
             consumer = c;
             List<TopicPartition> partitions = TopicReaders.assignAll(c, topic);
             c.seekToEnd(partitions);
@@ -172,25 +188,18 @@ public class FlowTail implements HealthIndicator {
                     }
                 }
             }
-        } catch (WakeupException e) {
-            if (control.running()) {
-                throw e;
-            }
         } finally {
             consumer = null;
+            positioned.countDown(); // a follower waits for the head or for this failure, not 30 s
         }
     }
 
     @PreDestroy
-    public synchronized void close() {
+    public void close() {
         Supervised r = reader;
         if (r != null) {
-            KafkaConsumer<String, byte[]> c = consumer;
-            if (c != null) {
-                c.wakeup();
-            }
             try {
-                r.stop(Duration.ofSeconds(5));
+                r.finish(Duration.ofSeconds(5)); // the reader sees it at its next poll (100 ms)
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

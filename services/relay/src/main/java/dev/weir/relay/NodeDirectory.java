@@ -30,8 +30,9 @@ public class NodeDirectory {
 
     public enum State { CONNECTED, UNAVAILABLE }
 
+    /** @param started when the node's agent started (null from agents before it said so) */
     public record NodeView(String name, String version, State state, Instant lastSeen, long flowsSeen, long flowsLost,
-            int endpoints, double maxMapPressure) {
+            int endpoints, double maxMapPressure, Instant started) {
     }
 
     static final Duration SILENCE = Duration.ofSeconds(30);
@@ -98,7 +99,8 @@ public class NodeDirectory {
             Instant last = Instant.ofEpochSecond(s.getTime().getSeconds(), s.getTime().getNanos());
             State state = Duration.between(last, now).compareTo(SILENCE) > 0 ? State.UNAVAILABLE : State.CONNECTED;
             views.add(new NodeView(name, s.getVersion(), state, last, s.getFlowsSeen(), s.getFlowsLost(), s.getEndpoints(),
-                    s.getMaxMapPressure()));
+                    s.getMaxMapPressure(), s.hasStarted() && com.google.protobuf.util.Timestamps.isValid(s.getStarted())
+                            ? Instant.ofEpochSecond(s.getStarted().getSeconds(), s.getStarted().getNanos()) : null));
         });
         return views;
     }

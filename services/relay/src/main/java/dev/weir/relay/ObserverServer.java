@@ -1,10 +1,12 @@
 package dev.weir.relay;
 
-import dev.weir.common.auth.BearerTokenInterceptor;
+import dev.weir.common.auth.ObserverAuthentication;
 import dev.weir.common.auth.BearerTokens;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
 import io.grpc.TlsServerCredentials;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
@@ -17,23 +19,32 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * The relay's gRPC server (Observer API, port weir.grpc-port, 4245 like Hubble Relay), token
- * required; on TLS with the certificate of the bundle weir.tls-bundle when one is named, and then
- * only on TLS (a plaintext client fails its handshake).
+ * The relay's gRPC server (port weir.grpc-port, 4245 like Hubble Relay): Weir's Observer API,
+ * Hubble's (observer.Observer, for the hubble CLI and UI) and gRPC health, where Hubble's CLI
+ * asks for "hubble.server.Observer". On TLS with the certificate of the bundle weir.tls-bundle
+ * when one is named, and then only on TLS; with weir.grpc-client-ca-file, a client certificate
+ * that CA signed stands for a token (mutual TLS, as Hubble clients authenticate). The Observer
+ * APIs need a token or such a certificate; health needs neither.
  */
 @Component
 public class ObserverServer implements SmartLifecycle {
 
     private final RelayApplication.RelayProperties properties;
     private final RelayObserver observer;
+    private final dev.weir.relay.hubble.HubbleObserver hubble;
     private final BearerTokens tokens;
     private final SslBundles bundles;
+    private final HealthStatusManager health = new HealthStatusManager();
     private volatile Server server;
 
-    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer, BearerTokens tokens,
-            SslBundles bundles) {
+    /** The name Hubble's CLI checks (hubble status), as Hubble's own server registers it. */
+    static final String HUBBLE_HEALTH_NAME = "hubble.server.Observer";
+
+    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer,
+            dev.weir.relay.hubble.HubbleObserver hubble, BearerTokens tokens, SslBundles bundles) {
         this.properties = properties;
         this.observer = observer;
+        this.hubble = hubble;
         this.tokens = tokens;
         this.bundles = bundles;
     }
@@ -44,17 +55,28 @@ public class ObserverServer implements SmartLifecycle {
             // The read scope suffices: the Observer API only reads.
             InetSocketAddress address = new InetSocketAddress(properties.grpcAddress(), properties.grpcPort());
             NettyServerBuilder builder = properties.tlsBundle().isEmpty() ? NettyServerBuilder.forAddress(address)
-                    : NettyServerBuilder.forAddress(address, credentials(bundles.getBundle(properties.tlsBundle())));
+                    : NettyServerBuilder.forAddress(address, credentials(bundles.getBundle(properties.tlsBundle()),
+                            properties.grpcClientCaFile()));
+            ObserverAuthentication authentication = new ObserverAuthentication(tokens, properties.grpcClientNames());
+            health.setStatus(HUBBLE_HEALTH_NAME, HealthCheckResponse.ServingStatus.SERVING);
+            health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, HealthCheckResponse.ServingStatus.SERVING);
             server = builder
-                    .addService(ServerInterceptors.intercept(observer, new BearerTokenInterceptor(tokens)))
+                    .addService(ServerInterceptors.intercept(observer, authentication))
+                    .addService(ServerInterceptors.intercept(hubble, authentication))
+                    .addService(health.getHealthService())
                     .build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("the Observer gRPC server did not start on port " + properties.grpcPort(), e);
         }
     }
 
-    private static ServerCredentials credentials(SslBundle bundle) {
-        return TlsServerCredentials.newBuilder().keyManager(bundle.getManagers().getKeyManagers()).build();
+    private static ServerCredentials credentials(SslBundle bundle, java.nio.file.Path clientCa) throws IOException {
+        TlsServerCredentials.Builder tls = TlsServerCredentials.newBuilder().keyManager(bundle.getManagers().getKeyManagers());
+        if (clientCa != null) {
+            // Asked for, not required: a client without a certificate may still bring a token.
+            tls.trustManager(clientCa.toFile()).clientAuth(TlsServerCredentials.ClientAuth.OPTIONAL);
+        }
+        return tls.build();
     }
 
     /** The port bound (useful with weir.grpc-port=0). */
@@ -64,6 +86,7 @@ public class ObserverServer implements SmartLifecycle {
 
     @Override
     public void stop() {
+        health.enterTerminalState();
         Server s = server;
         if (s != null) {
             s.shutdownNow();

@@ -25,7 +25,9 @@ public class RelayApplication {
      * the flows topic (readers in parallel, bounds); the Observer gRPC port; and where the policy,
      * DNS and alerting APIs are, which the web UI reaches through the relay; and the Spring SSL
      * bundle (weir.tls-bundle) whose certificate the gRPC listener presents and whose trust the
-     * upstream calls use: the REST listener takes its own from server.ssl.bundle.
+     * upstream calls use: the REST listener takes its own from server.ssl.bundle; and, for the
+     * Observer APIs' mutual TLS, the CA (PEM) whose client certificates stand for a read token,
+     * and the subject CNs those certificates may have (empty: any).
      */
     @ConfigurationProperties("weir")
     public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
@@ -33,7 +35,7 @@ public class RelayApplication {
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
             @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
             @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi,
-            @DefaultValue("") String tlsBundle) {
+            @DefaultValue("") String tlsBundle, Path grpcClientCaFile, @DefaultValue("") java.util.List<String> grpcClientNames) {
 
         /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
         public dev.weir.common.kafka.KafkaConnection kafka() {
@@ -42,6 +44,8 @@ public class RelayApplication {
 
 
         public RelayProperties {
+            grpcClientNames = grpcClientNames == null ? java.util.List.of()
+                    : grpcClientNames.stream().filter(n -> !n.isBlank()).toList();
             if (scanReaders <= 0) {
                 scanReaders = Runtime.getRuntime().availableProcessors();
             }

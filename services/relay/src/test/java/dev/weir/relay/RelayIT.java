@@ -301,6 +301,107 @@ class RelayIT {
         }
     }
 
+    static dev.weir.proto.hubble.observer.ObserverGrpc.ObserverBlockingStub hubble(io.grpc.ManagedChannel channel) {
+        io.grpc.Metadata auth = new io.grpc.Metadata();
+        auth.put(dev.weir.common.auth.BearerTokenInterceptor.AUTHORIZATION, "Bearer " + platform.apiToken());
+        return dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(channel)
+                .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+    }
+
+    @Test
+    void hubblesObserverApiAnswersAsHubbleRelayWould() throws Exception {
+        io.grpc.ManagedChannel channel = channel();
+        try {
+            var hubble = hubble(channel);
+            var since = Timestamp.newBuilder().setSeconds(System.currentTimeMillis() / 1000 - 600).build();
+            // What `hubble observe --pod payments/api --verdict DROPPED` sends: the source side or the destination side.
+            var request = dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(4).setSince(since)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addSourcePod("payments/api")
+                            .addVerdict(dev.weir.proto.hubble.flow.Verdict.DROPPED))
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addDestinationPod("payments/api")
+                            .addVerdict(dev.weir.proto.hubble.flow.Verdict.DROPPED))
+                    .build();
+            java.util.List<dev.weir.proto.hubble.observer.GetFlowsResponse> answers = new java.util.ArrayList<>();
+            hubble.getFlows(request).forEachRemaining(r -> {
+                if (r.hasFlow()) {
+                    answers.add(r);
+                }
+            });
+            assertThat(answers).hasSize(4);
+            var drop = answers.get(0).getFlow();
+            assertThat(drop.getVerdict()).isEqualTo(dev.weir.proto.hubble.flow.Verdict.DROPPED);
+            assertThat(drop.getDropReasonDesc()).isEqualTo(dev.weir.proto.hubble.flow.DropReason.POLICY_DENIED);
+            assertThat(drop.getDropReason()).isEqualTo(133);
+            assertThat(drop.getEventType().getType()).isEqualTo(1);
+            assertThat(drop.getDestination().getNamespace()).isEqualTo("payments");
+            assertThat(drop.getDestination().getPodName()).startsWith("api-");
+            assertThat(drop.getL4().getTCP().getDestinationPort()).isEqualTo(9090);
+            assertThat(drop.getIP().getSource()).isEqualTo("198.18.1.10");
+            assertThat(drop.getIngressDeniedByList()).extracting(p -> p.getNamespace() + "/" + p.getName())
+                    .containsExactly("payments/api-from-cart");
+            assertThat(answers.get(0).getNodeName()).isEqualTo(drop.getNodeName()).startsWith("node-");
+
+            // A bare pod name is in "default", as Hubble reads it: no flow there.
+            java.util.List<dev.weir.proto.hubble.observer.GetFlowsResponse> none = new java.util.ArrayList<>();
+            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(5).setSince(since)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addSourcePod("frontend")).build())
+                    .forEachRemaining(none::add);
+            assertThat(none).isEmpty();
+            // Forwarded flows to the cart on 8080, by protocol and port.
+            java.util.List<dev.weir.proto.hubble.observer.GetFlowsResponse> cart = new java.util.ArrayList<>();
+            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(3).setSince(since)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addProtocol("TCP")
+                            .addDestinationPort("8080").addVerdict(dev.weir.proto.hubble.flow.Verdict.FORWARDED)).build())
+                    .forEachRemaining(r -> {
+                        if (r.hasFlow()) { // besides the flows: the undecodable record, as a lost event
+                            cart.add(r);
+                        } else {
+                            assertThat(r.getLostEvents().getNumEventsLost()).isPositive();
+                        }
+                    });
+            assertThat(cart).hasSize(3).allMatch(r -> r.getFlow().getDestination().getPodName().startsWith("cart-"));
+            // A filter Weir cannot apply is refused, naming it; one on what Weir never records matches nothing.
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> hubble.getFlows(
+                    dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(1)
+                            .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder()
+                                    .addTcpFlags(dev.weir.proto.hubble.flow.TCPFlags.newBuilder().setSYN(true))).build())
+                    .hasNext())
+                    .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).contains("tcp_flags");
+                    });
+            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(5).setSince(since)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addHttpStatusCode("200")).build())
+                    .forEachRemaining(r -> assertThat(r.hasFlow()).as("no HTTP in Weir's flows").isFalse());
+
+            var status = hubble.serverStatus(dev.weir.proto.hubble.observer.ServerStatusRequest.getDefaultInstance());
+            assertThat(status.getNumConnectedNodes().getValue()).isEqualTo(1);
+            assertThat(status.getNumUnavailableNodes().getValue()).isEqualTo(1);
+            assertThat(status.getUnavailableNodesList()).containsExactly("node-b");
+            assertThat(status.getSeenFlows()).isEqualTo(150);
+            assertThat(hubble.getNodes(dev.weir.proto.hubble.observer.GetNodesRequest.getDefaultInstance()).getNodesList())
+                    .extracting(n -> n.getName() + "=" + n.getState()).containsExactly("node-a=NODE_CONNECTED",
+                            "node-b=NODE_UNAVAILABLE");
+            assertThat(hubble.getNamespaces(dev.weir.proto.hubble.observer.GetNamespacesRequest.getDefaultInstance())
+                    .getNamespacesList()).extracting(dev.weir.proto.hubble.observer.Namespace::getNamespace)
+                    .containsExactly("payments", "shop");
+            assertThat(hubble.getAgentEvents(dev.weir.proto.hubble.observer.GetAgentEventsRequest.getDefaultInstance())
+                    .hasNext()).isFalse();
+
+            // hubble status: gRPC health for Hubble's service name, no credentials needed.
+            var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel).check(
+                    io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("hubble.server.Observer").build());
+            assertThat(health.getStatus()).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+            var anonymous = dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(channel);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> anonymous.serverStatus(
+                    dev.weir.proto.hubble.observer.ServerStatusRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED));
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     @Test
     void theRelayIsTheUisOneOriginForTheOtherApisAndServesTheUi() throws Exception {
         HttpResponse<String> proxied = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/dns/health?since=5m"))

@@ -61,6 +61,10 @@ public final class WeirStandalone {
                 .append(" | web UI ").append(EmbeddedWeir.url(weir.relayPort())).append("/ui/");
         ready.append(" | TLS: every API presents a certificate of the local CA ").append(weir.platform().caCertificate())
                 .append(" (curl --cacert it; import it into a browser as a trusted authority)");
+        ready.append(" | hubble: hubble observe --server 127.0.0.1:").append(weir.relayGrpcPort())
+                .append(" --tls --tls-ca-cert-files ").append(weir.platform().caCertificate())
+                .append(" --tls-client-cert-file ").append(weir.platform().observerClientCertificate())
+                .append(" --tls-client-key-file ").append(weir.platform().observerClientKey());
         if (runningDemo != null) {
             ready.append(" | agent ").append(Demo.NODE).append(" observer 127.0.0.1:").append(runningDemo.agent().observerPort())
                     .append(" (TLS)")

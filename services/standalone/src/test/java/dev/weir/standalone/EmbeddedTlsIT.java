@@ -127,6 +127,34 @@ class EmbeddedTlsIT {
     }
 
     @Test
+    void aHubbleClientWithItsCertificateReadsTheObserverApiWithoutAToken() throws Exception {
+        // What hubble --tls --tls-ca-cert-files --tls-client-cert-file --tls-client-key-file does.
+        ManagedChannel mutual = Grpc.newChannelBuilderForAddress("127.0.0.1", weir.relayGrpcPort(),
+                TlsChannelCredentials.newBuilder().trustManager(weir.platform().caCertificate().toFile())
+                        .keyManager(weir.platform().observerClientCertificate().toFile(),
+                                weir.platform().observerClientKey().toFile()).build()).build();
+        ManagedChannel serverOnly = Grpc.newChannelBuilderForAddress("127.0.0.1", weir.relayGrpcPort(),
+                TlsChannelCredentials.newBuilder().trustManager(weir.platform().caCertificate().toFile()).build()).build();
+        try {
+            var status = dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(mutual).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .serverStatus(dev.weir.proto.hubble.observer.ServerStatusRequest.getDefaultInstance());
+            assertThat(status.getVersion()).startsWith("weir-");
+            assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(serverOnly).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("hubble.server.Observer").build())
+                    .getStatus()).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+            assertThatThrownBy(() -> dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(serverOnly)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .serverStatus(dev.weir.proto.hubble.observer.ServerStatusRequest.getDefaultInstance()))
+                    .as("neither a client certificate nor a token")
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        } finally {
+            mutual.shutdownNow();
+            serverOnly.shutdownNow();
+        }
+    }
+
+    @Test
     void theCliTrustsTheCaItIsGivenAndSaysWhatIsWrongWithout() {
         String[] status = {"--policy-api", EmbeddedWeir.url(weir.policyPort()), "--dns-api", EmbeddedWeir.url(weir.dnsPort()),
             "--alerting-api", EmbeddedWeir.url(weir.alertingPort()), "--relay-api", EmbeddedWeir.url(weir.relayPort()),

@@ -4,4 +4,12 @@ import java.util.List;
 
 /** GET .../status: on how many of the endpoints it selects the policy is enforced. */
 public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced, List<String> nodesBehind, List<EndpointStatus> details) {
+    /** Absent lists, maps and texts read as empty: an older or newer peer may leave them out. */
+    public PolicyStatus {
+        kind = kind == null ? "" : kind;
+        namespace = namespace == null ? "" : namespace;
+        name = name == null ? "" : name;
+        nodesBehind = nodesBehind == null ? List.of() : List.copyOf(nodesBehind);
+        details = details == null ? List.of() : List.copyOf(details);
+    }
 }

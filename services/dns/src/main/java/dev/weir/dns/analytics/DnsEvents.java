@@ -28,6 +28,11 @@ public final class DnsEvents {
     }
 
     public static Optional<DnsEvent> of(Flow flow) {
+        // A time no clock gives (before 1970, after 9999) is no event: windows and insights are
+        // made of times, and one such record must not stop the analytics.
+        if (!com.google.protobuf.util.Timestamps.isValid(flow.getTime()) || flow.getTime().getSeconds() < 0) {
+            return Optional.empty();
+        }
         if (flow.getVerdict() == Verdict.DROPPED) {
             return dropped(flow);
         }

@@ -94,6 +94,17 @@ class DnsTopologyTest {
     }
 
     @Test
+    void aFlowWithATimeNoClockGivesIsSkippedAndTheAnalyticsGoOn() {
+        // Seconds past year 9999: the window code cannot hold it; the record is passed over, not retried forever.
+        send(frontend.query(now, id++, "A", "cart.shop.svc.cluster.local.").toBuilder()
+                .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(Long.MAX_VALUE / 1000)).build());
+        send(frontend.droppedQuery(now, "NetworkPolicy/shop/deny-all").toBuilder()
+                .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(-62_200_000_000L)).build());
+        expandedLookup(frontend, "api.example.com");
+        assertThat(insightsOf(InsightKind.SEARCH_PATH_EXPANSION)).isNotEmpty();
+    }
+
+    @Test
     void searchPathExpansionNamesThePodTheFactorAndTheFixAndResolvesAfterTrailingDots() {
         expandedLookup(frontend, "api.example.com");
         List<DnsInsight> found = insightsOf(InsightKind.SEARCH_PATH_EXPANSION);
