@@ -339,6 +339,25 @@ class AgentIT {
             assertThat(status.getSeenFlows()).isPositive();
             assertThat(status.getNumEndpoints()).isEqualTo(4);
 
+            // The same ring through Hubble's Observer API: DNS as L7 records, with `--protocol dns`'s filter.
+            var hubble = dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(channel)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+            List<dev.weir.proto.hubble.flow.Flow> hubbleFlows = new java.util.ArrayList<>();
+            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(5)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addProtocol("dns")).build())
+                    .forEachRemaining(r -> {
+                        if (r.hasFlow()) {
+                            hubbleFlows.add(r.getFlow());
+                        }
+                    });
+            assertThat(hubbleFlows).hasSizeBetween(1, 5).allSatisfy(f -> {
+                assertThat(f.getType()).isEqualTo(dev.weir.proto.hubble.flow.FlowType.L7);
+                assertThat(f.getL7().getDns().getQuery()).isNotEmpty();
+                assertThat(f.getNodeName()).isEqualTo(node);
+            });
+            assertThat(hubble.getNamespaces(dev.weir.proto.hubble.observer.GetNamespacesRequest.getDefaultInstance())
+                    .getNamespacesCount()).isPositive();
+
             var anonymous = dev.weir.proto.observer.v1.ObserverGrpc.newBlockingStub(channel);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> anonymous.serverStatus(
                     dev.weir.proto.observer.v1.ServerStatusRequest.getDefaultInstance()))

@@ -1,13 +1,13 @@
 package dev.weir.relay;
 
-import dev.weir.common.auth.ObserverAuthentication;
 import dev.weir.common.auth.BearerTokens;
+import dev.weir.common.auth.ObserverAuthentication;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +31,7 @@ public class ObserverServer implements SmartLifecycle {
 
     private final RelayApplication.RelayProperties properties;
     private final RelayObserver observer;
-    private final dev.weir.relay.hubble.HubbleObserver hubble;
+    private final dev.weir.common.hubble.HubbleObserver hubble;
     private final BearerTokens tokens;
     private final SslBundles bundles;
     private final HealthStatusManager health = new HealthStatusManager();
@@ -40,11 +40,13 @@ public class ObserverServer implements SmartLifecycle {
     /** The name Hubble's CLI checks (hubble status), as Hubble's own server registers it. */
     static final String HUBBLE_HEALTH_NAME = "hubble.server.Observer";
 
-    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer,
-            dev.weir.relay.hubble.HubbleObserver hubble, BearerTokens tokens, SslBundles bundles) {
+    public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer, ClusterController cluster,
+            BearerTokens tokens, SslBundles bundles) {
         this.properties = properties;
         this.observer = observer;
-        this.hubble = hubble;
+        // Hubble's namespaces are those with flows in the last hour, sorted.
+        this.hubble = new dev.weir.common.hubble.HubbleObserver(observer, () -> cluster.namespaces("1h").stream()
+                .map(ClusterController.NamespaceView::name).sorted().toList());
         this.tokens = tokens;
         this.bundles = bundles;
     }

@@ -183,7 +183,8 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
             answer.addNodes(Node.newBuilder().setName(n.name()).setVersion(n.version())
                     .setState(n.state() == NodeDirectory.State.CONNECTED ? NodeState.NODE_CONNECTED : NodeState.NODE_UNAVAILABLE)
                     .setLastSeen(Timestamps.fromMillis(n.lastSeen().toEpochMilli())).setFlowsSeen(n.flowsSeen())
-                    .setFlowsLost(n.flowsLost()).setEndpoints(n.endpoints()));
+                    .setFlowsLost(n.flowsLost()).setEndpoints(n.endpoints())
+                    .setUptimeNs(n.started() == null ? 0 : Math.max(0, java.time.Duration.between(n.started(), Instant.now()).toNanos())));
         }
         responses.onNext(answer.build());
         responses.onCompleted();

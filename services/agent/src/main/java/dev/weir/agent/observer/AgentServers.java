@@ -3,11 +3,14 @@ package dev.weir.agent.observer;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import dev.weir.common.auth.BearerTokenInterceptor;
+import dev.weir.common.auth.ObserverAuthentication;
+import dev.weir.common.hubble.HubbleObserver;
 import dev.weir.common.auth.BearerTokens;
 import dev.weir.common.tls.ServerTls;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,10 +25,14 @@ import java.util.function.Supplier;
  * the API token (Prometheus sends it with {@code authorization: credentials_file}). Without one:
  * /livez (the process answers: for liveness probes, which must not restart an agent because
  * Kafka is away, since its pinned maps enforce meanwhile) and /healthz (its work runs, every
- * consumer loop included: for readiness and monitoring). With a TLS identity both listeners take
- * TLS only.
+ * consumer loop included: for readiness and monitoring). The gRPC port serves Weir's Observer
+ * API, Hubble's (observer.Observer) over the same ring, and gRPC health. With a TLS identity both
+ * listeners take TLS only.
  */
 public final class AgentServers implements AutoCloseable {
+
+    /** The name Hubble's CLI checks (hubble status). */
+    static final String HUBBLE_HEALTH_NAME = "hubble.server.Observer";
 
     private final Server grpc;
     private final HttpServer http;
@@ -45,8 +52,14 @@ public final class AgentServers implements AutoCloseable {
         Server grpc = null;
         HttpServer http;
         try {
+            ObserverAuthentication authentication = new ObserverAuthentication(tokens, java.util.List.of());
+            HealthStatusManager health = new HealthStatusManager();
+            health.setStatus(HUBBLE_HEALTH_NAME, HealthCheckResponse.ServingStatus.SERVING);
             grpc = (tls == null ? NettyServerBuilder.forAddress(observer) : NettyServerBuilder.forAddress(observer, tls.grpc()))
-                    .addService(ServerInterceptors.intercept(service, new BearerTokenInterceptor(tokens)))
+                    .addService(ServerInterceptors.intercept(service, authentication))
+                    // Hubble's Observer API over the same ring, for the hubble CLI pointed at this node.
+                    .addService(ServerInterceptors.intercept(new HubbleObserver(service, service::namespaces), authentication))
+                    .addService(health.getHealthService())
                     .build().start();
             if (tls == null) {
                 http = HttpServer.create(metrics, 16);

@@ -132,11 +132,26 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
         return Timestamps.fromMillis(System.currentTimeMillis());
     }
 
+    /** The namespaces of the pods in the flows the ring holds, sorted (Hubble's GetNamespaces). */
+    public java.util.List<String> namespaces() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        for (dev.weir.proto.flow.v1.Flow flow : ring.snapshot()) {
+            if (!flow.getSource().getNamespace().isEmpty()) {
+                names.add(flow.getSource().getNamespace());
+            }
+            if (!flow.getDestination().getNamespace().isEmpty()) {
+                names.add(flow.getDestination().getNamespace());
+            }
+        }
+        return java.util.List.copyOf(names);
+    }
+
     @Override
     public void getNodes(GetNodesRequest request, StreamObserver<GetNodesResponse> responses) {
         responses.onNext(GetNodesResponse.newBuilder().addNodes(Node.newBuilder().setName(node).setVersion(version)
                 .setState(NodeState.NODE_CONNECTED).setLastSeen(now()).setFlowsSeen(ring.seen())
-                .setFlowsLost(lost.total()).setEndpoints(endpoints.getAsInt())).build());
+                .setFlowsLost(lost.total()).setEndpoints(endpoints.getAsInt())
+                .setUptimeNs(System.nanoTime() - startedNs)).build());
         responses.onCompleted();
     }
 

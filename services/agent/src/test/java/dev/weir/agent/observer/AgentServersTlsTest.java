@@ -99,6 +99,17 @@ class AgentServersTlsTest {
                 var status = ObserverGrpc.newBlockingStub(tls).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth))
                         .withDeadlineAfter(10, TimeUnit.SECONDS).serverStatus(ServerStatusRequest.getDefaultInstance());
                 assertThat(status).isNotNull();
+                // Hubble's Observer API on the same port and ring, and the health check hubble status makes.
+                var hubble = dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(tls)
+                        .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(auth)).withDeadlineAfter(10, TimeUnit.SECONDS);
+                var hubbleStatus = hubble.serverStatus(dev.weir.proto.hubble.observer.ServerStatusRequest.getDefaultInstance());
+                assertThat(hubbleStatus.getMaxFlows()).isEqualTo(16);
+                assertThat(hubbleStatus.getNumConnectedNodes().getValue()).isEqualTo(1);
+                assertThat(hubble.getNodes(dev.weir.proto.hubble.observer.GetNodesRequest.getDefaultInstance()).getNodesList())
+                        .extracting(n -> n.getName()).containsExactly("node-tls");
+                assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(tls).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("hubble.server.Observer").build())
+                        .getStatus()).isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
             } finally {
                 cleartext.shutdownNow();
                 tls.shutdownNow();

@@ -1,4 +1,4 @@
-package dev.weir.relay.hubble;
+package dev.weir.common.hubble;
 
 import dev.weir.proto.flow.v1.DropReason;
 import dev.weir.proto.flow.v1.EventType;

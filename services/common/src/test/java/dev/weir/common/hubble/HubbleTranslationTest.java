@@ -1,4 +1,4 @@
-package dev.weir.relay.hubble;
+package dev.weir.common.hubble;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

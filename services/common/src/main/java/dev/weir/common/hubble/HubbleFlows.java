@@ -1,4 +1,4 @@
-package dev.weir.relay.hubble;
+package dev.weir.common.hubble;
 
 import com.google.protobuf.BoolValue;
 import dev.weir.proto.flow.v1.Dns;
@@ -186,7 +186,7 @@ public final class HubbleFlows {
     static Layer7 layer7(Dns dns) {
         var record = DNS.newBuilder().setQuery(dns.getQuery()).addAllIps(dns.getIpsList()).setTtl(dns.getTtl())
                 .addAllCnames(dns.getCnamesList()).setRcode(dns.getRcode()).addAllQtypes(dns.getQtypesList())
-                .addAllRrtypes(dns.getRrtypesList()).setObservationSource("weir-agent");
+                .addAllRrtypes(dns.getRrtypesList()).setObservationSource(dns.getObservationSource());
         var l7 = Layer7.newBuilder().setType(dns.getIsResponse() ? L7FlowType.RESPONSE : L7FlowType.REQUEST).setDns(record);
         if (dns.hasLatency() && com.google.protobuf.util.Durations.isValid(dns.getLatency())
                 && !com.google.protobuf.util.Durations.isNegative(dns.getLatency())) {
