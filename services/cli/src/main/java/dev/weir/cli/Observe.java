@@ -55,11 +55,14 @@ final class Observe implements Callable<Integer> {
     @Option(names = "--to-port") List<String> toPort;
     @Option(names = "--to-fqdn", description = "Names with * wildcards.") List<String> toFqdn;
     @Option(names = "--node") List<String> node;
+    @Option(names = "--traffic-direction", description = "ingress or egress: the side of the connection whose "
+            + "policy judged the flow.") List<String> trafficDirection;
     @Option(names = "--not", description = "Show the flows that do NOT match the filters.") boolean not;
     @Option(names = "--print-policy-names", description = "Show the policies that allowed or denied each flow.")
     boolean policyNames;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "compact", description = "compact, dict, table or json.")
+    @Option(names = {"-o", "--output"}, defaultValue = "compact",
+            description = "compact (as hubble observe prints), dict, table or json (default: ${DEFAULT-VALUE}).")
     String output;
 
     @Override
@@ -86,6 +89,7 @@ final class Observe implements Callable<Integer> {
         repeat(query, "to_port", toPort);
         repeat(query, "to_fqdn", toFqdn);
         repeat(query, "node", node);
+        repeat(query, "traffic_direction", trafficDirection);
         String filters = query.toString().replaceAll("(^\\?|&)(since|until|first|last)=[^&]*", "");
         // Following starts before the history is read, so no flow falls between the two.
         java.util.Iterator<JsonNode> live = follow
@@ -97,7 +101,7 @@ final class Observe implements Callable<Integer> {
         FlowsResponse result = Api.read(answer, FlowsResponse.class);
         List<JsonNode> shown = new ArrayList<>();
         answer.get("flows").forEach(shown::add);
-        Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");
+        Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");  // as hubble -o table
         for (JsonNode flow : shown) {
             print(flow, table);
         }
@@ -136,21 +140,54 @@ final class Observe implements Callable<Integer> {
             return;
         }
         FlowView flow = Api.read(raw, FlowView.class);
+        // As hubble observe prints it: a reply is shown from the replying side, with "<-".
         String source = endpoint(flow.source(), flow.sourceIp(), flow.sourcePort());
         String destination = endpoint(flow.destination(), flow.destinationIp(), flow.destinationPort());
         String verdict = flow.verdict() + (flow.dropReason().isEmpty() ? "" : " (" + flow.dropReason() + ")");
         String policies = policyNames && !flow.policies().isEmpty() ? " policies=" + flow.policies() : "";
+        String type = kind(flow);
+        String summary = flow.summary().isEmpty() ? flow.protocol() : flow.summary();
         if (output.equals("table")) {
             if (table != null) {
-                table.row(flow.time(), source, destination, flow.type(), verdict + policies, flow.summary());
+                table.row(time(flow), source, destination, type, verdict + policies, summary);
             } else {
-                weir.out().printf("%s  %s -> %s  %s  %s%s%n", flow.time(), source, destination, flow.type(), verdict, policies);
+                weir.out().printf("%s  %s -> %s  %s  %s%s  %s%n", time(flow), source, destination, type, verdict, policies,
+                        summary);
             }
         } else {
-            weir.out().printf("%s [%s]: %s -> %s %s %s%s%s%n", flow.time(), flow.node(), source, destination,
-                    flow.protocol(), flow.type(), " " + verdict, policies);
+            String from = identified(source, flow.sourceIdentity());
+            String to = identified(destination, flow.destinationIdentity());
+            weir.out().printf("%s [%s]: %s %s %s %s %s%s (%s)%n", time(flow), flow.node(), flow.reply() ? to : from,
+                    flow.reply() ? "<-" : "->", flow.reply() ? from : to, type, verdict, policies, summary);
         }
         weir.out().flush();
+    }
+
+    private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
+            .ofPattern("MMM ppd HH:mm:ss.SSS", java.util.Locale.ROOT).withZone(java.time.ZoneId.systemDefault());
+
+    /** Hubble's compact time, "Dec  1 16:18:25.773", in the terminal's zone. */
+    static String time(FlowView flow) {
+        return flow.time() == null ? "" : TIME.format(flow.time());
+    }
+
+    /**
+     * What the flow is, named as hubble observe names it: where the datapath saw a connection
+     * (to-endpoint, from-endpoint), a DNS request or response, a policy verdict, a drop.
+     */
+    static String kind(FlowView flow) {
+        return switch (flow.type()) {
+            case "DNS" -> flow.reply() ? "dns-response" : "dns-request";
+            case "DROP" -> "drop" + (flow.observationPoint().isEmpty() ? "" : " " + flow.observationPoint());
+            case "POLICY_VERDICT" -> "policy-verdict" + (flow.trafficDirection().isEmpty() ? ""
+                    : ":" + flow.trafficDirection().toUpperCase(java.util.Locale.ROOT));
+            default -> flow.observationPoint().isEmpty() ? flow.type().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+                    : flow.observationPoint();
+        };
+    }
+
+    private static String identified(String endpoint, long identity) {
+        return identity == 0 ? endpoint : endpoint + " (ID:" + identity + ")";
     }
 
     private static String endpoint(String pod, String ip, int port) {

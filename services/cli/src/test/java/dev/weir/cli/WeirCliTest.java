@@ -175,4 +175,31 @@ class WeirCliTest {
         assertThat(result.err()).contains("3 flows lost");
         assertThat(calls).allMatch(c -> "Bearer weir_test_token".equals(c.authorization()));
     }
+
+    @Test
+    void compactOutputReadsAsHubblesAndTheTrafficDirectionIsPassedOn() {
+        response = """
+                {"flows":[
+                 {"uuid":"a","time":"2026-12-01T16:18:25.773Z","node":"node-1","verdict":"FORWARDED","dropReason":"",
+                  "type":"NEW_CONNECTION","source":"shop/frontend","sourceIp":"198.18.1.10","sourcePort":35196,
+                  "destination":"payments/api","destinationIp":"198.18.2.10","destinationPort":9090,"protocol":"TCP",
+                  "reply":false,"policies":[],"dnsQuery":"","summary":"TCP Flags: SYN","observationPoint":"to-endpoint",
+                  "trafficDirection":"ingress","sourceIdentity":257,"destinationIdentity":259},
+                 {"uuid":"b","time":"2026-12-01T16:18:25.774Z","node":"node-1","verdict":"FORWARDED","dropReason":"",
+                  "type":"DNS","source":"kube-system/coredns","sourceIp":"198.18.0.53","sourcePort":53,
+                  "destination":"shop/frontend","destinationIp":"198.18.1.10","destinationPort":35196,"protocol":"UDP",
+                  "reply":true,"policies":[],"dnsQuery":"cart.shop.svc.cluster.local.","summary":"DNS Answer",
+                  "observationPoint":"from-endpoint","trafficDirection":"egress","sourceIdentity":256,"destinationIdentity":257}],
+                 "scanned":2,"undecodable":0,"truncated":false,"next":null}
+                """;
+        String api = "http://127.0.0.1:" + server.getAddress().getPort();
+        Result result = run("--relay-api", api, "observe", "--traffic-direction", "ingress");
+        assertThat(result.exit()).isZero();
+        assertThat(calls.get(calls.size() - 1).uri()).contains("traffic_direction=ingress");
+        assertThat(result.out()).contains("[node-1]: shop/frontend (198.18.1.10):35196 (ID:257) -> payments/api (198.18.2.10):9090"
+                + " (ID:259) to-endpoint FORWARDED (TCP Flags: SYN)");
+        // A reply reads from the side that sent the request, as hubble prints it.
+        assertThat(result.out()).contains("shop/frontend (198.18.1.10):35196 (ID:257) <- kube-system/coredns (198.18.0.53):53"
+                + " (ID:256) dns-response FORWARDED (DNS Answer)");
+    }
 }

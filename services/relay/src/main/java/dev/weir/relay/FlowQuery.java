@@ -25,7 +25,8 @@ public record FlowQuery(String since, String until, Integer last, Integer first,
         @BindParam("from_label") List<String> fromLabel, @BindParam("to_label") List<String> toLabel,
         List<String> verdict, @BindParam("drop_reason") List<String> dropReason, List<String> type,
         List<String> protocol, List<String> port, @BindParam("to_port") List<String> toPort,
-        @BindParam("to_fqdn") List<String> toFqdn, List<String> node, Boolean not, String page) {
+        @BindParam("to_fqdn") List<String> toFqdn, List<String> node,
+        @BindParam("traffic_direction") List<String> trafficDirection, Boolean not, String page) {
 
     static final int MAX_LIMIT = 10_000;
 
@@ -71,6 +72,8 @@ public record FlowQuery(String since, String until, Integer last, Integer first,
         list(verdict).forEach(v -> base.addVerdict(enumOf(Verdict.class, "verdict", v)));
         list(dropReason).forEach(r -> base.addDropReasonDesc(enumOf(DropReason.class, "drop_reason", r)));
         list(type).forEach(t -> base.addEventType(enumOf(EventType.class, "type", t)));
+        list(trafficDirection).forEach(d -> base.addTrafficDirection(
+                enumOf(dev.weir.proto.flow.v1.TrafficDirection.class, "traffic_direction", d)));
         List<FlowFilter.Builder> filters = new ArrayList<>(List.of(base));
         filters = either(filters, pod, FlowFilter.Builder::addSourcePod, FlowFilter.Builder::addDestinationPod);
         filters = either(filters, namespace, FlowFilter.Builder::addSourceNamespace, FlowFilter.Builder::addDestinationNamespace);

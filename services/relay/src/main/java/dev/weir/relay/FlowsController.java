@@ -210,7 +210,13 @@ public class FlowsController {
                 f.getVerdict().name(), f.getVerdict() == Verdict.DROPPED ? f.getDropReason().name() : "", f.getEventType().name(),
                 endpoint(f.getSource()), f.getIp().getSource(), sourcePort, endpoint(f.getDestination()),
                 f.getIp().getDestination(), destinationPort, dev.weir.common.flow.FlowFilters.protocol(f).toUpperCase(Locale.ROOT),
-                f.getIsReply(), policies, f.hasDns() ? f.getDns().getQuery() : "", f.getSummary());
+                f.getIsReply(), policies, f.hasDns() ? f.getDns().getQuery() : "", f.getSummary(), switch (f.getTracePoint()) {
+                    case FROM_ENDPOINT -> "from-endpoint";
+                    case TO_ENDPOINT -> "to-endpoint";
+                    default -> "";
+                }, f.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN ? ""
+                        : f.getTrafficDirection().name().toLowerCase(Locale.ROOT),
+                f.getSource().getIdentity(), f.getDestination().getIdentity());
     }
 
     private static String endpoint(dev.weir.proto.flow.v1.Endpoint e) {
