@@ -109,6 +109,69 @@ public final class RelayQueryBenchmark {
             System.out.printf("relay, node=%s over the hour, 6 readers: %d flows of %d scanned in %d ms; "
                     + "node=node-# (no wildcard) %d ms (%.2fx)%n", "*".repeat(24) + "#", none.flows().size(),
                     none.scanned(), hostileMs, plainMs, (double) hostileMs / Math.max(1, plainMs));
+            apis(platform, namespace + "/" + pod);
+        }
+    }
+
+    /**
+     * The same pod's hour through the relay's APIs, as clients call them, in the same run: REST
+     * (the last 10,000, the most a page holds) and Hubble's GetFlows (the last 10,000, and the
+     * first 10,000 streamed as found), two rounds each.
+     */
+    static void apis(Platform platform, String pod) throws Exception {
+        Map<String, String> settings = platform.serviceSettings("relay");
+        settings.put("server.port", "0");
+        settings.put("weir.grpc-port", "0");
+        try (var relay = new org.springframework.boot.builder.SpringApplicationBuilder(RelayApplication.class)
+                .run(RelayApplication.arguments(settings))) {
+            String base = "http://127.0.0.1:" + relay.getEnvironment().getProperty("local.server.port");
+            int grpcPort = relay.getBean(dev.weir.relay.ObserverServer.class).port();
+            var http = java.net.http.HttpClient.newHttpClient();
+            io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort)
+                    .usePlaintext().maxInboundMessageSize(16 * 1024 * 1024).build();
+            io.grpc.Metadata auth = new io.grpc.Metadata();
+            auth.put(dev.weir.common.auth.BearerTokenInterceptor.AUTHORIZATION, "Bearer " + platform.apiToken());
+            var hubble = dev.weir.proto.hubble.observer.ObserverGrpc.newBlockingStub(channel)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
+            try {
+                for (int round = 1; round <= 2; round++) {
+                    long t0 = System.nanoTime();
+                    var answer = http.send(java.net.http.HttpRequest.newBuilder(URI.create(base
+                            + "/api/v1/flows?pod=" + pod + "&since=1h&last=10000"))
+                            .header("Authorization", "Bearer " + platform.apiToken()).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    long restMs = (System.nanoTime() - t0) / 1_000_000;
+                    int restFlows = answer.body().split("\"uuid\"", -1).length - 1;
+                    System.out.printf("REST GET /api/v1/flows?pod=%s&since=1h&last=10000, round %d: HTTP %d, %d flows, "
+                            + "all in %d ms%n", pod, round, answer.statusCode(), restFlows, restMs);
+                    for (boolean first : new boolean[] {false, true}) {
+                        var request = dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(10_000)
+                                .setFirst(first).setSince(com.google.protobuf.util.Timestamps.fromMillis(
+                                        System.currentTimeMillis() - 3_600_000))
+                                .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addSourcePod(pod))
+                                .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addDestinationPod(pod))
+                                .build();
+                        long t1 = System.nanoTime();
+                        long firstAt = -1;
+                        long count = 0;
+                        var it = hubble.getFlows(request);
+                        while (it.hasNext()) {
+                            if (it.next().hasFlow()) {
+                                if (firstAt < 0) {
+                                    firstAt = System.nanoTime() - t1;
+                                }
+                                count++;
+                            }
+                        }
+                        long allMs = (System.nanoTime() - t1) / 1_000_000;
+                        System.out.printf("Hubble GetFlows %s 10000, both sides of %s, since 1h, round %d: %d flows, "
+                                + "first %d ms, all %d ms (%.2fx the REST query's time)%n", first ? "first" : "last", pod,
+                                round, count, firstAt / 1_000_000, allMs, (double) allMs / Math.max(1, restMs));
+                    }
+                }
+            } finally {
+                channel.shutdownNow();
+            }
         }
     }
 
