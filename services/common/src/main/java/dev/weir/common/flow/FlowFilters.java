@@ -51,7 +51,8 @@ public final class FlowFilters {
                 && any(f.getEventTypeList(), t -> t == flow.getEventType())
                 && any(f.getReplyList(), r -> r == flow.getIsReply())
                 && any(f.getSourceWorkloadList(), w -> workload(flow.getSource(), w))
-                && any(f.getDestinationWorkloadList(), w -> workload(flow.getDestination(), w));
+                && any(f.getDestinationWorkloadList(), w -> workload(flow.getDestination(), w))
+                && any(f.getTracePointList(), t -> t == flow.getTracePoint());
     }
 
     private interface Test<T> {
@@ -70,8 +71,14 @@ public final class FlowFilters {
         return false;
     }
 
-    /** "ns/" or "ns" matches the namespace, "ns/prefix" pods whose name starts with prefix. */
+    /**
+     * "ns/" or "ns" matches the namespace, "ns/prefix" pods whose name starts with prefix, and
+     * "/prefix" such pods in any namespace.
+     */
     static boolean pod(Endpoint endpoint, String selector) {
+        if (selector.startsWith("/")) {
+            return !endpoint.getPodName().isEmpty() && endpoint.getPodName().startsWith(selector.substring(1));
+        }
         int slash = selector.indexOf('/');
         if (slash < 0) {
             return endpoint.getPodName().startsWith(selector) && !endpoint.getPodName().isEmpty();

@@ -61,7 +61,7 @@ public final class HubbleFlows {
                 .setIsReply(BoolValue.of(flow.getIsReply())).setReply(flow.getIsReply())
                 .setSummary(flow.getSummary())
                 .setType(flow.getEventType() == dev.weir.proto.flow.v1.EventType.DNS ? FlowType.L7 : FlowType.L3_L4);
-        int dropReason = flow.getDropReason().getNumber();
+        int dropReason = ciliumReason(flow.getDropReason());
         if (dropReason != 0) {
             hubble.setDropReason(dropReason);
             DropReason known = DropReason.forNumber(dropReason);
@@ -106,6 +106,19 @@ public final class HubbleFlows {
         return LostEvent.newBuilder().setSource(source).setNumEventsLost(lost.getNumEventsLost()).build();
     }
 
+    /**
+     * Weir's drop reason as the number Cilium's datapath gives the same reason: mostly the same
+     * numbers, but for the two Weir numbers Cilium uses for something else.
+     */
+    static int ciliumReason(dev.weir.proto.flow.v1.DropReason reason) {
+        return switch (reason) {
+            case UNSUPPORTED_L4_PROTOCOL -> DropReason.UNKNOWN_L4_PROTOCOL_VALUE;
+            case NO_POLICY_MAP -> DropReason.NO_CONFIGURATION_AVAILABLE_TO_PERFORM_POLICY_DECISION_VALUE;
+            case UNRECOGNIZED -> 0;
+            default -> reason.getNumber();
+        };
+    }
+
     static Verdict verdict(dev.weir.proto.flow.v1.Verdict verdict) {
         Verdict same = Verdict.forNumber(verdict.getNumber()); // the same numbers by design
         return same == null ? Verdict.VERDICT_UNKNOWN : same;
@@ -144,7 +157,7 @@ public final class HubbleFlows {
      */
     static CiliumEventType eventType(Flow flow) {
         return switch (flow.getEventType()) {
-            case DROP -> CiliumEventType.newBuilder().setType(MESSAGE_DROP).setSubType(flow.getDropReason().getNumber()).build();
+            case DROP -> CiliumEventType.newBuilder().setType(MESSAGE_DROP).setSubType(ciliumReason(flow.getDropReason())).build();
             case POLICY_VERDICT -> CiliumEventType.newBuilder().setType(MESSAGE_POLICY_VERDICT).build();
             case DNS -> CiliumEventType.newBuilder().setType(MESSAGE_ACCESS_LOG).build();
             default -> CiliumEventType.newBuilder().setType(MESSAGE_TRACE)

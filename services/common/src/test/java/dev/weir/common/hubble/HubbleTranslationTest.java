@@ -67,28 +67,64 @@ class HubbleTranslationTest {
         var weir = HubbleFilters.translate(FlowFilter.newBuilder().addSourcePod("frontend").addDestinationPod("kube-system/")
                 .addProtocol("dns").addVerdict(dev.weir.proto.hubble.flow.Verdict.DROPPED)
                 .addTrafficDirection(dev.weir.proto.hubble.flow.TrafficDirection.EGRESS).build());
-        assertThat(weir.getSourcePodList()).containsExactly("default/frontend");
-        assertThat(weir.getDestinationPodList()).containsExactly("kube-system/");
-        assertThat(weir.getEventTypeList()).containsExactly(EventType.DNS);
-        assertThat(weir.getVerdictList()).containsExactly(Verdict.DROPPED);
-        assertThat(weir.getTrafficDirectionList()).containsExactly(TrafficDirection.EGRESS);
-        var traces = HubbleFilters.translate(FlowFilter.newBuilder().addEventType(EventTypeFilter.newBuilder().setType(4)).build());
-        assertThat(traces.getEventTypeList()).containsExactly(EventType.NEW_CONNECTION, EventType.CONNECTION_CLOSE);
+        assertThat(weir).singleElement().satisfies(f -> {
+            assertThat(f.getSourcePodList()).containsExactly("default/frontend");
+            assertThat(f.getDestinationPodList()).containsExactly("kube-system/");
+            assertThat(f.getEventTypeList()).containsExactly(EventType.DNS);
+            assertThat(f.getVerdictList()).containsExactly(Verdict.DROPPED);
+            assertThat(f.getTrafficDirectionList()).containsExactly(TrafficDirection.EGRESS);
+        });
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addEventType(EventTypeFilter.newBuilder().setType(4)).build()))
+                .singleElement().satisfies(f -> assertThat(f.getEventTypeList())
+                        .containsExactlyInAnyOrder(EventType.NEW_CONNECTION, EventType.CONNECTION_CLOSE, EventType.EVENT_TYPE_UNKNOWN));
+        // -t trace:to-endpoint, and a drop by Cilium's number for "unknown L4 protocol".
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addEventType(EventTypeFilter.newBuilder().setType(4)
+                .setMatchSubType(true).setSubType(0)).build())).singleElement()
+                .satisfies(f -> assertThat(f.getTracePointList()).containsExactly(TracePoint.TO_ENDPOINT));
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addEventType(EventTypeFilter.newBuilder().setType(1)
+                .setMatchSubType(true).setSubType(142)).build())).singleElement()
+                .satisfies(f -> assertThat(f.getDropReasonDescList())
+                        .containsExactly(dev.weir.proto.flow.v1.DropReason.UNSUPPORTED_L4_PROTOCOL));
+        // "tcp or dns" is two alternatives; "icmp" is either ICMP; type 0 is any type.
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addProtocol("tcp").addProtocol("dns").build()))
+                .extracting(f -> f.getProtocolList() + "" + f.getEventTypeList()).containsExactly("[tcp][]", "[][DNS]");
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addProtocol("icmp").build())).singleElement()
+                .satisfies(f -> assertThat(f.getProtocolList()).containsExactly("icmp", "icmpv6"));
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addEventType(EventTypeFilter.newBuilder().setType(0)).build()))
+                .singleElement().satisfies(f -> assertThat(f.getEventTypeList()).isEmpty());
+        // DNS and drops together: only dropped DNS, not every drop and every DNS record.
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addProtocol("dns")
+                .addEventType(EventTypeFilter.newBuilder().setType(1)).build())).isEmpty();
+        assertThat(HubbleFilters.translate(FlowFilter.newBuilder().addSourcePod("/cart").build())).singleElement()
+                .satisfies(f -> assertThat(f.getSourcePodList()).containsExactly("/cart"));
+    }
+
+    @Test
+    void weirsDropReasonsAreCiliumsNumbersForTheSameReason() {
+        var drop = HubbleFlows.of(flow().setVerdict(Verdict.DROPPED).setEventType(EventType.DROP)
+                .setDropReason(dev.weir.proto.flow.v1.DropReason.UNSUPPORTED_L4_PROTOCOL).build());
+        assertThat(drop.getDropReasonDesc()).isEqualTo(dev.weir.proto.hubble.flow.DropReason.UNKNOWN_L4_PROTOCOL);
+        assertThat(drop.getEventType().getSubType()).isEqualTo(142);
+        var unconfigured = HubbleFlows.of(flow().setVerdict(Verdict.DROPPED).setEventType(EventType.DROP)
+                .setDropReason(dev.weir.proto.flow.v1.DropReason.NO_POLICY_MAP).build());
+        assertThat(unconfigured.getDropReason()).isEqualTo(165);
     }
 
     @Test
     void whatWeirNeverRecordsMatchesNothingAndWhatItCannotSelectIsRefused() {
         var services = FlowFilter.newBuilder().addDestinationService("shop/cart").build();
-        assertThat(HubbleFilters.translate(services)).isNull();
+        assertThat(HubbleFilters.translate(services)).isEmpty();
         assertThat(HubbleFilters.whitelist(List.of(services))).singleElement()
                 .satisfies(f -> assertThat(f.getUuidList()).containsExactly(HubbleFilters.NO_FLOW));
         assertThat(HubbleFilters.blacklist(List.of(services))).isEmpty();
         assertThatThrownBy(() -> HubbleFilters.translate(FlowFilter.newBuilder().addDnsQuery(".*\\.local").build()))
                 .isInstanceOf(HubbleFilters.Unsupported.class).hasMessageContaining("dns_query");
-        assertThatThrownBy(() -> HubbleFilters.translate(FlowFilter.newBuilder()
-                .addEventType(EventTypeFilter.newBuilder().setType(4).setMatchSubType(true)).build()))
-                .hasMessageContaining("sub_type");
-        assertThatThrownBy(() -> HubbleFilters.translate(FlowFilter.newBuilder().addSourcePod("/cart").build()))
-                .hasMessageContaining("every namespace");
+        assertThatThrownBy(() -> HubbleFilters.translate(FlowFilter.newBuilder().addSourcePod("").build()))
+                .hasMessageContaining("source_pod");
+        // A field of a newer contract (here 37, source_cluster_name) is refused, not read as "any".
+        var newer = FlowFilter.newBuilder().setUnknownFields(com.google.protobuf.UnknownFieldSet.newBuilder()
+                .addField(37, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+                        .addLengthDelimited(com.google.protobuf.ByteString.copyFromUtf8("c1")).build()).build()).build();
+        assertThatThrownBy(() -> HubbleFilters.translate(newer)).hasMessageContaining("37");
     }
 }
