@@ -235,12 +235,27 @@ public final class AgentMetrics {
                 continue;
             }
             FunctionCounter.builder("weir_datapath_packets", this, m -> m.packetsOf(c.verdict(), c.dropReason(), c.direction()))
-                    .tags("verdict", String.valueOf(c.verdict()), "reason", String.valueOf(c.dropReason()),
+                    .tags("verdict", verdictName(c.verdict()), "reason", reasonName(c.dropReason()),
                             "direction", c.direction() == 1 ? "ingress" : "egress")
                     .description("Packets judged by the datapath's programs (per-CPU counters, summed)")
                     .register(registry);
         }
         return registry.scrape();
+    }
+
+    /** The datapath's verdict number by its name (a bounded set: OTHER for a number no release knows). */
+    static String verdictName(int verdict) {
+        dev.weir.proto.flow.v1.Verdict known = dev.weir.proto.flow.v1.Verdict.forNumber(verdict);
+        return known == null ? "OTHER" : known.name();
+    }
+
+    /** The datapath's drop reason by its name: NONE for a packet not dropped, OTHER for an unknown number. */
+    static String reasonName(int reason) {
+        if (reason == 0) {
+            return "NONE";
+        }
+        dev.weir.proto.flow.v1.DropReason known = dev.weir.proto.flow.v1.DropReason.forNumber(reason);
+        return known == null ? "OTHER" : known.name();
     }
 
     private double packetsOf(int verdict, int reason, int direction) {

@@ -379,7 +379,8 @@ class AgentIT {
                 .contains("weir_dns_responses_total{qtypes=\"A\",rcode=\"NXDOMAIN\"}")
                 .contains("weir_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"}")
                 .contains("weir_lost_events_total{source=\"AGENT_PUBLISH_BUFFER\"} 0.0")
-                .contains("weir_datapath_packets_total")
+                .contains("weir_datapath_packets_total{direction=\"egress\",reason=\"NONE\",verdict=\"FORWARDED\"}")
+                .doesNotContainPattern("weir_datapath_packets_total\\{[^}]*verdict=\"[0-9]")
                 .contains("weir_consumer_restarts_total{topic=\"weir.endpoint-policy-state.v1\"} 0.0");
         // Liveness and health answer without the token; every consumer loop runs.
         for (String path : new String[] {"/livez", "/healthz"}) {
