@@ -62,7 +62,8 @@ final class Observe implements Callable<Integer> {
     boolean policyNames;
 
     @Option(names = {"-o", "--output"}, defaultValue = "compact",
-            description = "compact (as hubble observe prints), dict, table or json (default: ${DEFAULT-VALUE}).")
+            description = "compact (as hubble observe prints), dict, table, json, or jsonpb (Hubble's export format: "
+                    + "one GetFlowsResponse a line, for hubble observe --input-file) (default: ${DEFAULT-VALUE}).")
     String output;
 
     @Override
@@ -90,6 +91,15 @@ final class Observe implements Callable<Integer> {
         repeat(query, "to_fqdn", toFqdn);
         repeat(query, "node", node);
         repeat(query, "traffic_direction", trafficDirection);
+        if (output.equals("jsonpb")) {
+            // Hubble's export format, translated by the relay: one GetFlowsResponse per line.
+            if (follow) {
+                throw new Api.Failure(Api.REFUSED, "-o jsonpb takes history only; follow with -o json");
+            }
+            relay.lines("/api/v1/flows/export" + query).forEach(line -> weir.out().println(line.toString()));
+            weir.out().flush();
+            return 0;
+        }
         String filters = query.toString().replaceAll("(^\\?|&)(since|until|first|last)=[^&]*", "");
         // Following starts before the history is read, so no flow falls between the two.
         java.util.Iterator<JsonNode> live = follow

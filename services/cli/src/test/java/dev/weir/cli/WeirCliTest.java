@@ -202,4 +202,26 @@ class WeirCliTest {
         assertThat(result.out()).contains("shop/frontend (198.18.1.10):35196 (ID:257) <- kube-system/coredns (198.18.0.53):53"
                 + " (ID:256) dns-response FORWARDED (DNS Answer)");
     }
+
+    @Test
+    void jsonpbPrintsTheRelaysHubbleExportAsItCame() {
+        server.createContext("/api/v1/flows/export", exchange -> {
+            calls.add(new Call("GET", exchange.getRequestURI().toString(), exchange.getRequestHeaders().getFirst("Authorization"),
+                    null, ""));
+            byte[] body = ("{\"flow\":{\"uuid\":\"a\",\"verdict\":\"DROPPED\"},\"node_name\":\"node-1\"}\n"
+                    + "{\"flow\":{\"uuid\":\"b\",\"verdict\":\"FORWARDED\"},\"node_name\":\"node-2\"}\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        String api = "http://127.0.0.1:" + server.getAddress().getPort();
+        Result result = run("--relay-api", api, "observe", "--last", "2", "--verdict", "DROPPED", "-o", "jsonpb");
+        assertThat(result.exit()).isZero();
+        assertThat(calls.get(calls.size() - 1).uri()).isEqualTo("/api/v1/flows/export?since=1h&last=2&verdict=DROPPED");
+        assertThat(result.out().lines().toList()).containsExactly(
+                "{\"flow\":{\"uuid\":\"a\",\"verdict\":\"DROPPED\"},\"node_name\":\"node-1\"}",
+                "{\"flow\":{\"uuid\":\"b\",\"verdict\":\"FORWARDED\"},\"node_name\":\"node-2\"}");
+        assertThat(run("--relay-api", api, "observe", "-f", "-o", "jsonpb").exit()).isEqualTo(1);
+    }
 }

@@ -52,6 +52,17 @@ public class FlowsController {
      */
     @GetMapping("/flows")
     public FlowsResponse flows(FlowQuery query) {
+        Page page = page(query);
+        FlowHistory.Result result = page.result();
+        return new FlowsResponse(result.flows().stream().map(FlowsController::view).toList(), result.scanned(),
+                result.undecodable(), result.truncated(), page.next());
+    }
+
+    /** One page of history for a query: the flows, and the token for the next page (null at the end). */
+    private record Page(FlowHistory.Result result, String next) {
+    }
+
+    private Page page(FlowQuery query) {
         int limit = query.limit(100);
         FlowQuery.Filters filters = query.filters();
         Instant since = query.sinceOr("1h");
@@ -73,8 +84,38 @@ public class FlowsController {
             }
         }
         FlowHistory.Result result = history.query(since, until, filters.whitelist(), blacklist, limit, first);
-        return new FlowsResponse(result.flows().stream().map(FlowsController::view).toList(), result.scanned(),
-                result.undecodable(), result.truncated(), next(result.flows(), limit, first));
+        return new Page(result, next(result.flows(), limit, first));
+    }
+
+    private static final com.google.protobuf.util.JsonFormat.Printer HUBBLE_JSON =
+            com.google.protobuf.util.JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+
+    /**
+     * The same history in Hubble's export format: one observer.GetFlowsResponse per line as
+     * protojson, as Hubble's flow exporter writes it and `hubble observe --input-file` reads it
+     * (what `weir observe -o jsonpb` prints). Paging as for /flows, the token in the Weir-Next header.
+     */
+    @GetMapping(value = "/flows/export", produces = "application/x-ndjson")
+    public ResponseEntity<String> export(FlowQuery query) {
+        Page page = page(query);
+        FlowHistory.Result result = page.result();
+        StringBuilder lines = new StringBuilder();
+        for (Flow flow : result.flows()) {
+            try {
+                HUBBLE_JSON.appendTo(dev.weir.proto.hubble.observer.GetFlowsResponse.newBuilder()
+                        .setFlow(dev.weir.common.hubble.HubbleFlows.of(flow)).setNodeName(flow.getNodeName())
+                        .setTime(flow.getTime()).build(), lines);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            lines.append('\n');
+        }
+        ResponseEntity.BodyBuilder answer = ResponseEntity.ok().contentType(org.springframework.http.MediaType.parseMediaType(
+                "application/x-ndjson"));
+        if (page.next() != null) {
+            answer.header("Weir-Next", page.next());
+        }
+        return answer.body(lines.toString());
     }
 
     private static String next(List<Flow> flows, int limit, boolean first) {

@@ -403,6 +403,22 @@ class RelayIT {
     }
 
     @Test
+    void theExportIsHubblesFormatOneResponseALine() throws Exception {
+        HttpResponse<String> export = get("/api/v1/flows/export?pod=payments/api&verdict=DROPPED&last=3", true);
+        assertThat(export.statusCode()).isEqualTo(200);
+        java.util.List<String> lines = export.body().lines().toList();
+        assertThat(lines).hasSize(3);
+        for (String line : lines) {
+            var response = dev.weir.proto.hubble.observer.GetFlowsResponse.newBuilder();
+            com.google.protobuf.util.JsonFormat.parser().merge(line, response); // as hubble observe --input-file reads it
+            assertThat(response.getFlow().getVerdict()).isEqualTo(dev.weir.proto.hubble.flow.Verdict.DROPPED);
+            assertThat(response.getFlow().getDestination().getNamespace()).isEqualTo("payments");
+            assertThat(response.getNodeName()).isEqualTo(response.getFlow().getNodeName());
+        }
+        assertThat(lines.get(0)).contains("\"pod_name\":").contains("\"drop_reason_desc\":\"POLICY_DENIED\"");
+    }
+
+    @Test
     void theRelayIsTheUisOneOriginForTheOtherApisAndServesTheUi() throws Exception {
         HttpResponse<String> proxied = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v1/dns/health?since=5m"))
                 .header("Authorization", "Bearer " + platform.apiToken()).header("Cookie", "session=1")
