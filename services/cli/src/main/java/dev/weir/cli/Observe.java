@@ -39,22 +39,22 @@ final class Observe implements Callable<Integer> {
     @Option(names = {"-f", "--follow"}, description = "Keep showing new flows (Ctrl-C stops).")
     boolean follow;
 
-    @Option(names = "--from-pod") List<String> fromPod;
-    @Option(names = "--to-pod") List<String> toPod;
+    @Option(names = "--from-pod", description = "The source side: namespace/pod-prefix, or namespace/.") List<String> fromPod;
+    @Option(names = "--to-pod", description = "The destination side: namespace/pod-prefix, or namespace/.") List<String> toPod;
     @Option(names = "--pod", description = "Either side: namespace/pod-prefix, or namespace/ for a namespace.")
     List<String> pod;
     @Option(names = {"-n", "--namespace"}, description = "Either side.") List<String> namespace;
-    @Option(names = "--from-namespace") List<String> fromNamespace;
-    @Option(names = "--to-namespace") List<String> toNamespace;
+    @Option(names = "--from-namespace", description = "The source side's namespace.") List<String> fromNamespace;
+    @Option(names = "--to-namespace", description = "The destination side's namespace.") List<String> toNamespace;
     @Option(names = "--label", description = "Either side, key=value.") List<String> label;
     @Option(names = "--verdict", description = "FORWARDED, DROPPED, ...") List<String> verdict;
     @Option(names = "--drop-reason-desc", description = "POLICY_DENIED, ...") List<String> dropReason;
     @Option(names = "--type", description = "Event type: NEW_CONNECTION, DROP, DNS, CONNECTION_CLOSE, POLICY_VERDICT") List<String> type;
     @Option(names = "--protocol", description = "tcp, udp, sctp, icmp, icmpv6") List<String> protocol;
-    @Option(names = "--port", description = "Either side.") List<String> port;
-    @Option(names = "--to-port") List<String> toPort;
+    @Option(names = "--port", description = "Either side's port (1-65535).") List<String> port;
+    @Option(names = "--to-port", description = "The destination port.") List<String> toPort;
     @Option(names = "--to-fqdn", description = "Names with * wildcards.") List<String> toFqdn;
-    @Option(names = "--node") List<String> node;
+    @Option(names = "--node", description = "The node that saw the flow (* wildcards).") List<String> node;
     @Option(names = "--traffic-direction", description = "ingress or egress: the side of the connection whose "
             + "policy judged the flow.") List<String> trafficDirection;
     @Option(names = "--not", description = "Show the flows that do NOT match the filters.") boolean not;

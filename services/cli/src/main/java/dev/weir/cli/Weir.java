@@ -461,7 +461,8 @@ public final class Weir {
 
     // ---------------------------------------------------------------- alerts
 
-    @Command(name = "alerts", mixinStandardHelpOptions = true, description = "Alerts and silences.", subcommands = {AlertsList.class, AlertsSilence.class})
+    @Command(name = "alerts", mixinStandardHelpOptions = true, description = "Alerts and silences.",
+            subcommands = {AlertsList.class, AlertsSilence.class, AlertsSilences.class, AlertsExpire.class})
     static final class AlertsCommand {
         @ParentCommand
         Weir weir;
@@ -480,12 +481,13 @@ public final class Weir {
             Weir weir = parent.weir;
             weir.show(weir.api(weir.alertingApi).get("/api/v1/alerting/alerts" + Api.query(mapOf("state", state))),
                     AlertView[].class, alerts -> {
-                Table table = new Table("ALERT", "STATE", "SEVERITY", "LABELS", "SINCE", "SILENCED");
+                Table table = new Table("ALERT", "STATE", "SEVERITY", "VALUE", "LABELS", "SINCE", "SILENCED", "SUMMARY");
                 for (AlertView a : alerts) {
                     Map<String, String> labels = new java.util.TreeMap<>(a.labels());
                     labels.remove("alertname");
                     String severity = labels.remove("severity");
-                    table.row(a.rule(), a.status(), severity, labels, a.startsAt(), a.silencedBy().isEmpty() ? "" : "yes");
+                    table.row(a.rule(), a.status(), severity, a.value(), labels, a.startsAt(),
+                            a.silencedBy().isEmpty() ? "" : "yes", a.annotations().getOrDefault("summary", ""));
                 }
                 table.print(weir.out());
             });
@@ -517,6 +519,46 @@ public final class Weir {
             SilenceView silence = Api.read(weir.api(weir.alertingApi).post("/api/v1/alerting/silences", "application/json",
                     Api.JSON.writeValueAsString(request)), SilenceView.class);
             weir.out().println("silence " + silence.id() + " until " + silence.endsAt());
+            weir.out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "silences", mixinStandardHelpOptions = true, description = "The silences, active and ended.")
+    static final class AlertsSilences implements Callable<Integer> {
+        @ParentCommand
+        AlertsCommand parent;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.alertingApi).get("/api/v1/alerting/silences"), SilenceView[].class, silences -> {
+                Table table = new Table("ID", "MATCHERS", "STARTS", "ENDS", "BY", "COMMENT");
+                for (SilenceView s : silences) {
+                    table.row(s.id(), String.join(",", s.matchers()), s.startsAt(), s.endsAt(), s.createdBy(), s.comment());
+                }
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "expire", mixinStandardHelpOptions = true, description = "End a silence now: its alerts notify again.")
+    static final class AlertsExpire implements Callable<Integer> {
+        @ParentCommand
+        AlertsCommand parent;
+
+        @Parameters(paramLabel = "SILENCE-ID", description = "The id weir alerts silences lists.")
+        String id;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            if (!id.matches("[A-Za-z0-9-]{1,64}")) {
+                throw new Api.Failure(Api.REFUSED, "not a silence id: " + id);
+            }
+            weir.api(weir.alertingApi).delete("/api/v1/alerting/silences/" + id);
+            weir.out().println("expired silence " + id);
             weir.out().flush();
             return 0;
         }

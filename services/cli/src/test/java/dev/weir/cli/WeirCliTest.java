@@ -224,4 +224,27 @@ class WeirCliTest {
                 "{\"flow\":{\"uuid\":\"b\",\"verdict\":\"FORWARDED\"},\"node_name\":\"node-2\"}");
         assertThat(run("--relay-api", api, "observe", "-f", "-o", "jsonpb").exit()).isEqualTo(1);
     }
+
+    @Test
+    void silencesAreListedAndExpiredAndAlertsShowTheirValueAndSummary() {
+        response = "[{\"id\":\"s-1\",\"matchers\":[\"alertname=DnsNxdomainRatio\",\"pod=~cart-.*\"],"
+                + "\"startsAt\":\"2026-01-01T00:00:00Z\",\"endsAt\":\"2026-01-01T02:00:00Z\",\"createdBy\":\"ops\","
+                + "\"comment\":\"known\"}]";
+        Result silences = run("alerts", "silences");
+        assertThat(silences.exit()).isZero();
+        assertThat(silences.out()).contains("s-1").contains("alertname=DnsNxdomainRatio,pod=~cart-.*").contains("known");
+        response = "";
+        Result expired = run("alerts", "expire", "s-1");
+        assertThat(expired.exit()).isZero();
+        assertThat(calls.get(calls.size() - 1).method()).isEqualTo("DELETE");
+        assertThat(calls.get(calls.size() - 1).uri()).isEqualTo("/api/v1/alerting/silences/s-1");
+        assertThat(run("alerts", "expire", "../rules/x").exit()).isEqualTo(1);
+        response = "[{\"fingerprint\":\"f\",\"rule\":\"DnsNxdomainRatio\",\"status\":\"firing\",\"labels\":"
+                + "{\"alertname\":\"DnsNxdomainRatio\",\"severity\":\"warning\",\"pod\":\"cart\"},"
+                + "\"annotations\":{\"summary\":\"cart: 80% NXDOMAIN\"},\"startsAt\":\"2026-01-01T00:00:00Z\","
+                + "\"value\":0.8,\"silencedBy\":[]}]";
+        Result alerts = run("alerts", "list");
+        assertThat(alerts.exit()).isZero();
+        assertThat(alerts.out()).contains("VALUE").contains("0.800").contains("cart: 80% NXDOMAIN");
+    }
 }

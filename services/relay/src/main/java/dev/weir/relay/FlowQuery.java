@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -57,7 +58,36 @@ public record FlowQuery(String since, String until, Integer last, Integer first,
         return limit;
     }
 
+    /** The protocols a flow's L4 can be. */
+    static final java.util.Set<String> PROTOCOLS = java.util.Set.of("tcp", "udp", "sctp", "icmp", "icmpv6");
+
+    /** Refuses what no flow can match because it is not a value at all: a 400 naming the parameter. */
+    private void validate() {
+        for (String p : list(protocol)) {
+            if (!PROTOCOLS.contains(p.toLowerCase(Locale.ROOT))) {
+                throw new BadRequest("protocol", "'" + p + "' is not one of " + new java.util.TreeSet<>(PROTOCOLS));
+            }
+        }
+        for (var ports : List.of(Map.entry("port", list(port)), Map.entry("to_port", list(toPort)))) {
+            for (String p : ports.getValue()) {
+                if (!p.matches("[0-9]{1,5}") || Integer.parseInt(p) < 1 || Integer.parseInt(p) > 65535) {
+                    throw new BadRequest(ports.getKey(), "'" + p + "' is not a port (1-65535)");
+                }
+            }
+        }
+        for (var labels : List.of(Map.entry("label", list(label)), Map.entry("from_label", list(fromLabel)),
+                Map.entry("to_label", list(toLabel)))) {
+            for (String l : labels.getValue()) {
+                int eq = l.indexOf('=');
+                if (eq <= 0 || eq == l.length() - 1) {
+                    throw new BadRequest(labels.getKey(), "'" + l + "' is not key=value");
+                }
+            }
+        }
+    }
+
     public Filters filters() {
+        validate();
         FlowFilter.Builder base = FlowFilter.newBuilder();
         list(fromPod).forEach(base::addSourcePod);
         list(toPod).forEach(base::addDestinationPod);

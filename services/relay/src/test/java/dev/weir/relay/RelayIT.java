@@ -178,6 +178,13 @@ class RelayIT {
         HttpResponse<String> forged = get("/api/v1/flows?page=bm9wZQ", true);
         assertThat(forged.statusCode()).isEqualTo(400);
         assertThat(forged.body()).contains("\"field\":\"page\"");
+        // Values no flow can have are refused, naming the parameter, rather than matching nothing.
+        for (String[] bad : new String[][] {{"port=abc", "port"}, {"to_port=70000", "to_port"}, {"protocol=bogus", "protocol"},
+            {"label=app", "label"}}) {
+            HttpResponse<String> refused = get("/api/v1/flows?" + bad[0], true);
+            assertThat(refused.statusCode()).as(bad[0]).isEqualTo(400);
+            assertThat(refused.body()).as(bad[0]).contains("\"field\":\"" + bad[1] + "\"");
+        }
     }
 
     static io.grpc.ManagedChannel channel() {
