@@ -65,13 +65,59 @@ public final class AgentMetrics {
     }
 
     public void flow(Flow flow) {
-        counter("weir_flows_processed", "Flows built from datapath events and handed to Kafka",
-                "type", flow.getEventType().name(), "verdict", flow.getVerdict().name())
+        counter("weir_flows_processed", "Flows built from datapath events and handed to Kafka, by type, "
+                + "observation point (subtype: to-endpoint, from-endpoint) and verdict",
+                "type", flow.getEventType().name(), "subtype", observationPoint(flow), "verdict", flow.getVerdict().name())
                 .increment();
         if (flow.getVerdict() == Verdict.DROPPED) {
             counter("weir_drop", "Packets dropped by the datapath, by reason",
                     "reason", flow.getDropReason().name(), "protocol", protocol(flow)).increment();
         }
+        if (judgedByPolicy(flow)) {
+            counter("weir_policy_verdicts", "New connections judged by network policy, by the side that judged "
+                    + "(direction), what in the policy matched (match) and the outcome (action)",
+                    "direction", flow.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.INGRESS ? "ingress"
+                            : "egress", "match", match(flow.getPolicyMatchType()),
+                    "action", flow.getVerdict().name().toLowerCase(java.util.Locale.ROOT)).increment();
+        }
+    }
+
+    static String observationPoint(Flow flow) {
+        return switch (flow.getTracePoint()) {
+            case FROM_ENDPOINT -> "from-endpoint";
+            case TO_ENDPOINT -> "to-endpoint";
+            default -> "";
+        };
+    }
+
+    /**
+     * A connection's first packet, judged at one side by its policy: a new connection, or a drop
+     * by policy. (Replies and later packets ride on the connection's verdict; DNS records are not
+     * verdicts.)
+     */
+    static boolean judgedByPolicy(Flow flow) {
+        if (flow.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.TRAFFIC_DIRECTION_UNKNOWN
+                || flow.getIsReply()) {
+            return false;
+        }
+        return switch (flow.getEventType()) {
+            case NEW_CONNECTION, POLICY_VERDICT -> true;
+            case DROP -> flow.getDropReason() == dev.weir.proto.flow.v1.DropReason.POLICY_DENIED
+                    || flow.getDropReason() == dev.weir.proto.flow.v1.DropReason.POLICY_DENY;
+            default -> false;
+        };
+    }
+
+    /** Hubble's names for what matched: l3-only, l3-l4, l4-only, all, none; not-isolated when no policy selects the pod. */
+    static String match(dev.weir.proto.flow.v1.PolicyMatchType match) {
+        return switch (match) {
+            case POLICY_MATCH_L3_ONLY -> "l3-only";
+            case POLICY_MATCH_L3_L4 -> "l3-l4";
+            case POLICY_MATCH_L4_ONLY -> "l4-only";
+            case POLICY_MATCH_ALL -> "all";
+            case POLICY_MATCH_NOT_ISOLATED -> "not-isolated";
+            default -> "none";
+        };
     }
 
     /**
