@@ -2,12 +2,10 @@ package dev.weir.relay;
 
 import dev.weir.common.auth.BearerTokens;
 import dev.weir.common.auth.ObserverAuthentication;
+import dev.weir.common.hubble.ObserverServices;
 import io.grpc.Server;
 import io.grpc.ServerCredentials;
-import io.grpc.ServerInterceptors;
 import io.grpc.TlsServerCredentials;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,24 +28,17 @@ import org.springframework.stereotype.Component;
 public class ObserverServer implements SmartLifecycle {
 
     private final RelayApplication.RelayProperties properties;
-    private final RelayObserver observer;
-    private final dev.weir.common.hubble.HubbleObserver hubble;
-    private final BearerTokens tokens;
+    private final ObserverServices services;
     private final SslBundles bundles;
-    private final HealthStatusManager health = new HealthStatusManager();
     private volatile Server server;
-
-    /** The name Hubble's CLI checks (hubble status), as Hubble's own server registers it. */
-    static final String HUBBLE_HEALTH_NAME = "hubble.server.Observer";
 
     public ObserverServer(RelayApplication.RelayProperties properties, RelayObserver observer, ClusterController cluster,
             BearerTokens tokens, SslBundles bundles) {
         this.properties = properties;
-        this.observer = observer;
         // Hubble's namespaces are those with flows in the last hour, sorted.
-        this.hubble = new dev.weir.common.hubble.HubbleObserver(observer, () -> cluster.namespaces("1h").stream()
-                .map(ClusterController.NamespaceView::name).sorted().toList());
-        this.tokens = tokens;
+        this.services = new ObserverServices(observer, () -> cluster.namespaces("1h").stream()
+                .map(ClusterController.NamespaceView::name).sorted().toList(),
+                new ObserverAuthentication(tokens, properties.grpcClientNames()));
         this.bundles = bundles;
     }
 
@@ -59,14 +50,8 @@ public class ObserverServer implements SmartLifecycle {
             NettyServerBuilder builder = properties.tlsBundle().isEmpty() ? NettyServerBuilder.forAddress(address)
                     : NettyServerBuilder.forAddress(address, credentials(bundles.getBundle(properties.tlsBundle()),
                             properties.grpcClientCaFile()));
-            ObserverAuthentication authentication = new ObserverAuthentication(tokens, properties.grpcClientNames());
-            health.setStatus(HUBBLE_HEALTH_NAME, HealthCheckResponse.ServingStatus.SERVING);
-            health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, HealthCheckResponse.ServingStatus.SERVING);
-            server = builder
-                    .addService(ServerInterceptors.intercept(observer, authentication))
-                    .addService(ServerInterceptors.intercept(hubble, authentication))
-                    .addService(health.getHealthService())
-                    .build().start();
+            services.services().forEach(builder::addService);
+            server = builder.build().start();
         } catch (IOException e) {
             throw new UncheckedIOException("the Observer gRPC server did not start on port " + properties.grpcPort(), e);
         }
@@ -88,7 +73,7 @@ public class ObserverServer implements SmartLifecycle {
 
     @Override
     public void stop() {
-        health.enterTerminalState();
+        services.stopping();
         Server s = server;
         if (s != null) {
             s.shutdownNow();

@@ -25,25 +25,21 @@ public class RelayErrors {
 
     /** A service behind the relay's gateway did not answer: said as such, without its internals. */
     @ExceptionHandler(org.springframework.web.client.ResourceAccessException.class)
-    public ResponseEntity<ProblemDetail> unreachable(org.springframework.web.client.ResourceAccessException e) {
+    public ProblemDetail unreachable(org.springframework.web.client.ResourceAccessException e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof dev.weir.common.web.RequestBodyLimit.BodyTooLarge tooLarge) {
                 // The caller's body outgrew the limit while it was passed on: the caller's fault.
-                return ResponseEntity.status(HttpStatus.CONTENT_TOO_LARGE)
-                        .body(ApiProblems.problem(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage(), "(body)"));
+                return ApiProblems.problem(HttpStatus.CONTENT_TOO_LARGE, tooLarge.getMessage(), "(body)");
             }
             if (cause instanceof java.net.http.HttpTimeoutException) {
-                return ResponseEntity.status(HttpStatus.GATEWAY_TIMEOUT).body(ApiProblems.problem(HttpStatus.GATEWAY_TIMEOUT,
-                        "the service behind this path did not answer in time", ""));
+                return ApiProblems.problem(HttpStatus.GATEWAY_TIMEOUT, "the service behind this path did not answer in time", "");
             }
         }
-        return ResponseEntity.status(HttpStatus.BAD_GATEWAY)
-                .body(ApiProblems.problem(HttpStatus.BAD_GATEWAY, "the service behind this path did not answer", ""));
+        return ApiProblems.problem(HttpStatus.BAD_GATEWAY, "the service behind this path did not answer", "");
     }
 
     @ExceptionHandler(BadRequest.class)
-    public ResponseEntity<ProblemDetail> bad(BadRequest e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
-                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field));
+    public ProblemDetail bad(BadRequest e) {
+        return ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field);
     }
 }

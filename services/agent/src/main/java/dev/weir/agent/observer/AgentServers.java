@@ -4,13 +4,10 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.weir.common.auth.ObserverAuthentication;
-import dev.weir.common.hubble.HubbleObserver;
+import dev.weir.common.hubble.ObserverServices;
 import dev.weir.common.auth.BearerTokens;
 import dev.weir.common.tls.ServerTls;
 import io.grpc.Server;
-import io.grpc.ServerInterceptors;
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,9 +28,6 @@ import java.util.function.Supplier;
  */
 public final class AgentServers implements AutoCloseable {
 
-    /** The name Hubble's CLI checks (hubble status). */
-    static final String HUBBLE_HEALTH_NAME = "hubble.server.Observer";
-
     private final Server grpc;
     private final HttpServer http;
     private final ServerTls tls;
@@ -52,15 +46,12 @@ public final class AgentServers implements AutoCloseable {
         Server grpc = null;
         HttpServer http;
         try {
-            ObserverAuthentication authentication = new ObserverAuthentication(tokens, java.util.List.of());
-            HealthStatusManager health = new HealthStatusManager();
-            health.setStatus(HUBBLE_HEALTH_NAME, HealthCheckResponse.ServingStatus.SERVING);
-            grpc = (tls == null ? NettyServerBuilder.forAddress(observer) : NettyServerBuilder.forAddress(observer, tls.grpc()))
-                    .addService(ServerInterceptors.intercept(service, authentication))
-                    // Hubble's Observer API over the same ring, for the hubble CLI pointed at this node.
-                    .addService(ServerInterceptors.intercept(new HubbleObserver(service, service::namespaces), authentication))
-                    .addService(health.getHealthService())
-                    .build().start();
+            // Weir's and Hubble's Observer APIs over the same ring, for the hubble CLI pointed at this node.
+            NettyServerBuilder builder = tls == null ? NettyServerBuilder.forAddress(observer)
+                    : NettyServerBuilder.forAddress(observer, tls.grpc());
+            new ObserverServices(service, service::namespaces, new ObserverAuthentication(tokens, java.util.List.of()))
+                    .services().forEach(builder::addService);
+            grpc = builder.build().start();
             if (tls == null) {
                 http = HttpServer.create(metrics, 16);
             } else {

@@ -305,8 +305,7 @@ public class AlertingController {
     }
 
     @ExceptionHandler(InvalidRule.class)
-    public ResponseEntity<ProblemDetail> invalid(InvalidRule e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
-                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field()));
+    public ProblemDetail invalid(InvalidRule e) {
+        return ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field());
     }
 }

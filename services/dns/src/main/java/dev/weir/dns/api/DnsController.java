@@ -181,8 +181,7 @@ public class DnsController {
     }
 
     @ExceptionHandler(BadRequest.class)
-    public ResponseEntity<ProblemDetail> bad(BadRequest e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
-                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field));
+    public ProblemDetail bad(BadRequest e) {
+        return ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field);
     }
 }

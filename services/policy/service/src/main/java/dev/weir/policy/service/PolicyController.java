@@ -273,15 +273,13 @@ public class PolicyController {
     }
 
     @ExceptionHandler(PolicyParser.InvalidPolicy.class)
-    public ResponseEntity<ProblemDetail> invalid(PolicyParser.InvalidPolicy e) {
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST)
-                .body(ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field()));
+    public ProblemDetail invalid(PolicyParser.InvalidPolicy e) {
+        return ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field());
     }
 
     @ExceptionHandler(IllegalStateException.class)
-    public ResponseEntity<ProblemDetail> notReady(IllegalStateException e) {
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE)
-                .body(ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), ""));
+    public ProblemDetail notReady(IllegalStateException e) {
+        return ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), "");
     }
 
 }
