@@ -96,6 +96,11 @@ final class Api {
 
     /** A stream of JSON lines (NDJSON), read until the server ends it; blank keep-alive lines skipped. */
     java.util.stream.Stream<JsonNode> lines(String path) {
+        return lines(path, headers -> { });
+    }
+
+    /** As {@link #lines(String)}, with the answer's headers (a page token) before its lines are read. */
+    java.util.stream.Stream<JsonNode> lines(String path, java.util.function.Consumer<java.net.http.HttpHeaders> headers) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token)
                 .GET().build();
         HttpResponse<java.util.stream.Stream<String>> response;
@@ -116,6 +121,7 @@ final class Api {
             String detail = response.body().collect(Collectors.joining("\n"));
             throw new Failure(response.statusCode() < 500 ? REFUSED : UNAVAILABLE, detail);
         }
+        headers.accept(response.headers());
         return response.body().filter(line -> !line.isBlank()).map(JSON::readTree);
     }
 

@@ -21,16 +21,20 @@ import tools.jackson.databind.JsonNode;
         description = "Show the cluster's flows: history by time range, then (-f) new ones as they come.")
 final class Observe implements Callable<Integer> {
 
+    /** Flows per request when every match of a time range is read. */
+    static final int PAGE = 1000;
+
     @ParentCommand
     Weir weir;
 
-    @Option(names = "--since", defaultValue = "1h", description = "From when: a duration back (10m) or an instant.")
+    @Option(names = "--since", description = "From when: a duration back (10m) or an instant. Given without --last or "
+            + "--first, every matching flow since then is shown (as hubble observe does); otherwise 1h.")
     String since;
 
     @Option(names = "--until", description = "Until when.")
     String until;
 
-    @Option(names = "--last", description = "The last N matching flows (default 20).")
+    @Option(names = "--last", description = "The last N matching flows (default 20 unless --since or --until is given).")
     Integer last;
 
     @Option(names = "--first", description = "The first N matching flows from --since.")
@@ -69,10 +73,14 @@ final class Observe implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Api relay = weir.api(weir.relayApi);
+        // As hubble observe: a time range alone means every flow in it, read page by page from the
+        // oldest; otherwise the last 20 of the last hour.
+        boolean everyMatch = (since != null || until != null) && first == null && last == null;
         Map<String, String> params = new LinkedHashMap<>();
-        params.put("since", since);
+        params.put("since", since == null ? "1h" : since);
         params.put("until", until);
-        params.put(first != null ? "first" : "last", Integer.toString(first != null ? first : last != null ? last : 20));
+        params.put(first != null || everyMatch ? "first" : "last",
+                Integer.toString(everyMatch ? PAGE : first != null ? first : last != null ? last : 20));
         params.put("not", not ? "true" : null);
         StringBuilder query = new StringBuilder(Api.query(params));
         repeat(query, "from_pod", fromPod);
@@ -96,7 +104,14 @@ final class Observe implements Callable<Integer> {
             if (follow) {
                 throw new Api.Failure(Api.REFUSED, "-o jsonpb takes history only; follow with -o json");
             }
-            relay.lines("/api/v1/flows/export" + query).forEach(line -> weir.out().println(line.toString()));
+            String page = null;
+            do {
+                String[] next = {null};
+                relay.lines("/api/v1/flows/export" + query + pageParameter(page),
+                        headers -> next[0] = headers.firstValue("Weir-Next").orElse(null))
+                        .forEach(line -> weir.out().println(line.toString()));
+                page = everyMatch ? next[0] : null;
+            } while (page != null);
             weir.out().flush();
             return 0;
         }
@@ -106,24 +121,26 @@ final class Observe implements Callable<Integer> {
                 ? relay.lines("/api/v1/flows/follow" + (filters.isEmpty() ? "" : "?" + filters.replaceFirst("^&", "")))
                         .iterator()
                 : null;
-        JsonNode answer = weir.slow("reading flows since " + since + " from Kafka",
-                () -> relay.get("/api/v1/flows" + query));
-        FlowsResponse result = Api.read(answer, FlowsResponse.class);
-        List<JsonNode> shown = new ArrayList<>();
-        answer.get("flows").forEach(shown::add);
         Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");  // as hubble -o table
-        for (JsonNode flow : shown) {
-            print(flow, table);
-        }
+        java.util.Set<String> printed = new java.util.HashSet<>();
+        String page = null;
+        do {
+            String path = "/api/v1/flows" + query + pageParameter(page);
+            JsonNode answer = weir.slow("reading flows since " + params.get("since") + " from Kafka", () -> relay.get(path));
+            FlowsResponse result = Api.read(answer, FlowsResponse.class);
+            answer.get("flows").forEach(flow -> print(flow, table));
+            if (result.truncated()) {
+                weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.scanned()
+                        + " flows read; narrow --since");
+            }
+            if (live != null) {
+                result.flows().forEach(f -> printed.add(f.uuid()));
+            }
+            page = everyMatch ? result.next() : null;
+        } while (page != null);
         if (output.equals("table")) {
             table.print(weir.out());
         }
-        if (result.truncated()) {
-            weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.scanned()
-                    + " flows read; narrow --since");
-        }
-        java.util.Set<String> printed = new java.util.HashSet<>();
-        result.flows().forEach(f -> printed.add(f.uuid()));
         while (live != null && live.hasNext()) {
             JsonNode line = live.next();
             if (line.has("lost")) {
@@ -203,6 +220,10 @@ final class Observe implements Callable<Integer> {
     private static String endpoint(String pod, String ip, int port) {
         String who = pod.isEmpty() ? ip : pod + " (" + ip + ")";
         return port == 0 ? who : who + ":" + port;
+    }
+
+    private static String pageParameter(String token) {
+        return token == null ? "" : "&page=" + java.net.URLEncoder.encode(token, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static void repeat(StringBuilder query, String name, List<String> values) {

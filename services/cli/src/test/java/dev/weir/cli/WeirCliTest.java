@@ -204,6 +204,33 @@ class WeirCliTest {
     }
 
     @Test
+    void aTimeRangeAloneShowsEveryMatchPageByPageAsHubbleDoes() {
+        // Two pages: the first answers with a token, the second (asked with it) without one.
+        server.createContext("/api/v1/flows", exchange -> {
+            String uri = exchange.getRequestURI().toString();
+            calls.add(new Call("GET", uri, exchange.getRequestHeaders().getFirst("Authorization"), null, ""));
+            String page = uri.contains("page=t-2")
+                    ? "{\"flows\":[" + flowJson("u-2", "shop/cart") + "],\"next\":null}"
+                    : "{\"flows\":[" + flowJson("u-1", "shop/frontend") + "],\"next\":\"t-2\"}";
+            byte[] body = page.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        String api = "http://127.0.0.1:" + server.getAddress().getPort();
+        Result result = run("--relay-api", api, "observe", "--since", "10m");
+        assertThat(result.exit()).isZero();
+        assertThat(calls).extracting(Call::uri).containsExactly("/api/v1/flows?since=10m&first=" + Observe.PAGE,
+                "/api/v1/flows?since=10m&first=" + Observe.PAGE + "&page=t-2");
+        assertThat(result.out()).contains("shop/frontend").contains("shop/cart");
+
+        // With --last, one request: the last N of the range.
+        calls.clear();
+        assertThat(run("--relay-api", api, "observe", "--since", "10m", "--last", "5").exit()).isZero();
+        assertThat(calls).extracting(Call::uri).containsExactly("/api/v1/flows?since=10m&last=5");
+    }
+
+    @Test
     void jsonpbPrintsTheRelaysHubbleExportAsItCame() {
         server.createContext("/api/v1/flows/export", exchange -> {
             calls.add(new Call("GET", exchange.getRequestURI().toString(), exchange.getRequestHeaders().getFirst("Authorization"),
