@@ -3,6 +3,7 @@ package dev.weir.relay;
 import dev.weir.api.flows.FlowView;
 import dev.weir.api.flows.FlowsLost;
 import dev.weir.api.flows.FlowsResponse;
+import dev.weir.api.flows.ServiceMap;
 import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.PolicyRef;
@@ -12,7 +13,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -179,59 +179,97 @@ public class FlowsController {
         return ResponseEntity.ok().contentType(MediaType.parseMediaType("application/x-ndjson")).body(body);
     }
 
-    /** A workload on the map; labels are those of a pod of it, for drawing policies. */
-    public record MapNode(String id, String namespace, String workload, List<String> labels) {
-    }
-
-    public record MapEdge(String source, String destination, Map<String, Long> verdicts) {
-    }
-
-    /** The map; flows is the connections counted, truncated whether the scan stopped at its bounds. */
-    public record ServiceMap(List<MapNode> nodes, List<MapEdge> edges, long flows, boolean truncated) {
-    }
-
-    /** Workloads (namespace/workload, else namespace/pod, else the address) and who talks to whom. */
+    /**
+     * Workloads (namespace/workload, else namespace/pod, else the address) and who connects to
+     * whom between since (default 15m ago) and until (default now).
+     */
     @GetMapping("/servicemap")
-    public ServiceMap serviceMap(@RequestParam(defaultValue = "15m") String since) {
-        // Counted as the scan goes: every flow of the window, none kept.
-        Map<String, MapNode> nodes = new TreeMap<>();
-        Map<String, MapEdge> edges = new LinkedHashMap<>();
-        long[] counted = {0};
-        FlowScan.Stats stats = history.stream(FlowQuery.instant("since", since), null, List.of(), List.of(), 0, flow -> {
-            if (flow.getIsReply() || judgedAgainLater(flow)) {
+    public ServiceMap serviceMap(@RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until) {
+        Instant from = FlowQuery.instant("since", since);
+        Instant to = until == null ? Instant.now() : FlowQuery.instant("until", until);
+        if (to.isBefore(from)) {
+            throw new BadRequest("until", "is before since");
+        }
+        // Counted as the scan goes: every flow of the range, none kept.
+        Map<String, ServiceMap.Node> nodes = new TreeMap<>();
+        Map<String, EdgeCount> edges = new TreeMap<>();
+        long[] connections = {0};
+        FlowScan.Stats stats = history.stream(from, to, List.of(), List.of(), 0, flow -> {
+            if (!decidesAConnection(flow)) {
                 return true;
             }
-            MapNode source = node(flow.getSource(), flow.getIp().getSource());
-            MapNode destination = node(flow.getDestination(), flow.getIp().getDestination());
+            ServiceMap.Node source = node(flow.getSource(), flow.getIp().getSource());
+            ServiceMap.Node destination = node(flow.getDestination(), flow.getIp().getDestination());
             nodes.putIfAbsent(source.id(), source);
             nodes.putIfAbsent(destination.id(), destination);
-            edges.computeIfAbsent(source.id() + " -> " + destination.id(),
-                    k -> new MapEdge(source.id(), destination.id(), new TreeMap<>()))
-                    .verdicts().merge(flow.getVerdict().name(), 1L, Long::sum);
-            counted[0]++;
+            edges.computeIfAbsent(source.id() + " -> " + destination.id(), k -> new EdgeCount(source.id(), destination.id()))
+                    .add(flow);
+            connections[0]++;
             return true;
         });
-        return new ServiceMap(List.copyOf(nodes.values()), List.copyOf(edges.values()), counted[0], stats.truncated());
+        return new ServiceMap(List.copyOf(nodes.values()), edges.values().stream().map(EdgeCount::edge).toList(),
+                connections[0], stats.truncated(), from, to);
+    }
+
+    /** An edge being counted: verdicts, and the destination's protocols and ports in order. */
+    private static final class EdgeCount {
+        final String source;
+        final String destination;
+        final Map<String, Long> verdicts = new TreeMap<>();
+        final java.util.SortedSet<String> ports = new java.util.TreeSet<>();
+        boolean portsTruncated;
+
+        EdgeCount(String source, String destination) {
+            this.source = source;
+            this.destination = destination;
+        }
+
+        void add(Flow flow) {
+            verdicts.merge(flow.getVerdict().name(), 1L, Long::sum);
+            String protocol = dev.weir.common.flow.FlowFilters.protocol(flow).toUpperCase(Locale.ROOT);
+            int port = dev.weir.common.flow.FlowFilters.destinationPort(flow);
+            String key = protocol.isEmpty() ? "IP" : port > 0 ? protocol + "/" + port : protocol;
+            if (!ports.contains(key)) {
+                if (ports.size() < ServiceMap.Edge.MAX_PORTS) {
+                    ports.add(key);
+                } else {
+                    portsTruncated = true;
+                }
+            }
+        }
+
+        ServiceMap.Edge edge() {
+            return new ServiceMap.Edge(source, destination, verdicts, List.copyOf(ports), portsTruncated);
+        }
     }
 
     /**
+     * Whether a flow is the one that decided a connection, so the map counts each connection once.
      * A connection between two pods is judged twice, by the sender's egress and the receiver's
-     * ingress, and each judgement is a flow. The map counts each connection once, by the verdict
-     * that decided it: a drop wherever it happened, else the receiver's forward. An egress
-     * forward towards a pod is not counted (its ingress flow follows, forwarded or dropped).
+     * ingress, and each judgement is a flow; DNS messages, closes and replies ride on a connection
+     * already counted. What decides is a drop wherever it happened (each dropped attempt counts),
+     * else the new connection the receiver forwarded, else (towards the outside world, where no
+     * Weir ingress follows) the sender's forward.
      */
-    private static boolean judgedAgainLater(Flow flow) {
-        return flow.getVerdict() == Verdict.FORWARDED
-                && flow.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.EGRESS
-                && !flow.getDestination().getNamespace().isEmpty();
+    static boolean decidesAConnection(Flow flow) {
+        if (flow.getIsReply()) {
+            return false;
+        }
+        return switch (flow.getEventType()) {
+            case DROP -> true;
+            case NEW_CONNECTION -> flow.getTrafficDirection() != dev.weir.proto.flow.v1.TrafficDirection.EGRESS
+                    || flow.getDestination().getNamespace().isEmpty();
+            default -> false;
+        };
     }
 
-    private static MapNode node(dev.weir.proto.flow.v1.Endpoint e, String ip) {
+    private static ServiceMap.Node node(dev.weir.proto.flow.v1.Endpoint e, String ip) {
         if (e.getNamespace().isEmpty()) {
-            return new MapNode(ip.isEmpty() ? "world" : ip, "", "", List.of());
+            return new ServiceMap.Node(ip.isEmpty() ? "world" : ip, "", "", List.of());
         }
         String workload = e.getWorkloadsCount() > 0 ? e.getWorkloads(0).getName() : e.getPodName();
-        return new MapNode(e.getNamespace() + "/" + workload, e.getNamespace(), workload, List.copyOf(e.getLabelsList()));
+        return new ServiceMap.Node(e.getNamespace() + "/" + workload, e.getNamespace(), workload,
+                List.copyOf(e.getLabelsList()));
     }
 
     static FlowView view(Flow f) {

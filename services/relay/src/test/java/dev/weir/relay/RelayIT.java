@@ -74,6 +74,22 @@ class RelayIT {
         String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "it"))) {
+            // Connections judged on both sides, as the datapath reports them: the sender's egress,
+            // the receiver's ingress, DNS messages, replies and closes. The map counts each once.
+            // Twelve minutes ago (written first: a topic holds flows roughly in time order), out of
+            // the other tests' ranges.
+            for (int i = 0; i < 5; i++) {
+                long at = now - 12 * 60_000 + i * 10;
+                for (Flow flow : connection(at, "shop", "cart", "198.18.1.11", "payments", "api", "198.18.2.10", 9443, false)) {
+                    producer.send(new ProducerRecord<>(topic, null, at, flow.getNodeName(), flow.toByteArray()));
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                long at = now - 12 * 60_000 + 500 + i * 10;
+                for (Flow flow : connection(at, "shop", "cart", "198.18.1.11", "kube-system", "coredns", "198.18.0.53", 53, true)) {
+                    producer.send(new ProducerRecord<>(topic, null, at, flow.getNodeName(), flow.toByteArray()));
+                }
+            }
             for (int i = 0; i < 30; i++) { // eight minutes ago: drops by the demo policy
                 long at = now - 8 * 60_000 + i * 100;
                 Flow flow = flow(at, "node-" + (i % 3), Verdict.DROPPED, 9090).toBuilder()
@@ -111,6 +127,44 @@ class RelayIT {
                 .setIp(IP.newBuilder().setSource("198.18.1.10").setDestination(port == 9090 ? "198.18.2.10" : "198.18.1.11"))
                 .setL4(Layer4.newBuilder().setTcp(TCP.newBuilder().setSourcePort(40000).setDestinationPort(port)))
                 .build();
+    }
+
+    /**
+     * The flows of one connection from a pod to a pod, as both agents report it: egress and
+     * ingress of the opening packet, for UDP/53 a DNS request on each side and a response, a reply
+     * and (TCP) a close.
+     */
+    static java.util.List<Flow> connection(long atMs, String fromNs, String from, String fromIp, String toNs, String to,
+            String toIp, int port, boolean udp) {
+        java.util.List<Flow> flows = new java.util.ArrayList<>();
+        Layer4 l4 = udp ? Layer4.newBuilder().setUdp(dev.weir.proto.flow.v1.UDP.newBuilder().setSourcePort(41000)
+                .setDestinationPort(port)).build()
+                : Layer4.newBuilder().setTcp(TCP.newBuilder().setSourcePort(41000).setDestinationPort(port)).build();
+        Layer4 back = udp ? Layer4.newBuilder().setUdp(dev.weir.proto.flow.v1.UDP.newBuilder().setSourcePort(port)
+                .setDestinationPort(41000)).build()
+                : Layer4.newBuilder().setTcp(TCP.newBuilder().setSourcePort(port).setDestinationPort(41000)).build();
+        Endpoint source = Endpoint.newBuilder().setNamespace(fromNs).setPodName(from + "-1")
+                .addWorkloads(Workload.newBuilder().setName(from).setKind("Deployment")).build();
+        Endpoint destination = Endpoint.newBuilder().setNamespace(toNs).setPodName(to + "-1")
+                .addWorkloads(Workload.newBuilder().setName(to).setKind("Deployment")).build();
+        Flow.Builder forward = Flow.newBuilder().setNodeName("node-1").setVerdict(Verdict.FORWARDED).setSource(source)
+                .setDestination(destination).setIp(IP.newBuilder().setSource(fromIp).setDestination(toIp)).setL4(l4);
+        Flow.Builder reply = forward.clone().setSource(destination).setDestination(source).setIsReply(true)
+                .setIp(IP.newBuilder().setSource(toIp).setDestination(fromIp)).setL4(back);
+        var egress = dev.weir.proto.flow.v1.TrafficDirection.EGRESS;
+        var ingress = dev.weir.proto.flow.v1.TrafficDirection.INGRESS;
+        int n = 0;
+        for (Flow.Builder f : java.util.List.of(
+                forward.clone().setEventType(EventType.NEW_CONNECTION).setTrafficDirection(egress),
+                forward.clone().setEventType(EventType.NEW_CONNECTION).setTrafficDirection(ingress),
+                forward.clone().setEventType(udp ? EventType.DNS : EventType.CONNECTION_CLOSE).setTrafficDirection(egress),
+                forward.clone().setEventType(udp ? EventType.DNS : EventType.CONNECTION_CLOSE).setTrafficDirection(ingress),
+                reply.clone().setEventType(udp ? EventType.DNS : EventType.NEW_CONNECTION).setTrafficDirection(egress))) {
+            long t = atMs + n;
+            flows.add(f.setTime(Timestamp.newBuilder().setSeconds(t / 1000).setNanos((int) (t % 1000) * 1_000_000))
+                    .setUuid(from + "-" + to + "-" + atMs + "-" + n++).build());
+        }
+        return flows;
     }
 
     @AfterAll
@@ -154,10 +208,22 @@ class RelayIT {
 
     @Test
     void theServiceMapDrawsWorkloadsAndEdgesByVerdict() throws Exception {
-        String map = get("/api/v1/servicemap?since=10m", true).body();
+        String map = get("/api/v1/servicemap?since=15m", true).body();
         assertThat(map).contains("\"id\":\"shop/frontend\"").contains("\"id\":\"payments/api\"")
-                .contains("\"source\":\"shop/frontend\",\"destination\":\"payments/api\",\"verdicts\":{\"DROPPED\":30}")
-                .contains("\"destination\":\"shop/cart\",\"verdicts\":{\"FORWARDED\":20}");
+                .contains("\"source\":\"shop/frontend\",\"destination\":\"payments/api\",\"verdicts\":{\"DROPPED\":30},"
+                        + "\"ports\":[\"TCP/9090\"]")
+                .contains("\"destination\":\"shop/cart\",\"verdicts\":{\"FORWARDED\":20},\"ports\":[\"TCP/8080\"]")
+                // Judged on both sides, with DNS messages, replies and closes: each connection once.
+                .contains("\"source\":\"shop/cart\",\"destination\":\"payments/api\",\"verdicts\":{\"FORWARDED\":5},"
+                        + "\"ports\":[\"TCP/9443\"]")
+                .contains("\"source\":\"shop/cart\",\"destination\":\"kube-system/coredns\",\"verdicts\":{\"FORWARDED\":3},"
+                        + "\"ports\":[\"UDP/53\"]")
+                .doesNotContain("\"source\":\"payments/api\",\"destination\":\"shop/cart\"")
+                .contains("\"connections\":58");
+        // A closed range: the twelve-minute-old connections only.
+        String older = get("/api/v1/servicemap?since=14m&until=11m", true).body();
+        assertThat(older).contains("\"connections\":8").doesNotContain("shop/frontend");
+        assertThat(get("/api/v1/servicemap?since=1m&until=2m", true).statusCode()).isEqualTo(400);
     }
 
     @Test
@@ -391,7 +457,7 @@ class RelayIT {
                             "node-b=NODE_UNAVAILABLE");
             assertThat(hubble.getNamespaces(dev.weir.proto.hubble.observer.GetNamespacesRequest.getDefaultInstance())
                     .getNamespacesList()).extracting(dev.weir.proto.hubble.observer.Namespace::getNamespace)
-                    .containsExactly("payments", "shop");
+                    .containsExactly("kube-system", "payments", "shop");
             assertThat(hubble.getAgentEvents(dev.weir.proto.hubble.observer.GetAgentEventsRequest.getDefaultInstance())
                     .hasNext()).isFalse();
 
