@@ -92,90 +92,107 @@ async function refreshStatus() {
 
 async function loadMap() {
   const target = $('#map');
+  const notice = $('#map-notice');
+  // A closed range ending a moment ago: the flows of the last seconds may still be on their way.
+  const until = new Date(Date.now() - 3000).toISOString();
   let map;
   try {
-    map = await api('/api/v1/servicemap?since=' + encodeURIComponent($('#map-since').value));
+    map = await api('/api/v1/servicemap?since=' + encodeURIComponent($('#map-since').value) + '&until=' + until);
   } catch (e) {
-    target.replaceChildren();
+    // The last map stays, marked as such; the error says why there is no newer one.
+    notice.className = 'error';
+    notice.textContent = `The map could not be read: ${e.message}` + (state.map ? ' (showing the previous one)' : '');
     return;
   }
   state.map = map;
+  notice.className = 'hint';
+  notice.textContent = `${map.connections} connections from ${new Date(map.since).toLocaleTimeString()} to `
+    + `${new Date(map.until).toLocaleTimeString()}` + (map.truncated ? ' — the scan stopped at its bounds: narrow the window.' : '.');
   drawMap(target, map);
 }
 
 function edgeClass(verdicts) {
   const dropped = (verdicts.DROPPED || 0) + (verdicts.ERROR || 0);
-  const forwarded = verdicts.FORWARDED || 0;
+  const forwarded = (verdicts.FORWARDED || 0) + (verdicts.AUDIT || 0);
   return dropped && forwarded ? 'mixed' : dropped ? 'drop' : 'fwd';
 }
 
+/** A text element no wider than width: shortened with an ellipsis, the whole text in its title. */
+function fittedText(attributes, text, width) {
+  const node = svg('text', attributes);
+  node.textContent = text;
+  const title = svg('title');
+  title.textContent = text;
+  return { node, title, fit() {
+    let shown = text;
+    while (shown.length > 1 && node.getComputedTextLength() > width) {
+      shown = shown.slice(0, -1);
+      node.textContent = shown + '…';
+    }
+    node.append(title);
+  } };
+}
+
 function drawMap(target, map) {
-  // Namespaces as columns, their workloads stacked inside; addresses outside the cluster last.
-  const columns = new Map();
-  for (const node of map.nodes) {
-    const key = node.namespace || '(outside the cluster)';
-    if (!columns.has(key)) columns.set(key, []);
-    columns.get(key).push(node);
-  }
-  const names = [...columns.keys()].sort((a, b) => (a.startsWith('(') - b.startsWith('(')) || a.localeCompare(b));
-  const position = new Map();
-  const width = 220;
-  let tallest = 0;
   target.replaceChildren();
+  const probe = svg('text', { class: 'edge-label' });
+  target.append(probe);
+  const measure = text => { probe.textContent = text; return probe.getComputedTextLength(); };
+  const width = Math.max(600, target.parentElement.clientWidth - 2);
+  const drawn = ServiceMapLayout.layout(map, width, measure);
+  probe.remove();
+  target.setAttribute('width', drawn.width);
+  target.setAttribute('height', Math.max(200, drawn.height));
+  target.dataset.since = map.since;
+  target.dataset.until = map.until;
+
   const defs = svg('defs');
   for (const kind of ['fwd', 'drop', 'mixed']) {
-    const marker = svg('marker', { id: 'arrow-' + kind, viewBox: '0 0 10 10', refX: 28, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+    const marker = svg('marker', { id: 'arrow-' + kind, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6,
+      markerHeight: 6, orient: 'auto' });
     marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'arrow ' + kind }));
     defs.append(marker);
   }
   target.append(defs);
-  names.forEach((name, i) => {
-    const nodes = columns.get(name);
-    const x = 20 + i * width;
-    const height = 50 + nodes.length * 110;
-    tallest = Math.max(tallest, height);
-    const box = svg('g', { class: 'namespace', 'data-namespace': name });
-    box.append(svg('rect', { x, y: 10, width: width - 30, height, rx: 8 }));
-    const label = svg('text', { x: x + 10, y: 32, class: 'namespace-label' });
-    label.textContent = name;
-    box.append(label);
+  for (const column of drawn.columns) {
+    const box = svg('g', { class: 'namespace', 'data-namespace': column.name });
+    box.append(svg('rect', { x: column.x, y: 4, width: column.width, height: drawn.height - 8, rx: 8 }));
+    const label = fittedText({ x: column.x + 8, y: 24, class: 'namespace-label' }, column.name, column.width - 16);
+    box.append(label.node);
     target.append(box);
-    nodes.forEach((node, j) => position.set(node.id, { x: x + (width - 30) / 2, y: 85 + j * 110 }));
-  });
-  for (const edge of map.edges) {
-    const a = position.get(edge.source);
-    const b = position.get(edge.destination);
-    if (!a || !b) continue;
-    const kind = edgeClass(edge.verdicts);
-    const g = svg('g', { class: 'edge ' + kind, 'data-source': edge.source, 'data-destination': edge.destination });
-    // A quadratic curve (bent outwards when both ends share a column); its label at the curve's middle.
-    const bend = a.x === b.x ? 70 : 0;
-    const c = { x: (a.x + b.x) / 2 + bend, y: (a.y + b.y) / 2 - 30 };
-    g.append(svg('path', { d: `M${a.x},${a.y} Q${c.x},${c.y} ${b.x},${b.y}`, 'marker-end': `url(#arrow-${kind})` }));
-    const count = svg('text', { x: 0.25 * a.x + 0.5 * c.x + 0.25 * b.x, y: 0.25 * a.y + 0.5 * c.y + 0.25 * b.y - 5 });
-    count.textContent = Object.entries(edge.verdicts).map(([v, n]) => `${n} ${v.toLowerCase()}`).join(', ');
-    g.append(count);
+    label.fit();
+  }
+  for (const e of drawn.edges) {
+    const kind = edgeClass(e.edge.verdicts);
+    const total = Object.values(e.edge.verdicts).reduce((a, b) => a + b, 0);
+    const g = svg('g', { class: 'edge ' + kind, 'data-source': e.edge.source, 'data-destination': e.edge.destination,
+      'data-count': total, 'data-ports': (e.edge.ports || []).join(',') });
+    g.append(svg('path', { d: 'M' + e.points.map(p => p.join(',')).join(' L'), 'marker-end': `url(#arrow-${kind})` }));
+    g.append(svg('rect', { class: 'edge-label-back', x: e.labelBox.x, y: e.labelBox.y, width: e.labelBox.width,
+      height: e.labelBox.height }));
+    const label = svg('text', { class: 'edge-label', x: e.labelBox.x + 3, y: e.labelBox.y + e.labelBox.height - 3 });
+    label.textContent = e.label;
+    g.append(label);
     const title = svg('title');
-    title.textContent = `${edge.source} → ${edge.destination}: ${count.textContent}`;
+    title.textContent = e.title;
     g.append(title);
-    g.addEventListener('click', () => openFlows({ from_pod: edge.source, to_pod: edge.destination }));
+    g.addEventListener('click', () => openFlows({ from_pod: e.edge.source, to_pod: e.edge.destination }));
     target.append(g);
   }
-  for (const node of map.nodes) {
-    const p = position.get(node.id);
-    const g = svg('g', { class: 'workload', 'data-id': node.id });
-    g.append(svg('circle', { cx: p.x, cy: p.y, r: 20 }));
-    const text = svg('text', { x: p.x, y: p.y + 36 });
-    text.textContent = node.workload || node.id;
-    g.append(text);
+  for (const card of drawn.cards) {
+    const node = card.node;
+    const g = svg('g', { class: 'workload' + (node.namespace ? '' : ' outside'), 'data-id': node.id });
+    g.append(svg('rect', { x: card.x, y: card.y, width: card.width, height: card.height, rx: 6 }));
+    const text = fittedText({ x: card.x + card.width / 2, y: card.y + card.height / 2 + 4 }, node.workload || node.id,
+      card.width - 12);
+    g.append(text.node);
     g.addEventListener('click', () => openFlows(node.namespace ? { pod: node.id } : {}));
     target.append(g);
+    text.fit();
   }
-  target.setAttribute('width', Math.max(400, names.length * width + 20));
-  target.setAttribute('height', Math.max(200, tallest + 30));
   if (!map.nodes.length) {
-    const empty = svg('text', { x: 20, y: 40 });
-    empty.textContent = 'No flows in this window yet.';
+    const empty = svg('text', { x: 20, y: 60 });
+    empty.textContent = 'No connections in this window yet.';
     target.append(empty);
   }
 }
@@ -499,6 +516,11 @@ document.addEventListener('DOMContentLoaded', () => {
   document.querySelectorAll('#tabs button').forEach(b => b.addEventListener('click', () => show(b.dataset.view)));
   $('#map-refresh').addEventListener('click', loadMap);
   $('#map-since').addEventListener('change', loadMap);
+  let resized = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => { if (state.map && !$('#view-map').hidden) drawMap($('#map'), state.map); }, 200);
+  });
   $('#flow-filters').addEventListener('submit', e => { e.preventDefault(); loadFlows(); });
   $('#live').addEventListener('change', e => (e.target.checked ? startLive() : stopLive()));
   $('#dns-refresh').addEventListener('click', loadDns);

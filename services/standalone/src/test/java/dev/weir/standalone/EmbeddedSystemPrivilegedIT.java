@@ -160,6 +160,145 @@ class EmbeddedSystemPrivilegedIT {
         return new PromtoolResult(promtool.waitFor(), output);
     }
 
+    /** A box as the browser laid it out (SVG user units). */
+    record Box(String what, double x, double y, double width, double height) {
+        boolean intersects(Box o) {
+            return x < o.x + o.width && o.x < x + width && y < o.y + o.height && o.y < y + height;
+        }
+
+        Box shrunk(double by) {
+            return new Box(what, x + by, y + by, width - 2 * by, height - 2 * by);
+        }
+    }
+
+    private static List<Box> boxes(String css) {
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> found = (List<Map<String, Object>>) ((org.openqa.selenium.JavascriptExecutor) browser)
+                .executeScript("return [...document.querySelectorAll(arguments[0])].map(e => { const b = e.getBBox(); "
+                        + "return { what: (e.closest('[data-id]') || e.closest('[data-source]') || e.closest('[data-namespace]'))"
+                        + ".outerHTML.slice(0, 160), x: b.x, y: b.y, width: b.width, height: b.height }; })", css);
+        return found.stream().map(m -> new Box((String) m.get("what"), ((Number) m.get("x")).doubleValue(),
+                ((Number) m.get("y")).doubleValue(), ((Number) m.get("width")).doubleValue(),
+                ((Number) m.get("height")).doubleValue())).toList();
+    }
+
+    /**
+     * Read from the DOM as drawn: no two cards overlap; no label (an edge's, a namespace's, a
+     * card's name) overlaps another or a card other than its own; no edge runs through a card; the
+     * map takes the page's width.
+     */
+    private static void theMapIsReadable() {
+        List<Box> cards = boxes("#map g.workload rect");
+        List<Box> edgeLabels = boxes("#map text.edge-label");
+        List<Box> namespaceLabels = boxes("#map text.namespace-label");
+        List<Box> cardNames = boxes("#map g.workload text");
+        assertThat(cards).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(edgeLabels).hasSizeGreaterThanOrEqualTo(3);
+        for (int i = 0; i < cards.size(); i++) {
+            for (int j = i + 1; j < cards.size(); j++) {
+                assertThat(cards.get(i).intersects(cards.get(j))).as("%s overlaps %s", cards.get(i), cards.get(j)).isFalse();
+            }
+        }
+        List<Box> labels = new java.util.ArrayList<>(edgeLabels);
+        labels.addAll(namespaceLabels);
+        for (int i = 0; i < labels.size(); i++) {
+            for (int j = i + 1; j < labels.size(); j++) {
+                assertThat(labels.get(i).intersects(labels.get(j))).as("%s overlaps %s", labels.get(i), labels.get(j)).isFalse();
+            }
+            for (Box card : cards) {
+                assertThat(labels.get(i).intersects(card)).as("%s covers %s", labels.get(i), card).isFalse();
+            }
+        }
+        for (int i = 0; i < cardNames.size(); i++) {
+            Box name = cardNames.get(i);
+            Box own = cards.get(i);
+            assertThat(name.x() >= own.x() && name.x() + name.width() <= own.x() + own.width()).as("%s inside %s", name, own)
+                    .isTrue();
+            for (Box other : cards) {
+                if (other != own) {
+                    assertThat(name.intersects(other)).as("%s covers %s", name, other).isFalse();
+                }
+            }
+        }
+        @SuppressWarnings("unchecked")
+        List<String> paths = (List<String>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "return [...document.querySelectorAll('#map g.edge path')].map(p => p.getAttribute('d'))");
+        assertThat(paths).hasSameSizeAs(edgeLabels);
+        for (String d : paths) {
+            String[] points = d.substring(1).split(" L");
+            for (int k = 0; k + 1 < points.length; k++) {
+                String[] a = points[k].split(",");
+                String[] b = points[k + 1].split(",");
+                double x1 = Double.parseDouble(a[0]);
+                double y1 = Double.parseDouble(a[1]);
+                double x2 = Double.parseDouble(b[0]);
+                double y2 = Double.parseDouble(b[1]);
+                Box segment = new Box(d, Math.min(x1, x2), Math.min(y1, y2), Math.max(0.01, Math.abs(x2 - x1)),
+                        Math.max(0.01, Math.abs(y2 - y1)));
+                for (Box card : cards) { // an edge may touch its own cards' sides, never enter a card
+                    assertThat(segment.intersects(card.shrunk(1))).as("edge %s runs through %s", d, card).isFalse();
+                }
+            }
+        }
+        double page = ((Number) ((org.openqa.selenium.JavascriptExecutor) browser)
+                .executeScript("return document.querySelector('#map-frame').clientWidth")).doubleValue();
+        assertThat(Double.parseDouble(browser.findElement(By.id("map")).getAttribute("width"))).isGreaterThanOrEqualTo(page - 2);
+    }
+
+    /**
+     * The map as drawn against the flows of the same range: every edge the relay's map has, with
+     * the same count, and one edge's count recounted from the flows themselves (a connection is its
+     * drop or the new connection the receiver forwarded; DNS, replies, closes and the sender's
+     * forward are not counted again).
+     */
+    private static void theMapCountsEachConnectionOnce() throws Exception {
+        WebElement map = browser.findElement(By.id("map"));
+        String range = "since=" + java.net.URLEncoder.encode(map.getAttribute("data-since"), java.nio.charset.StandardCharsets.UTF_8)
+                + "&until=" + java.net.URLEncoder.encode(map.getAttribute("data-until"), java.nio.charset.StandardCharsets.UTF_8);
+        Map<String, Long> drawn = new java.util.TreeMap<>();
+        for (WebElement edge : browser.findElements(By.cssSelector("#map g.edge"))) {
+            drawn.put(edge.getAttribute("data-source") + " -> " + edge.getAttribute("data-destination"),
+                    Long.parseLong(edge.getAttribute("data-count")));
+        }
+        tools.jackson.databind.JsonNode served = relayGet("/api/v1/servicemap?" + range);
+        Map<String, Long> expected = new java.util.TreeMap<>();
+        served.get("edges").forEach(e -> {
+            long[] total = {0};
+            e.get("verdicts").properties().forEach(v -> total[0] += v.getValue().asLong());
+            expected.put(e.get("source").asString() + " -> " + e.get("destination").asString(), total[0]);
+        });
+        assertThat(drawn).isEqualTo(expected);
+
+        long counted = 0;
+        String page = null;
+        do {
+            tools.jackson.databind.JsonNode flows = relayGet("/api/v1/flows?" + range
+                    + "&from_pod=shop/frontend&to_pod=payments/api&first=10000"
+                    + (page == null ? "" : "&page=" + java.net.URLEncoder.encode(page, java.nio.charset.StandardCharsets.UTF_8)));
+            for (tools.jackson.databind.JsonNode f : flows.get("flows")) {
+                String type = f.get("type").asString();
+                boolean reply = f.get("reply").asBoolean();
+                if (!reply && (type.equals("DROP") || type.equals("NEW_CONNECTION")
+                        && !f.get("trafficDirection").asString().equals("egress"))) {
+                    counted++;
+                }
+            }
+            page = flows.get("next").isNull() ? null : flows.get("next").asString();
+        } while (page != null);
+        assertThat(counted).isPositive();
+        assertThat(drawn.get("shop/frontend -> payments/api")).isEqualTo(counted);
+    }
+
+    private static tools.jackson.databind.JsonNode relayGet(String path) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
+        java.net.http.HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(EmbeddedWeir.url(weir.relayPort()) + path))
+                .header("Authorization", "Bearer " + weir.platform().apiToken()).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as("%s: %s", path, answer.body()).isEqualTo(200);
+        return tools.jackson.databind.json.JsonMapper.builder().build().readTree(answer.body());
+    }
+
     @Test
     void fromTheServiceMapToAnAppliedPolicyAndTheDropsItCauses() throws Exception {
         try {
@@ -189,6 +328,8 @@ class EmbeddedSystemPrivilegedIT {
         assertThat(browser.findElements(By.cssSelector("g.namespace"))).extracting(e -> e.getAttribute("data-namespace"))
                 .contains("shop", "payments", "kube-system");
         screenshot("1-service-map");
+        theMapIsReadable();
+        theMapCountsEachConnectionOnce();
 
         // The flow table, filtered to drops: the demo's policy denies frontend -> payments API.
         click("#tabs button[data-view='flows']");
