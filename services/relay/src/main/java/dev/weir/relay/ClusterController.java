@@ -1,5 +1,7 @@
 package dev.weir.relay;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ public class ClusterController {
         this.history = history;
     }
 
+    @Operation(summary = "The nodes whose agents report, with their last heartbeat")
     @GetMapping("/nodes")
     public List<NodeDirectory.NodeView> nodes() {
         return nodes.nodes(Instant.now());
@@ -31,8 +34,9 @@ public class ClusterController {
     }
 
     /** Namespaces with pods in flows since (default 1h), busiest first. */
+    @Operation(summary = "Namespaces with pods in flows since then, busiest first")
     @GetMapping("/namespaces")
-    public List<NamespaceView> namespaces(@RequestParam(defaultValue = "1h") String since) {
+    public List<NamespaceView> namespaces(@Parameter(description = "From when: a duration back (1h) or an RFC 3339 instant.") @RequestParam(defaultValue = "1h") String since) {
         Map<String, Long> counts = new TreeMap<>();
         history.stream(FlowQuery.instant("since", since), null, List.of(), List.of(), 0, flow -> {
             count(counts, flow.getSource().getNamespace());
@@ -51,6 +55,7 @@ public class ClusterController {
         }
     }
 
+    @Operation(summary = "The cluster at a glance: nodes connected and unavailable, flows seen and lost")
     @GetMapping("/status")
     public NodeDirectory.Totals status() {
         return nodes.totals(Instant.now());

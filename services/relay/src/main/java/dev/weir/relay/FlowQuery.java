@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Locale;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import io.swagger.v3.oas.annotations.Parameter;
 import org.springframework.web.bind.annotation.BindParam;
 
 /**
@@ -19,15 +20,40 @@ import org.springframework.web.bind.annotation.BindParam;
  * Observer API's filters (the same semantics): a pod, namespace, label or port given without a
  * side matches either side; {@code not} turns the filters into a blacklist.
  */
-public record FlowQuery(String since, String until, Integer last, Integer first,
-        @BindParam("from_pod") List<String> fromPod, @BindParam("to_pod") List<String> toPod, List<String> pod,
-        List<String> namespace, @BindParam("from_namespace") List<String> fromNamespace,
-        @BindParam("to_namespace") List<String> toNamespace, List<String> label,
-        @BindParam("from_label") List<String> fromLabel, @BindParam("to_label") List<String> toLabel,
-        List<String> verdict, @BindParam("drop_reason") List<String> dropReason, List<String> type,
-        List<String> protocol, List<String> port, @BindParam("to_port") List<String> toPort,
-        @BindParam("to_fqdn") List<String> toFqdn, List<String> node,
-        @BindParam("traffic_direction") List<String> trafficDirection, Boolean not, String page) {
+public record FlowQuery(
+        @Parameter(description = "From when: a duration back (10m, 1h) or an RFC 3339 instant. Default 1h ago.",
+                example = "10m") String since,
+        @Parameter(description = "Until when: a duration back or an RFC 3339 instant. Default now.") String until,
+        @Parameter(description = "The last N matching flows of the range (1-10000, default 100).") Integer last,
+        @Parameter(description = "The first N matching flows from since (1-10000); excludes last.") Integer first,
+        @Parameter(description = "The source: namespace/pod-name-prefix, or namespace/ for any pod of it. Repeatable (OR).")
+        @BindParam("from_pod") List<String> fromPod,
+        @Parameter(description = "The destination: namespace/pod-name-prefix, or namespace/. Repeatable (OR).")
+        @BindParam("to_pod") List<String> toPod,
+        @Parameter(description = "Either side: namespace/pod-name-prefix, or namespace/. Repeatable (OR).") List<String> pod,
+        @Parameter(description = "Either side's namespace. Repeatable (OR).") List<String> namespace,
+        @Parameter(description = "The source's namespace. Repeatable (OR).")
+        @BindParam("from_namespace") List<String> fromNamespace,
+        @Parameter(description = "The destination's namespace. Repeatable (OR).")
+        @BindParam("to_namespace") List<String> toNamespace,
+        @Parameter(description = "Either side carries this label, key=value. Repeatable (all must match).") List<String> label,
+        @Parameter(description = "The source carries this label, key=value.") @BindParam("from_label") List<String> fromLabel,
+        @Parameter(description = "The destination carries this label, key=value.") @BindParam("to_label") List<String> toLabel,
+        @Parameter(description = "FORWARDED, DROPPED, AUDIT or ERROR. Repeatable (OR).") List<String> verdict,
+        @Parameter(description = "Why a flow was dropped: POLICY_DENIED, ... Repeatable (OR).")
+        @BindParam("drop_reason") List<String> dropReason,
+        @Parameter(description = "The event type: NEW_CONNECTION, DROP, DNS, CONNECTION_CLOSE, POLICY_VERDICT. Repeatable.")
+        List<String> type,
+        @Parameter(description = "tcp, udp, sctp, icmp or icmpv6. Repeatable (OR).") List<String> protocol,
+        @Parameter(description = "Either side's port (1-65535). Repeatable (OR).") List<String> port,
+        @Parameter(description = "The destination port (1-65535). Repeatable (OR).") @BindParam("to_port") List<String> toPort,
+        @Parameter(description = "The destination's DNS name, * as a wildcard: the names the source resolved to that "
+                + "address. Repeatable (OR).") @BindParam("to_fqdn") List<String> toFqdn,
+        @Parameter(description = "The node whose agent saw the flow, * as a wildcard. Repeatable (OR).") List<String> node,
+        @Parameter(description = "ingress or egress: the side of the connection whose policy judged the flow.")
+        @BindParam("traffic_direction") List<String> trafficDirection,
+        @Parameter(description = "true: the flows that do NOT match the filters.") Boolean not,
+        @Parameter(description = "The page token from a previous answer's next (Weir-Next for the export).") String page) {
 
     static final int MAX_LIMIT = 10_000;
 

@@ -1,5 +1,7 @@
 package dev.weir.relay;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import dev.weir.api.flows.FlowView;
 import dev.weir.api.flows.FlowsLost;
 import dev.weir.api.flows.FlowsResponse;
@@ -50,6 +52,7 @@ public class FlowsController {
      * History: the last (or first) N flows matching the query between since (default 1h ago) and
      * until; {@code next} is the page token for the flows beyond this page, if there may be any.
      */
+    @Operation(summary = "The last (or first) N flows matching the filters in a time range, from Kafka; paged by next")
     @GetMapping("/flows")
     public FlowsResponse flows(FlowQuery query) {
         Page page = page(query);
@@ -95,6 +98,7 @@ public class FlowsController {
      * protojson, as Hubble's flow exporter writes it and `hubble observe --input-file` reads it
      * (what `weir observe -o jsonpb` prints). Paging as for /flows, the token in the Weir-Next header.
      */
+    @Operation(summary = "The same history in Hubble's export format: one observer.GetFlowsResponse a line (protojson)")
     @GetMapping(value = "/flows/export", produces = "application/x-ndjson")
     public ResponseEntity<String> export(FlowQuery query) {
         Page page = page(query);
@@ -132,6 +136,7 @@ public class FlowsController {
      * Live flows matching the query, one JSON object per line (NDJSON) as they arrive, until the
      * client goes away; {"lost": n} when this follower fell behind and n flows were dropped for it.
      */
+    @Operation(summary = "Live flows matching the filters, one JSON object a line as they come")
     @GetMapping(value = "/flows/follow", produces = "application/x-ndjson")
     public ResponseEntity<StreamingResponseBody> follow(FlowQuery query, HttpServletResponse response) {
         FlowQuery.Filters filters = query.filters();
@@ -183,8 +188,10 @@ public class FlowsController {
      * Workloads (namespace/workload, else namespace/pod, else the address) and who connects to
      * whom between since (default 15m ago) and until (default now).
      */
+    @Operation(summary = "Who connects to whom in a time range: workloads, and edges with counts by verdict and ports")
     @GetMapping("/servicemap")
-    public ServiceMap serviceMap(@RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until) {
+    public ServiceMap serviceMap(@Parameter(description = "From when: a duration back (15m) or an RFC 3339 instant.") @RequestParam(defaultValue = "15m") String since,
+            @Parameter(description = "Until when: a duration back or an RFC 3339 instant; default now.") @RequestParam(required = false) String until) {
         Instant from = FlowQuery.instant("since", since);
         Instant to = until == null ? Instant.now() : FlowQuery.instant("until", until);
         if (to.isBefore(from)) {

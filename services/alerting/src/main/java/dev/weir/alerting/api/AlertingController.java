@@ -1,5 +1,7 @@
 package dev.weir.alerting.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import dev.weir.api.alerting.AlertView;
 import dev.weir.api.alerting.SilenceRequest;
 import dev.weir.api.alerting.SilenceView;
@@ -62,6 +64,7 @@ public class AlertingController {
     public record RuleView(String name, String source, Rule rule) {
     }
 
+    @Operation(summary = "The alert rules: the built-in ones and those applied")
     @GetMapping("/rules")
     public List<RuleView> rules() {
         List<RuleView> views = new ArrayList<>();
@@ -73,8 +76,9 @@ public class AlertingController {
     }
 
     /** Adds or replaces rules (all of the body, or none); ?dryRun=true only validates. */
+    @Operation(summary = "Add or replace alert rules, all of the body or none (YAML or JSON)")
     @PostMapping(path = "/rules", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
-    public List<String> applyRules(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun) {
+    public List<String> applyRules(@RequestBody String body, @Parameter(description = "true: validate only, apply nothing.") @RequestParam(defaultValue = "false") boolean dryRun) {
         List<Rule> rules = RuleParser.parse(body);
         if (rules.size() > MAX_RULES_PER_REQUEST) {
             throw new InvalidRule("rules", rules.size() + " rules in one request, at most " + MAX_RULES_PER_REQUEST);
@@ -89,8 +93,9 @@ public class AlertingController {
         return rules.stream().map(Rule::name).toList();
     }
 
+    @Operation(summary = "Delete an applied alert rule")
     @DeleteMapping("/rules/{name}")
-    public ResponseEntity<Void> deleteRule(@PathVariable String name) {
+    public ResponseEntity<Void> deleteRule(@Parameter(description = "The rule's name.") @PathVariable String name) {
         if (!store.deleteRule(name)) {
             return ResponseEntity.notFound().build();
         }
@@ -98,8 +103,9 @@ public class AlertingController {
         return ResponseEntity.noContent().build();
     }
 
+    @Operation(summary = "The alerts: firing, pending and recently resolved")
     @GetMapping("/alerts")
-    public List<AlertView> alerts(@RequestParam(required = false) String state) {
+    public List<AlertView> alerts(@Parameter(description = "firing, pending or resolved; all when absent.") @RequestParam(required = false) String state) {
         List<Alert> alerts = engine.evaluator().alerts();
         Map<String, List<String>> silenced = engine.notifier().silencedBy(alerts, System.currentTimeMillis());
         return alerts.stream()
@@ -116,6 +122,7 @@ public class AlertingController {
     static final int MAX_TEXT = 4096;
     static final int MAX_RULES_PER_REQUEST = 500;
 
+    @Operation(summary = "The silences in force or to come")
     @GetMapping("/silences")
     public List<SilenceView> silences() {
         return store.silences().stream().map(AlertingController::view).toList();
@@ -127,6 +134,7 @@ public class AlertingController {
                 silence.startsAt(), silence.endsAt(), silence.createdBy(), silence.comment());
     }
 
+    @Operation(summary = "Create a silence: alerts matching all its matchers are not sent until it ends")
     @PostMapping("/silences")
     public SilenceView silence(@RequestBody SilenceRequest request,
             java.security.Principal author) {
@@ -169,8 +177,9 @@ public class AlertingController {
         return view(silence);
     }
 
+    @Operation(summary = "Expire a silence now")
     @DeleteMapping("/silences/{id}")
-    public ResponseEntity<Void> expire(@PathVariable String id) {
+    public ResponseEntity<Void> expire(@Parameter(description = "The id, as listed.") @PathVariable String id) {
         if (!store.expireSilence(id)) {
             return ResponseEntity.notFound().build();
         }
@@ -181,11 +190,13 @@ public class AlertingController {
     public record InhibitionRequest(List<String> source, List<String> target, List<String> equal) {
     }
 
+    @Operation(summary = "The inhibitions: an alert that mutes others while it fires")
     @GetMapping("/inhibitions")
     public List<Inhibition> inhibitions() {
         return store.inhibitions();
     }
 
+    @Operation(summary = "Create an inhibition")
     @PostMapping("/inhibitions")
     public Map<String, String> inhibit(@RequestBody InhibitionRequest request) {
         if (request.source() == null || request.source().isEmpty() || request.target() == null || request.target().isEmpty()) {
@@ -198,8 +209,9 @@ public class AlertingController {
         return Map.of("id", id);
     }
 
+    @Operation(summary = "Delete an inhibition")
     @DeleteMapping("/inhibitions/{id}")
-    public ResponseEntity<Void> deleteInhibition(@PathVariable String id) {
+    public ResponseEntity<Void> deleteInhibition(@Parameter(description = "The id, as listed.") @PathVariable String id) {
         if (!store.deleteInhibition(id)) {
             return ResponseEntity.notFound().build();
         }
@@ -216,6 +228,7 @@ public class AlertingController {
             int secrets) {
     }
 
+    @Operation(summary = "The webhook receivers (their secrets are never shown)")
     @GetMapping("/receivers")
     public List<ReceiverView> receivers() {
         return store.receivers().stream().map(r -> new ReceiverView(r.name(), r.url(), r.format().name().toLowerCase(),
@@ -227,6 +240,7 @@ public class AlertingController {
      * Adds or replaces a receiver (and enables it again). Without secrets one is generated and
      * returned here only; with two, both sign every delivery until the old one is removed.
      */
+    @Operation(summary = "Add or replace a webhook receiver; without secrets one is generated and returned here only")
     @PostMapping("/receivers")
     public Map<String, Object> receiver(@RequestBody ReceiverRequest request) {
         if (request.name() == null || !request.name().matches("[A-Za-z0-9_.-]{1,64}")) {
@@ -265,8 +279,9 @@ public class AlertingController {
                 ? Map.of("name", receiver.name(), "secret", secrets.get(0)) : Map.of("name", receiver.name());
     }
 
+    @Operation(summary = "Delete a webhook receiver")
     @DeleteMapping("/receivers/{name}")
-    public ResponseEntity<Void> deleteReceiver(@PathVariable String name) {
+    public ResponseEntity<Void> deleteReceiver(@Parameter(description = "The receiver's name.") @PathVariable String name) {
         if (!store.deleteReceiver(name)) {
             return ResponseEntity.notFound().build();
         }
@@ -278,9 +293,10 @@ public class AlertingController {
             String lastError, Instant created, Instant nextAttemptAt, Instant deliveredAt) {
     }
 
+    @Operation(summary = "Webhook deliveries, newest first: sent, retrying or dead")
     @GetMapping("/deliveries")
-    public List<Delivery> deliveries(@RequestParam(required = false) String status,
-            @RequestParam(defaultValue = "100") int limit) {
+    public List<Delivery> deliveries(@Parameter(description = "sent, retrying or dead; all when absent.") @RequestParam(required = false) String status,
+            @Parameter(description = "At most this many (1-1000).") @RequestParam(defaultValue = "100") int limit) {
         if (limit < 1 || limit > 1000) {
             throw new InvalidRule("limit", limit + " is out of range 1-1000");
         }

@@ -41,6 +41,11 @@ public class ApiProblems {
                 + "' is not a valid " + e.getName(), e.getName());
     }
 
+    @ExceptionHandler(ApiParameters.UnknownParameters.class)
+    public ProblemDetail unknownParameters(ApiParameters.UnknownParameters e) {
+        return problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.unknown().get(0));
+    }
+
     @ExceptionHandler(MissingServletRequestParameterException.class)
     public ProblemDetail missing(MissingServletRequestParameterException e) {
         return problem(HttpStatus.BAD_REQUEST, "is required", e.getParameterName());

@@ -41,7 +41,7 @@ import org.springframework.security.web.SecurityFilterChain;
  */
 @Configuration(proxyBeanMethods = false)
 @EnableWebSecurity
-@org.springframework.context.annotation.Import(ApiProblems.class)
+@org.springframework.context.annotation.Import({ApiProblems.class, ApiParameters.class, ApiDocuments.class})
 public class ApiSecurity {
 
     /** Reads that show where data goes (webhook URLs, which may carry credentials): the write scope. */

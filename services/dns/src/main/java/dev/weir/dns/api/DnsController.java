@@ -1,5 +1,7 @@
 package dev.weir.dns.api;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import dev.weir.api.dns.DnsHealth;
 import dev.weir.api.dns.DnsInsight;
 import dev.weir.api.dns.DnsTop;
@@ -38,9 +40,10 @@ public class DnsController {
     }
 
     /** DNS health per namespace, or per pod of one namespace; worst first (most failures). */
+    @Operation(summary = "DNS health per namespace, or per pod of one namespace; worst first")
     @GetMapping("/health")
-    public List<DnsHealth> health(@RequestParam(required = false) String namespace,
-            @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until) {
+    public List<DnsHealth> health(@Parameter(description = "One namespace: its pods instead of all namespaces.") @RequestParam(required = false) String namespace,
+            @Parameter(description = "From when: a duration back (15m) or an RFC 3339 instant.") @RequestParam(defaultValue = "15m") String since, @Parameter(description = "Until when: a duration back or an RFC 3339 instant; default now.") @RequestParam(required = false) String until) {
         Range range = Range.of(since, until);
         boolean perPod = namespace != null;
         String group = perPod ? "namespace, pod, workload" : "namespace";
@@ -67,10 +70,11 @@ public class DnsController {
     }
 
     /** The most asked names, the clients that ask most, or the names answered NXDOMAIN most. */
+    @Operation(summary = "The most asked names, the clients that ask most, or the names answered NXDOMAIN most")
     @GetMapping("/top")
-    public List<DnsTop> top(@RequestParam(defaultValue = "names") String by, @RequestParam(required = false) String namespace,
-            @RequestParam(defaultValue = "15m") String since, @RequestParam(required = false) String until,
-            @RequestParam(defaultValue = "10") int limit) {
+    public List<DnsTop> top(@Parameter(description = "names, clients or nxdomain.") @RequestParam(defaultValue = "names") String by, @Parameter(description = "Only this namespace.") @RequestParam(required = false) String namespace,
+            @Parameter(description = "From when: a duration back (15m) or an RFC 3339 instant.") @RequestParam(defaultValue = "15m") String since, @Parameter(description = "Until when: a duration back or an RFC 3339 instant; default now.") @RequestParam(required = false) String until,
+            @Parameter(description = "At most this many (1-1000).") @RequestParam(defaultValue = "10") int limit) {
         Range range = Range.of(since, until);
         checkLimit(limit);
         String where = " WHERE window_start >= :since AND window_start < :until"
@@ -94,11 +98,12 @@ public class DnsController {
             "NXDOMAIN_SPIKE", "HIGH_LATENCY", "BLOCKED_BY_POLICY");
 
     /** Insights updated in the range, newest first; state=active|resolved|all. */
+    @Operation(summary = "DNS insights updated in the range, newest first")
     @GetMapping("/insights")
-    public List<DnsInsight> insights(@RequestParam(required = false) String namespace,
-            @RequestParam(required = false) String pod, @RequestParam(required = false) String kind,
-            @RequestParam(defaultValue = "all") String state, @RequestParam(defaultValue = "24h") String since,
-            @RequestParam(required = false) String until, @RequestParam(defaultValue = "100") int limit) {
+    public List<DnsInsight> insights(@Parameter(description = "Only this namespace.") @RequestParam(required = false) String namespace,
+            @Parameter(description = "One pod, namespace/pod.") @RequestParam(required = false) String pod, @Parameter(description = "One kind of insight, as listed (SEARCH_PATH_EXPANSION, ...).") @RequestParam(required = false) String kind,
+            @Parameter(description = "active, resolved or all.") @RequestParam(defaultValue = "all") String state, @Parameter(description = "From when: a duration back (24h) or an RFC 3339 instant.") @RequestParam(defaultValue = "24h") String since,
+            @Parameter(description = "Until when: a duration back or an RFC 3339 instant; default now.") @RequestParam(required = false) String until, @Parameter(description = "At most this many (1-1000).") @RequestParam(defaultValue = "100") int limit) {
         Range range = Range.of(since, until);
         checkLimit(limit);
         if (kind != null && !KINDS.contains(kind)) {
@@ -127,8 +132,9 @@ public class DnsController {
     }
 
     /** One insight by id; ids hold slashes ("shop/frontend/SEARCH_PATH_EXPANSION/..."), so the rest of the path is the id. */
+    @Operation(summary = "One DNS insight by id (the rest of the path: ids hold slashes)")
     @GetMapping("/insights/{*id}")
-    public ResponseEntity<DnsInsight> insight(@PathVariable String id) {
+    public ResponseEntity<DnsInsight> insight(@Parameter(description = "The insight's id, as listed.") @PathVariable String id) {
         String key = id.startsWith("/") ? id.substring(1) : id;
         return jdbc.sql("SELECT * FROM dns_insight WHERE id = :id").param("id", key).query(DnsController::insight)
                 .optional().map(ResponseEntity::ok).orElse(ResponseEntity.notFound().build());

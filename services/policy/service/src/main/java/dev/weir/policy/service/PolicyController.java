@@ -1,5 +1,7 @@
 package dev.weir.policy.service;
 
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
 import dev.weir.api.policy.AppliedPolicy;
 import dev.weir.api.policy.ApplyResponse;
 import dev.weir.api.policy.EndpointStatus;
@@ -62,8 +64,9 @@ public class PolicyController {
     }
 
     /** Applies every policy of the body, or none of them (400 naming the field at fault). */
+    @Operation(summary = "Apply policies (Kubernetes NetworkPolicy or WeirNetworkPolicy, YAML or JSON): all of the body or none")
     @PostMapping(path = "/policies", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
-    public ApplyResponse apply(@RequestBody String body, @RequestParam(defaultValue = "false") boolean dryRun,
+    public ApplyResponse apply(@RequestBody String body, @Parameter(description = "true: validate and lint only, apply nothing.") @RequestParam(defaultValue = "false") boolean dryRun,
             java.security.Principal author) {
         List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(body);
         if (parsed.isEmpty()) {
@@ -85,9 +88,10 @@ public class PolicyController {
      * Impact preview: the recorded connections of the last minutes whose verdict the proposed
      * policies (applied on top of those in force) would change, most frequent first.
      */
+    @Operation(summary = "Impact preview: the recorded connections whose verdict the proposed policies would change")
     @PostMapping(path = "/policies/preview", consumes = {"application/yaml", "application/x-yaml", "application/json",
             "text/plain"})
-    public PreviewResult preview(@RequestBody String body, @RequestParam(defaultValue = "10") int minutes) {
+    public PreviewResult preview(@RequestBody String body, @Parameter(description = "How many minutes of recorded flows to judge again (1-60).") @RequestParam(defaultValue = "10") int minutes) {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
         }
@@ -122,24 +126,27 @@ public class PolicyController {
         return ImpactPreview.preview(topics.kafka(), Duration.ofMinutes(minutes), cluster, now, then);
     }
 
+    @Operation(summary = "The policies in force, with their revisions")
     @GetMapping("/policies")
     public List<PolicySummary> list() {
         return store.active().stream()
                 .map(p -> new PolicySummary(p.kind(), p.namespace(), p.name(), p.revision(), p.updated())).toList();
     }
 
+    @Operation(summary = "One policy: its document and revision")
     @GetMapping("/policies/{kind}/{namespace}/{name}")
-    public ResponseEntity<PolicyDetail> get(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name) {
+    public ResponseEntity<PolicyDetail> get(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name) {
         return store.find(kind, ns(namespace), name)
                 .map(p -> ResponseEntity.ok(new PolicyDetail(p.kind(), p.namespace(), p.name(), p.revision(), p.document(),
                         store.revisions(p.id()))))
                 .orElse(ResponseEntity.notFound().build());
     }
 
+    @Operation(summary = "Delete a policy")
     @DeleteMapping("/policies/{kind}/{namespace}/{name}")
-    public ResponseEntity<PolicyDeleted> delete(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name, java.security.Principal author) {
+    public ResponseEntity<PolicyDeleted> delete(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name, java.security.Principal author) {
         // The author is who the token belongs to, not what a client claims.
         return store.delete(kind, ns(namespace), name, author.getName()).map(revision -> {
             reconciler.request();
@@ -148,9 +155,10 @@ public class PolicyController {
     }
 
     /** Which endpoints and nodes enforce the policy's current revision, and how long the others are behind. */
+    @Operation(summary = "Which endpoints and nodes enforce the policy's current revision")
     @GetMapping("/policies/{kind}/{namespace}/{name}/status")
-    public ResponseEntity<PolicyStatus> status(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name) {
+    public ResponseEntity<PolicyStatus> status(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name) {
         var stored = store.find(kind, ns(namespace), name);
         if (stored.isEmpty()) {
             return ResponseEntity.notFound().build();
@@ -190,6 +198,7 @@ public class PolicyController {
     }
 
     /** The verdict for a new connection, and the policies and entries that decide it at each end. */
+    @Operation(summary = "The verdict for a new connection, and the policies and entries that decide it at each end")
     @PostMapping("/explain")
     public ExplainResponse explain(@RequestBody ExplainRequest request) {
         Compilation compiled = reconciler.last();
