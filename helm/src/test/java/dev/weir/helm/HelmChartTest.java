@@ -211,6 +211,36 @@ class HelmChartTest {
                 .containsEntry("SPRING_DATASOURCE_USERNAME", "weir");
     }
 
+    @Test
+    void theGrafanaDashboardShipsForTheSidecarAndQueriesOnlyDocumentedMetrics() throws Exception {
+        List<HasMetadata> manifests = render(Map.of());
+        io.fabric8.kubernetes.api.model.ConfigMap dashboard = manifests.stream()
+                .filter(io.fabric8.kubernetes.api.model.ConfigMap.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.ConfigMap.class::cast)
+                .filter(c -> c.getMetadata().getName().endsWith("-dashboard")).findFirst().orElseThrow();
+        assertThat(dashboard.getMetadata().getLabels()).containsEntry("grafana_dashboard", "1");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json = SERIALIZATION.unmarshal(dashboard.getData().get("weir.json"), Map.class);
+        assertThat(json.get("uid")).isEqualTo("weir-overview");
+        // Every query names metrics the README documents (histograms by their base name).
+        String readme = java.nio.file.Files.readString(Path.of("..", "README.md"));
+        Set<String> queried = new java.util.TreeSet<>();
+        for (Object panel : (List<?>) json.get("panels")) {
+            Object targets = ((Map<?, ?>) panel).get("targets");
+            for (Object target : targets == null ? List.of() : (List<?>) targets) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("weir_[a-z_]+")
+                        .matcher((String) ((Map<?, ?>) target).get("expr"));
+                while (m.find()) {
+                    queried.add(m.group().replaceAll("_(bucket|count|sum)$", ""));
+                }
+            }
+        }
+        assertThat(queried).hasSizeGreaterThanOrEqualTo(15)
+                .allSatisfy(metric -> assertThat(readme).as(metric).contains("`" + metric + "`"));
+        assertThat(render(Map.of("grafana.dashboard.enabled", "false")))
+                .noneMatch(m -> m.getMetadata().getName().endsWith("-dashboard"));
+    }
+
     private static Map<String, Deployment> deployments(List<HasMetadata> manifests) {
         Map<String, Deployment> byName = new java.util.HashMap<>();
         manifests.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)

@@ -109,8 +109,10 @@ public final class Agent implements AutoCloseable {
                 config.dns().maxAddresses()), stateProducer, catalogue);
         FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
             @Override
-            public void decoded(Dns dns) {
-                metrics.dns(dns);
+            public void decoded(Dns dns, boolean owner) {
+                if (owner) {
+                    metrics.dns(dns);
+                }
             }
 
             @Override

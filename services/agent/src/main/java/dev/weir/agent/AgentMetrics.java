@@ -134,14 +134,23 @@ public final class AgentMetrics {
         return QTYPES.contains(dns.getQtypes(0)) ? dns.getQtypes(0) : "OTHER";
     }
 
+    /** A DNS message, counted once (by the observation point that owns it), as Hubble's dns metrics count. */
     public void dns(Dns dns) {
         String qtype = qtype(dns);
         if (dns.getIsResponse()) {
-            counter("weir_dns_responses", "DNS responses seen in pods' traffic",
-                    "rcode", rcode(dns.getRcode()), "qtypes", qtype).increment();
+            counter("weir_dns_responses", "DNS responses seen in pods' traffic, once each",
+                    "rcode", rcode(dns.getRcode()), "qtypes", qtype, "ips_returned", ipsReturned(dns.getIpsCount())).increment();
         } else {
-            counter("weir_dns_queries", "DNS queries seen in pods' traffic", "qtypes", qtype).increment();
+            counter("weir_dns_queries", "DNS queries seen in pods' traffic, once each", "qtypes", qtype).increment();
         }
+    }
+
+    /**
+     * Addresses in an answer as Hubble's ips_returned label has them, but bounded: a DNS server pod
+     * writes the answer, so beyond ten the label says "10+" and the label's values stay few.
+     */
+    static String ipsReturned(int ips) {
+        return ips >= 10 ? "10+" : Integer.toString(Math.max(0, ips));
     }
 
     public void dnsMalformed() {

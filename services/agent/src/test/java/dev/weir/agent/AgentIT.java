@@ -378,7 +378,7 @@ class AgentIT {
         assertThat(metrics.body()).contains("weir_flows_processed_total{subtype=\"to-endpoint\",type=\"DNS\",verdict=\"FORWARDED\"}")
                 .containsPattern("weir_policy_verdicts_total\\{action=\"dropped\",direction=\"(ingress|egress)\",match=\"[a-z34-]+\"\\}")
                 .containsPattern("weir_policy_verdicts_total\\{action=\"forwarded\",direction=\"egress\",match=\"[a-z34-]+\"\\}")
-                .contains("weir_dns_responses_total{qtypes=\"A\",rcode=\"NXDOMAIN\"}")
+                .contains("weir_dns_responses_total{ips_returned=\"0\",qtypes=\"A\",rcode=\"NXDOMAIN\"}")
                 .contains("weir_drop_total{protocol=\"TCP\",reason=\"POLICY_DENY\"}")
                 .contains("weir_lost_events_total{source=\"AGENT_PUBLISH_BUFFER\"} 0.0")
                 .contains("weir_datapath_packets_total{direction=\"egress\",reason=\"NONE\",verdict=\"FORWARDED\"}")

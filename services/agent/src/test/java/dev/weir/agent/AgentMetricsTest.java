@@ -13,4 +13,12 @@ class AgentMetricsTest {
         assertThat(AgentMetrics.qtype(Dns.newBuilder().addQtypes("AAAA").build())).isEqualTo("AAAA");
         assertThat(AgentMetrics.qtype(Dns.getDefaultInstance())).isEmpty();
     }
+
+    @Test
+    void theAddressesInAnAnswerAreABoundedLabel() {
+        assertThat(AgentMetrics.ipsReturned(0)).isEqualTo("0");
+        assertThat(AgentMetrics.ipsReturned(3)).isEqualTo("3");
+        assertThat(AgentMetrics.ipsReturned(10)).isEqualTo("10+");
+        assertThat(AgentMetrics.ipsReturned(4000)).isEqualTo("10+");
+    }
 }

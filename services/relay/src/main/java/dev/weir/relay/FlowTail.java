@@ -50,6 +50,7 @@ public class FlowTail implements HealthIndicator {
         /** Flows the caller could not pass on (its client reads too slowly), to be reported as lost. */
         public void countLost(long n) {
             lost.addAndGet(n);
+            tail.lostForFollowers.addAndGet(n);
         }
 
         /** Flows lost since the last call. */
@@ -110,6 +111,17 @@ public class FlowTail implements HealthIndicator {
             Thread.currentThread().interrupt();
         }
         return follower;
+    }
+
+    /** Flows a follower could not take (its queue full: its client reads too slowly), in all. */
+    private final AtomicLong lostForFollowers = new AtomicLong();
+
+    public long lostForFollowers() {
+        return lostForFollowers.get();
+    }
+
+    public int followers() {
+        return followers.size();
     }
 
     /** Flows read at the head since the relay started (while anyone followed). */
@@ -184,6 +196,7 @@ public class FlowTail implements HealthIndicator {
                     for (Follower f : followers) {
                         if (!f.queue.offer(flow)) {
                             f.lost.incrementAndGet();
+                            lostForFollowers.incrementAndGet();
                         }
                     }
                 }

@@ -42,7 +42,10 @@ public class FlowsController {
     private final FlowTail tail;
     private final ObjectMapper json;
 
-    public FlowsController(FlowHistory history, FlowTail tail, ObjectMapper json) {
+    private final RelayMetrics metrics;
+
+    public FlowsController(FlowHistory history, FlowTail tail, ObjectMapper json, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.history = history;
         this.tail = tail;
         this.json = json;
@@ -55,7 +58,7 @@ public class FlowsController {
     @Operation(summary = "The last (or first) N flows matching the filters in a time range, from Kafka; paged by next")
     @GetMapping("/flows")
     public FlowsResponse flows(FlowQuery query) {
-        Page page = page(query);
+        Page page = metrics.query("flows", () -> page(query), p -> RelayMetrics.stats(p.result()));
         FlowHistory.Result result = page.result();
         return new FlowsResponse(result.flows().stream().map(FlowsController::view).toList(), result.scanned(),
                 result.undecodable(), result.truncated(), page.next());
@@ -101,7 +104,7 @@ public class FlowsController {
     @Operation(summary = "The same history in Hubble's export format: one observer.GetFlowsResponse a line (protojson)")
     @GetMapping(value = "/flows/export", produces = "application/x-ndjson")
     public ResponseEntity<String> export(FlowQuery query) {
-        Page page = page(query);
+        Page page = metrics.query("export", () -> page(query), p -> RelayMetrics.stats(p.result()));
         FlowHistory.Result result = page.result();
         StringBuilder lines = new StringBuilder();
         for (Flow flow : result.flows()) {
@@ -201,7 +204,7 @@ public class FlowsController {
         Map<String, ServiceMap.Node> nodes = new TreeMap<>();
         Map<String, EdgeCount> edges = new TreeMap<>();
         long[] connections = {0};
-        FlowScan.Stats stats = history.stream(from, to, List.of(), List.of(), 0, flow -> {
+        FlowScan.Stats stats = metrics.query("servicemap", () -> history.stream(from, to, List.of(), List.of(), 0, flow -> {
             if (!decidesAConnection(flow)) {
                 return true;
             }
@@ -213,7 +216,7 @@ public class FlowsController {
                     .add(flow);
             connections[0]++;
             return true;
-        });
+        }), s -> s);
         return new ServiceMap(List.copyOf(nodes.values()), edges.values().stream().map(EdgeCount::edge).toList(),
                 connections[0], stats.truncated(), from, to);
     }

@@ -40,7 +40,10 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
     private final String version;
     private final long startedNs = System.nanoTime();
 
-    public RelayObserver(FlowHistory history, FlowTail tail, NodeDirectory nodes) {
+    private final RelayMetrics metrics;
+
+    public RelayObserver(FlowHistory history, FlowTail tail, NodeDirectory nodes, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.history = history;
         this.tail = tail;
         this.nodes = nodes;
@@ -117,19 +120,20 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
         }
         if (request.getFirst() || (number == 0 && since != null)) {
             // streamed as found: the first result comes long before a big scan ends
-            history.stream(since, until, request.getWhitelistList(), request.getBlacklistList(), number, flow -> {
-                if (!awaitReady(call)) {
-                    return false;
-                }
-                call.onNext(response(flow));
-                sent.accept(flow);
-                return !call.isCancelled();
-            });
+            metrics.query("grpc", () -> history.stream(since, until, request.getWhitelistList(), request.getBlacklistList(),
+                    number, flow -> {
+                        if (!awaitReady(call)) {
+                            return false;
+                        }
+                        call.onNext(response(flow));
+                        sent.accept(flow);
+                        return !call.isCancelled();
+                    }), stats -> stats);
             return;
         }
         int n = (int) (number == 0 ? DEFAULT_NUMBER : number);
-        FlowHistory.Result result = history.query(since == null ? Instant.now().minusSeconds(3600) : since, until,
-                request.getWhitelistList(), request.getBlacklistList(), n, false);
+        FlowHistory.Result result = metrics.query("grpc", () -> history.query(since == null ? Instant.now().minusSeconds(3600)
+                : since, until, request.getWhitelistList(), request.getBlacklistList(), n, false), RelayMetrics::stats);
         for (Flow f : result.flows()) {
             if (!awaitReady(call)) {
                 return;

@@ -50,7 +50,11 @@ public final class FlowBuilder {
 
     /** What happened to DNS decoding, for metrics. */
     public interface DnsListener {
-        void decoded(Dns dns);
+        /**
+         * A DNS message decoded; owner when this observation is the one that counts it (see
+         * {@link #ownsDnsMessage}), so each message is counted once however many points saw it.
+         */
+        void decoded(Dns dns, boolean owner);
 
         void malformed(String reason);
     }
@@ -172,10 +176,20 @@ public final class FlowBuilder {
             withLatency.setObservationSource(clientSide ? "client" : "server");
             Dns built = withLatency.build();
             flow.setDns(built);
-            dnsListener.decoded(built);
+            dnsListener.decoded(built, ownsDnsMessage(event.direction() == MapLayout.DIR_EGRESS, flow.getSource()));
         } catch (DnsDecoder.MalformedDns e) {
             dnsListener.malformed(e.getMessage());
         }
+    }
+
+    /**
+     * Whether this observation point owns a DNS message: a message between two pods is seen where
+     * it leaves the sender and again where it reaches the receiver (on one node or two). The
+     * sender's egress owns it; the receiver's ingress only when the sender is no pod of the
+     * cluster (a resolver outside, the host), since then nothing saw it leave.
+     */
+    static boolean ownsDnsMessage(boolean egress, dev.weir.proto.flow.v1.EndpointOrBuilder source) {
+        return egress || source.getNamespace().isEmpty();
     }
 
     private Endpoint localEndpoint(LocalEndpoint e) {

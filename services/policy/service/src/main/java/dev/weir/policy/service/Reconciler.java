@@ -71,7 +71,10 @@ public class Reconciler {
     private volatile Map<String, PolicyStore.StoredPolicy> policies = Map.of();
     private final IncrementalCompiler compiler;
 
-    public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics) {
+    private final PolicyMetrics metrics;
+
+    public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics, PolicyMetrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.identities = identities;
         this.topics = topics;
@@ -178,6 +181,7 @@ public class Reconciler {
         this.lastPolicies = List.copyOf(active);
         this.policies = byKey;
         compiles.incrementAndGet();
+        metrics.compiled(result.full(), System.nanoTime() - started);
         LOG.info("compiled {} policies for {} of {} endpoints in {} ms: {} endpoint states published", active.size(),
                 result.full() ? cluster.pods().size() : result.recompiled().size(), cluster.pods().size(),
                 (System.nanoTime() - started) / 1_000_000, changed);
