@@ -36,9 +36,11 @@ public record FlowQuery(
         @BindParam("from_namespace") List<String> fromNamespace,
         @Parameter(description = "The destination's namespace. Repeatable (OR).")
         @BindParam("to_namespace") List<String> toNamespace,
-        @Parameter(description = "Either side carries this label, key=value. Repeatable (all must match).") List<String> label,
-        @Parameter(description = "The source carries this label, key=value.") @BindParam("from_label") List<String> fromLabel,
-        @Parameter(description = "The destination carries this label, key=value.") @BindParam("to_label") List<String> toLabel,
+        @Parameter(description = "Either side's labels match this selector: key=value, key!=value, key, !key, key in (a,b), "
+                + "requirements joined by commas (all must hold), a key with a source (k8s:app) or without (any). "
+                + "Repeatable (OR).") List<String> label,
+        @Parameter(description = "The source's labels match this selector (as label).") @BindParam("from_label") List<String> fromLabel,
+        @Parameter(description = "The destination's labels match this selector (as label).") @BindParam("to_label") List<String> toLabel,
         @Parameter(description = "FORWARDED, DROPPED, AUDIT or ERROR. Repeatable (OR).") List<String> verdict,
         @Parameter(description = "Why a flow was dropped: POLICY_DENIED, ... Repeatable (OR).")
         @BindParam("drop_reason") List<String> dropReason,
@@ -104,9 +106,10 @@ public record FlowQuery(
         for (var labels : List.of(Map.entry("label", list(label)), Map.entry("from_label", list(fromLabel)),
                 Map.entry("to_label", list(toLabel)))) {
             for (String l : labels.getValue()) {
-                int eq = l.indexOf('=');
-                if (eq <= 0 || eq == l.length() - 1) {
-                    throw new BadRequest(labels.getKey(), "'" + l + "' is not key=value");
+                try {
+                    dev.weir.common.flow.LabelSelector.of(l);
+                } catch (IllegalArgumentException e) {
+                    throw new BadRequest(labels.getKey(), e.getMessage());
                 }
             }
         }

@@ -57,6 +57,12 @@ public class RelayObserver extends ObserverGrpc.ObserverImplBase {
             responses.onError(Status.INVALID_ARGUMENT.withDescription("number: at most " + MAX_NUMBER).asRuntimeException());
             return;
         }
+        try {
+            dev.weir.common.flow.FlowFilters.check(request.getWhitelistList(), request.getBlacklistList());
+        } catch (IllegalArgumentException e) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
         Instant since = request.hasSince() ? instant(request.getSince()) : null;
         Instant until = request.hasUntil() ? instant(request.getUntil()) : null;
         // Follow from now: start following before reading history so nothing falls in between.

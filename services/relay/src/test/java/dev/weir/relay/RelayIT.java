@@ -246,11 +246,13 @@ class RelayIT {
         assertThat(forged.body()).contains("\"field\":\"page\"");
         // Values no flow can have are refused, naming the parameter, rather than matching nothing.
         for (String[] bad : new String[][] {{"port=abc", "port"}, {"to_port=70000", "to_port"}, {"protocol=bogus", "protocol"},
-            {"label=app", "label"}}) {
+            {"label=app%20x", "label"}, {"to_label=app%3D(x)", "to_label"}}) {
             HttpResponse<String> refused = get("/api/v1/flows?" + bad[0], true);
             assertThat(refused.statusCode()).as(bad[0]).isEqualTo(400);
             assertThat(refused.body()).as(bad[0]).contains("\"field\":\"" + bad[1] + "\"");
         }
+        // A key alone is a selector (the label exists), as in Hubble's --label.
+        assertThat(get("/api/v1/flows?label=app", true).statusCode()).isEqualTo(200);
     }
 
     static io.grpc.ManagedChannel channel() {
@@ -442,6 +444,13 @@ class RelayIT {
                     .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
                         assertThat(e.getStatus().getDescription()).contains("tcp_flags");
+                    });
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(1)
+                    .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addSourceLabel("app in (a b)")).build())
+                    .hasNext())
+                    .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+                        assertThat(e.getStatus().getDescription()).startsWith("source_label: ");
                     });
             hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(5).setSince(since)
                     .addWhitelist(dev.weir.proto.hubble.flow.FlowFilter.newBuilder().addHttpStatusCode("200")).build())

@@ -61,6 +61,12 @@ public final class ObserverService extends ObserverGrpc.ObserverImplBase {
     @Override
     public void getFlows(GetFlowsRequest request, StreamObserver<GetFlowsResponse> responses) {
         ServerCallStreamObserver<GetFlowsResponse> call = (ServerCallStreamObserver<GetFlowsResponse>) responses;
+        try {
+            dev.weir.common.flow.FlowFilters.check(request.getWhitelistList(), request.getBlacklistList());
+        } catch (IllegalArgumentException e) {
+            responses.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
         BlockingQueue<Flow> live = new ArrayBlockingQueue<>(FOLLOW_BUFFER);
         AtomicLong overflow = new AtomicLong();
         Runnable unfollow = request.getFollow() ? ring.follow(flow -> {

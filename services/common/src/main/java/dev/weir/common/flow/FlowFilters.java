@@ -7,6 +7,7 @@ import dev.weir.proto.observer.v1.FlowFilter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -17,6 +18,28 @@ import java.util.Locale;
 public final class FlowFilters {
 
     private FlowFilters() {
+    }
+
+    /**
+     * Refuses filters no flow can be matched against because a value is not one at all (a label
+     * selector that does not parse): an IllegalArgumentException naming the field, before any
+     * flow is read.
+     */
+    public static void check(List<FlowFilter> whitelist, List<FlowFilter> blacklist) {
+        for (List<FlowFilter> filters : List.of(whitelist, blacklist)) {
+            for (FlowFilter f : filters) {
+                for (var labels : List.of(Map.entry("source_label", f.getSourceLabelList()),
+                        Map.entry("destination_label", f.getDestinationLabelList()))) {
+                    for (String selector : labels.getValue()) {
+                        try {
+                            LabelSelector.of(selector);
+                        } catch (IllegalArgumentException e) {
+                            throw new IllegalArgumentException(labels.getKey() + ": " + e.getMessage(), e);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public static boolean passes(Flow flow, List<FlowFilter> whitelist, List<FlowFilter> blacklist) {
@@ -30,8 +53,8 @@ public final class FlowFilters {
         return any(f.getUuidList(), u -> u.equals(flow.getUuid()))
                 && any(f.getSourcePodList(), p -> pod(flow.getSource(), p))
                 && any(f.getDestinationPodList(), p -> pod(flow.getDestination(), p))
-                && any(f.getSourceLabelList(), l -> flow.getSource().getLabelsList().contains(l))
-                && any(f.getDestinationLabelList(), l -> flow.getDestination().getLabelsList().contains(l))
+                && any(f.getSourceLabelList(), l -> LabelSelector.of(l).matches(flow.getSource().getLabelsList()))
+                && any(f.getDestinationLabelList(), l -> LabelSelector.of(l).matches(flow.getDestination().getLabelsList()))
                 && any(f.getSourceNamespaceList(), n -> n.equals(flow.getSource().getNamespace()))
                 && any(f.getDestinationNamespaceList(), n -> n.equals(flow.getDestination().getNamespace()))
                 && any(f.getSourceIdentityList(), i -> i == flow.getSource().getIdentity())

@@ -29,6 +29,7 @@ import dev.weir.proto.hubble.flow.TrafficDirection;
 import dev.weir.proto.hubble.flow.UDP;
 import dev.weir.proto.hubble.flow.Verdict;
 import dev.weir.proto.hubble.flow.Workload;
+import java.util.List;
 
 /**
  * Weir's flows as Hubble's: the same facts under Hubble's names and numbers, so that a Hubble
@@ -169,9 +170,28 @@ public final class HubbleFlows {
     static dev.weir.proto.hubble.flow.Endpoint endpoint(Endpoint endpoint) {
         var hubble = dev.weir.proto.hubble.flow.Endpoint.newBuilder().setID(endpoint.getId())
                 .setIdentity(endpoint.getIdentity()).setClusterName(endpoint.getClusterName())
-                .setNamespace(endpoint.getNamespace()).setPodName(endpoint.getPodName()).addAllLabels(endpoint.getLabelsList());
+                .setNamespace(endpoint.getNamespace()).setPodName(endpoint.getPodName()).addAllLabels(hubbleLabels(endpoint));
         endpoint.getWorkloadsList().forEach(w -> hubble.addWorkloads(Workload.newBuilder().setName(w.getName()).setKind(w.getKind())));
         return hubble.build();
+    }
+
+    /**
+     * Labels as Hubble shows them, each with its source: a pod's labels (Weir writes them without
+     * one) are Kubernetes labels, "k8s:app=cart", and a pod's namespace is one too, as Cilium adds it.
+     */
+    static List<String> hubbleLabels(Endpoint endpoint) {
+        List<String> labels = new java.util.ArrayList<>(endpoint.getLabelsCount() + 1);
+        for (String label : endpoint.getLabelsList()) {
+            int colon = label.indexOf(':');
+            int eq = label.indexOf('=');
+            labels.add(colon >= 0 && (eq < 0 || colon < eq) ? label : "k8s:" + label);
+        }
+        String namespace = "k8s:io.kubernetes.pod.namespace=" + endpoint.getNamespace();
+        if (!endpoint.getNamespace().isEmpty() && !labels.contains(namespace)) {
+            labels.add(namespace);
+        }
+        java.util.Collections.sort(labels);
+        return labels;
     }
 
     static Layer4 layer4(dev.weir.proto.flow.v1.Layer4 l4) {

@@ -26,7 +26,7 @@ class HubbleTranslationTest {
     static Flow.Builder flow() {
         return Flow.newBuilder().setTime(Timestamps.fromMillis(1_700_000_000_123L)).setUuid("u-1").setNodeName("node-1")
                 .setSource(Endpoint.newBuilder().setNamespace("shop").setPodName("frontend").setIdentity(1234).setId(7)
-                        .addLabels("k8s:app=frontend"))
+                        .addLabels("app=frontend"))
                 .setDestination(Endpoint.newBuilder().setNamespace("kube-system").setPodName("coredns").setIdentity(99));
     }
 
@@ -45,7 +45,9 @@ class HubbleTranslationTest {
         assertThat(hubble.getSummary()).isEqualTo("TCP Flags: SYN");
         assertThat(hubble.getSource().getIdentity()).isEqualTo(1234);
         assertThat(hubble.getSource().getID()).isEqualTo(7);
-        assertThat(hubble.getSource().getLabelsList()).containsExactly("k8s:app=frontend");
+        // Pod labels as Hubble shows them: with their source, and the namespace as Cilium adds it.
+        assertThat(hubble.getSource().getLabelsList()).containsExactly("k8s:app=frontend",
+                "k8s:io.kubernetes.pod.namespace=shop");
         assertThat(Timestamps.toMillis(hubble.getTime())).isEqualTo(1_700_000_000_123L);
     }
 
