@@ -67,15 +67,33 @@ public final class HubbleObserver extends ObserverGrpc.ObserverImplBase {
         if (request.hasUntil()) {
             translated.setUntil(request.getUntil());
         }
-        weir.getFlows(translated.build(), new Translating(call));
+        // Hubble's field mask (the field, or its experimental forerunner older CLIs send): only
+        // the fields asked for are sent. The latest CLI asks for its default mask unasked; a path
+        // naming a field this flow.Flow lacks selects nothing, so it is dropped rather than refused.
+        com.google.protobuf.FieldMask asked = request.hasFieldMask() ? request.getFieldMask()
+                : request.getExperimental().getFieldMask();
+        weir.getFlows(translated.build(), new Translating(call, asked.getPathsCount() == 0 ? null : known(asked)));
+    }
+
+    /** The paths of a mask that name fields of flow.Flow, normalized; at most 256 of them. */
+    static com.google.protobuf.FieldMask known(com.google.protobuf.FieldMask asked) {
+        com.google.protobuf.FieldMask.Builder known = com.google.protobuf.FieldMask.newBuilder();
+        for (String path : asked.getPathsList().subList(0, Math.min(256, asked.getPathsCount()))) {
+            if (com.google.protobuf.util.FieldMaskUtil.isValid(dev.weir.proto.hubble.flow.Flow.class, path)) {
+                known.addPaths(path);
+            }
+        }
+        return com.google.protobuf.util.FieldMaskUtil.normalize(known.build());
     }
 
     /** Weir's answers on their way to a Hubble client: translated one by one, flow control passed through. */
     static final class Translating extends ServerCallStreamObserver<dev.weir.proto.observer.v1.GetFlowsResponse> {
         private final ServerCallStreamObserver<GetFlowsResponse> call;
+        private final com.google.protobuf.FieldMask mask;
 
-        Translating(ServerCallStreamObserver<GetFlowsResponse> call) {
+        Translating(ServerCallStreamObserver<GetFlowsResponse> call, com.google.protobuf.FieldMask mask) {
             this.call = call;
+            this.mask = mask;
         }
 
         @Override
@@ -83,7 +101,13 @@ public final class HubbleObserver extends ObserverGrpc.ObserverImplBase {
             GetFlowsResponse.Builder hubble = GetFlowsResponse.newBuilder().setNodeName(response.getNodeName())
                     .setTime(response.getTime());
             if (response.hasFlow()) {
-                hubble.setFlow(HubbleFlows.of(response.getFlow()));
+                dev.weir.proto.hubble.flow.Flow flow = HubbleFlows.of(response.getFlow());
+                if (mask != null) {
+                    dev.weir.proto.hubble.flow.Flow.Builder masked = dev.weir.proto.hubble.flow.Flow.newBuilder();
+                    com.google.protobuf.util.FieldMaskUtil.merge(mask, flow, masked);
+                    flow = masked.build();
+                }
+                hubble.setFlow(flow);
             } else if (response.hasLostEvents()) {
                 hubble.setLostEvents(HubbleFlows.lost(response.getLostEvents()));
             } else {
