@@ -93,22 +93,32 @@ async function refreshStatus() {
 async function loadMap() {
   const target = $('#map');
   const notice = $('#map-notice');
-  // A closed range ending a moment ago: the flows of the last seconds may still be on their way.
-  const until = new Date(Date.now() - 3000).toISOString();
+  // Only the newest request draws: a slow answer for an older window must not replace it.
+  const request = state.mapRequest = (state.mapRequest || 0) + 1;
+  target.dataset.loading = '1';
+  // A closed range, resolved by the relay, ending a moment ago: flows of the last seconds may
+  // still be on their way from the agents (the relay allows them 10 s).
   let map;
   try {
-    map = await api('/api/v1/servicemap?since=' + encodeURIComponent($('#map-since').value) + '&until=' + until);
+    map = await api('/api/v1/servicemap?since=' + encodeURIComponent($('#map-since').value) + '&until=15s');
   } catch (e) {
+    if (request !== state.mapRequest) return;
+    delete target.dataset.loading;
     // The last map stays, marked as such; the error says why there is no newer one.
     notice.className = 'error';
     notice.textContent = `The map could not be read: ${e.message}` + (state.map ? ' (showing the previous one)' : '');
     return;
   }
+  if (request !== state.mapRequest) return;
   state.map = map;
   notice.className = 'hint';
   notice.textContent = `${map.connections} connections from ${new Date(map.since).toLocaleTimeString()} to `
-    + `${new Date(map.until).toLocaleTimeString()}` + (map.truncated ? ' — the scan stopped at its bounds: narrow the window.' : '.');
-  drawMap(target, map);
+    + `${new Date(map.until).toLocaleTimeString()}`
+    + (map.omitted ? ` — ${map.omitted} more on edges beyond the map's bounds, not drawn` : '')
+    + (map.truncated ? ' — the scan stopped at its bounds: narrow the window.' : '.');
+  // Drawn only while shown: a hidden view measures every text as zero wide.
+  if (!$('#view-map').hidden) drawMap(target, map);
+  delete target.dataset.loading;
 }
 
 function edgeClass(verdicts) {

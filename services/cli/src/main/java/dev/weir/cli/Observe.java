@@ -21,8 +21,8 @@ import tools.jackson.databind.JsonNode;
         description = "Show the cluster's flows: history by time range, then (-f) new ones as they come.")
 final class Observe implements Callable<Integer> {
 
-    /** Flows per request when every match of a time range is read. */
-    static final int PAGE = 1000;
+    /** Flows per request when every match of a time range is read: the relay's largest page. */
+    static final int PAGE = 10_000;
 
     @ParentCommand
     Weir weir;
@@ -106,11 +106,18 @@ final class Observe implements Callable<Integer> {
             }
             String page = null;
             do {
-                String[] next = {null};
-                relay.lines("/api/v1/flows/export" + query + pageParameter(page),
-                        headers -> next[0] = headers.firstValue("Weir-Next").orElse(null))
-                        .forEach(line -> weir.out().println(line.toString()));
-                page = everyMatch ? next[0] : null;
+                String[] next = {null, null};
+                relay.lines("/api/v1/flows/export" + query + pageParameter(page), headers -> {
+                    next[0] = headers.firstValue("Weir-Next").orElse(null);
+                    next[1] = headers.firstValue("Weir-Truncated").orElse(null);
+                }).forEach(line -> weir.out().println(line.toString()));
+                if (next[1] != null) {
+                    weir.out().flush();
+                    weir.spec.commandLine().getErr().println("weir: the history was cut short (" + next[1]
+                            + "); narrow the filters or the time range");
+                    break;
+                }
+                page = nextPage(everyMatch, page, next[0]);
             } while (page != null);
             weir.out().flush();
             return 0;
@@ -121,26 +128,33 @@ final class Observe implements Callable<Integer> {
                 ? relay.lines("/api/v1/flows/follow" + (filters.isEmpty() ? "" : "?" + filters.replaceFirst("^&", "")))
                         .iterator()
                 : null;
-        Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");  // as hubble -o table
+        // The flows history and the live stream may both bring: those of the last moments before
+        // following began (the relay's publish delay), remembered only while following.
+        java.time.Instant recent = java.time.Instant.now().minusSeconds(15);
         java.util.Set<String> printed = new java.util.HashSet<>();
         String page = null;
         do {
+            Table table = new Table("TIME", "SOURCE", "DESTINATION", "TYPE", "VERDICT", "SUMMARY");  // as hubble -o table
             String path = "/api/v1/flows" + query + pageParameter(page);
             JsonNode answer = weir.slow("reading flows since " + params.get("since") + " from Kafka", () -> relay.get(path));
             FlowsResponse result = Api.read(answer, FlowsResponse.class);
             answer.get("flows").forEach(flow -> print(flow, table));
-            if (result.truncated()) {
-                weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.scanned()
-                        + " flows read; narrow --since");
+            if (output.equals("table")) {
+                table.print(weir.out());
             }
             if (live != null) {
-                result.flows().forEach(f -> printed.add(f.uuid()));
+                result.flows().stream().filter(f -> f.time() == null || !f.time().isBefore(recent)).forEach(f -> printed.add(f.uuid()));
             }
-            page = everyMatch ? result.next() : null;
+            if (result.truncated()) {
+                // A scan cut short read its partitions unevenly: a further page could skip flows.
+                String last = result.flows().isEmpty() || result.flows().get(result.flows().size() - 1).time() == null ? ""
+                        : " (the last shown is of " + result.flows().get(result.flows().size() - 1).time() + ")";
+                weir.spec.commandLine().getErr().println("weir: the history was cut short after " + result.scanned()
+                        + " flows read" + last + "; narrow the filters or the time range");
+                break;
+            }
+            page = nextPage(everyMatch, page, result.next());
         } while (page != null);
-        if (output.equals("table")) {
-            table.print(weir.out());
-        }
         while (live != null && live.hasNext()) {
             JsonNode line = live.next();
             if (line.has("lost")) {
@@ -220,6 +234,17 @@ final class Observe implements Callable<Integer> {
     private static String endpoint(String pod, String ip, int port) {
         String who = pod.isEmpty() ? ip : pod + " (" + ip + ")";
         return port == 0 ? who : who + ":" + port;
+    }
+
+    /** The next page's token, if every match is wanted; a relay that hands back the same token is not followed round. */
+    private static String nextPage(boolean everyMatch, String current, String next) {
+        if (!everyMatch || next == null) {
+            return null;
+        }
+        if (next.equals(current)) {
+            throw new Api.Failure(Api.UNAVAILABLE, "the relay answered a page with the same page again; stopped");
+        }
+        return next;
     }
 
     private static String pageParameter(String token) {

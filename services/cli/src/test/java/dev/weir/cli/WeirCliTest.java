@@ -141,8 +141,9 @@ class WeirCliTest {
         assertThat(help.out()).contains("policy").contains("dns").contains("alerts").contains("Exit codes");
     }
 
+    /** A flow of now: one the live stream may bring again (the history and the tail meet at the present). */
     static String flowJson(String uuid, String source) {
-        return "{\"uuid\":\"" + uuid + "\",\"time\":\"2026-11-26T10:00:00Z\",\"node\":\"node-1\",\"verdict\":\"DROPPED\","
+        return "{\"uuid\":\"" + uuid + "\",\"time\":\"" + java.time.Instant.now() + "\",\"node\":\"node-1\",\"verdict\":\"DROPPED\","
                 + "\"dropReason\":\"POLICY_DENIED\",\"type\":\"DROP\",\"source\":\"" + source + "\",\"sourceIp\":\"198.18.1.10\","
                 + "\"sourcePort\":40000,\"destination\":\"payments/api\",\"destinationIp\":\"198.18.2.10\","
                 + "\"destinationPort\":9090,\"protocol\":\"TCP\",\"reply\":false,"
@@ -223,6 +224,31 @@ class WeirCliTest {
         assertThat(calls).extracting(Call::uri).containsExactly("/api/v1/flows?since=10m&first=" + Observe.PAGE,
                 "/api/v1/flows?since=10m&first=" + Observe.PAGE + "&page=t-2");
         assertThat(result.out()).contains("shop/frontend").contains("shop/cart");
+
+        // A relay that answers with the page it was asked for is not followed round; a page cut
+        // short ends the reading with a warning rather than skipping flows.
+        server.removeContext("/api/v1/flows");
+        server.createContext("/api/v1/flows", exchange -> {
+            String uri = exchange.getRequestURI().toString();
+            calls.add(new Call("GET", uri, null, null, ""));
+            String page = uri.contains("since=2m")
+                    ? "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"truncated\":true,\"scanned\":9,\"next\":\"t-4\"}"
+                    : "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"next\":\"t-same\"}";
+            byte[] body = page.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        calls.clear();
+        Result looping = run("--relay-api", api, "observe", "--since", "10m");
+        assertThat(looping.exit()).isEqualTo(3);
+        assertThat(looping.err()).contains("same page");
+        assertThat(calls).hasSize(2);
+        calls.clear();
+        Result cut = run("--relay-api", api, "observe", "--since", "2m");
+        assertThat(cut.exit()).isZero();
+        assertThat(cut.err()).contains("cut short after 9 flows read");
+        assertThat(calls).hasSize(1);
 
         // With --last, one request: the last N of the range.
         calls.clear();

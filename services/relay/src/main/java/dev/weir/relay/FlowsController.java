@@ -43,9 +43,12 @@ public class FlowsController {
     private final ObjectMapper json;
 
     private final RelayMetrics metrics;
+    private final List<String> serviceCidrs;
 
-    public FlowsController(FlowHistory history, FlowTail tail, ObjectMapper json, RelayMetrics metrics) {
+    public FlowsController(FlowHistory history, FlowTail tail, ObjectMapper json, RelayMetrics metrics,
+            RelayApplication.RelayProperties properties) {
         this.metrics = metrics;
+        this.serviceCidrs = properties.serviceCidrs();
         this.history = history;
         this.tail = tail;
         this.json = json;
@@ -74,6 +77,9 @@ public class FlowsController {
         Instant since = query.sinceOr("1h");
         Instant until = query.untilOrNull();
         boolean first = query.firstMode();
+        if (first && until == null) {
+            until = Instant.now(); // pages read forwards end where the first one was asked
+        }
         List<FlowFilter> blacklist = new ArrayList<>(filters.blacklist());
         if (query.page() != null) {
             PageToken token = PageToken.decode(query.page());
@@ -82,15 +88,17 @@ public class FlowsController {
             }
             if (first) {
                 since = token.edge();
+                until = token.bound();
             } else {
                 until = token.edge();
+                since = token.bound();
             }
             if (!token.seen().isEmpty()) {
                 blacklist.add(FlowFilter.newBuilder().addAllUuid(token.seen()).build());
             }
         }
         FlowHistory.Result result = history.query(since, until, filters.whitelist(), blacklist, limit, first);
-        return new Page(result, next(result.flows(), limit, first));
+        return new Page(result, next(result.flows(), limit, first, first ? until : since));
     }
 
     private static final com.google.protobuf.util.JsonFormat.Printer HUBBLE_JSON =
@@ -99,7 +107,8 @@ public class FlowsController {
     /**
      * The same history in Hubble's export format: one observer.GetFlowsResponse per line as
      * protojson, as Hubble's flow exporter writes it and `hubble observe --input-file` reads it
-     * (what `weir observe -o jsonpb` prints). Paging as for /flows, the token in the Weir-Next header.
+     * (what `weir observe -o jsonpb` prints). Paging as for /flows, the token in the Weir-Next header;
+     * Weir-Truncated says the scan stopped at its bounds (a further page could skip flows).
      */
     @Operation(summary = "The same history in Hubble's export format: one observer.GetFlowsResponse a line (protojson)")
     @GetMapping(value = "/flows/export", produces = "application/x-ndjson")
@@ -122,16 +131,19 @@ public class FlowsController {
         if (page.next() != null) {
             answer.header("Weir-Next", page.next());
         }
+        if (result.truncated()) {
+            answer.header("Weir-Truncated", "scan stopped at its bounds after " + result.scanned() + " records");
+        }
         return answer.body(lines.toString());
     }
 
-    private static String next(List<Flow> flows, int limit, boolean first) {
+    private static String next(List<Flow> flows, int limit, boolean first, Instant bound) {
         if (flows.size() < limit) {
             return null;
         }
         Flow edge = first ? flows.get(flows.size() - 1) : flows.get(0);
         List<String> seen = flows.stream().filter(f -> f.getTime().equals(edge.getTime())).map(Flow::getUuid).toList();
-        return new PageToken(first, Instant.ofEpochSecond(edge.getTime().getSeconds(), edge.getTime().getNanos()), seen)
+        return new PageToken(first, Instant.ofEpochSecond(edge.getTime().getSeconds(), edge.getTime().getNanos()), seen, bound)
                 .encode();
     }
 
@@ -200,25 +212,47 @@ public class FlowsController {
         if (to.isBefore(from)) {
             throw new BadRequest("until", "is before since");
         }
-        // Counted as the scan goes: every flow of the range, none kept.
+        // Counted as the scan goes: every flow of the range, none kept; nodes and edges bounded,
+        // since spoofed or scanned addresses would otherwise make one of each per address.
         Map<String, ServiceMap.Node> nodes = new TreeMap<>();
         Map<String, EdgeCount> edges = new TreeMap<>();
         long[] connections = {0};
+        long[] omitted = {0};
         FlowScan.Stats stats = metrics.query("servicemap", () -> history.stream(from, to, List.of(), List.of(), 0, flow -> {
-            if (!decidesAConnection(flow)) {
+            if (!decidesAConnection(flow, serviceCidrs)) {
                 return true;
             }
-            ServiceMap.Node source = node(flow.getSource(), flow.getIp().getSource());
-            ServiceMap.Node destination = node(flow.getDestination(), flow.getIp().getDestination());
+            ServiceMap.Node source = bounded(nodes, node(flow.getSource(), flow.getIp().getSource()));
+            ServiceMap.Node destination = bounded(nodes, node(flow.getDestination(), flow.getIp().getDestination()));
+            String key = source.id() + " -> " + destination.id();
+            EdgeCount edge = edges.get(key);
+            if (edge == null) {
+                if (edges.size() >= ServiceMap.MAX_EDGES) {
+                    omitted[0]++;
+                    return true;
+                }
+                edge = new EdgeCount(source.id(), destination.id());
+                edges.put(key, edge);
+            }
             nodes.putIfAbsent(source.id(), source);
             nodes.putIfAbsent(destination.id(), destination);
-            edges.computeIfAbsent(source.id() + " -> " + destination.id(), k -> new EdgeCount(source.id(), destination.id()))
-                    .add(flow);
+            edge.add(flow);
             connections[0]++;
             return true;
         }), s -> s);
         return new ServiceMap(List.copyOf(nodes.values()), edges.values().stream().map(EdgeCount::edge).toList(),
-                connections[0], stats.truncated(), from, to);
+                connections[0], omitted[0], stats.truncated(), from, to);
+    }
+
+    /**
+     * The node itself while the map has room; beyond {@link ServiceMap#MAX_NODES} an address
+     * outside the cluster becomes "world" (the cluster's own workloads stay themselves).
+     */
+    private static ServiceMap.Node bounded(Map<String, ServiceMap.Node> nodes, ServiceMap.Node node) {
+        if (nodes.containsKey(node.id()) || nodes.size() < ServiceMap.MAX_NODES || !node.namespace().isEmpty()) {
+            return node;
+        }
+        return new ServiceMap.Node("world", "", "", List.of());
     }
 
     /** An edge being counted: verdicts, and the destination's protocols and ports in order. */
@@ -259,18 +293,33 @@ public class FlowsController {
      * ingress, and each judgement is a flow; DNS messages, closes and replies ride on a connection
      * already counted. What decides is a drop wherever it happened (each dropped attempt counts),
      * else the new connection the receiver forwarded, else (towards the outside world, where no
-     * Weir ingress follows) the sender's forward.
+     * Weir ingress follows) the sender's forward. A connection to a Service's address is judged at
+     * the sender before the Service's translation and again at the backend: the backend's counts.
+     * An audited drop at the sender lets the connection through to the receiver, who decides it.
      */
-    static boolean decidesAConnection(Flow flow) {
+    static boolean decidesAConnection(Flow flow, List<String> serviceCidrs) {
         if (flow.getIsReply()) {
             return false;
         }
+        boolean egress = flow.getTrafficDirection() == dev.weir.proto.flow.v1.TrafficDirection.EGRESS;
         return switch (flow.getEventType()) {
-            case DROP -> true;
-            case NEW_CONNECTION -> flow.getTrafficDirection() != dev.weir.proto.flow.v1.TrafficDirection.EGRESS
-                    || flow.getDestination().getNamespace().isEmpty();
+            case DROP -> !(egress && flow.getVerdict() == Verdict.AUDIT && judgedAgainAtReceiver(flow, serviceCidrs));
+            case NEW_CONNECTION -> !egress || !judgedAgainAtReceiver(flow, serviceCidrs);
             default -> false;
         };
+    }
+
+    /** Whether the connection reaches a Weir endpoint that judges it again: a pod, or a Service's address. */
+    private static boolean judgedAgainAtReceiver(Flow flow, List<String> serviceCidrs) {
+        if (!flow.getDestination().getNamespace().isEmpty()) {
+            return true;
+        }
+        for (String cidr : serviceCidrs) {
+            if (dev.weir.common.flow.FlowFilters.inPrefix(flow.getIp().getDestination(), cidr)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ServiceMap.Node node(dev.weir.proto.flow.v1.Endpoint e, String ip) {

@@ -27,7 +27,8 @@ public class RelayApplication {
      * bundle (weir.tls-bundle) whose certificate the gRPC listener presents and whose trust the
      * upstream calls use: the REST listener takes its own from server.ssl.bundle; and, for the
      * Observer APIs' mutual TLS, the CA (PEM) whose client certificates stand for a read token,
-     * and the subject CNs those certificates may have (empty: any).
+     * and the subject CNs those certificates may have (empty: any); and the cluster's Service CIDRs,
+     * whose addresses the service map does not count as destinations (their backends are).
      */
     @ConfigurationProperties("weir")
     public record RelayProperties(String kafkaBootstrap, Path kafkaPropertiesFile,
@@ -35,7 +36,8 @@ public class RelayApplication {
             @DefaultValue("20000000") long scanMaxRecords, @DefaultValue("30s") Duration scanMaxTime,
             @DefaultValue("4245") int grpcPort, @DefaultValue("127.0.0.1") String grpcAddress, @DefaultValue("http://127.0.0.1:8081") URI policyApi,
             @DefaultValue("http://127.0.0.1:8082") URI dnsApi, @DefaultValue("http://127.0.0.1:8083") URI alertingApi,
-            @DefaultValue("") String tlsBundle, Path grpcClientCaFile, @DefaultValue("") java.util.List<String> grpcClientNames) {
+            @DefaultValue("") String tlsBundle, Path grpcClientCaFile, @DefaultValue("") java.util.List<String> grpcClientNames,
+            @DefaultValue("") java.util.List<String> serviceCidrs) {
 
         /** The broker and this service's client properties (weir.kafka-properties-file: credentials, trust stores). */
         public dev.weir.common.kafka.KafkaConnection kafka() {
@@ -46,6 +48,13 @@ public class RelayApplication {
         public RelayProperties {
             grpcClientNames = grpcClientNames == null ? java.util.List.of()
                     : grpcClientNames.stream().filter(n -> !n.isBlank()).toList();
+            serviceCidrs = serviceCidrs == null ? java.util.List.of() : serviceCidrs.stream().map(String::strip)
+                    .filter(c -> !c.isEmpty()).toList();
+            for (String cidr : serviceCidrs) {
+                if (!cidr.contains("/") || !dev.weir.common.flow.FlowFilters.inPrefix(cidr.substring(0, cidr.indexOf('/')), cidr)) {
+                    throw new IllegalArgumentException("weir.service-cidrs: '" + cidr + "' is not a CIDR");
+                }
+            }
             if (scanReaders <= 0) {
                 scanReaders = Runtime.getRuntime().availableProcessors();
             }

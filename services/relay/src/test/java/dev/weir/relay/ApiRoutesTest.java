@@ -19,7 +19,7 @@ class ApiRoutesTest {
     static RelayApplication.RelayProperties properties(String policy, String tlsBundle) {
         return new RelayApplication.RelayProperties("127.0.0.1:9092", null, true, 1, 1000, Duration.ofSeconds(30), 0,
                 "127.0.0.1", URI.create(policy), URI.create("https://weir-dns:8082"), URI.create("https://weir-alerting:8083"),
-                tlsBundle, null, java.util.List.of());
+                tlsBundle, null, java.util.List.of(), java.util.List.of());
     }
 
     @Test

@@ -52,6 +52,7 @@ class RelayIT {
         Map<String, String> settings = platform.serviceSettings("relay");
         settings.put("server.port", "0");
         settings.put("weir.grpc-port", "0");
+        settings.put("weir.service-cidrs", "198.19.128.0/20");
         standInDns = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         standInDns.createContext("/", exchange -> {
             byte[] body = ("{\"path\":\"" + exchange.getRequestURI() + "\",\"auth\":"
@@ -89,6 +90,20 @@ class RelayIT {
                 for (Flow flow : connection(at, "shop", "cart", "198.18.1.11", "kube-system", "coredns", "198.18.0.53", 53, true)) {
                     producer.send(new ProducerRecord<>(topic, null, at, flow.getNodeName(), flow.toByteArray()));
                 }
+            }
+            // Through a Service's address (judged at the sender before translation, then at the
+            // backend), and an audited drop at the sender that the receiver then forwards.
+            long viaService = now - 12 * 60_000 + 800;
+            for (Flow flow : java.util.List.of(
+                    connection(viaService, "shop", "cart", "198.18.1.11", "", "", "198.19.128.10", 53, true).get(0),
+                    connection(viaService, "shop", "cart", "198.18.1.11", "kube-system", "coredns", "198.18.0.53", 53, true)
+                            .get(1),
+                    connection(viaService + 5, "shop", "cart", "198.18.1.11", "payments", "api", "198.18.2.10", 9443, false)
+                            .get(0).toBuilder().setEventType(EventType.DROP).setVerdict(Verdict.AUDIT)
+                            .setDropReason(DropReason.POLICY_DENIED).setUuid("audited").build(),
+                    connection(viaService + 5, "shop", "cart", "198.18.1.11", "payments", "api", "198.18.2.10", 9443, false)
+                            .get(1).toBuilder().setUuid("audited-ingress").build())) {
+                producer.send(new ProducerRecord<>(topic, null, viaService, flow.getNodeName(), flow.toByteArray()));
             }
             for (int i = 0; i < 30; i++) { // eight minutes ago: drops by the demo policy
                 long at = now - 8 * 60_000 + i * 100;
@@ -214,15 +229,16 @@ class RelayIT {
                         + "\"ports\":[\"TCP/9090\"]")
                 .contains("\"destination\":\"shop/cart\",\"verdicts\":{\"FORWARDED\":20},\"ports\":[\"TCP/8080\"]")
                 // Judged on both sides, with DNS messages, replies and closes: each connection once.
-                .contains("\"source\":\"shop/cart\",\"destination\":\"payments/api\",\"verdicts\":{\"FORWARDED\":5},"
+                .contains("\"source\":\"shop/cart\",\"destination\":\"payments/api\",\"verdicts\":{\"FORWARDED\":6},"
                         + "\"ports\":[\"TCP/9443\"]")
-                .contains("\"source\":\"shop/cart\",\"destination\":\"kube-system/coredns\",\"verdicts\":{\"FORWARDED\":3},"
+                .contains("\"source\":\"shop/cart\",\"destination\":\"kube-system/coredns\",\"verdicts\":{\"FORWARDED\":4},"
                         + "\"ports\":[\"UDP/53\"]")
                 .doesNotContain("\"source\":\"payments/api\",\"destination\":\"shop/cart\"")
-                .contains("\"connections\":58");
+                .doesNotContain("198.19.128.10").doesNotContain("AUDIT")
+                .contains("\"connections\":60,\"omitted\":0");
         // A closed range: the twelve-minute-old connections only.
         String older = get("/api/v1/servicemap?since=14m&until=11m", true).body();
-        assertThat(older).contains("\"connections\":8").doesNotContain("shop/frontend");
+        assertThat(older).contains("\"connections\":10").doesNotContain("shop/frontend");
         assertThat(get("/api/v1/servicemap?since=1m&until=2m", true).statusCode()).isEqualTo(400);
     }
 

@@ -294,13 +294,18 @@ class EmbeddedSystemPrivilegedIT {
      * forward are not counted again).
      */
     private static void theMapCountsEachConnectionOnce() throws Exception {
-        WebElement map = browser.findElement(By.id("map"));
-        String range = "since=" + java.net.URLEncoder.encode(map.getAttribute("data-since"), java.nio.charset.StandardCharsets.UTF_8)
-                + "&until=" + java.net.URLEncoder.encode(map.getAttribute("data-until"), java.nio.charset.StandardCharsets.UTF_8);
+        // The drawing's range and edges read at once, from one drawing.
+        @SuppressWarnings("unchecked")
+        Map<String, Object> read = (Map<String, Object>) ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "const m = document.getElementById('map'); return { since: m.dataset.since, until: m.dataset.until, "
+                        + "edges: [...m.querySelectorAll('g.edge')].map(e => [e.dataset.source + ' -> ' + e.dataset.destination, "
+                        + "e.dataset.count]) };");
+        String range = "since=" + java.net.URLEncoder.encode((String) read.get("since"), java.nio.charset.StandardCharsets.UTF_8)
+                + "&until=" + java.net.URLEncoder.encode((String) read.get("until"), java.nio.charset.StandardCharsets.UTF_8);
         Map<String, Long> drawn = new java.util.TreeMap<>();
-        for (WebElement edge : browser.findElements(By.cssSelector("#map g.edge"))) {
-            drawn.put(edge.getAttribute("data-source") + " -> " + edge.getAttribute("data-destination"),
-                    Long.parseLong(edge.getAttribute("data-count")));
+        for (Object edge : (List<?>) read.get("edges")) {
+            List<?> pair = (List<?>) edge;
+            drawn.put((String) pair.get(0), Long.parseLong((String) pair.get(1)));
         }
         tools.jackson.databind.JsonNode served = relayGet("/api/v1/servicemap?" + range);
         Map<String, Long> expected = new java.util.TreeMap<>();
@@ -369,6 +374,10 @@ class EmbeddedSystemPrivilegedIT {
         });
         assertThat(browser.findElements(By.cssSelector("g.namespace"))).extracting(e -> e.getAttribute("data-namespace"))
                 .contains("shop", "payments", "kube-system");
+        // One more drawing, and nothing in flight while it is read.
+        click("#map-refresh");
+        waitUpTo(30).until(d -> d.findElement(By.id("map")).getAttribute("data-loading") == null
+                && !d.findElements(By.cssSelector("#map g.edge")).isEmpty());
         screenshot("1-service-map");
         theMapIsReadable();
         theMapCountsEachConnectionOnce();

@@ -6,11 +6,16 @@ import java.util.Map;
 
 /**
  * GET /api/v1/servicemap: who talks to whom between since and until. Each connection is counted
- * once, by the verdict that decided it; {@code connections} is their total, {@code truncated}
- * whether the scan stopped at its bounds before the end of the range.
+ * once, by the verdict that decided it; {@code connections} is their total (those drawn),
+ * {@code omitted} the connections of edges beyond {@link #MAX_EDGES} (not drawn), {@code truncated}
+ * whether the scan stopped at its bounds before the end of the range. Beyond {@link #MAX_NODES},
+ * addresses outside the cluster are drawn as one node, "world".
  */
-public record ServiceMap(List<Node> nodes, List<Edge> edges, long connections, boolean truncated, Instant since,
-        Instant until) {
+public record ServiceMap(List<Node> nodes, List<Edge> edges, long connections, long omitted, boolean truncated,
+        Instant since, Instant until) {
+
+    public static final int MAX_NODES = 1000;
+    public static final int MAX_EDGES = 5000;
 
     public ServiceMap {
         nodes = nodes == null ? List.of() : List.copyOf(nodes);

@@ -4,8 +4,6 @@ import dev.weir.proto.flow.v1.Endpoint;
 import dev.weir.proto.flow.v1.Flow;
 import dev.weir.proto.flow.v1.Workload;
 import dev.weir.proto.observer.v1.FlowFilter;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
@@ -158,8 +156,11 @@ public final class FlowFilters {
         return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
     }
 
-    /** An address equals the value, or lies in it when the value is a CIDR prefix. */
-    static boolean inPrefix(String address, String value) {
+    /**
+     * An address equals the value, or lies in it when the value is a CIDR prefix. Both must be IP
+     * literals: a name is never resolved (a client's filter must not make the relay ask DNS).
+     */
+    public static boolean inPrefix(String address, String value) {
         if (address.isEmpty()) {
             return false;
         }
@@ -168,10 +169,10 @@ public final class FlowFilters {
             return address.equals(value);
         }
         try {
-            byte[] a = InetAddress.getByName(address).getAddress();
-            byte[] p = InetAddress.getByName(value.substring(0, slash)).getAddress();
+            byte[] a = com.google.common.net.InetAddresses.forString(address).getAddress();
+            byte[] p = com.google.common.net.InetAddresses.forString(value.substring(0, slash)).getAddress();
             int bits = Integer.parseInt(value.substring(slash + 1));
-            if (a.length != p.length) {
+            if (a.length != p.length || bits < 0 || bits > a.length * 8) {
                 return false;
             }
             for (int i = 0; i < bits; i++) {
@@ -181,7 +182,7 @@ public final class FlowFilters {
                 }
             }
             return true;
-        } catch (UnknownHostException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
+        } catch (IllegalArgumentException e) { // not a literal, or bits not a number
             return false;
         }
     }

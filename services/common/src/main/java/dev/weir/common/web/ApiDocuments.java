@@ -59,9 +59,8 @@ public class ApiDocuments {
     GlobalOperationCustomizer queryRecordsAsParameters() {
         return (operation, handler) -> {
             for (MethodParameter parameter : handler.getMethodParameters()) {
-                Class<?> type = parameter.getParameterType();
-                if (type.isRecord() && parameter.getParameterAnnotations().length == 0) {
-                    flatten(operation, parameter.getParameterName(), type);
+                if (ApiParameters.boundFromQuery(parameter)) {
+                    flatten(operation, parameter.getParameterName(), parameter.getParameterType());
                 }
             }
             return operation;
@@ -142,7 +141,7 @@ public class ApiDocuments {
     static void flatten(Operation operation, String name, Class<?> record) {
         List<Parameter> parameters = operation.getParameters() == null ? new ArrayList<>()
                 : new ArrayList<>(operation.getParameters());
-        parameters.removeIf(p -> name.equals(p.getName()));
+        parameters.removeIf(p -> java.util.Objects.equals(name, p.getName()));
         RecordComponent[] components = record.getRecordComponents();
         for (int i = 0; i < components.length; i++) {
             RecordComponent component = components[i];
@@ -173,7 +172,8 @@ public class ApiDocuments {
     private static Schema<?> schemaOf(RecordComponent component) {
         Class<?> type = component.getType();
         if (type == List.class && component.getGenericType() instanceof ParameterizedType list) {
-            return new ArraySchema().items(scalar((Class<?>) list.getActualTypeArguments()[0]));
+            return new ArraySchema().items(list.getActualTypeArguments()[0] instanceof Class<?> item ? scalar(item)
+                    : new StringSchema());
         }
         return scalar(type);
     }

@@ -78,11 +78,30 @@ public class ApiParameters implements WebMvcConfigurer {
                 }
                 String name = !param.name().isEmpty() ? param.name() : parameter.getParameterName();
                 names.add(name);
-            } else if (parameter.getParameterType().isRecord() && parameter.getParameterAnnotations().length == 0) {
+            } else if (boundFromQuery(parameter)) {
                 names.addAll(recordParameters(parameter.getParameterType()));
             }
         }
         return names;
+    }
+
+    /**
+     * Whether a handler parameter is a record bound from the query's parameters: a record with no
+     * binding annotation (a body, a header, a path variable), {@code @ModelAttribute} aside;
+     * {@code @Valid} and documentation annotations do not change how it binds.
+     */
+    public static boolean boundFromQuery(MethodParameter parameter) {
+        if (!parameter.getParameterType().isRecord()) {
+            return false;
+        }
+        for (java.lang.annotation.Annotation a : parameter.getParameterAnnotations()) {
+            Class<?> type = a.annotationType();
+            if (type.getPackageName().equals("org.springframework.web.bind.annotation")
+                    && type != org.springframework.web.bind.annotation.ModelAttribute.class) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The wire names of a record bound from the query: {@code @BindParam}'s, else the component's. */

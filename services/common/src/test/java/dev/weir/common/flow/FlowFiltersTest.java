@@ -48,6 +48,10 @@ class FlowFiltersTest {
         assertThat(FlowFilters.matches(DROP, FlowFilter.newBuilder().addDestinationIdentity(1003).build())).isTrue();
         assertThat(FlowFilters.matches(DROP, FlowFilter.newBuilder().addDestinationIp("198.18.2.0/24").build())).isTrue();
         assertThat(FlowFilters.matches(DROP, FlowFilter.newBuilder().addDestinationIp("198.18.1.0/24").build())).isFalse();
+        // A name is never resolved: a client's filter does not make the relay ask DNS.
+        assertThat(FlowFilters.inPrefix("198.18.2.10", "localhost/8")).isFalse();
+        assertThat(FlowFilters.inPrefix("198.18.2.10", "198.18.0.0/99")).isFalse();
+        assertThat(FlowFilters.inPrefix("2001:db8::1", "2001:db8::/32")).isTrue();
         assertThat(FlowFilters.matches(DROP, FlowFilter.newBuilder().addProtocol("TCP").build())).isTrue();
     }
 

@@ -70,7 +70,7 @@ public final class RelayQueryBenchmark {
             for (int readers : new int[] {1, 2, 6}) {
                 FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true,
                         readers, 50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"),
-                        URI.create("http://x"), URI.create("http://x"), "", null, java.util.List.of()));
+                        URI.create("http://x"), URI.create("http://x"), "", null, java.util.List.of(), java.util.List.of()));
                 for (int round = 0; round < 2; round++) {
                     AtomicLong matches = new AtomicLong();
                     long[] firstAt = {-1};
@@ -91,7 +91,7 @@ public final class RelayQueryBenchmark {
             }
             FlowHistory history = new FlowHistory(new RelayApplication.RelayProperties(bootstrap, null, true, 6,
                     50_000_000L, Duration.ofMinutes(5), 0, "127.0.0.1", URI.create("http://x"), URI.create("http://x"),
-                    URI.create("http://x"), "", null, java.util.List.of()));
+                    URI.create("http://x"), "", null, java.util.List.of(), java.util.List.of()));
             long t0 = System.nanoTime();
             var last = history.query(end.minus(Duration.ofHours(1)), null, onePod, List.of(), 100, false);
             System.out.printf("relay, last 100 of the pod's flows (REST default), 6 readers: %d flows in %d ms%n",

@@ -91,7 +91,7 @@ public class PolicyController {
     @Operation(summary = "Impact preview: the recorded connections whose verdict the proposed policies would change")
     @PostMapping(path = "/policies/preview", consumes = {"application/yaml", "application/x-yaml", "application/json",
             "text/plain"})
-    public PreviewResult preview(@RequestBody String body, @Parameter(description = "How many minutes of recorded flows to judge again (1-60).") @RequestParam(defaultValue = "10") int minutes) {
+    public PreviewResult preview(@RequestBody String body, @Parameter(description = "How many minutes of recorded flows to judge again (1-1440).") @RequestParam(defaultValue = "10") int minutes) {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
         }
