@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
 public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+    /** Client-and-address pairs whose resolved names flows carry (about 200 bytes each). */
+    private static final int RESOLVED_NAMES = 65_536;
     public static final String VERSION = "0.1.0";
 
     private final AgentConfig config;
@@ -104,9 +107,10 @@ public final class Agent implements AutoCloseable {
         this.ring = new FlowRing(config.observerRing());
         this.metrics = new AgentMetrics(datapath, lost, dnsTracker, directory);
         datapath.resolvers(config.dns().resolvers());
+        dev.weir.agent.dns.ResolvedNames names = new dev.weir.agent.dns.ResolvedNames(RESOLVED_NAMES);
         this.dnsObservations = new dev.weir.agent.dns.DnsObservations(config.nodeName(), new dev.weir.agent.dns.DnsAnswerGate(
                 java.util.Set.copyOf(config.dns().resolvers()), Duration.ofSeconds(5), 65536, config.dns().maxTtlSeconds(),
-                config.dns().maxAddresses()), stateProducer, catalogue);
+                config.dns().maxAddresses()), names, stateProducer, catalogue);
         FlowBuilder builder = new FlowBuilder(config.nodeName(), directory, cookies, dnsTracker, new FlowBuilder.DnsListener() {
             @Override
             public void decoded(Dns dns, boolean owner) {
@@ -119,7 +123,7 @@ public final class Agent implements AutoCloseable {
             public void malformed(String reason) {
                 metrics.dnsMalformed();
             }
-        });
+        }, names);
         this.pipeline = new FlowPipeline(datapath, builder, flowProducer, catalogue.name(TopicId.FLOWS), config.nodeName(),
                 config.flowQueue(), ring, lost, new FlowPipeline.Listener() {
                     @Override

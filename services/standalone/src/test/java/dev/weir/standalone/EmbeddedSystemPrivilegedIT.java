@@ -190,6 +190,35 @@ class EmbeddedSystemPrivilegedIT {
         assertThat(missing).as("dashboard metrics no component serves").isEmpty();
     }
 
+    /**
+     * The demo's cart resolves api.payments (through its search path) and connects to the address:
+     * its connections carry the name, --to-fqdn finds them, and Hubble's export shows them as
+     * destination_names. The frontend never resolved that name: its drops to the same address do not.
+     */
+    @Test
+    void flowsCarryTheNamesTheirPodResolved() throws Exception {
+        String query = "since=5m&last=50&to_fqdn=api.payments.*";
+        tools.jackson.databind.JsonNode cart = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            cart = relayGet("/api/v1/flows?" + query + "&from_pod=shop/cart");
+            if (!cart.get("flows").isEmpty()) {
+                break;
+            }
+            Thread.sleep(3000);
+        }
+        assertThat(cart.get("flows")).isNotEmpty().allSatisfy(f -> {
+            assertThat(f.get("destination").asString()).startsWith("payments/api");
+            assertThat(f.get("destinationPort").asInt()).isEqualTo(9090);
+        });
+        assertThat(relayGet("/api/v1/flows?" + query + "&from_pod=shop/frontend").get("flows")).isEmpty();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
+        String export = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(EmbeddedWeir.url(weir.relayPort())
+                + "/api/v1/flows/export?" + query + "&from_pod=shop/cart")).header("Authorization", "Bearer "
+                + weir.platform().apiToken()).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(export).contains("\"destination_names\":[\"api.payments.svc.cluster.local\"]");
+    }
+
     record PromtoolResult(int exit, String output) {
     }
 

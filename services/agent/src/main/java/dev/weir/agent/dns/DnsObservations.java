@@ -53,7 +53,11 @@ public final class DnsObservations implements AutoCloseable {
         }
     };
 
-    public DnsObservations(String node, DnsAnswerGate gate, Producer<String, byte[]> producer, TopicCatalogue catalogue) {
+    private final ResolvedNames names;
+
+    public DnsObservations(String node, DnsAnswerGate gate, ResolvedNames names, Producer<String, byte[]> producer,
+            TopicCatalogue catalogue) {
+        this.names = names;
         this.node = node;
         this.gate = gate;
         this.producer = producer;
@@ -93,6 +97,8 @@ public final class DnsObservations implements AutoCloseable {
         String name = answer.name();
         List<String> ips = answer.ips().stream().sorted().toList();
         long nowMillis = System.currentTimeMillis();
+        // The pod that asked (the answer's receiver) now knows these addresses by this name.
+        names.learn(flow.getIp().getDestination(), name, ips, answer.ttlSeconds(), nowMillis);
         Published last = recent.get(name);
         if (last != null && last.ips().equals(ips) && nowMillis - last.atMillis() < last.ttlMillis() / 2) {
             return;

@@ -76,8 +76,11 @@ public final class FlowBuilder {
     private final long uuidHigh = ThreadLocalRandom.current().nextLong();
     private long sequence;
 
+    private final dev.weir.agent.dns.ResolvedNames names;
+
     public FlowBuilder(String node, EndpointDirectory directory, PolicyLookup policies, DnsTracker dnsTracker,
-            DnsListener dnsListener) {
+            DnsListener dnsListener, dev.weir.agent.dns.ResolvedNames names) {
+        this.names = names;
         this.node = node;
         this.directory = directory;
         this.policies = policies;
@@ -120,6 +123,16 @@ public final class FlowBuilder {
             } else {
                 flow.setSource(remoteEndpoint(event.source().getHostAddress(), event.srcIdentity()));
                 flow.setDestination(localSide.toBuilder().setIdentity(event.dstIdentity()));
+            }
+            // The names the local pod resolved to the other side's address, as Hubble's
+            // destination_names (what the pod sends) and source_names (what it receives).
+            if (local.isPresent()) {
+                long nowMillis = wallNs / 1_000_000;
+                if (egress) {
+                    flow.addAllDestinationNames(names.of(flow.getIp().getSource(), flow.getIp().getDestination(), nowMillis));
+                } else {
+                    flow.addAllSourceNames(names.of(flow.getIp().getDestination(), flow.getIp().getSource(), nowMillis));
+                }
             }
         }
         flow.setL4(layer4(event));
