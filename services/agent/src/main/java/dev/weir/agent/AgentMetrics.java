@@ -178,16 +178,9 @@ public final class AgentMetrics {
         };
     }
 
+    /** The rcode label: the names of the six codes a resolver answers queries with, else OTHER (bounded). */
     static String rcode(int rcode) {
-        return switch (rcode) {
-            case 0 -> "NOERROR";
-            case 1 -> "FORMERR";
-            case 2 -> "SERVFAIL";
-            case 3 -> "NXDOMAIN";
-            case 4 -> "NOTIMP";
-            case 5 -> "REFUSED";
-            default -> "OTHER";
-        };
+        return rcode >= 0 && rcode <= 5 ? dev.weir.agent.flow.DnsDecoder.rcodeName(rcode) : "OTHER";
     }
 
     private double policyMapPressure() {

@@ -76,4 +76,22 @@ public final class DnsDecoder {
         }
         return dns.build();
     }
+
+    /** A response code by its name (RFC 1035, 2136, 6895), RCODE<n> for one without. */
+    public static String rcodeName(int rcode) {
+        return switch (rcode) {
+            case 0 -> "NOERROR";
+            case 1 -> "FORMERR";
+            case 2 -> "SERVFAIL";
+            case 3 -> "NXDOMAIN";
+            case 4 -> "NOTIMP";
+            case 5 -> "REFUSED";
+            case 6 -> "YXDOMAIN";
+            case 7 -> "YXRRSET";
+            case 8 -> "NXRRSET";
+            case 9 -> "NOTAUTH";
+            case 10 -> "NOTZONE";
+            default -> "RCODE" + rcode;
+        };
+    }
 }

@@ -282,7 +282,21 @@ public final class FlowBuilder {
                 s.append(' ').append(d.getQtypes(0));
             }
             if (d.getIsResponse()) {
-                s.append(" rcode=").append(d.getRcode());
+                // As an operator reads it: NXDOMAIN, not 3; then what it answered.
+                s.append(' ').append(DnsDecoder.rcodeName(d.getRcode()));
+                int shown = Math.min(d.getIpsCount(), 4);
+                for (int i = 0; i < shown; i++) {
+                    s.append(i == 0 ? ' ' : ',').append(d.getIps(i));
+                }
+                if (d.getIpsCount() > shown) {
+                    s.append(" +").append(d.getIpsCount() - shown);
+                }
+                if (d.getCnamesCount() > 0) {
+                    s.append(" CNAME ").append(d.getCnames(0));
+                }
+                if (d.getIpsCount() > 0 || d.getCnamesCount() > 0) {
+                    s.append(" TTL ").append(d.getTtl());
+                }
             }
         } else if (f.getL4().hasTcp()) {
             TCPFlags t = f.getL4().getTcp().getFlags();
