@@ -248,16 +248,31 @@ function endpointText(pod, ip, port) {
   return port ? `${who}:${port}` : who;
 }
 
+/**
+ * What the flow is, named as hubble observe names it: where the datapath saw a connection
+ * (to-endpoint, from-endpoint), a DNS request or response, a drop; so the two sightings of one
+ * connection read as two observation points, not as a duplicate.
+ */
+function flowKind(f) {
+  if (f.type === 'DNS') return f.reply ? 'dns-response' : 'dns-request';
+  if (f.type === 'DROP') return 'drop' + (f.observationPoint ? ' ' + f.observationPoint : '');
+  if (f.type === 'POLICY_VERDICT') return 'policy-verdict' + (f.trafficDirection ? ':' + f.trafficDirection.toUpperCase() : '');
+  return f.observationPoint || (f.type || '').toLowerCase().replace(/_/g, '-');
+}
+
 function flowRow(f) {
   const verdict = f.verdict + (f.dropReason ? ` (${f.dropReason})` : '');
+  const kind = flowKind(f);
   return el('tr', { class: 'verdict-' + f.verdict.toLowerCase() },
     el('td', {}, new Date(f.time).toLocaleTimeString()),
     el('td', {}, endpointText(f.source, f.sourceIp, f.sourcePort)),
     el('td', {}, endpointText(f.destination, f.destinationIp, f.destinationPort)),
+    el('td', { class: 'kind', title: f.trafficDirection ? 'judged at ' + f.trafficDirection : '' },
+      kind + (f.reply && f.type !== 'DNS' ? ' (reply)' : '')),
     el('td', {}, f.protocol),
     el('td', { class: 'verdict' }, verdict),
     el('td', {}, (f.policies || []).join(', ')),
-    el('td', {}, f.dnsQuery ? `DNS ${f.dnsQuery}` : f.summary || ''));
+    el('td', {}, f.summary || (f.dnsQuery ? `DNS ${f.dnsQuery}` : '')));
 }
 
 async function startLive() {
