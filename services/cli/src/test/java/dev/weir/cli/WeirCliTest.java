@@ -204,20 +204,24 @@ class WeirCliTest {
                 + " (ID:256) dns-response FORWARDED (DNS Answer)");
     }
 
-    @Test
-    void aTimeRangeAloneShowsEveryMatchPageByPageAsHubbleDoes() {
-        // Two pages: the first answers with a token, the second (asked with it) without one.
+    /** /api/v1/flows answering each request (by its URI) with the page given, the calls recorded. */
+    private void pages(java.util.function.Function<String, String> page) {
         server.createContext("/api/v1/flows", exchange -> {
             String uri = exchange.getRequestURI().toString();
             calls.add(new Call("GET", uri, exchange.getRequestHeaders().getFirst("Authorization"), null, ""));
-            String page = uri.contains("page=t-2")
-                    ? "{\"flows\":[" + flowJson("u-2", "shop/cart") + "],\"next\":null}"
-                    : "{\"flows\":[" + flowJson("u-1", "shop/frontend") + "],\"next\":\"t-2\"}";
-            byte[] body = page.getBytes(StandardCharsets.UTF_8);
+            byte[] body = page.apply(uri).getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
             exchange.close();
         });
+    }
+
+    @Test
+    void aTimeRangeAloneShowsEveryMatchPageByPageAsHubbleDoes() {
+        // Two pages: the first answers with a token, the second (asked with it) without one.
+        pages(uri -> uri.contains("page=t-2")
+                ? "{\"flows\":[" + flowJson("u-2", "shop/cart") + "],\"next\":null}"
+                : "{\"flows\":[" + flowJson("u-1", "shop/frontend") + "],\"next\":\"t-2\"}");
         String api = "http://127.0.0.1:" + server.getAddress().getPort();
         Result result = run("--relay-api", api, "observe", "--since", "10m");
         assertThat(result.exit()).isZero();
@@ -228,17 +232,9 @@ class WeirCliTest {
         // A relay that answers with the page it was asked for is not followed round; a page cut
         // short ends the reading with a warning rather than skipping flows.
         server.removeContext("/api/v1/flows");
-        server.createContext("/api/v1/flows", exchange -> {
-            String uri = exchange.getRequestURI().toString();
-            calls.add(new Call("GET", uri, null, null, ""));
-            String page = uri.contains("since=2m")
-                    ? "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"truncated\":true,\"scanned\":9,\"next\":\"t-4\"}"
-                    : "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"next\":\"t-same\"}";
-            byte[] body = page.getBytes(StandardCharsets.UTF_8);
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
+        pages(uri -> uri.contains("since=2m")
+                ? "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"truncated\":true,\"scanned\":9,\"next\":\"t-4\"}"
+                : "{\"flows\":[" + flowJson("u-3", "shop/cart") + "],\"next\":\"t-same\"}");
         calls.clear();
         Result looping = run("--relay-api", api, "observe", "--since", "10m");
         assertThat(looping.exit()).isEqualTo(3);
