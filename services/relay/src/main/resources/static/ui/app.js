@@ -320,24 +320,57 @@ function stopLive() {
 
 // ---- DNS health -----------------------------------------------------------------------------
 
+// The DNS view's scope (all namespaces, one namespace's pods, one pod's insights) and sort order.
+const dns = { namespace: null, pod: null, sort: 'unhealthy', descending: true, rows: [] };
+
+function dnsQuery(extra) {
+  const params = new URLSearchParams({ since: $('#dns-since').value });
+  for (const [k, v] of Object.entries(extra)) if (v) params.set(k, v);
+  return params.toString();
+}
+
 async function loadDns() {
   const rows = $('#dns-health tbody');
   const insights = $('#dns-insights');
+  $('#dns-health thead th').textContent = dns.namespace ? 'Pod' : 'Namespace';
+  const scope = $('#dns-scope');
+  scope.replaceChildren(dns.namespace
+    ? el('span', {}, el('a', { href: '#', onclick: e => { e.preventDefault(); Object.assign(dns, { namespace: null, pod: null }); loadDns(); } },
+      'All namespaces'), ` › ${dns.namespace}` + (dns.pod ? ` › ${dns.pod}` : ''))
+    : '');
   try {
-    const health = await api('/api/v1/dns/health');
-    rows.replaceChildren(...health.map(h => el('tr', {},
-      el('td', {}, h.pod ? `${h.namespace}/${h.pod}` : h.namespace),
-      el('td', {}, h.queries), el('td', {}, h.nxdomain), el('td', {}, h.servfail), el('td', {}, h.unanswered),
-      el('td', {}, h.searchPathWasted), el('td', {}, h.latencyP95Ms.toFixed(1)), el('td', {}, h.activeInsights))));
+    dns.rows = await api('/api/v1/dns/health?' + dnsQuery({ namespace: dns.namespace }));
+    drawDnsRows();
   } catch (e) {
     rows.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'error' }, e.message)));
   }
   try {
-    const list = await api('/api/v1/dns/insights');
+    const list = await api('/api/v1/dns/insights?' + dnsQuery({ namespace: dns.namespace,
+      pod: dns.pod }).replace(/since=[^&]*/, 'since=24h'));
     insights.replaceChildren(...(list.length ? list.map(insightCard) : [el('p', {}, 'No insights: DNS looks healthy.')]));
   } catch (e) {
     showError(insights, e);
   }
+}
+
+function drawDnsRows() {
+  const key = dns.sort;
+  const value = h => key === 'unhealthy' ? h.servfail + h.unanswered + h.dropped + h.nxdomain
+    : key === 'name' ? (h.pod || h.namespace) : h[key];
+  const sorted = [...dns.rows].sort((a, b) => {
+    const x = value(a);
+    const y = value(b);
+    const order = typeof x === 'string' ? x.localeCompare(y) : x - y;
+    return dns.descending ? -order : order;
+  });
+  $('#dns-health tbody').replaceChildren(...sorted.map(h => el('tr', { class: 'clickable', onclick: () => {
+    if (!dns.namespace) Object.assign(dns, { namespace: h.namespace, pod: null });
+    else dns.pod = h.pod;
+    loadDns();
+  } },
+    el('td', {}, h.pod ? `${h.namespace}/${h.pod}` : h.namespace),
+    el('td', {}, h.queries), el('td', {}, h.nxdomain), el('td', {}, h.servfail), el('td', {}, h.unanswered),
+    el('td', {}, h.searchPathWasted), el('td', {}, h.latencyP95Ms.toFixed(1)), el('td', {}, h.activeInsights))));
 }
 
 function insightCard(i) {
@@ -549,6 +582,12 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#flow-filters').addEventListener('submit', e => { e.preventDefault(); loadFlows(); });
   $('#live').addEventListener('change', e => (e.target.checked ? startLive() : stopLive()));
   $('#dns-refresh').addEventListener('click', loadDns);
+  $('#dns-since').addEventListener('change', loadDns);
+  document.querySelectorAll('#dns-health thead th').forEach(th => th.addEventListener('click', () => {
+    dns.descending = dns.sort === th.dataset.key ? !dns.descending : th.dataset.key !== 'name';
+    dns.sort = th.dataset.key;
+    drawDnsRows();
+  }));
   $('#alerts-refresh').addEventListener('click', loadAlerts);
   $('#silence-form').addEventListener('submit', createSilence);
   $('#editor-target').addEventListener('change', () => { drawSources(); renderYaml(); });

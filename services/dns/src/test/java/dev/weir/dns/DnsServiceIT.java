@@ -221,6 +221,43 @@ class DnsServiceIT {
                 .contains("weir_dns_insights_total{kind=\"SEARCH_PATH_EXPANSION\"}");
     }
 
+    @Test
+    @Order(3)
+    void theP95OfARangeIsTheRangesNotTheWorstWindows() throws Exception {
+        var pod = new dev.weir.dns.analytics.DnsFlows("node-9", "latency", "steady-1", "198.18.4.20");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "it"))) {
+            // One window: twenty answers in 1 ms.
+            long now = System.currentTimeMillis();
+            for (int id = 1; id <= 20; id++) {
+                send(producer, pod.query(now, id, "A", "cart.shop.svc.cluster.local."));
+                send(producer, pod.response(now + 1, id, "A", "cart.shop.svc.cluster.local.", 0, 1));
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/health?namespace=latency&since=5m").body()
+                .contains("\"queries\":20"));
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                KafkaClients.producerConfig(platform.kafkaBootstrapServers(), "it"))) {
+            // The next window: one slow answer, 800 ms. That window's own p95 is 800 ms.
+            long now = System.currentTimeMillis();
+            send(producer, pod.query(now, 21, "A", "cart.shop.svc.cluster.local."));
+            send(producer, pod.response(now + 800, 21, "A", "cart.shop.svc.cluster.local.", 0, 800));
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> get("/health?namespace=latency&since=5m").body()
+                .contains("\"queries\":21"));
+        // Over both: 21 answers, the 20th fastest is 1 ms (within the histogram's 25 %), not 800.
+        var rows = tools.jackson.databind.json.JsonMapper.builder().build().readTree(get("/health?namespace=latency&since=5m")
+                .body());
+        assertThat(rows).hasSize(1);
+        assertThat(rows.get(0).get("latencyP95Ms").asDouble()).isBetween(1.0, 1.25);
+        var namespaces = tools.jackson.databind.json.JsonMapper.builder().build().readTree(get("/health?since=5m").body());
+        namespaces.forEach(r -> {
+            if (r.get("namespace").asString().equals("latency")) {
+                assertThat(r.get("latencyP95Ms").asDouble()).isBetween(1.0, 1.25);
+            }
+        });
+    }
+
     static HttpResponse<String> get(String path) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + platform.apiToken())
                 .build(), HttpResponse.BodyHandlers.ofString());

@@ -468,6 +468,16 @@ class EmbeddedSystemPrivilegedIT {
             return d.findElements(By.cssSelector("#dns-health tbody tr")).stream()
                     .anyMatch(r -> r.getText().startsWith("shop") && !r.getText().contains("error"));
         });
+        // Per pod: a click on the namespace drills down, with the range chosen.
+        new Select(browser.findElement(By.id("dns-since"))).selectByVisibleText("1h");
+        waitUpTo(20).until(d -> d.findElements(By.cssSelector("#dns-health tbody tr")).stream()
+                .anyMatch(r -> r.getText().startsWith("shop ")));
+        browser.findElements(By.cssSelector("#dns-health tbody tr")).stream().filter(r -> r.getText().startsWith("shop "))
+                .findFirst().orElseThrow().click();
+        waitUpTo(20).until(d -> d.findElement(By.cssSelector("#dns-health thead th")).getText().equals("Pod")
+                && d.findElements(By.cssSelector("#dns-health tbody tr")).stream()
+                        .anyMatch(r -> r.getText().startsWith("shop/frontend")));
+        assertThat(browser.findElements(By.cssSelector("#dns-health tbody tr"))).allMatch(r -> r.getText().startsWith("shop/"));
         screenshot("5-dns-health");
 
         // Alerts and silences, through the relay to the alerting service.

@@ -346,7 +346,7 @@ final class ClientState {
         List<Integer> latencies = state.getLatencyBucketsList();
         window.setLatencyP50Ms(LatencyHistogram.percentile(latencies, 0.50))
                 .setLatencyP95Ms(LatencyHistogram.percentile(latencies, 0.95))
-                .setLatencyP99Ms(LatencyHistogram.percentile(latencies, 0.99));
+                .setLatencyP99Ms(LatencyHistogram.percentile(latencies, 0.99)).addAllLatencyBuckets(latencies);
         window.addAllTopNames(names.drain(key, WindowNames.ASKED, DnsSettings.TOP));
         window.addAllTopNxdomain(names.drain(key, WindowNames.NXDOMAIN, DnsSettings.TOP));
         DnsClientStats closed = window.build();

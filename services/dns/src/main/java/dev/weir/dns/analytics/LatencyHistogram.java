@@ -8,9 +8,9 @@ import java.util.List;
  * however many responses it gets. A percentile is the upper bound of its bucket: at most 25 % above
  * the true value, never below it.
  */
-final class LatencyHistogram {
+public final class LatencyHistogram {
 
-    static final int BUCKETS = 64;
+    public static final int BUCKETS = 64;
     private static final double FIRST_MS = 0.05;
     private static final double GROWTH = 1.25;
     private static final double LOG_GROWTH = Math.log(GROWTH);
@@ -31,8 +31,17 @@ final class LatencyHistogram {
 
     /** The q-quantile's bucket upper bound, or 0 for no samples. */
     static double percentile(List<Integer> counts, double q) {
+        long[] asArray = new long[counts.size()];
+        for (int i = 0; i < asArray.length; i++) {
+            asArray[i] = counts.get(i);
+        }
+        return percentile(asArray, q);
+    }
+
+    /** The q-quantile of histograms added together (windows merged), or 0 for no samples. */
+    public static double percentile(long[] counts, double q) {
         long total = 0;
-        for (int c : counts) {
+        for (long c : counts) {
             total += c;
         }
         if (total == 0) {
@@ -40,12 +49,12 @@ final class LatencyHistogram {
         }
         long rank = (long) Math.ceil(q * total);
         long seen = 0;
-        for (int b = 0; b < counts.size(); b++) {
-            seen += counts.get(b);
+        for (int b = 0; b < counts.length; b++) {
+            seen += counts[b];
             if (seen >= rank) {
                 return Math.round(upperBound(b) * 1000) / 1000.0;
             }
         }
-        return upperBound(counts.size() - 1);
+        return upperBound(counts.length - 1);
     }
 }

@@ -47,7 +47,7 @@ public class DnsController {
         Range range = Range.of(since, until);
         boolean perPod = namespace != null;
         String group = perPod ? "namespace, pod, workload" : "namespace";
-        return jdbc.sql("SELECT " + group + (perPod ? "" : ", '' AS pod, '' AS workload") + """
+        List<DnsHealth> health = jdbc.sql("SELECT " + group + (perPod ? "" : ", '' AS pod, '' AS workload") + """
                 , SUM(queries) q, SUM(noerror) ok, SUM(nxdomain) nx, SUM(servfail) sf, SUM(refused) rf,
                   SUM(unanswered) un, SUM(retransmissions) re, SUM(dropped) dr, SUM(search_path_wasted) sp,
                   COALESCE(MAX(latency_p95_ms), 0) p95,
@@ -67,6 +67,31 @@ public class DnsController {
                             responses == 0 ? 0 : (double) rs.getLong("nx") / responses, rs.getDouble("p95"),
                             rs.getInt("active"));
                 }).list();
+        // The p95 of the range: the windows' histograms added up, per group (not the worst window's).
+        Map<String, long[]> merged = new java.util.HashMap<>();
+        jdbc.sql("SELECT " + group + (perPod ? "" : ", '' AS pod, '' AS workload") + """
+                , u.i AS bucket, SUM(u.b) AS n
+                FROM dns_window w, unnest(w.latency_buckets) WITH ORDINALITY AS u(b, i)
+                WHERE window_start >= :since AND window_start < :until
+                """ + (perPod ? " AND namespace = :namespace" : "") + " GROUP BY " + group + ", u.i")
+                .param("since", range.since()).param("until", range.until()).params(perPod ? Map.of("namespace", namespace)
+                        : Map.of())
+                .query(rs -> {
+                    int bucket = rs.getInt("bucket") - 1;
+                    if (bucket >= 0 && bucket < dev.weir.dns.analytics.LatencyHistogram.BUCKETS) {
+                        merged.computeIfAbsent(groupKey(rs.getString("namespace"), rs.getString("pod"), rs.getString("workload")),
+                                k -> new long[dev.weir.dns.analytics.LatencyHistogram.BUCKETS])[bucket] += rs.getLong("n");
+                    }
+                });
+        return health.stream().map(h -> {
+            long[] buckets = merged.get(groupKey(h.namespace(), h.pod(), h.workload()));
+            // Windows stored before histograms were kept: their largest p95, as before.
+            return buckets == null ? h : h.withLatencyP95Ms(dev.weir.dns.analytics.LatencyHistogram.percentile(buckets, 0.95));
+        }).toList();
+    }
+
+    private static String groupKey(String namespace, String pod, String workload) {
+        return namespace + "\u0000" + pod + "\u0000" + workload;
     }
 
     /** The most asked names, the clients that ask most, or the names answered NXDOMAIN most. */
@@ -101,7 +126,7 @@ public class DnsController {
     @Operation(summary = "DNS insights updated in the range, newest first")
     @GetMapping("/insights")
     public List<DnsInsight> insights(@Parameter(description = "Only this namespace.") @RequestParam(required = false) String namespace,
-            @Parameter(description = "One pod, namespace/pod.") @RequestParam(required = false) String pod, @Parameter(description = "One kind of insight, as listed (SEARCH_PATH_EXPANSION, ...).") @RequestParam(required = false) String kind,
+            @Parameter(description = "One pod, by its name (with namespace to tell pods of two namespaces apart).") @RequestParam(required = false) String pod, @Parameter(description = "One kind of insight, as listed (SEARCH_PATH_EXPANSION, ...).") @RequestParam(required = false) String kind,
             @Parameter(description = "active, resolved or all.") @RequestParam(defaultValue = "all") String state, @Parameter(description = "From when: a duration back (24h) or an RFC 3339 instant.") @RequestParam(defaultValue = "24h") String since,
             @Parameter(description = "Until when: a duration back or an RFC 3339 instant; default now.") @RequestParam(required = false) String until, @Parameter(description = "At most this many (1-1000).") @RequestParam(defaultValue = "100") int limit) {
         Range range = Range.of(since, until);

@@ -78,10 +78,11 @@ public class DnsHistory {
                 INSERT INTO dns_window (client, window_start, window_end, namespace, pod, workload, node, client_ip,
                     queries, noerror, nxdomain, servfail, refused, other_rcode, unanswered, retransmissions, truncated,
                     over_tcp, dropped, search_path_wasted, latency_p50_ms, latency_p95_ms, latency_p99_ms, qtypes,
-                    top_names, top_nxdomain)
+                    top_names, top_nxdomain, latency_buckets)
                 VALUES (:client, :start, :end, :namespace, :pod, :workload, :node, :ip, :queries, :noerror, :nxdomain,
                     :servfail, :refused, :other, :unanswered, :retransmissions, :truncated, :tcp, :dropped, :wasted,
-                    :p50, :p95, :p99, CAST(:qtypes AS jsonb), CAST(:top AS jsonb), CAST(:topNx AS jsonb))
+                    :p50, :p95, :p99, CAST(:qtypes AS jsonb), CAST(:top AS jsonb), CAST(:topNx AS jsonb),
+                    CAST(:buckets AS integer[]))
                 ON CONFLICT (client, window_start) DO UPDATE SET window_end = EXCLUDED.window_end
                 RETURNING (xmax = 0)
                 """)
@@ -98,6 +99,8 @@ public class DnsHistory {
                 .param("p95", w.getLatencyP95Ms()).param("p99", w.getLatencyP99Ms())
                 .param("qtypes", Json.object(w.getQtypesMap())).param("top", Json.names(w.getTopNamesList()))
                 .param("topNx", Json.names(w.getTopNxdomainList()))
+                .param("buckets", w.getLatencyBucketsList().stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(",", "{", "}")))
                 .query(Boolean.class).single();
         if (Boolean.TRUE.equals(inserted)) {
             metrics.window(w); // counted once per window, however often it is delivered
