@@ -7,6 +7,7 @@ import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.dns.v1.DnsInsight;
 import dev.weir.proto.dns.v1.InsightKind;
 import dev.weir.proto.dns.v1.LookupStep;
+import dev.weir.proto.dns.v1.NameCount;
 import dev.weir.proto.dns.v1.PendingQuery;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,6 +177,13 @@ final class ClientState {
         }
         if (event.getRcode() == Rcodes.NXDOMAIN) {
             count(WindowNames.NXDOMAIN, event.getName());
+        }
+        // For names that never resolve: which names failed as asked, which (candidates) answered.
+        String base = base(event.getName(), searchSuffixes(event.getNamespace()));
+        if (event.getRcode() == Rcodes.NXDOMAIN && base == null) {
+            count(WindowNames.FAILED_AS_ASKED, bare(event.getName()));
+        } else if (event.getRcode() == Rcodes.NOERROR) {
+            count(WindowNames.RESOLVED, base != null ? base : bare(event.getName()));
         }
         searchPath(event, window, now);
     }
@@ -349,12 +357,99 @@ final class ClientState {
                 .setLatencyP99Ms(LatencyHistogram.percentile(latencies, 0.99)).addAllLatencyBuckets(latencies);
         window.addAllTopNames(names.drain(key, WindowNames.ASKED, DnsSettings.TOP));
         window.addAllTopNxdomain(names.drain(key, WindowNames.NXDOMAIN, DnsSettings.TOP));
+        List<NameCount> failedAsAsked = names.drain(key, WindowNames.FAILED_AS_ASKED, DnsSettings.TOP);
+        java.util.Set<String> resolved = new java.util.HashSet<>();
+        names.drain(key, WindowNames.RESOLVED, DnsSettings.MAX_NAMES).forEach(n -> resolved.add(n.getName()));
         DnsClientStats closed = window.build();
         stats.accept(closed);
         judgeAgainstBaseline(closed);
+        unresolvable(closed, failedAsAsked, resolved, Insights.ms(closed.getWindowEnd()));
         state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
         state.clearWindow().clearLatencyBuckets().setDistinctNames(0).setDistinctNxdomain(0);
     }
+
+    /** Failures of one name as asked, within a window, that make it a name that does not resolve. */
+    static final int UNRESOLVABLE_AFTER = 2;
+
+    /**
+     * Names the pod asks for that never resolve: a name asked as it is (the last query of a lookup,
+     * after the search-path candidates) answered NXDOMAIN at least {@link #UNRESOLVABLE_AFTER}
+     * times in a window, and no candidate of it answered. The likely cause follows from its shape:
+     * one label is a Service the pod's namespace does not have (a typo, one in another namespace,
+     * a removed one), two a Service by namespace that does not exist, longer a record upstream.
+     */
+    private void unresolvable(DnsClientStats window, List<NameCount> failedAsAsked, java.util.Set<String> resolved,
+            long now) {
+        String namespace = window.getNamespace();
+        List<String> suffixes = searchSuffixes(namespace);
+        List<String> evidence = new ArrayList<>();
+        String worst = null;
+        long worstCount = 0;
+        for (NameCount failing : failedAsAsked) {
+            String bare = failing.getName();
+            if (failing.getCount() < UNRESOLVABLE_AFTER || resolved.contains(bare)) {
+                continue; // too rare to call, or it (or a candidate of it) answered in this window
+            }
+            evidence.add(bare + ". NXDOMAIN x" + failing.getCount());
+            for (NameCount candidate : window.getTopNxdomainList()) {
+                if (bare.equals(base(candidate.getName(), suffixes))) {
+                    evidence.add(candidate.getName() + " NXDOMAIN x" + candidate.getCount());
+                }
+            }
+            if (failing.getCount() > worstCount) {
+                worst = bare + ".";
+                worstCount = failing.getCount();
+            }
+        }
+        if (worst == null) {
+            return;
+        }
+        state.setLastUnresolvableMs(now);
+        double perMinute = worstCount * 60_000.0 / Math.max(1, settings.window().toMillis());
+        String bare = bare(worst);
+        String[] labels = bare.split("\\.");
+        String cause = labels.length == 1
+                ? "no Service '" + bare + "' in namespace " + (namespace.isEmpty() ? "(none)" : namespace)
+                        + ": a misspelt name, a Service in another namespace (ask for " + bare
+                        + ".<namespace>), or one that was removed"
+                : labels.length == 2
+                        ? "no Service '" + labels[0] + "' in namespace '" + labels[1] + "': a misspelt name or namespace, or a "
+                                + "Service that was removed"
+                        : "the name does not exist upstream: a misspelt name, or a record that was removed";
+        raise(InsightKind.UNRESOLVABLE_NAME, now, perMinute, evidence, String.format(java.util.Locale.ROOT,
+                "%s keeps asking for %s, which never resolves: %d NXDOMAIN in %d s (%.1f a minute); likely %s",
+                subject(), bare, worstCount, settings.window().toSeconds(), perMinute, cause),
+                "Correct the name in the pod's configuration (or create the Service it expects); a name in another "
+                        + "namespace is <service>.<namespace>. Until then every lookup costs the whole search path.",
+                List.of());
+    }
+
+    /** The cluster domain kubelet writes into pods' search lists. */
+    static final String CLUSTER_DOMAIN = "cluster.local.";
+
+    /** A pod's search list as kubelet writes it, most specific first (a client no pod: the cluster's). */
+    static List<String> searchSuffixes(String namespace) {
+        return namespace.isEmpty() ? List.of("svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN)
+                : List.of(namespace + ".svc." + CLUSTER_DOMAIN, "svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN);
+    }
+
+    /** The name without the search suffix that made it (null when it has none: asked as it is). */
+    static String base(String name, List<String> suffixes) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        String dotted = lower.endsWith(".") ? lower : lower + ".";
+        for (String suffix : suffixes) {
+            if (dotted.endsWith("." + suffix) && dotted.length() > suffix.length() + 1) {
+                return dotted.substring(0, dotted.length() - suffix.length() - 1);
+            }
+        }
+        return null;
+    }
+
+    private static String bare(String name) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
+    }
+
 
     /** NXDOMAIN spikes and high latency, against the client's own past windows. */
     private void judgeAgainstBaseline(DnsClientStats window) {
@@ -405,6 +500,7 @@ final class ClientState {
                 state.getLastDirectLookupMs() > state.getLastSearchPathMs());
         quietSince(InsightKind.BLOCKED_BY_POLICY, now, state.getLastBlockedMs(), after, true);
         quietSince(InsightKind.TIMEOUTS, now, state.getLastTimeoutMs(), after, true);
+        quietSince(InsightKind.UNRESOLVABLE_NAME, now, state.getLastUnresolvableMs(), after, true);
     }
 
     private void quietSince(InsightKind kind, long now, long lastSeen, long after, boolean evidenceOfHealth) {
@@ -475,12 +571,14 @@ final class ClientState {
 
     /** Counts a name of the window, tracking at most MAX_NAMES distinct ones of each kind. */
     private void count(char kind, String name) {
-        int distinct = kind == WindowNames.ASKED ? state.getDistinctNames() : state.getDistinctNxdomain();
+        // Names asked and answered share one bound, NXDOMAIN names (as asked too) the other.
+        boolean asked = kind == WindowNames.ASKED || kind == WindowNames.RESOLVED;
+        int distinct = asked ? state.getDistinctNames() : state.getDistinctNxdomain();
         if (distinct >= DnsSettings.MAX_NAMES && !names.known(key, kind, name)) {
             return; // names first seen past the bound are not tracked
         }
         if (names.count(key, kind, name)) {
-            if (kind == WindowNames.ASKED) {
+            if (asked) {
                 state.setDistinctNames(distinct + 1);
             } else {
                 state.setDistinctNxdomain(distinct + 1);

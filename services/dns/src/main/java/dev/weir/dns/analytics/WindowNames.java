@@ -19,6 +19,10 @@ final class WindowNames {
     static final String STORE = "dns-client-names";
     static final char ASKED = 'q';
     static final char NXDOMAIN = 'x';
+    /** Names asked as they are (no search suffix) and answered NXDOMAIN: the end of a failed lookup. */
+    static final char FAILED_AS_ASKED = 'u';
+    /** Names (without the search suffix that made the query) that got an answer. */
+    static final char RESOLVED = 'r';
 
     private final KeyValueStore<String, Long> store;
 

@@ -129,6 +129,61 @@ class DnsTopologyTest {
         assertThat(later.get(0).getId()).isEqualTo(insight.getId());
     }
 
+    /** A lookup that never resolves: every search candidate and the name itself NXDOMAIN (A only). */
+    private void failedLookup(DnsFlows pod, String name) {
+        for (String suffix : SEARCH) {
+            int q = id++;
+            send(pod.query(now, q, "A", name + "." + suffix));
+            send(pod.response(now + 1, q, "A", name + "." + suffix, 3, 1));
+        }
+        int q = id++;
+        send(pod.query(now + 2, q, "A", name + "."));
+        send(pod.response(now + 3, q, "A", name + ".", 3, 1));
+    }
+
+    @Test
+    void aNameThatNeverResolvesIsAnInsightNamingItTheRateAndTheLikelyCause() {
+        for (int i = 0; i < 4; i++) {
+            failedLookup(frontend, "no-such-service");
+            expandedLookup(frontend, "cart"); // and names that resolve, which are not called
+        }
+        pass(Duration.ofSeconds(11)); // the window closes
+        List<DnsInsight> found = insightsOf(InsightKind.UNRESOLVABLE_NAME);
+        assertThat(found).hasSize(1);
+        DnsInsight insight = found.get(0);
+        assertThat(insight.getSummary()).contains("no-such-service").contains("4 NXDOMAIN in 10 s")
+                .contains("24.0 a minute").contains("no Service 'no-such-service' in namespace shop")
+                .contains("another namespace").doesNotContain("cart");
+        assertThat(insight.getValue()).isEqualTo(24.0);
+        // The name as asked; its candidates too when they are among the window's top NXDOMAIN names.
+        assertThat(insight.getEvidenceList()).first().isEqualTo("no-such-service. NXDOMAIN x4");
+        // It stops: after resolve-after without failing, resolved.
+        for (int i = 0; i < 8; i++) {
+            pass(Duration.ofSeconds(5));
+            expandedLookup(frontend, "cart");
+        }
+        List<DnsInsight> later = insightsOf(InsightKind.UNRESOLVABLE_NAME);
+        assertThat(later).isNotEmpty();
+        assertThat(later.get(later.size() - 1).getResolved()).isTrue();
+    }
+
+    @Test
+    void aServiceByNamespaceThatDoesNotExistAndANameThatSometimesResolvesAreToldApart() {
+        for (int i = 0; i < 3; i++) {
+            failedLookup(frontend, "api.paymnts"); // <service>.<namespace>, misspelt
+        }
+        // Fails three times but also resolved once in the window: not "never resolves".
+        for (int i = 0; i < 3; i++) {
+            failedLookup(frontend, "flaky");
+        }
+        directLookup(frontend, "flaky.shop.svc.cluster.local.");
+        pass(Duration.ofSeconds(11));
+        List<DnsInsight> found = insightsOf(InsightKind.UNRESOLVABLE_NAME);
+        assertThat(found).hasSize(1);
+        assertThat(found.get(0).getSummary()).contains("api.paymnts")
+                .contains("no Service 'api' in namespace 'paymnts'").doesNotContain("flaky");
+    }
+
     @Test
     void anInClusterNameFoundAtALaterSearchSuffixCountsTheEarlierCandidatesAsWaste() {
         // "api.payments" from namespace shop: tried in shop first (NXDOMAIN), found in svc.cluster.local.
