@@ -338,8 +338,12 @@ async function loadDns() {
     ? el('span', {}, el('a', { href: '#', onclick: e => { e.preventDefault(); Object.assign(dns, { namespace: null, pod: null }); loadDns(); } },
       'All namespaces'), ` › ${dns.namespace}` + (dns.pod ? ` › ${dns.pod}` : ''))
     : '');
+  // Only the newest request draws: a slow answer for an older scope must not replace it.
+  const request = dns.request = (dns.request || 0) + 1;
   try {
-    dns.rows = await api('/api/v1/dns/health?' + dnsQuery({ namespace: dns.namespace }));
+    const rowsNow = await api('/api/v1/dns/health?' + dnsQuery({ namespace: dns.namespace }));
+    if (request !== dns.request) return;
+    dns.rows = rowsNow;
     drawDnsRows();
   } catch (e) {
     rows.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'error' }, e.message)));
@@ -347,6 +351,7 @@ async function loadDns() {
   try {
     const list = await api('/api/v1/dns/insights?' + dnsQuery({ namespace: dns.namespace,
       pod: dns.pod }).replace(/since=[^&]*/, 'since=24h'));
+    if (request !== dns.request) return;
     insights.replaceChildren(...(list.length ? list.map(insightCard) : [el('p', {}, 'No insights: DNS looks healthy.')]));
   } catch (e) {
     showError(insights, e);

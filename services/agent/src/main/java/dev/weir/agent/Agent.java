@@ -46,8 +46,8 @@ public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
 
-    /** Client-and-address pairs whose resolved names flows carry (about 200 bytes each). */
-    private static final int RESOLVED_NAMES = 65_536;
+    /** Addresses whose resolved names flows carry, over all endpoints (each endpoint at most 256). */
+    private static final int RESOLVED_NAMES = 16_384;
     public static final String VERSION = "0.1.0";
 
     private final AgentConfig config;

@@ -24,10 +24,11 @@ public record DnsServiceProperties(String kafkaBootstrap, Path kafkaPropertiesFi
 
     public record Dns(@DefaultValue("10s") Duration window, @DefaultValue("5s") Duration unansweredAfter,
             @DefaultValue("60s") Duration resolveAfter, @DefaultValue("10") int minResponses,
-            @DefaultValue("7d") Duration retention, Path stateDir, @DefaultValue("1") int streamThreads) {
+            @DefaultValue("7d") Duration retention, Path stateDir, @DefaultValue("1") int streamThreads,
+            @DefaultValue("cluster.local") String clusterDomain) {
 
         public DnsSettings settings() {
-            return new DnsSettings(window, unansweredAfter, resolveAfter, minResponses);
+            return new DnsSettings(window, unansweredAfter, resolveAfter, minResponses, clusterDomain);
         }
     }
 }

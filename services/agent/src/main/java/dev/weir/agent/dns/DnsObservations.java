@@ -97,8 +97,10 @@ public final class DnsObservations implements AutoCloseable {
         String name = answer.name();
         List<String> ips = answer.ips().stream().sorted().toList();
         long nowMillis = System.currentTimeMillis();
-        // The pod that asked (the answer's receiver) now knows these addresses by this name.
-        names.learn(flow.getIp().getDestination(), name, ips, answer.ttlSeconds(), nowMillis);
+        // The pod that asked (the answer's receiver) now knows these addresses by this name; on the
+        // flows' own clock, which names are looked up by.
+        names.learn(flow.getDestination().getId(), name, ips, answer.ttlSeconds(),
+                com.google.protobuf.util.Timestamps.toMillis(flow.getTime()));
         Published last = recent.get(name);
         if (last != null && last.ips().equals(ips) && nowMillis - last.atMillis() < last.ttlMillis() / 2) {
             return;

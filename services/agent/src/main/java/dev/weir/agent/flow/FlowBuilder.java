@@ -128,10 +128,11 @@ public final class FlowBuilder {
             // destination_names (what the pod sends) and source_names (what it receives).
             if (local.isPresent()) {
                 long nowMillis = wallNs / 1_000_000;
+                int endpoint = local.get().endpointId();
                 if (egress) {
-                    flow.addAllDestinationNames(names.of(flow.getIp().getSource(), flow.getIp().getDestination(), nowMillis));
+                    flow.addAllDestinationNames(names.of(endpoint, flow.getIp().getDestination(), nowMillis));
                 } else {
-                    flow.addAllSourceNames(names.of(flow.getIp().getDestination(), flow.getIp().getSource(), nowMillis));
+                    flow.addAllSourceNames(names.of(endpoint, flow.getIp().getSource(), nowMillis));
                 }
             }
         }
@@ -189,20 +190,21 @@ public final class FlowBuilder {
             withLatency.setObservationSource(clientSide ? "client" : "server");
             Dns built = withLatency.build();
             flow.setDns(built);
-            dnsListener.decoded(built, ownsDnsMessage(event.direction() == MapLayout.DIR_EGRESS, flow.getSource()));
+            dnsListener.decoded(built, ownsDnsMessage(clientSide, fromServer ? flow.getDestination() : flow.getSource()));
         } catch (DnsDecoder.MalformedDns e) {
             dnsListener.malformed(e.getMessage());
         }
     }
 
     /**
-     * Whether this observation point owns a DNS message: a message between two pods is seen where
-     * it leaves the sender and again where it reaches the receiver (on one node or two). The
-     * sender's egress owns it; the receiver's ingress only when the sender is no pod of the
-     * cluster (a resolver outside, the host), since then nothing saw it leave.
+     * Whether this observation point owns a DNS message: a message between a client pod and a
+     * resolver pod is seen on both sides (on one node or two), and a response may reach the client
+     * from a Service's address rather than the resolver pod's. The client's side owns it (its query
+     * leaving, its answer arriving); the resolver's side only when the client is no pod of the
+     * cluster (a host process), since then nothing saw it at the client.
      */
-    static boolean ownsDnsMessage(boolean egress, dev.weir.proto.flow.v1.EndpointOrBuilder source) {
-        return egress || source.getNamespace().isEmpty();
+    static boolean ownsDnsMessage(boolean clientSide, dev.weir.proto.flow.v1.EndpointOrBuilder client) {
+        return clientSide || client.getNamespace().isEmpty();
     }
 
     private Endpoint localEndpoint(LocalEndpoint e) {

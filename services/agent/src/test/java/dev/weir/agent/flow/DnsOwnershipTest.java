@@ -11,17 +11,18 @@ class DnsOwnershipTest {
     static final Endpoint POD = Endpoint.newBuilder().setNamespace("shop").setPodName("frontend-1").build();
 
     @Test
-    void theSendersEgressOwnsAMessage() {
+    void theClientsSideOwnsItsQueriesAndAnswers() {
         assertThat(FlowBuilder.ownsDnsMessage(true, POD)).isTrue();
     }
 
     @Test
-    void aMessageFromAPodArrivingAtAPodWasCountedWhereItLeft() {
+    void theResolversSideOfAPodsMessageDoesNotCountItAgain() {
+        // Also when the answer reaches the client from a Service's address: the client's side counted it.
         assertThat(FlowBuilder.ownsDnsMessage(false, POD)).isFalse();
     }
 
     @Test
-    void aMessageFromOutsideTheClusterIsCountedWhereItArrives() {
+    void aClientThatIsNoPodIsCountedAtTheResolversSide() {
         assertThat(FlowBuilder.ownsDnsMessage(false, Endpoint.getDefaultInstance())).isTrue();
     }
 }

@@ -178,12 +178,16 @@ final class ClientState {
         if (event.getRcode() == Rcodes.NXDOMAIN) {
             count(WindowNames.NXDOMAIN, event.getName());
         }
-        // For names that never resolve: which names failed as asked, which (candidates) answered.
-        String base = base(event.getName(), searchSuffixes(event.getNamespace()));
-        if (event.getRcode() == Rcodes.NXDOMAIN && base == null) {
+        // For names that never resolve: which names failed as asked, which answered (as every name
+        // the answer's could have been asked as: cart.shop.svc.cluster.local. answers cart, cart.shop, ...).
+        List<String> suffixes = settings.searchSuffixes(event.getNamespace());
+        if (event.getRcode() == Rcodes.NXDOMAIN && base(event.getName(), suffixes) == null) {
             count(WindowNames.FAILED_AS_ASKED, bare(event.getName()));
         } else if (event.getRcode() == Rcodes.NOERROR) {
-            count(WindowNames.RESOLVED, base != null ? base : bare(event.getName()));
+            count(WindowNames.RESOLVED, bare(event.getName()));
+            for (String asked : bases(event.getName(), suffixes)) {
+                count(WindowNames.RESOLVED, asked);
+            }
         }
         searchPath(event, window, now);
     }
@@ -365,30 +369,38 @@ final class ClientState {
         judgeAgainstBaseline(closed);
         unresolvable(closed, failedAsAsked, resolved, Insights.ms(closed.getWindowEnd()));
         state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
-        state.clearWindow().clearLatencyBuckets().setDistinctNames(0).setDistinctNxdomain(0);
+        state.clearWindow().clearLatencyBuckets().setDistinctNames(0).setDistinctNxdomain(0).setDistinctResolved(0);
     }
 
-    /** Failures of one name as asked, within a window, that make it a name that does not resolve. */
-    static final int UNRESOLVABLE_AFTER = 2;
+    /** Failures of one name as asked, in each of two windows in a row, that make it a name that does not resolve. */
+    static final int UNRESOLVABLE_AFTER = 1;
 
     /**
      * Names the pod asks for that never resolve: a name asked as it is (the last query of a lookup,
-     * after the search-path candidates) answered NXDOMAIN at least {@link #UNRESOLVABLE_AFTER}
-     * times in a window, and no candidate of it answered. The likely cause follows from its shape:
+     * after the search-path candidates) answered NXDOMAIN in two windows in a row, and neither it
+     * nor a candidate of it answered in either (one lookup, its A and AAAA, is not "keeps asking"). The likely cause follows from its shape:
      * one label is a Service the pod's namespace does not have (a typo, one in another namespace,
      * a removed one), two a Service by namespace that does not exist, longer a record upstream.
      */
     private void unresolvable(DnsClientStats window, List<NameCount> failedAsAsked, java.util.Set<String> resolved,
             long now) {
         String namespace = window.getNamespace();
-        List<String> suffixes = searchSuffixes(namespace);
+        List<String> suffixes = settings.searchSuffixes(namespace);
         List<String> evidence = new ArrayList<>();
         String worst = null;
         long worstCount = 0;
+        List<String> failingNow = new ArrayList<>();
+        for (NameCount failing : failedAsAsked) {
+            if (failing.getCount() >= UNRESOLVABLE_AFTER && !resolved.contains(failing.getName())) {
+                failingNow.add(failing.getName());
+            }
+        }
+        List<String> failingBefore = List.copyOf(state.getFailingNamesList());
+        state.clearFailingNames().addAllFailingNames(failingNow);
         for (NameCount failing : failedAsAsked) {
             String bare = failing.getName();
-            if (failing.getCount() < UNRESOLVABLE_AFTER || resolved.contains(bare)) {
-                continue; // too rare to call, or it (or a candidate of it) answered in this window
+            if (!failingNow.contains(bare) || !failingBefore.contains(bare)) {
+                continue; // it answered, or it failed in one window only so far
             }
             evidence.add(bare + ". NXDOMAIN x" + failing.getCount());
             for (NameCount candidate : window.getTopNxdomainList()) {
@@ -417,20 +429,23 @@ final class ClientState {
                                 + "Service that was removed"
                         : "the name does not exist upstream: a misspelt name, or a record that was removed";
         raise(InsightKind.UNRESOLVABLE_NAME, now, perMinute, evidence, String.format(java.util.Locale.ROOT,
-                "%s keeps asking for %s, which never resolves: %d NXDOMAIN in %d s (%.1f a minute); likely %s",
+                "%s keeps asking for %s, which never resolves: %d NXDOMAIN in the last %d s (%.1f a minute); likely %s",
                 subject(), bare, worstCount, settings.window().toSeconds(), perMinute, cause),
                 "Correct the name in the pod's configuration (or create the Service it expects); a name in another "
                         + "namespace is <service>.<namespace>. Until then every lookup costs the whole search path.",
                 List.of());
     }
 
-    /** The cluster domain kubelet writes into pods' search lists. */
-    static final String CLUSTER_DOMAIN = "cluster.local.";
-
-    /** A pod's search list as kubelet writes it, most specific first (a client no pod: the cluster's). */
-    static List<String> searchSuffixes(String namespace) {
-        return namespace.isEmpty() ? List.of("svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN)
-                : List.of(namespace + ".svc." + CLUSTER_DOMAIN, "svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN);
+    /** Every name the given one could have been asked as: it without each search suffix it ends in. */
+    static List<String> bases(String name, List<String> suffixes) {
+        String dotted = bare(name) + ".";
+        List<String> bases = new ArrayList<>(suffixes.size());
+        for (String suffix : suffixes) {
+            if (dotted.endsWith("." + suffix) && dotted.length() > suffix.length() + 1) {
+                bases.add(dotted.substring(0, dotted.length() - suffix.length() - 1));
+            }
+        }
+        return bases;
     }
 
     /** The name without the search suffix that made it (null when it has none: asked as it is). */
@@ -571,15 +586,18 @@ final class ClientState {
 
     /** Counts a name of the window, tracking at most MAX_NAMES distinct ones of each kind. */
     private void count(char kind, String name) {
-        // Names asked and answered share one bound, NXDOMAIN names (as asked too) the other.
-        boolean asked = kind == WindowNames.ASKED || kind == WindowNames.RESOLVED;
-        int distinct = asked ? state.getDistinctNames() : state.getDistinctNxdomain();
+        // Each kind of name has its bound (names failed as asked are NXDOMAIN names, counted with them).
+        boolean asked = kind == WindowNames.ASKED;
+        boolean resolved = kind == WindowNames.RESOLVED;
+        int distinct = asked ? state.getDistinctNames() : resolved ? state.getDistinctResolved() : state.getDistinctNxdomain();
         if (distinct >= DnsSettings.MAX_NAMES && !names.known(key, kind, name)) {
             return; // names first seen past the bound are not tracked
         }
         if (names.count(key, kind, name)) {
             if (asked) {
                 state.setDistinctNames(distinct + 1);
+            } else if (resolved) {
+                state.setDistinctResolved(distinct + 1);
             } else {
                 state.setDistinctNxdomain(distinct + 1);
             }
