@@ -377,8 +377,9 @@ final class ClientState {
 
     /**
      * Names the pod asks for that never resolve: a name asked as it is (the last query of a lookup,
-     * after the search-path candidates) answered NXDOMAIN in two windows in a row, and neither it
-     * nor a candidate of it answered in either (one lookup, its A and AAAA, is not "keeps asking"). The likely cause follows from its shape:
+     * after the search-path candidates) answered NXDOMAIN in this window and in an earlier one within
+     * resolve-after, and neither it nor a candidate of it answered in this one (one lookup, its A
+     * and AAAA, is not "keeps asking"). The likely cause follows from its shape:
      * one label is a Service the pod's namespace does not have (a typo, one in another namespace,
      * a removed one), two a Service by namespace that does not exist, longer a record upstream.
      */
@@ -395,11 +396,26 @@ final class ClientState {
                 failingNow.add(failing.getName());
             }
         }
-        List<String> failingBefore = List.copyOf(state.getFailingNamesList());
-        state.clearFailingNames().addAllFailingNames(failingNow);
+        // Names that failed in an earlier window within resolve-after (not necessarily the last:
+        // a pod that asks every 15 s has windows without the lookup).
+        long horizon = now - settings.resolveAfter().toMillis();
+        java.util.Map<String, Long> before = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < state.getFailingNamesCount() && i < state.getFailingAtMsCount(); i++) {
+            if (state.getFailingAtMs(i) >= horizon && state.getFailingAtMs(i) < now) {
+                before.put(state.getFailingNames(i), state.getFailingAtMs(i));
+            }
+        }
+        java.util.Map<String, Long> remembered = new java.util.LinkedHashMap<>(before);
+        failingNow.forEach(name -> remembered.put(name, now));
+        state.clearFailingNames().clearFailingAtMs();
+        remembered.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
+                .limit(DnsSettings.TOP * 2L).forEach(e -> {
+                    state.addFailingNames(e.getKey());
+                    state.addFailingAtMs(e.getValue());
+                });
         for (NameCount failing : failedAsAsked) {
             String bare = failing.getName();
-            if (!failingNow.contains(bare) || !failingBefore.contains(bare)) {
+            if (!failingNow.contains(bare) || !before.containsKey(bare)) {
                 continue; // it answered, or it failed in one window only so far
             }
             evidence.add(bare + ". NXDOMAIN x" + failing.getCount());

@@ -170,6 +170,17 @@ class DnsTopologyTest {
     }
 
     @Test
+    void aNameAskedLessOftenThanEveryWindowIsStillANameThatNeverResolves() {
+        failedLookup(frontend, "no-such-service");
+        pass(Duration.ofSeconds(10));
+        expandedLookup(frontend, "cart"); // a window without the failing name
+        pass(Duration.ofSeconds(10));
+        failedLookup(frontend, "no-such-service"); // 20 s later, within resolve-after
+        pass(Duration.ofSeconds(10));
+        assertThat(insightsOf(InsightKind.UNRESOLVABLE_NAME)).hasSize(1);
+    }
+
+    @Test
     void oneFailedLookupIsNoInsightNorIsANameAskedAsItIsThatResolvesAsACandidate() {
         // One lookup, its A and AAAA both NXDOMAIN: a mistake once, not a name the pod keeps asking for.
         for (String qtype : List.of("A", "AAAA")) {
