@@ -283,6 +283,18 @@ class RelayIT {
                 .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(auth));
     }
 
+    /** The flows of a Hubble GetFlows answer, without its other responses (lost events, node status). */
+    static java.util.List<dev.weir.proto.hubble.flow.Flow> flowsOf(
+            java.util.Iterator<dev.weir.proto.hubble.observer.GetFlowsResponse> responses) {
+        java.util.List<dev.weir.proto.hubble.flow.Flow> flows = new java.util.ArrayList<>();
+        responses.forEachRemaining(r -> {
+            if (r.hasFlow()) {
+                flows.add(r.getFlow());
+            }
+        });
+        return flows;
+    }
+
     @Test
     void theObserverApiServesHistoryNodesAndStatusForTheCluster() throws Exception {
         io.grpc.ManagedChannel channel = channel();
@@ -474,15 +486,9 @@ class RelayIT {
 
             // A field mask (the latest CLI sends its default one unasked): only those fields; a path
             // naming a field Weir's flow.Flow lacks selects nothing and is not an error.
-            java.util.List<dev.weir.proto.hubble.flow.Flow> masked = new java.util.ArrayList<>();
-            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(2).setSince(since)
-                    .setFieldMask(com.google.protobuf.FieldMask.newBuilder().addPaths("verdict").addPaths("source.pod_name")
-                            .addPaths("no_such_field")).build())
-                    .forEachRemaining(r -> {
-                        if (r.hasFlow()) {
-                            masked.add(r.getFlow());
-                        }
-                    });
+            var masked = flowsOf(hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(2)
+                    .setSince(since).setFieldMask(com.google.protobuf.FieldMask.newBuilder().addPaths("verdict")
+                            .addPaths("source.pod_name").addPaths("no_such_field")).build()));
             assertThat(masked).hasSize(2).allSatisfy(f -> {
                 assertThat(f.getVerdict()).isNotEqualTo(dev.weir.proto.hubble.flow.Verdict.VERDICT_UNKNOWN);
                 assertThat(f.getSource().getPodName()).isNotEmpty();
@@ -491,15 +497,9 @@ class RelayIT {
                 assertThat(f.hasIP()).isFalse();
                 assertThat(f.getUuid()).isEmpty();
             });
-            java.util.List<dev.weir.proto.hubble.flow.Flow> experimental = new java.util.ArrayList<>();
-            hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(1).setSince(since)
-                    .setExperimental(dev.weir.proto.hubble.observer.GetFlowsRequest.Experimental.newBuilder()
-                            .setFieldMask(com.google.protobuf.FieldMask.newBuilder().addPaths("node_name"))).build())
-                    .forEachRemaining(r -> {
-                        if (r.hasFlow()) {
-                            experimental.add(r.getFlow());
-                        }
-                    });
+            var experimental = flowsOf(hubble.getFlows(dev.weir.proto.hubble.observer.GetFlowsRequest.newBuilder().setNumber(1)
+                    .setSince(since).setExperimental(dev.weir.proto.hubble.observer.GetFlowsRequest.Experimental.newBuilder()
+                            .setFieldMask(com.google.protobuf.FieldMask.newBuilder().addPaths("node_name"))).build()));
             assertThat(experimental).hasSize(1).allSatisfy(f -> {
                 assertThat(f.getNodeName()).isNotEmpty();
                 assertThat(f.hasTime()).isFalse();

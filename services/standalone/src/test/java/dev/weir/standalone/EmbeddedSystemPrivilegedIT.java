@@ -117,19 +117,29 @@ class EmbeddedSystemPrivilegedIT {
                 .contains("the runtime uses 00-weir.conflist: weir-cni");
     }
 
-    @Test
-    void everyComponentsMetricsPassPromtool() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
+    /** Where each component serves its metrics. */
+    static Map<String, String> scrapeUrls() {
         Map<String, String> scrapes = new java.util.LinkedHashMap<>();
         scrapes.put("agent", EmbeddedWeir.url(weir.demo().agent().metricsPort()) + "/metrics");
         scrapes.put("policy", EmbeddedWeir.url(weir.policyPort()) + "/actuator/prometheus");
         scrapes.put("dns", EmbeddedWeir.url(weir.dnsPort()) + "/actuator/prometheus");
         scrapes.put("alerting", EmbeddedWeir.url(weir.alertingPort()) + "/actuator/prometheus");
         scrapes.put("relay", EmbeddedWeir.url(weir.relayPort()) + "/actuator/prometheus");
-        for (Map.Entry<String, String> scrape : scrapes.entrySet()) {
-            java.net.http.HttpResponse<String> metrics = http.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create(scrape.getValue())).header("Authorization", "Bearer " + weir.platform().apiToken())
-                    .header("Accept", "text/plain;version=0.0.4").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        return scrapes;
+    }
+
+    /** One scrape as Prometheus makes it: the token, the text format. */
+    static java.net.http.HttpResponse<String> scrape(String url) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Authorization", "Bearer " + weir.platform().apiToken())
+                .header("Accept", "text/plain;version=0.0.4").build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void everyComponentsMetricsPassPromtool() throws Exception {
+        for (Map.Entry<String, String> scrape : scrapeUrls().entrySet()) {
+            java.net.http.HttpResponse<String> metrics = scrape(scrape.getValue());
             assertThat(metrics.statusCode()).as(scrape.getKey()).isEqualTo(200);
             assertThat(metrics.body()).as(scrape.getKey()).contains("# TYPE ");
             Files.writeString(screenshots.resolveSibling("metrics-" + scrape.getKey() + ".txt"), metrics.body());
@@ -168,26 +178,16 @@ class EmbeddedSystemPrivilegedIT {
             queried.add(m.group().replaceAll("_(bucket|count|sum)$", ""));
         }
         assertThat(queried).hasSizeGreaterThanOrEqualTo(15);
-        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
-        List<String> scrapes = List.of(EmbeddedWeir.url(weir.demo().agent().metricsPort()) + "/metrics",
-                EmbeddedWeir.url(weir.policyPort()) + "/actuator/prometheus", EmbeddedWeir.url(weir.dnsPort()) + "/actuator/prometheus",
-                EmbeddedWeir.url(weir.alertingPort()) + "/actuator/prometheus", EmbeddedWeir.url(weir.relayPort()) + "/actuator/prometheus");
         java.util.Set<String> missing = new java.util.TreeSet<>(queried);
-        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        while (!missing.isEmpty() && System.nanoTime() < deadline) {
-            StringBuilder served = new StringBuilder();
-            for (String scrape : scrapes) {
-                served.append(http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(scrape))
-                        .header("Authorization", "Bearer " + weir.platform().apiToken())
-                        .header("Accept", "text/plain;version=0.0.4").build(), java.net.http.HttpResponse.BodyHandlers.ofString())
-                        .body());
-            }
-            missing.removeIf(metric -> served.indexOf("# TYPE " + metric + " ") >= 0);
-            if (!missing.isEmpty()) {
-                Thread.sleep(3000);
-            }
-        }
-        assertThat(missing).as("dashboard metrics no component serves").isEmpty();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(3))
+                .untilAsserted(() -> {
+                    StringBuilder served = new StringBuilder();
+                    for (String url : scrapeUrls().values()) {
+                        served.append(scrape(url).body());
+                    }
+                    missing.removeIf(metric -> served.indexOf("# TYPE " + metric + " ") >= 0);
+                    assertThat(missing).as("dashboard metrics no component serves").isEmpty();
+                });
     }
 
     /**
@@ -198,15 +198,9 @@ class EmbeddedSystemPrivilegedIT {
     @Test
     void flowsCarryTheNamesTheirPodResolved() throws Exception {
         String query = "since=5m&last=50&to_fqdn=api.payments.*";
-        tools.jackson.databind.JsonNode cart = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (System.nanoTime() < deadline) {
-            cart = relayGet("/api/v1/flows?" + query + "&from_pod=shop/cart");
-            if (!cart.get("flows").isEmpty()) {
-                break;
-            }
-            Thread.sleep(3000);
-        }
+        tools.jackson.databind.JsonNode cart = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofSeconds(3)).until(() -> relayGet("/api/v1/flows?" + query + "&from_pod=shop/cart"),
+                        answer -> !answer.get("flows").isEmpty());
         assertThat(cart.get("flows")).isNotEmpty().allSatisfy(f -> {
             assertThat(f.get("destination").asString()).startsWith("payments/api");
             assertThat(f.get("destinationPort").asInt()).isEqualTo(9090);
