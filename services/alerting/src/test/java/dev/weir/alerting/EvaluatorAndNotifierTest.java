@@ -168,6 +168,28 @@ class EvaluatorAndNotifierTest {
     }
 
     @Test
+    void anAlertThatFiredAndResolvedWithinGroupWaitIsNoNewsToTheReceiver() {
+        Notifier notifier = new Notifier();
+        notifier.configure(List.of(receiver(Duration.ofSeconds(2), Duration.ofSeconds(5))), List.of(), List.of());
+        notifier.accept(alert("shop", Alert.Status.FIRING, "warning"), T0);
+        notifier.accept(alert("db", Alert.Status.FIRING, "warning"), T0);
+        notifier.accept(alert("shop", Alert.Status.RESOLVED, "warning"), T0 + 1000);
+        // The first notification: db firing; shop's resolution alone would tell of a firing never sent.
+        assertThat(notifier.flush(T0 + 2000, List.of())).singleElement().satisfies(n -> assertThat(n.alerts())
+                .extracting(a -> a.labels().get("destination_namespace")).containsExactly("db"));
+        notifier.accept(alert("db", Alert.Status.RESOLVED, "warning"), T0 + 3000);
+        assertThat(notifier.flush(T0 + 7000, List.of())).singleElement().satisfies(n -> assertThat(n.alerts())
+                .extracting(Alert::status).containsExactly(Alert.Status.RESOLVED));
+
+        Notifier quick = new Notifier();
+        quick.configure(List.of(receiver(Duration.ofSeconds(2), Duration.ofSeconds(5))), List.of(), List.of());
+        quick.accept(alert("shop", Alert.Status.FIRING, "warning"), T0);
+        quick.accept(alert("shop", Alert.Status.RESOLVED, "warning"), T0 + 1000);
+        assertThat(quick.flush(T0 + 2000, List.of())).as("resolved before anyone was told").isEmpty();
+        assertThat(quick.flush(T0 + 60_000, List.of())).isEmpty();
+    }
+
+    @Test
     void silencedAndInhibitedAlertsAreLeftOut() {
         Notifier notifier = new Notifier();
         Silence silence = new Silence("s1", List.of(Matcher.parse("destination_namespace=db")), Instant.ofEpochMilli(T0),

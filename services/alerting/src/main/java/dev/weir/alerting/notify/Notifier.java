@@ -14,8 +14,9 @@ import java.util.TreeMap;
  * Alertmanager's dispatch, for Weir's receivers: alerts are grouped per receiver by its groupBy
  * labels; a new group waits groupWait before its first notification (so a burst arrives as one),
  * a changed group is notified again no sooner than groupInterval, an unchanged firing one every
- * repeatInterval. Silenced and inhibited alerts are left out; resolved alerts are notified once.
- * Times are given, not read.
+ * repeatInterval. Silenced and inhibited alerts are left out; resolved alerts are notified once,
+ * and only to a receiver that was told they fired (as Alertmanager does: an alert that fired and
+ * resolved within groupWait is no news). Times are given, not read.
  */
 public final class Notifier {
 
@@ -29,6 +30,8 @@ public final class Notifier {
         final String key;
         final Map<String, String> labels;
         final Map<String, Alert> alerts = new LinkedHashMap<>();
+        /** Fingerprints this receiver was last told are firing: only their resolution is news to it. */
+        final java.util.Set<String> notifiedFiring = new java.util.HashSet<>();
         final long createdMs;
         long lastFlushMs = -1;
         boolean changed = true;
@@ -61,6 +64,9 @@ public final class Notifier {
             if (group.alerts.containsKey(alert.fingerprint()) && group.lastFlushMs < 0) {
                 group.lastFlushMs = nowMs;
                 group.changed = false;
+            }
+            if (group.alerts.containsKey(alert.fingerprint())) {
+                group.notifiedFiring.add(alert.fingerprint());
             }
         }
     }
@@ -108,9 +114,10 @@ public final class Notifier {
             }
             List<Alert> alerts = new ArrayList<>();
             for (Alert alert : group.alerts.values()) {
+                boolean resolved = alert.status() == Alert.Status.RESOLVED;
                 boolean muted = silences.stream().anyMatch(s -> s.silences(alert.labels(), now))
                         || inhibitions.stream().anyMatch(i -> i.inhibits(alert, firing));
-                if (!muted) {
+                if (!muted && (!resolved || group.notifiedFiring.contains(alert.fingerprint()))) {
                     alerts.add(alert);
                 }
             }
@@ -118,6 +125,9 @@ public final class Notifier {
             group.changed = false;
             if (!alerts.isEmpty()) {
                 due.add(new Notification(receiver, "{}:" + group.labels, group.labels, alerts));
+                group.notifiedFiring.clear();
+                alerts.stream().filter(a -> a.status() != Alert.Status.RESOLVED)
+                        .forEach(a -> group.notifiedFiring.add(a.fingerprint()));
             }
             group.alerts.values().removeIf(a -> a.status() == Alert.Status.RESOLVED);
             if (group.alerts.isEmpty()) {

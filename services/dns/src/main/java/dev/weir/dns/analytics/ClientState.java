@@ -16,9 +16,10 @@ import java.util.function.Consumer;
 
 /**
  * One client's DNS: the counters of its current window, its unanswered queries, the recent
- * lookups the search-path detector reads, its baseline, and its active insights. Every method
- * takes the time it happens at, so the same events give the same results wherever they are
- * replayed.
+ * lookups the search-path detector reads, its baseline, and its active insights. Kept decoded
+ * between events ({@link DecodedStore}); {@link #build()} is what the changelog holds. Every
+ * method takes the time it happens at, so the same events give the same results wherever they
+ * are replayed.
  */
 final class ClientState {
 
@@ -28,28 +29,28 @@ final class ClientState {
     private final String key;
     private final DnsSettings settings;
     private final DnsClientState.Builder state;
-    private final Consumer<DnsInsight> insights;
-    private final Consumer<DnsClientStats> stats;
     private final WindowNames names;
+    /** Where the call being handled sends its insights and closed windows. */
+    private Consumer<Object> out = o -> { };
+    /** Whether the call being handled changed the state. */
+    private boolean changed;
 
-    ClientState(String key, DnsClientState stored, DnsSettings settings, WindowNames names,
-            Consumer<DnsInsight> insights, Consumer<DnsClientStats> stats) {
+    ClientState(String key, DnsClientState stored, DnsSettings settings) {
         this.key = key;
-        this.names = names;
         this.settings = settings;
         this.state = stored == null ? DnsClientState.newBuilder() : stored.toBuilder();
-        this.insights = insights;
-        this.stats = stats;
+        this.names = new WindowNames(state);
     }
 
     DnsClientState build() {
         return state.build();
     }
 
-    /** Everything one DNS event changes. */
-    void on(DnsEvent event) {
+    /** Everything one DNS event changes; insights and closed windows go to {@code out}. */
+    void on(DnsEvent event, Consumer<Object> out) {
+        this.out = out;
         long now = event.getTimeMs();
-        advance(now);
+        advanceTo(now);
         state.setLastEventMs(Math.max(state.getLastEventMs(), now));
         DnsClientStats.Builder window = window(event, now);
         if (event.getDropped()) {
@@ -64,12 +65,21 @@ final class ClientState {
 
     /**
      * Time passes without events (wall clock): unanswered queries expire, a finished window is
-     * published, and findings that have stayed away long enough are resolved.
+     * published, and findings that have stayed away long enough are resolved. Returns whether
+     * anything changed.
      */
-    void advance(long now) {
+    boolean advance(long now, Consumer<Object> out) {
+        this.out = out;
+        changed = false;
+        advanceTo(now);
+        return changed;
+    }
+
+    private void advanceTo(long now) {
         expirePending(now);
         if (state.hasWindow() && now >= Insights.ms(state.getWindow().getWindowEnd())) {
             closeWindow();
+            changed = true;
         }
         resolveQuietFindings(now);
     }
@@ -109,7 +119,7 @@ final class ClientState {
         if (event.getOverTcp()) {
             window.setOverTcp(window.getOverTcp() + 1);
         }
-        count(WindowNames.ASKED, event.getName());
+        names.count(WindowNames.Kind.ASKED, event.getName());
         if (retransmission(event)) {
             window.setRetransmissions(window.getRetransmissions() + 1);
         }
@@ -176,17 +186,17 @@ final class ClientState {
             state.setLatencyBuckets(bucket, state.getLatencyBuckets(bucket) + 1);
         }
         if (event.getRcode() == Rcodes.NXDOMAIN) {
-            count(WindowNames.NXDOMAIN, event.getName());
+            names.count(WindowNames.Kind.NXDOMAIN, event.getName());
         }
         // For names that never resolve: which names failed as asked, which answered (as every name
         // the answer's could have been asked as: cart.shop.svc.cluster.local. answers cart, cart.shop, ...).
         List<String> suffixes = settings.searchSuffixes(event.getNamespace());
         if (event.getRcode() == Rcodes.NXDOMAIN && base(event.getName(), suffixes) == null) {
-            count(WindowNames.FAILED_AS_ASKED, bare(event.getName()));
+            names.count(WindowNames.Kind.FAILED_AS_ASKED, bare(event.getName()));
         } else if (event.getRcode() == Rcodes.NOERROR) {
-            count(WindowNames.RESOLVED, bare(event.getName()));
+            names.count(WindowNames.Kind.RESOLVED, bare(event.getName()));
             for (String asked : bases(event.getName(), suffixes)) {
-                count(WindowNames.RESOLVED, asked);
+                names.count(WindowNames.Kind.RESOLVED, asked);
             }
         }
         searchPath(event, window, now);
@@ -322,6 +332,7 @@ final class ClientState {
         if (expired == 0) {
             return;
         }
+        changed = true;
         openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
         window.setUnanswered(window.getUnanswered() + expired);
@@ -359,17 +370,17 @@ final class ClientState {
         window.setLatencyP50Ms(LatencyHistogram.percentile(latencies, 0.50))
                 .setLatencyP95Ms(LatencyHistogram.percentile(latencies, 0.95))
                 .setLatencyP99Ms(LatencyHistogram.percentile(latencies, 0.99)).addAllLatencyBuckets(latencies);
-        window.addAllTopNames(names.drain(key, WindowNames.ASKED, DnsSettings.TOP));
-        window.addAllTopNxdomain(names.drain(key, WindowNames.NXDOMAIN, DnsSettings.TOP));
-        List<NameCount> failedAsAsked = names.drain(key, WindowNames.FAILED_AS_ASKED, DnsSettings.TOP);
-        java.util.Set<String> resolved = new java.util.HashSet<>();
-        names.drain(key, WindowNames.RESOLVED, DnsSettings.MAX_NAMES).forEach(n -> resolved.add(n.getName()));
+        window.addAllTopNames(names.top(WindowNames.Kind.ASKED, DnsSettings.TOP));
+        window.addAllTopNxdomain(names.top(WindowNames.Kind.NXDOMAIN, DnsSettings.TOP));
+        List<NameCount> failedAsAsked = names.top(WindowNames.Kind.FAILED_AS_ASKED, DnsSettings.TOP);
+        java.util.Set<String> resolved = new java.util.HashSet<>(names.all(WindowNames.Kind.RESOLVED));
+        names.clear();
         DnsClientStats closed = window.build();
-        stats.accept(closed);
+        out.accept(closed);
         judgeAgainstBaseline(closed);
         unresolvable(closed, failedAsAsked, resolved, Insights.ms(closed.getWindowEnd()));
         state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
-        state.clearWindow().clearLatencyBuckets().setDistinctNames(0).setDistinctNxdomain(0).setDistinctResolved(0);
+        state.clearWindow().clearLatencyBuckets();
     }
 
     /** Failures of one name as asked, in each of two windows in a row, that make it a name that does not resolve. */
@@ -559,14 +570,15 @@ final class ClientState {
                 .addAllEvidence(Insights.bounded(evidence)).clearPolicies().addAllPolicies(policies);
         DnsInsight built = insight.build();
         replaceActive(kind, built);
-        insights.accept(built);
+        out.accept(built);
     }
 
     private void quiet(InsightKind kind, long now) {
         Optional<DnsInsight> active = active(kind);
         if (active.isPresent()) {
             replaceActive(kind, null);
-            insights.accept(Insights.resolved(active.get(), now));
+            changed = true;
+            out.accept(Insights.resolved(active.get(), now));
         }
     }
 
@@ -598,25 +610,5 @@ final class ClientState {
 
     private static long totalResponses(DnsClientStats window) {
         return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    /** Counts a name of the window, tracking at most MAX_NAMES distinct ones of each kind. */
-    private void count(char kind, String name) {
-        // Each kind of name has its bound (names failed as asked are NXDOMAIN names, counted with them).
-        boolean asked = kind == WindowNames.ASKED;
-        boolean resolved = kind == WindowNames.RESOLVED;
-        int distinct = asked ? state.getDistinctNames() : resolved ? state.getDistinctResolved() : state.getDistinctNxdomain();
-        if (distinct >= DnsSettings.MAX_NAMES && !names.known(key, kind, name)) {
-            return; // names first seen past the bound are not tracked
-        }
-        if (names.count(key, kind, name)) {
-            if (asked) {
-                state.setDistinctNames(distinct + 1);
-            } else if (resolved) {
-                state.setDistinctResolved(distinct + 1);
-            } else {
-                state.setDistinctNxdomain(distinct + 1);
-            }
-        }
     }
 }

@@ -1,6 +1,5 @@
 package dev.weir.dns.analytics;
 
-import dev.weir.proto.dns.v1.DnsClientState;
 import dev.weir.proto.dns.v1.DnsClientStats;
 import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.dns.v1.DnsInsight;
@@ -52,12 +51,8 @@ public final class DnsTopology {
         ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
         ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
         StreamsBuilder builder = new StreamsBuilder();
-        // Cached: a client's state and name counters are written to their changelogs once per commit,
-        // not once per event.
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ClientAnalyzer.STORE),
-                Serdes.String(), new ProtoSerde<>(DnsClientState.parser())).withCachingEnabled());
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(WindowNames.STORE),
-                Serdes.String(), Serdes.Long()).withCachingEnabled());
+        // A client's state is kept decoded and written to its changelog once per commit, not per event.
+        builder.addStateStore(ClientAnalyzer.store());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
                 Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled());
 
@@ -74,8 +69,7 @@ public final class DnsTopology {
         // No repartition: flows are keyed by node, and a client's DNS is observed on its own node,
         // so each client's events (and each node's clients) are already in one partition.
         KStream<String, Object> analyzed = byKind.get("flow-dns").mapValues(v -> (DnsEvent) v)
-                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE,
-                        WindowNames.STORE);
+                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE);
         Map<String, KStream<String, Object>> outputs = analyzed.split(Named.as("client-"))
                 .branch((k, v) -> v instanceof DnsInsight, Branched.as("insights"))
                 .defaultBranch(Branched.as("stats"));

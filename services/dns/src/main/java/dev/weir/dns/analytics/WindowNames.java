@@ -1,63 +1,70 @@
 package dev.weir.dns.analytics;
 
+import dev.weir.proto.dns.v1.DnsClientState;
 import dev.weir.proto.dns.v1.NameCount;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
+import java.util.Map;
 
 /**
- * The names each client asked for (and had answered NXDOMAIN) in its current window, one small
- * record per client and name ("client NUL kind name" → count), so counting a name rewrites a
- * counter, not the client's whole state.
+ * The names one client asked for in its current window, by kind, counted in its state's maps.
+ * Each kind is bounded: a name first seen past {@link DnsSettings#MAX_NAMES} distinct ones is not
+ * tracked, so a pod asking for endless random names cannot grow its state.
  */
 final class WindowNames {
 
-    static final String STORE = "dns-client-names";
-    static final char ASKED = 'q';
-    static final char NXDOMAIN = 'x';
-    /** Names asked as they are (no search suffix) and answered NXDOMAIN: the end of a failed lookup. */
-    static final char FAILED_AS_ASKED = 'u';
-    /** Names (without the search suffix that made the query) that got an answer. */
-    static final char RESOLVED = 'r';
-
-    private final KeyValueStore<String, Long> store;
-
-    WindowNames(KeyValueStore<String, Long> store) {
-        this.store = store;
+    enum Kind {
+        ASKED,
+        NXDOMAIN,
+        /** Names asked as they are (no search suffix) and answered NXDOMAIN: the end of a failed lookup. */
+        FAILED_AS_ASKED,
+        /** Names (without the search suffix that made the query) that got an answer. */
+        RESOLVED
     }
 
-    /** Counts a name; returns whether it is new in this window. */
-    boolean count(String client, char kind, String name) {
-        String key = prefix(client, kind) + name;
-        Long current = store.get(key);
-        store.put(key, current == null ? 1 : current + 1);
-        return current == null;
+    private final DnsClientState.Builder state;
+
+    WindowNames(DnsClientState.Builder state) {
+        this.state = state;
     }
 
-    boolean known(String client, char kind, String name) {
-        return store.get(prefix(client, kind) + name) != null;
-    }
-
-    /** The window's most counted names, and forgets them all. */
-    List<NameCount> drain(String client, char kind, int top) {
-        String prefix = prefix(client, kind);
-        List<KeyValue<String, Long>> all = new ArrayList<>();
-        try (KeyValueIterator<String, Long> names = store.prefixScan(prefix, new StringSerializer())) {
-            names.forEachRemaining(all::add);
+    void count(Kind kind, String name) {
+        Map<String, Long> names = view(kind);
+        Long current = names.get(name);
+        if (current == null && names.size() >= DnsSettings.MAX_NAMES) {
+            return;
         }
-        all.forEach(kv -> store.delete(kv.key));
-        return all.stream()
-                .sorted(Comparator.comparing((KeyValue<String, Long> kv) -> -kv.value).thenComparing(kv -> kv.key))
-                .limit(top)
-                .map(kv -> NameCount.newBuilder().setName(kv.key.substring(prefix.length())).setCount(kv.value).build())
-                .toList();
+        long next = current == null ? 1 : current + 1;
+        switch (kind) {
+            case ASKED -> state.putAskedNames(name, next);
+            case NXDOMAIN -> state.putNxdomainNames(name, next);
+            case FAILED_AS_ASKED -> state.putFailedAsAskedNames(name, next);
+            case RESOLVED -> state.putResolvedNames(name, next);
+        }
     }
 
-    private static String prefix(String client, char kind) {
-        return client + '\u0000' + kind;
+    /** The window's most counted names of a kind, most first (ties by name). */
+    List<NameCount> top(Kind kind, int top) {
+        return view(kind).entrySet().stream()
+                .sorted(Comparator.comparing((Map.Entry<String, Long> e) -> -e.getValue()).thenComparing(Map.Entry::getKey))
+                .limit(top).map(e -> NameCount.newBuilder().setName(e.getKey()).setCount(e.getValue()).build()).toList();
+    }
+
+    java.util.Set<String> all(Kind kind) {
+        return view(kind).keySet();
+    }
+
+    /** A new window counts from nothing. */
+    void clear() {
+        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+    }
+
+    private Map<String, Long> view(Kind kind) {
+        return switch (kind) {
+            case ASKED -> state.getAskedNamesMap();
+            case NXDOMAIN -> state.getNxdomainNamesMap();
+            case FAILED_AS_ASKED -> state.getFailedAsAskedNamesMap();
+            case RESOLVED -> state.getResolvedNamesMap();
+        };
     }
 }

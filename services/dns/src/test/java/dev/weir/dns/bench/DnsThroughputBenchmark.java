@@ -56,19 +56,21 @@ public final class DnsThroughputBenchmark {
             int threads = Integer.getInteger("threads", 1);
             Properties props = DnsAnalytics.config(dev.weir.common.kafka.KafkaConnection.unauthenticated(bootstrap), dir.resolve("streams"), threads);
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, "weir-dns-bench");
-            KafkaStreams streams = new KafkaStreams(DnsTopology.build(catalogue, DnsSettings.DEFAULTS), props);
-            long start = System.nanoTime();
-            streams.start();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                awaitCaughtUp(admin, "weir-dns-bench", catalogue.name(TopicId.FLOWS));
+            // Closed before the broker whatever happens: stream threads left running would keep this
+            // JVM alive, retrying against a broker that is gone, and compete with the next run for the CPU.
+            try (KafkaStreams streams = new KafkaStreams(DnsTopology.build(catalogue, DnsSettings.DEFAULTS), props)) {
+                long start = System.nanoTime();
+                streams.start();
+                try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                    awaitCaughtUp(admin, "weir-dns-bench", catalogue.name(TopicId.FLOWS));
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                double rate = events / seconds;
+                System.out.printf("%,d DNS events: baseline consumer (read + decode) %,.0f/s; analytics (one instance, "
+                        + "%d stream thread(s), exactly once) %,.0f/s in %.1f s; analytics/baseline %.2f%n", events,
+                        baseline, threads, rate, seconds, rate / baseline);
+                latency(bootstrap, catalogue, storms);
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            double rate = events / seconds;
-            System.out.printf("%,d DNS events: baseline consumer (read + decode) %,.0f/s; analytics (one instance, "
-                    + "%d stream thread(s), exactly once) %,.0f/s in %.1f s; analytics/baseline %.2f%n", events, baseline,
-                    threads, rate, seconds, rate / baseline);
-            latency(bootstrap, catalogue, storms);
-            streams.close(Duration.ofSeconds(10));
         }
     }
 
@@ -140,9 +142,15 @@ public final class DnsThroughputBenchmark {
                 KafkaConsumer<String, byte[]> insights = new KafkaConsumer<>(KafkaClients.consumerConfig(bootstrap,
                         "storm-" + System.nanoTime()))) {
             insights.subscribe(List.of(catalogue.name(TopicId.DNS_INSIGHTS)));
-            insights.poll(Duration.ofSeconds(2));
+            while (insights.assignment().isEmpty()) {
+                insights.poll(Duration.ofMillis(100));
+            }
+            // seekToEnd is lazy: resolve the end now, or an insight committed before the first fetch
+            // would be skipped and its storm reported as never detected.
             insights.seekToEnd(insights.assignment());
+            insights.assignment().forEach(insights::position);
             for (int s = 0; s < storms; s++) {
+                boolean stalled = false;
                 DnsFlows pod = new DnsFlows("node-storm", "storm", "pod-" + s, "198.19.9." + (s + 1));
                 long t0 = System.currentTimeMillis();
                 long sent = System.nanoTime();
@@ -162,7 +170,19 @@ public final class DnsThroughputBenchmark {
                             seen.add(insight.getId());
                         }
                     }
-                    if (System.nanoTime() - sent > Duration.ofSeconds(30).toNanos()) {
+                    if (!stalled && System.nanoTime() - sent > Duration.ofSeconds(30).toNanos()) {
+                        stalled = true;
+                        System.out.println("storm " + s + ": no insight after 30 s; the stream threads are at:");
+                        Thread.getAllStackTraces().forEach((t, stack) -> {
+                            if (t.getName().contains("StreamThread") || t.getName().contains("producer-network")) {
+                                System.out.println(t.getName() + " " + t.getState());
+                                for (StackTraceElement e : stack) {
+                                    System.out.println("    at " + e);
+                                }
+                            }
+                        });
+                    }
+                    if (System.nanoTime() - sent > Duration.ofSeconds(Long.getLong("stallSeconds", 30)).toNanos()) {
                         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                             var listed = admin.listTransactions().all().get();
                             var ids = listed.stream().map(t -> t.transactionalId()).toList();
