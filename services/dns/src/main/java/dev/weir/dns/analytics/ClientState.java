@@ -34,6 +34,8 @@ final class ClientState {
     private Consumer<Object> out = o -> { };
     /** Whether the call being handled changed the state. */
     private boolean changed;
+    private List<String> suffixes;
+    private String suffixesOf;
 
     ClientState(String key, DnsClientState stored, DnsSettings settings) {
         this.key = key;
@@ -77,7 +79,8 @@ final class ClientState {
 
     private void advanceTo(long now) {
         expirePending(now);
-        if (state.hasWindow() && now >= Insights.ms(state.getWindow().getWindowEnd())) {
+        // OrBuilder: the window is being counted in its builder; getWindow() would build a copy per event.
+        if (state.hasWindow() && now >= Insights.ms(state.getWindowOrBuilder().getWindowEnd())) {
             closeWindow();
             changed = true;
         }
@@ -190,7 +193,7 @@ final class ClientState {
         }
         // For names that never resolve: which names failed as asked, which answered (as every name
         // the answer's could have been asked as: cart.shop.svc.cluster.local. answers cart, cart.shop, ...).
-        List<String> suffixes = settings.searchSuffixes(event.getNamespace());
+        List<String> suffixes = suffixes(event.getNamespace());
         if (event.getRcode() == Rcodes.NXDOMAIN && base(event.getName(), suffixes) == null) {
             names.count(WindowNames.Kind.FAILED_AS_ASKED, bare(event.getName()));
         } else if (event.getRcode() == Rcodes.NOERROR) {
@@ -397,7 +400,7 @@ final class ClientState {
     private void unresolvable(DnsClientStats window, List<NameCount> failedAsAsked, java.util.Set<String> resolved,
             long now) {
         String namespace = window.getNamespace();
-        List<String> suffixes = settings.searchSuffixes(namespace);
+        List<String> suffixes = suffixes(namespace);
         List<String> evidence = new ArrayList<>();
         String worst = null;
         long worstCount = 0;
@@ -461,6 +464,15 @@ final class ClientState {
                 "Correct the name in the pod's configuration (or create the Service it expects); a name in another "
                         + "namespace is <service>.<namespace>. Until then every lookup costs the whole search path.",
                 List.of());
+    }
+
+    /** The pod's search list, built once per namespace it is seen in (a client keeps its namespace). */
+    private List<String> suffixes(String namespace) {
+        if (suffixes == null || !namespace.equals(suffixesOf)) {
+            suffixes = settings.searchSuffixes(namespace);
+            suffixesOf = namespace;
+        }
+        return suffixes;
     }
 
     /** Every name the given one could have been asked as: it without each search suffix it ends in. */
@@ -537,6 +549,9 @@ final class ClientState {
     }
 
     private void resolveQuietFindings(long now) {
+        if (state.getActiveCount() == 0) {
+            return; // the usual case, on every event: nothing to resolve
+        }
         long after = settings.resolveAfter().toMillis();
         quietSince(InsightKind.SEARCH_PATH_EXPANSION, now, state.getLastSearchPathMs(), after,
                 state.getLastDirectLookupMs() > state.getLastSearchPathMs());
