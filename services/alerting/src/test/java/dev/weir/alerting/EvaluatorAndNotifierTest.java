@@ -167,6 +167,50 @@ class EvaluatorAndNotifierTest {
         assertThat(notifier.flush(T0 + 13_000, List.of())).isEmpty(); // unchanged: repeat interval is 4h
     }
 
+    /** A DNS window as the DNS service publishes it: answers of the given latencies, some NXDOMAIN. */
+    private static dev.weir.proto.dns.v1.DnsClientStats window(long endMs, double latencyMs, int answers, int nxdomain,
+            int searchPathWasted) {
+        long[] buckets = new long[dev.weir.common.dns.LatencyHistogram.BUCKETS];
+        buckets[dev.weir.common.dns.LatencyHistogram.bucket(latencyMs)] = answers;
+        var stats = dev.weir.proto.dns.v1.DnsClientStats.newBuilder().setNamespace("shop").setWorkload("cart")
+                .setPodName("cart-1").setQueries(answers).putResponses("NOERROR", answers - nxdomain)
+                .putResponses("NXDOMAIN", nxdomain).setSearchPathWasted(searchPathWasted)
+                .setWindowEnd(com.google.protobuf.Timestamp.newBuilder().setSeconds(endMs / 1000))
+                .setLatencyP95Ms(latencyMs);
+        for (long b : buckets) {
+            stats.addLatencyBuckets((int) b);
+        }
+        return stats.build();
+    }
+
+    @Test
+    void aLatencyPercentileOverARangeIsThatOfTheWindowsHistogramsAddedTogether() {
+        Evaluator evaluator = evaluator("{name: Slow, stream: dns-stats, aggregate: p95, value: latency, window: 1m, "
+                + "above: 100, groupBy: [namespace, workload]}");
+        // Twenty answers in 1 ms, then a window with one answer in 800 ms (its own p95: 800 ms).
+        evaluator.add(dev.weir.alerting.eval.Events.of(window(T0, 1, 20, 0, 0)), T0);
+        evaluator.add(dev.weir.alerting.eval.Events.of(window(T0 + 10_000, 800, 1, 0, 0)), T0 + 10_000);
+        assertThat(evaluator.tick(T0 + 10_000)).as("p95 of the 21 answers is 1 ms, not the worst window's 800").isEmpty();
+        // Ten more slow answers: now the range's p95 is slow.
+        evaluator.add(dev.weir.alerting.eval.Events.of(window(T0 + 20_000, 800, 10, 0, 0)), T0 + 20_000);
+        assertThat(evaluator.tick(T0 + 20_000)).singleElement().satisfies(a -> assertThat(a.value()).isBetween(800.0, 1000.0));
+
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> RuleParser.parse(
+                "{name: Bad, stream: dns-stats, aggregate: p95, value: latency_p95_ms, window: 1m, above: 1}")))
+                .hasMessageContaining("latency");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> RuleParser.parse(
+                "{name: Bad, stream: flows, aggregate: p99, value: latency, window: 1m, above: 1}")))
+                .hasMessageContaining("dns-stats");
+    }
+
+    @Test
+    void theNxdomainRatioIsTheDnsServicesOneLeavingSearchPathCandidatesOut() {
+        // Ten answers, six NXDOMAIN of which five are search-path candidates: one real failure in ten.
+        var stats = window(T0, 1, 10, 6, 5);
+        assertThat(dev.weir.alerting.eval.Events.of(stats).values().get("nxdomain_ratio"))
+                .isEqualTo(dev.weir.common.dns.DnsWindowMeasures.nxdomainRatio(stats)).isEqualTo(0.1);
+    }
+
     @Test
     void anAlertThatFiredAndResolvedWithinGroupWaitIsNoNewsToTheReceiver() {
         Notifier notifier = new Notifier();

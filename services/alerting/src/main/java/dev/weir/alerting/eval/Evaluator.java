@@ -113,8 +113,14 @@ public final class Evaluator {
         RuleState state = rules.get(rule.name());
         Group group = state.groups.computeIfAbsent(key, k -> new Group(groupLabels(rule, k),
                 (int) Math.max(1, rule.window().toSeconds())));
-        double value = rule.aggregation() == Rule.Aggregation.COUNT ? 1 : event.values().getOrDefault(rule.value(), 0.0);
-        group.window.add(nowMs / 1000, value);
+        if (rule.aggregation().percentile()) {
+            if (event.latencyBuckets() != null) {
+                group.window.addHistogram(nowMs / 1000, event.latencyBuckets());
+            }
+        } else {
+            double value = rule.aggregation() == Rule.Aggregation.COUNT ? 1 : event.values().getOrDefault(rule.value(), 0.0);
+            group.window.add(nowMs / 1000, value);
+        }
         group.lastSeenMs = nowMs;
     }
 
@@ -254,8 +260,11 @@ public final class Evaluator {
         private final double[] sum;
         private final double[] max;
         private final double[] min;
+        /** Per second, the latency histograms added in it (allocated for the seconds that have one). */
+        private final long[][] histogram;
 
         Window(int seconds) {
+            histogram = new long[seconds][];
             second = new long[seconds];
             java.util.Arrays.fill(second, -1);
             count = new long[seconds];
@@ -277,6 +286,30 @@ public final class Evaluator {
             sum[slot] += value;
             max[slot] = Math.max(max[slot], value);
             min[slot] = Math.min(min[slot], value);
+        }
+
+        /** A DNS window's latency histogram, added to this second's. */
+        void addHistogram(long nowSecond, long[] buckets) {
+            add(nowSecond, 0);
+            int slot = (int) Math.floorMod(nowSecond, (long) second.length);
+            if (histogram[slot] == null || count[slot] == 1) {
+                histogram[slot] = new long[buckets.length];
+            }
+            for (int b = 0; b < buckets.length && b < histogram[slot].length; b++) {
+                histogram[slot][b] += buckets[b];
+            }
+        }
+
+        private double percentile(double q, long nowSecond) {
+            long[] merged = new long[dev.weir.common.dns.LatencyHistogram.BUCKETS];
+            for (int i = 0; i < second.length; i++) {
+                if (live(i, nowSecond) && histogram[i] != null) {
+                    for (int b = 0; b < merged.length && b < histogram[i].length; b++) {
+                        merged[b] += histogram[i][b];
+                    }
+                }
+            }
+            return dev.weir.common.dns.LatencyHistogram.percentile(merged, q);
         }
 
         private boolean live(int slot, long nowSecond) {
@@ -316,6 +349,9 @@ public final class Evaluator {
                 case MIN -> lo;
                 case AVG -> s / n;
                 case INCREASE -> hi - lo; // counters only grow (a reset reads as no increase)
+                case P50 -> percentile(0.50, nowSecond);
+                case P95 -> percentile(0.95, nowSecond);
+                case P99 -> percentile(0.99, nowSecond);
             };
         }
     }

@@ -1,6 +1,7 @@
 package dev.weir.alerting.eval;
 
 import dev.weir.alerting.rules.Rule;
+import dev.weir.common.dns.DnsWindowMeasures;
 import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.dns.v1.DnsClientStats;
 import dev.weir.proto.dns.v1.DnsInsight;
@@ -58,24 +59,23 @@ public final class Events {
                 Map.of("value", insight.getValue()));
     }
 
+    /** A DNS window, measured as the DNS service defines its measures ({@link DnsWindowMeasures}). */
     public static Event of(DnsClientStats stats) {
-        long responses = stats.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
-        double queries = stats.getQueries();
         Map<String, Double> values = new HashMap<>();
-        values.put("queries", queries);
+        values.put("queries", (double) stats.getQueries());
         values.put("nxdomain", (double) stats.getResponsesOrDefault("NXDOMAIN", 0));
         values.put("servfail", (double) stats.getResponsesOrDefault("SERVFAIL", 0));
         values.put("unanswered", (double) stats.getUnanswered());
-        values.put("nxdomain_ratio", responses == 0 ? 0 : (double) stats.getResponsesOrDefault("NXDOMAIN", 0) / responses);
-        values.put("servfail_ratio", responses == 0 ? 0 : (double) stats.getResponsesOrDefault("SERVFAIL", 0) / responses);
-        values.put("unanswered_ratio", queries == 0 ? 0 : stats.getUnanswered() / queries);
+        values.put("nxdomain_ratio", DnsWindowMeasures.nxdomainRatio(stats));
+        values.put("servfail_ratio", DnsWindowMeasures.servfailRatio(stats));
+        values.put("unanswered_ratio", DnsWindowMeasures.unansweredRatio(stats));
         values.put("latency_p95_ms", stats.getLatencyP95Ms());
         values.put("latency_p99_ms", stats.getLatencyP99Ms());
         values.put("search_path_wasted", (double) stats.getSearchPathWasted());
         values.put("dropped", (double) stats.getDropped());
         return new Event(Rule.Stream.DNS_STATS, stats.getWindowEnd().getSeconds() * 1000,
                 Map.of("namespace", stats.getNamespace(), "pod", stats.getPodName(), "workload", stats.getWorkload(),
-                        "node", stats.getNodeName()), values);
+                        "node", stats.getNodeName()), values, DnsWindowMeasures.latencyBuckets(stats));
     }
 
     public static Event of(NodeStatus status) {

@@ -52,7 +52,18 @@ public record Rule(String name, Stream stream, Map<String, String> match, Aggreg
         }
     }
 
-    public enum Aggregation { COUNT, SUM, MAX, MIN, AVG, INCREASE }
+    public enum Aggregation {
+        COUNT, SUM, MAX, MIN, AVG, INCREASE,
+        /** Percentiles of the DNS windows' latency histograms added together (value: latency). */
+        P50, P95, P99;
+
+        public boolean percentile() {
+            return this == P50 || this == P95 || this == P99;
+        }
+    }
+
+    /** The value a percentile aggregate reads: the DNS windows' latency histogram. */
+    public static final String LATENCY = "latency";
 
     public enum Severity { INFO, WARNING, CRITICAL }
 

@@ -130,10 +130,20 @@ public final class RuleParser {
             aggregation = aggregateName == null ? Rule.Aggregation.COUNT
                     : Rule.Aggregation.valueOf(aggregateName.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidRule(at + "aggregate", "'" + aggregateName + "' is not one of count, sum, max, min, avg, increase");
+            throw new InvalidRule(at + "aggregate", "'" + aggregateName + "' is not one of count, sum, max, min, avg, "
+                    + "increase, p50, p95, p99");
         }
         String value = string(map, at, "value", false);
-        if (aggregation != Rule.Aggregation.COUNT) {
+        if (aggregation.percentile()) {
+            // A percentile over a range is that of the windows' histograms added together, never a
+            // maximum or average of the windows' own percentiles.
+            if (stream != Rule.Stream.DNS_STATS) {
+                throw new InvalidRule(at + "aggregate", aggregateName + " is for dns-stats (its latency histograms)");
+            }
+            if (!Rule.LATENCY.equals(value)) {
+                throw new InvalidRule(at + "value", "must be latency with aggregate " + aggregateName);
+            }
+        } else if (aggregation != Rule.Aggregation.COUNT) {
             if (value == null) {
                 throw new InvalidRule(at + "value", "is required with aggregate " + aggregateName);
             }

@@ -1,5 +1,7 @@
 package dev.weir.dns.analytics;
 
+import dev.weir.common.dns.DnsWindowMeasures;
+import dev.weir.common.dns.LatencyHistogram;
 import dev.weir.proto.dns.v1.Baseline;
 import dev.weir.proto.dns.v1.DnsClientState;
 import dev.weir.proto.dns.v1.DnsClientStats;
@@ -507,14 +509,13 @@ final class ClientState {
 
     /** NXDOMAIN spikes and high latency, against the client's own past windows. */
     private void judgeAgainstBaseline(DnsClientStats window) {
-        long responses = totalResponses(window.toBuilder());
+        long responses = DnsWindowMeasures.responses(window);
         long now = Insights.ms(window.getWindowEnd());
         if (responses < settings.minResponses()) {
             return;
         }
-        double nxRatio = (double) window.getResponsesOrDefault("NXDOMAIN", 0) / responses;
         // Search-path candidates are expected NXDOMAINs with their own insight: not a spike.
-        nxRatio = Math.max(0, nxRatio - (double) window.getSearchPathWasted() / responses);
+        double nxRatio = DnsWindowMeasures.nxdomainRatio(window);
         double p95 = window.getLatencyP95Ms();
         Baseline baseline = state.getBaseline();
         if (baseline.getWindows() >= 3) {
@@ -617,13 +618,5 @@ final class ClientState {
         DnsClientStats.Builder window = state.getWindowBuilder();
         return window.getNamespace().isEmpty() ? "client " + window.getClientIp()
                 : "pod " + window.getNamespace() + "/" + window.getPodName();
-    }
-
-    private static long totalResponses(DnsClientStats.Builder window) {
-        return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
-    }
-
-    private static long totalResponses(DnsClientStats window) {
-        return window.getResponsesMap().values().stream().mapToLong(Long::longValue).sum();
     }
 }

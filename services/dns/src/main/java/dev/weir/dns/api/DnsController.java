@@ -78,15 +78,15 @@ public class DnsController {
                         : Map.of())
                 .query(rs -> {
                     int bucket = rs.getInt("bucket") - 1;
-                    if (bucket >= 0 && bucket < dev.weir.dns.analytics.LatencyHistogram.BUCKETS) {
+                    if (bucket >= 0 && bucket < dev.weir.common.dns.LatencyHistogram.BUCKETS) {
                         merged.computeIfAbsent(groupKey(rs.getString("namespace"), rs.getString("pod"), rs.getString("workload")),
-                                k -> new long[dev.weir.dns.analytics.LatencyHistogram.BUCKETS])[bucket] += rs.getLong("n");
+                                k -> new long[dev.weir.common.dns.LatencyHistogram.BUCKETS])[bucket] += rs.getLong("n");
                     }
                 });
         return health.stream().map(h -> {
             long[] buckets = merged.get(groupKey(h.namespace(), h.pod(), h.workload()));
             // Windows stored before histograms were kept: their largest p95, as before.
-            return buckets == null ? h : h.withLatencyP95Ms(dev.weir.dns.analytics.LatencyHistogram.percentile(buckets, 0.95));
+            return buckets == null ? h : h.withLatencyP95Ms(dev.weir.common.dns.LatencyHistogram.percentile(buckets, 0.95));
         }).toList();
     }
 

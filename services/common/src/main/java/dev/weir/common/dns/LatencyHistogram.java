@@ -1,4 +1,4 @@
-package dev.weir.dns.analytics;
+package dev.weir.common.dns;
 
 import java.util.List;
 
@@ -6,7 +6,9 @@ import java.util.List;
  * Response latencies as a histogram of exponential buckets (each 25 % wider than the last, from
  * 50 µs to about a minute): 64 counters instead of every sample, so a client's state stays small
  * however many responses it gets. A percentile is the upper bound of its bucket: at most 25 % above
- * the true value, never below it.
+ * the true value, never below it. The DNS service fills it per client window; the range's
+ * percentile, wherever it is asked for (the DNS API, alert rules), is that of the windows'
+ * histograms added together.
  */
 public final class LatencyHistogram {
 
@@ -18,19 +20,19 @@ public final class LatencyHistogram {
     private LatencyHistogram() {
     }
 
-    static int bucket(double ms) {
+    public static int bucket(double ms) {
         if (ms <= FIRST_MS) {
             return 0;
         }
         return Math.min(BUCKETS - 1, (int) Math.ceil(Math.log(ms / FIRST_MS) / LOG_GROWTH));
     }
 
-    static double upperBound(int bucket) {
+    public static double upperBound(int bucket) {
         return FIRST_MS * Math.pow(GROWTH, bucket);
     }
 
     /** The q-quantile's bucket upper bound, or 0 for no samples. */
-    static double percentile(List<Integer> counts, double q) {
+    public static double percentile(List<Integer> counts, double q) {
         long[] asArray = new long[counts.size()];
         for (int i = 0; i < asArray.length; i++) {
             asArray[i] = counts.get(i);
