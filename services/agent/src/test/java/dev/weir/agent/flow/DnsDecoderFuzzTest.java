@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import dev.weir.proto.flow.v1.Dns;
 import org.junit.jupiter.api.Test;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.AAAARecord;
@@ -22,38 +23,122 @@ import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
 
 /**
- * The agent decodes DNS payloads straight off the wire: whatever arrives, decoding yields a
- * message or MalformedDns (counted by the agent), never another exception. A million random and
- * mutated messages (bit flips, truncations, insertions, compression pointers aimed at themselves
- * or forward), with a fixed seed so a failure can be replayed.
+ * The agent decodes DNS payloads straight off the wire. Two properties: every valid message
+ * (random names, types, rcodes, answers, TTLs, built and encoded by dnsjava) decodes to exactly
+ * what it says; and whatever else arrives — a million random and mutated messages (bit flips,
+ * truncations, insertions, compression pointers aimed at themselves or forward) — decodes to a
+ * well-formed summary or is refused with MalformedDns (counted by the agent), never another
+ * exception. Fixed seeds, so a failure can be replayed.
  */
 class DnsDecoderFuzzTest {
 
     private static final int MESSAGES = 1_000_000;
+    private static final int VALID = 20_000;
+    private static final int[] RCODES = {Rcode.NOERROR, Rcode.FORMERR, Rcode.SERVFAIL, Rcode.NXDOMAIN, Rcode.REFUSED};
 
     @Test
-    void aMillionRandomAndMutatedMessagesDecodeOrAreRefusedCleanly() throws Exception {
+    void validMessagesDecodeToExactlyWhatTheySay() throws Exception {
+        Random random = new Random(20261201L);
+        for (int i = 0; i < VALID; i++) {
+            Name name = randomName(random);
+            int qtype = random.nextBoolean() ? Type.A : Type.AAAA;
+            Message message = Message.newQuery(Record.newRecord(name, qtype, DClass.IN));
+            int id = random.nextInt(65536);
+            message.getHeader().setID(id);
+            boolean response = random.nextInt(3) > 0;
+            boolean truncated = random.nextInt(10) == 0;
+            if (truncated) {
+                message.getHeader().setFlag(Flags.TC);
+            }
+            List<String> ips = new ArrayList<>();
+            List<String> cnames = new ArrayList<>();
+            long minTtl = Long.MAX_VALUE;
+            int rcode = RCODES[random.nextInt(RCODES.length)];
+            if (response) {
+                message.getHeader().setFlag(Flags.QR);
+                message.getHeader().setRcode(rcode);
+                Name owner = name;
+                int answers = rcode == Rcode.NOERROR ? random.nextInt(5) : 0;
+                for (int a = 0; a < answers; a++) {
+                    long ttl = random.nextInt(86_400);
+                    minTtl = Math.min(minTtl, ttl);
+                    if (a == 0 && random.nextBoolean()) {
+                        Name target = randomName(random);
+                        message.addRecord(new CNAMERecord(owner, DClass.IN, ttl, target), Section.ANSWER);
+                        cnames.add(target.toString());
+                        owner = target;
+                    } else if (qtype == Type.A) {
+                        InetAddress address = InetAddress.getByAddress(new byte[] {(byte) 198, (byte) (18 + random.nextInt(2)),
+                                (byte) random.nextInt(256), (byte) random.nextInt(256)});
+                        message.addRecord(new ARecord(owner, DClass.IN, ttl, address), Section.ANSWER);
+                        ips.add(address.getHostAddress());
+                    } else {
+                        byte[] v6 = new byte[16];
+                        random.nextBytes(v6);
+                        InetAddress address = InetAddress.getByAddress(v6);
+                        message.addRecord(new AAAARecord(owner, DClass.IN, ttl, address), Section.ANSWER);
+                        ips.add(address.getHostAddress());
+                    }
+                }
+            }
+            boolean tcp = random.nextInt(8) == 0;
+            byte[] wire = message.toWire();
+            Dns dns = DnsDecoder.decode(tcp ? withLength(wire) : wire, tcp);
+            String at = "message " + i + ": " + message;
+            assertThat(dns.getId()).as(at).isEqualTo(id);
+            assertThat(dns.getIsResponse()).as(at).isEqualTo(response);
+            assertThat(dns.getTruncated()).as(at).isEqualTo(truncated);
+            assertThat(dns.getOverTcp()).as(at).isEqualTo(tcp);
+            assertThat(dns.getQuery()).as(at).isEqualTo(name.toString().toLowerCase(java.util.Locale.ROOT));
+            assertThat(dns.getQtypesList()).as(at).containsExactly(Type.string(qtype));
+            assertThat(dns.getRcode()).as(at).isEqualTo(response ? rcode : 0);
+            assertThat(dns.getIpsList()).as(at).containsExactlyElementsOf(ips);
+            assertThat(dns.getCnamesList()).as(at).containsExactlyElementsOf(cnames);
+            assertThat((long) dns.getTtl()).as(at).isEqualTo(minTtl == Long.MAX_VALUE ? 0 : minTtl);
+        }
+    }
+
+    @Test
+    void aMillionRandomAndMutatedMessagesDecodeToWellFormedSummariesOrAreRefusedCleanly() throws Exception {
         Random random = new Random(20261126L);
         List<byte[]> seeds = seeds();
         int decoded = 0;
-        int refused = 0;
         for (int i = 0; i < MESSAGES; i++) {
             byte[] payload = i % 4 == 0 ? randomBytes(random) : mutate(seeds.get(random.nextInt(seeds.size())), random);
             boolean tcp = i % 16 == 0;
+            Dns dns;
             try {
-                DnsDecoder.decode(tcp ? withLength(payload) : payload, tcp);
-                decoded++;
-            } catch (DnsDecoder.MalformedDns e) {
-                refused++;
+                dns = DnsDecoder.decode(tcp ? withLength(payload) : payload, tcp);
+            } catch (DnsDecoder.MalformedDns refused) {
+                continue;
             } catch (RuntimeException | StackOverflowError e) {
                 throw new AssertionError("message " + i + " (" + payload.length + " bytes) crashed the decoder: "
                         + Arrays.toString(payload), e);
             }
+            decoded++;
+            // What a mutated message decodes to is still bounded by what the wire can carry.
+            String at = "message " + i + ": " + Arrays.toString(payload);
+            assertThat(dns.getId()).as(at).isBetween(0, 65535);
+            assertThat(dns.getQuery().length()).as(at).isLessThanOrEqualTo(255 * 4); // escaped bytes: \DDD
+            assertThat(dns.getIpsCount() + dns.getCnamesCount()).as(at).isLessThanOrEqualTo(payload.length / 11);
+            dns.getIpsList().forEach(ip -> assertThat(com.google.common.net.InetAddresses.isInetAddress(ip)).as(at).isTrue());
+            assertThat(dns.getTtl()).as(at).isGreaterThanOrEqualTo(0);
         }
-        assertThat(decoded + refused).isEqualTo(MESSAGES);
-        // Mutations keep many messages valid: the fuzzer reaches past the header into the sections.
-        assertThat(decoded).isGreaterThan(MESSAGES / 10);
-        assertThat(refused).isGreaterThan(MESSAGES / 10);
+        // The fuzzer reaches past the header into the sections: many mutations stay valid.
+        assertThat(decoded).as("messages that decoded").isGreaterThan(MESSAGES / 10);
+    }
+
+    private static Name randomName(Random random) throws Exception {
+        StringBuilder name = new StringBuilder();
+        int labels = 1 + random.nextInt(5);
+        for (int l = 0; l < labels; l++) {
+            int length = 1 + random.nextInt(12);
+            for (int c = 0; c < length; c++) {
+                name.append("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".charAt(random.nextInt(63)));
+            }
+            name.append('.');
+        }
+        return Name.fromString(name.toString());
     }
 
     @Test
