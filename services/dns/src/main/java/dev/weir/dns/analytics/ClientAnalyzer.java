@@ -42,8 +42,8 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
     }
 
     /** The clients' store, used decoded: a client's state is encoded once per commit, not per event. */
-    static org.apache.kafka.streams.state.StoreBuilder<DecodedStore<DnsClientState, ClientState>> store() {
-        return DecodedStore.builder(STORE, new ProtoSerde<>(DnsClientState.parser()), ClientState::build);
+    static org.apache.kafka.streams.state.StoreBuilder<DecodedStore<DnsClientState, ClientState>> store(int maxDecoded) {
+        return DecodedStore.builder(STORE, new ProtoSerde<>(DnsClientState.parser()), ClientState::build, maxDecoded);
     }
 
     @Override
@@ -53,8 +53,8 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
         }
         String key = record.key();
         ClientState client = clients.get(key);
+        clients.changed(key); // before any change: a change half made is still written
         client.on(record.value(), o -> context().forward(new Record<>(key, o, record.timestamp())));
-        clients.changed(key);
     }
 
     private void tick(long now) {

@@ -33,7 +33,7 @@ final class ClientState {
     private final DnsClientState.Builder state;
     private final WindowNames names;
     /** Where the call being handled sends its insights and closed windows. */
-    private Consumer<Object> out = o -> { };
+    private Consumer<Object> out = NOWHERE;
     /** Whether the call being handled changed the state. */
     private boolean changed;
     private List<String> suffixes;
@@ -53,6 +53,16 @@ final class ClientState {
     /** Everything one DNS event changes; insights and closed windows go to {@code out}. */
     void on(DnsEvent event, Consumer<Object> out) {
         this.out = out;
+        try {
+            handle(event);
+        } finally {
+            this.out = NOWHERE; // the sink holds the record and the context: not kept with the state
+        }
+    }
+
+    private static final Consumer<Object> NOWHERE = o -> { };
+
+    private void handle(DnsEvent event) {
         long now = event.getTimeMs();
         advanceTo(now);
         state.setLastEventMs(Math.max(state.getLastEventMs(), now));
@@ -75,7 +85,11 @@ final class ClientState {
     boolean advance(long now, Consumer<Object> out) {
         this.out = out;
         changed = false;
-        advanceTo(now);
+        try {
+            advanceTo(now);
+        } finally {
+            this.out = NOWHERE;
+        }
         return changed;
     }
 

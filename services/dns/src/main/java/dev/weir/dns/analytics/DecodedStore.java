@@ -7,6 +7,8 @@ import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.StateStore;
 import org.apache.kafka.streams.processor.StateStoreContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -25,24 +27,32 @@ import org.apache.kafka.streams.state.internals.WrappedStateStore;
  *
  * <p>Streams calls {@code flushCache()} only on its own store layers, so this extends
  * {@link WrappedStateStore}; the Kafka version is pinned and {@code DecodedStoreTest} checks the
- * hook on the real commit path of the test driver.
+ * hook on the real commit path of the test driver. Streams flushes stores in the order they were
+ * registered: no caching store with a flush listener may feed this store's processor from
+ * upstream in the same sub-topology (its flush would send records after this one's). Interactive
+ * queries would read the encoded layer, behind the decoded values: none are offered.
  *
  * @param <V> the stored (encoded) value
  * @param <M> the decoded, mutable value
  */
 final class DecodedStore<V, M> extends WrappedStateStore<KeyValueStore<String, V>, String, V> {
 
-    /** Decoded values kept at most; the least recently used beyond are written back and dropped. */
-    static final int MAX_DECODED = 50_000;
+    /**
+     * Decoded values kept at most, per task; the least recently used beyond are written back and
+     * dropped. (A client's state is a few KB at most; the encoded store holds every one anyway.)
+     */
+    static final int MAX_DECODED = 10_000;
 
     private final Function<M, V> encode;
+    private final int maxDecoded;
     private java.util.function.BiFunction<String, V, M> decode;
     private final Map<String, M> decoded = new LinkedHashMap<>(1024, 0.75f, true);
     private final Set<String> changed = new HashSet<>();
 
-    private DecodedStore(KeyValueStore<String, V> inner, Function<M, V> encode) {
+    private DecodedStore(KeyValueStore<String, V> inner, Function<M, V> encode, int maxDecoded) {
         super(inner);
         this.encode = encode;
+        this.maxDecoded = maxDecoded;
     }
 
     /** How the processor decodes a key's stored value (null when there is none). */
@@ -72,21 +82,41 @@ final class DecodedStore<V, M> extends WrappedStateStore<KeyValueStore<String, V
         wrapped().delete(key);
     }
 
-    /** Every key with its decoded value (the store's order; values are decoded as needed). */
+    /**
+     * Every key with its decoded value, in the store's order. Keys are read from the bytes layer
+     * (no value is parsed for it); past the bound, a value is decoded for the call only and, if the
+     * action changed it, written back at once, so a scan does not churn the decoded values.
+     */
+    @SuppressWarnings("unchecked")
     void forEach(BiConsumer<String, M> action) {
         writeChanged(); // every key is in the store now
         java.util.List<String> keys = new java.util.ArrayList<>();
-        try (KeyValueIterator<String, V> all = wrapped().all()) {
-            all.forEachRemaining(kv -> keys.add(kv.key));
+        StateStore bytesLayer = wrapped() instanceof WrappedStateStore<?, ?, ?> metered ? metered.wrapped() : wrapped();
+        try (StringDeserializer strings = new StringDeserializer();
+                KeyValueIterator<Bytes, byte[]> all = ((KeyValueStore<Bytes, byte[]>) bytesLayer).all()) {
+            all.forEachRemaining(kv -> keys.add(strings.deserialize(null, kv.key.get())));
         }
         for (String key : keys) {
-            action.accept(key, get(key));
+            M value = decoded.get(key);
+            if (value != null || decoded.size() < maxDecoded) {
+                action.accept(key, get(key));
+                continue;
+            }
+            V stored = wrapped().get(key);
+            if (stored == null) {
+                continue; // deleted by an earlier action of this scan
+            }
+            value = decode.apply(key, stored);
+            action.accept(key, value);
+            if (changed.remove(key) && wrapped().get(key) != null) {
+                wrapped().put(key, encode.apply(value));
+            }
         }
     }
 
     private void evictBeyondBound() {
         var it = decoded.entrySet().iterator();
-        while (decoded.size() > MAX_DECODED && it.hasNext()) {
+        while (decoded.size() > maxDecoded && it.hasNext()) {
             Map.Entry<String, M> eldest = it.next();
             if (changed.remove(eldest.getKey())) {
                 wrapped().put(eldest.getKey(), encode.apply(eldest.getValue()));
@@ -142,8 +172,9 @@ final class DecodedStore<V, M> extends WrappedStateStore<KeyValueStore<String, V
         changed.clear();
     }
 
-    /** A changelogged, in-memory store of {@code name}, used decoded. */
-    static <V, M> StoreBuilder<DecodedStore<V, M>> builder(String name, Serde<V> values, Function<M, V> encode) {
+    /** A changelogged, in-memory store of {@code name}, used decoded, at most {@code maxDecoded} at once. */
+    static <V, M> StoreBuilder<DecodedStore<V, M>> builder(String name, Serde<V> values, Function<M, V> encode,
+            int maxDecoded) {
         StoreBuilder<KeyValueStore<String, V>> inner = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name),
                 org.apache.kafka.common.serialization.Serdes.String(), values).withCachingDisabled();
         return new StoreBuilder<>() {
@@ -177,7 +208,7 @@ final class DecodedStore<V, M> extends WrappedStateStore<KeyValueStore<String, V
             public DecodedStore<V, M> build() {
                 StoreBuilder<KeyValueStore<String, V>> configured = logging ? inner.withLoggingEnabled(logConfig)
                         : inner.withLoggingDisabled();
-                return new DecodedStore<>(configured.build(), encode);
+                return new DecodedStore<>(configured.build(), encode, maxDecoded);
             }
 
             @Override

@@ -48,11 +48,16 @@ public final class DnsTopology {
     }
 
     public static Topology build(TopicCatalogue catalogue, DnsSettings settings) {
+        return build(catalogue, settings, DecodedStore.MAX_DECODED);
+    }
+
+    /** The topology, keeping at most {@code maxDecoded} clients' states decoded per task. */
+    static Topology build(TopicCatalogue catalogue, DnsSettings settings, int maxDecoded) {
         ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
         ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
         StreamsBuilder builder = new StreamsBuilder();
         // A client's state is kept decoded and written to its changelog once per commit, not per event.
-        builder.addStateStore(ClientAnalyzer.store());
+        builder.addStateStore(ClientAnalyzer.store(maxDecoded));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
                 Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled());
 

@@ -67,4 +67,41 @@ class DecodedStoreTest {
             assertThat(restored.build()).isEqualTo(store.get(key).build());
         }
     }
+
+    @Test
+    void pastTheBoundClientsAreDecodedForTheTickOnlyAndNothingIsLostOrPublishedTwice() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, DnsTopology.GROUP);
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        // Two decoded at most, seven clients: evictions while processing, transient decodes in the tick.
+        try (TopologyTestDriver driver = new TopologyTestDriver(DnsTopology.build(CATALOGUE, DnsSettings.DEFAULTS, 2), props,
+                Instant.ofEpochMilli(T0))) {
+            TestInputTopic<String, byte[]> flows = driver.createInputTopic(CATALOGUE.name(TopicId.FLOWS),
+                    Serdes.String().serializer(), Serdes.ByteArray().serializer());
+            var stats = driver.createOutputTopic(CATALOGUE.name(TopicId.DNS_STATS), Serdes.String().deserializer(),
+                    new ProtoSerde<>(DnsClientStats.parser()).deserializer());
+            for (int round = 0; round < 3; round++) {
+                for (int c = 0; c < 7; c++) {
+                    DnsFlows pod = new DnsFlows("node-1", "shop", "pod-" + c, "198.18.2." + (c + 1));
+                    int id = round * 10 + c;
+                    flows.pipeInput(new TestRecord<>("node-1", pod.query(T0 + round, id, "A", "cart.shop.svc.cluster.local.")
+                            .toByteArray(), Instant.ofEpochMilli(T0 + round)));
+                    flows.pipeInput(new TestRecord<>("node-1", pod.response(T0 + round + 1, id, "A",
+                            "cart.shop.svc.cluster.local.", 0, 1).toByteArray(), Instant.ofEpochMilli(T0 + round + 1)));
+                }
+            }
+            driver.advanceWallClockTime(Duration.ofSeconds(11));
+            java.util.Map<String, Long> queries = new java.util.TreeMap<>();
+            stats.readKeyValuesToList().forEach(kv -> queries.merge(kv.key, kv.value.getQueries(), Long::sum));
+            assertThat(queries).hasSize(7).allSatisfy((client, n) -> assertThat(n).as(client).isEqualTo(3));
+            driver.advanceWallClockTime(Duration.ofSeconds(11));
+            assertThat(stats.readKeyValuesToList()).as("each window published once").isEmpty();
+            @SuppressWarnings("unchecked")
+            DecodedStore<DnsClientState, ClientState> store =
+                    (DecodedStore<DnsClientState, ClientState>) driver.getStateStore(ClientAnalyzer.STORE);
+            for (int c = 0; c < 7; c++) {
+                assertThat(store.wrapped().get("shop/pod-" + c).hasWindow()).as("pod-" + c + "'s window closed").isFalse();
+            }
+        }
+    }
 }
