@@ -183,6 +183,7 @@ final class ClientState {
     private void response(DnsEvent event, DnsClientStats.Builder window, long now) {
         String rcode = Rcodes.name(event.getRcode());
         window.putResponses(rcode, window.getResponsesOrDefault(rcode, 0) + 1);
+        RateLimits.count(state, window, event.getRcode(), now);
         if (event.getTruncated()) {
             window.setTruncated(window.getTruncated() + 1);
         }
@@ -193,6 +194,7 @@ final class ClientState {
                     && (event.getClientPort() == 0 || pending.getClientPort() == event.getClientPort())) {
                 askedAt = pending.getTimeMs();
                 state.removePending(i);
+                twinAnswered(pending);
                 break;
             }
         }
@@ -338,11 +340,19 @@ final class ClientState {
         }
         long limit = now - settings.unansweredAfter().toMillis();
         List<String> evidence = new ArrayList<>();
+        List<String> lostHalves = new ArrayList<>();
         int expired = 0;
+        int halves = 0;
         while (state.getPendingCount() > 0 && state.getPending(0).getTimeMs() <= limit) {
             PendingQuery pending = state.getPending(0);
             state.removePending(0);
             expired++;
+            if (pending.getTwinAnswered()) {
+                halves++;
+                lostHalves.add(pending.getQtype() + " " + pending.getName() + " from port " + pending.getClientPort()
+                        + " unanswered after " + settings.unansweredAfter().toSeconds() + " s; its "
+                        + twinType(pending.getQtype()) + " twin from the same socket was answered");
+            }
             evidence.add(pending.getQtype() + " " + pending.getName() + " unanswered after "
                     + settings.unansweredAfter().toSeconds() + " s" + pairNote(pending));
             remember(LookupStep.newBuilder().setName(pending.getName()).setQtype(pending.getQtype())
@@ -355,7 +365,11 @@ final class ClientState {
         openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
         window.setUnanswered(window.getUnanswered() + expired);
+        window.setPairHalvesLost(window.getPairHalvesLost() + halves);
         state.setLastTimeoutMs(now);
+        if (halves > 0) {
+            pairRace(now, window, lostHalves);
+        }
         long asked = window.getQueries();
         if (window.getUnanswered() >= 2 || (asked > 0 && window.getUnanswered() * 10 >= asked)) {
             raise(InsightKind.TIMEOUTS, now, window.getUnanswered(), evidence, String.format(java.util.Locale.ROOT,
@@ -369,22 +383,83 @@ final class ClientState {
         }
     }
 
-    /** A/AAAA pairs where one half went missing: the other half of the pair was answered. */
-    private String pairNote(PendingQuery pending) {
-        String other = "A".equals(pending.getQtype()) ? "AAAA" : "AAAA".equals(pending.getQtype()) ? "A" : null;
-        if (other == null) {
-            return "";
+    /** The other query type of an A/AAAA pair. */
+    private static String twinType(String qtype) {
+        return "A".equals(qtype) ? "AAAA" : "AAAA".equals(qtype) ? "A" : null;
+    }
+
+    /** An answered query's A/AAAA twin from the same socket, still waiting, learns that its twin was answered. */
+    private void twinAnswered(PendingQuery answered) {
+        String twin = twinType(answered.getQtype());
+        if (twin == null || answered.getClientPort() == 0) {
+            return;
         }
-        for (PendingQuery p : state.getPendingList()) {
-            if (p.getName().equals(pending.getName()) && p.getQtype().equals(other)) {
-                return "";
+        // The twin of the same lookup: asked closest in time (a pod repeats its lookups).
+        int best = -1;
+        for (int i = 0; i < state.getPendingCount(); i++) {
+            PendingQuery p = state.getPending(i);
+            if (!p.getTwinAnswered() && p.getClientPort() == answered.getClientPort() && p.getQtype().equals(twin)
+                    && p.getName().equals(answered.getName()) && (best < 0
+                    || Math.abs(p.getTimeMs() - answered.getTimeMs())
+                            < Math.abs(state.getPending(best).getTimeMs() - answered.getTimeMs()))) {
+                best = i;
             }
         }
-        return " (its " + other + " twin was answered)";
+        if (best >= 0 && Math.abs(state.getPending(best).getTimeMs() - answered.getTimeMs()) <= 1000) {
+            state.setPending(best, state.getPending(best).toBuilder().setTwinAnswered(true));
+        }
+    }
+
+    private static String pairNote(PendingQuery pending) {
+        return pending.getTwinAnswered() ? " (its " + twinType(pending.getQtype()) + " twin, from the same socket, was answered)"
+                : "";
+    }
+
+    /**
+     * The A/AAAA race: glibc sends both queries of a lookup at once from one socket; on a node
+     * whose conntrack drops one of two UDP packets racing to be inserted, one is answered and its
+     * twin never is, and the lookup waits out the resolver's timeout (5 s by default).
+     */
+    private void pairRace(long now, DnsClientStats.Builder window, List<String> lost) {
+        if (window.getPairHalvesLost() < 2) {
+            return;
+        }
+        state.setLastPairLostMs(now);
+        raise(InsightKind.A_AAAA_RACE, now, window.getPairHalvesLost(), lost, String.format(java.util.Locale.ROOT,
+                "%s lost one query of %d A/AAAA pairs sent from one socket in this window (the twin was answered): "
+                        + "each lookup waits out the resolver's timeout (%d s here) before it retries",
+                subject(), window.getPairHalvesLost(), settings.unansweredAfter().toSeconds()),
+                "This is the conntrack race of parallel A and AAAA queries from one socket. Set dnsConfig options "
+                        + "single-request-reopen (glibc: a new socket for the second query) or use-vc (TCP), or run "
+                        + "NodeLocal DNSCache (no conntrack entry on the way to the cache); fewer search domains (a "
+                        + "lower ndots, trailing dots) mean fewer pairs to lose.",
+                List.of());
+    }
+
+    /** A rate limit: bursts in which some lookups were answered and the rest refused. */
+    private void rateLimited(DnsClientStats window, long now) {
+        if (!RateLimits.limited(window)) {
+            return;
+        }
+        state.setLastRateLimitedMs(now);
+        long refused = RateLimits.refusals(window);
+        raise(InsightKind.RATE_LIMITED, now, window.getLimitPerSecond(), List.of(String.format(java.util.Locale.ROOT,
+                "%d REFUSED and %d SERVFAIL of %d answers; in %d second(s) some queries were answered (at most %d in "
+                        + "one) while the rest were refused", window.getResponsesOrDefault("REFUSED", 0),
+                window.getResponsesOrDefault("SERVFAIL", 0), dev.weir.common.dns.DnsWindowMeasures.responses(window),
+                window.getLimitedSeconds(), window.getLimitPerSecond())), String.format(java.util.Locale.ROOT,
+                "%s's resolver refuses its lookups in bursts: %d refused in this window, while at most %d a second were "
+                        + "answered: a rate limit of about %d queries a second", subject(), refused,
+                window.getLimitPerSecond(), window.getLimitPerSecond()),
+                "Send fewer queries: NodeLocal DNSCache answers repeated lookups on the node, and trailing dots or a "
+                        + "lower ndots stop each name costing its whole search path. Or raise the resolver's limit (a "
+                        + "response rate limit in dnsmasq or BIND, a cloud resolver's per-interface packet limit).",
+                List.of());
     }
 
     private void closeWindow() {
         DnsClientStats.Builder window = state.getWindowBuilder();
+        RateLimits.closeSecond(state, window);
         List<Integer> latencies = state.getLatencyBucketsList();
         window.setLatencyP50Ms(LatencyHistogram.percentile(latencies, 0.50))
                 .setLatencyP95Ms(LatencyHistogram.percentile(latencies, 0.95))
@@ -397,6 +472,7 @@ final class ClientState {
         DnsClientStats closed = window.build();
         out.accept(closed);
         judgeAgainstBaseline(closed);
+        rateLimited(closed, Insights.ms(closed.getWindowEnd()));
         unresolvable(closed, failedAsAsked, resolved, Insights.ms(closed.getWindowEnd()));
         state.setLastWindowEndMs(Insights.ms(closed.getWindowEnd()));
         state.clearWindow().clearLatencyBuckets();
@@ -573,6 +649,8 @@ final class ClientState {
         quietSince(InsightKind.BLOCKED_BY_POLICY, now, state.getLastBlockedMs(), after, true);
         quietSince(InsightKind.TIMEOUTS, now, state.getLastTimeoutMs(), after, true);
         quietSince(InsightKind.UNRESOLVABLE_NAME, now, state.getLastUnresolvableMs(), after, true);
+        quietSince(InsightKind.RATE_LIMITED, now, state.getLastRateLimitedMs(), after, true);
+        quietSince(InsightKind.A_AAAA_RACE, now, state.getLastPairLostMs(), after, true);
     }
 
     private void quietSince(InsightKind kind, long now, long lastSeen, long after, boolean evidenceOfHealth) {

@@ -47,7 +47,11 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
                 out.add(Insights.resolved(state.getActive(), window));
                 state.clearActive();
             }
-            state.setWindowStartMs(window).clearClients().clearFailingClients().clearEvidence();
+            if (state.getWindowStartMs() > 0 && !rateLimited(state) && state.hasActiveRateLimit()) {
+                out.add(Insights.resolved(state.getActiveRateLimit(), window));
+                state.clearActiveRateLimit();
+            }
+            state.setWindowStartMs(window).clearClients().clearFailingClients().clearEvidence().clearLimitedClients();
         } else if (window < state.getWindowStartMs()) {
             return; // a late window: its verdict was given
         }
@@ -59,6 +63,12 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
             if (state.getEvidenceCount() < DnsSettings.MAX_EVIDENCE) {
                 state.addEvidence(String.format(Locale.ROOT, "%s: %d SERVFAIL and %d unanswered of %d queries", client,
                         servfail, stats.getUnanswered(), stats.getQueries()));
+            }
+        }
+        if (RateLimits.limited(stats)) {
+            state.putLimitedClients(client, stats.getLimitPerSecond());
+            if (rateLimited(state)) {
+                out.add(rateLimit(state, node, window, Insights.ms(stats.getWindowEnd())));
             }
         }
         if (storm(state)) {
@@ -81,6 +91,30 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
         for (DnsInsight insight : out) {
             context().forward(new Record<>("node/" + node, insight, record.timestamp()));
         }
+    }
+
+    /** Several clients of one node rate-limited in the same window: the node's resolver, or what is in front of it. */
+    private static boolean rateLimited(DnsNodeState.Builder state) {
+        return state.getLimitedClientsCount() >= 2;
+    }
+
+    private static DnsInsight rateLimit(DnsNodeState.Builder state, String node, long window, long now) {
+        long total = state.getLimitedClientsMap().values().stream().mapToLong(Long::longValue).sum();
+        DnsInsight.Builder insight = state.hasActiveRateLimit() ? state.getActiveRateLimit().toBuilder().clearEvidence()
+                .setTime(Insights.time(now)).setWindowEnd(Insights.time(now))
+                : Insights.finding("node/" + node, InsightKind.RATE_LIMITED, window, now);
+        insight.setNodeName(node).setValue(total)
+                .setSummary(String.format(Locale.ROOT, "%d DNS clients on node %s are rate-limited in the same window, "
+                        + "answered about %d queries a second together before the rest were refused: a limit of the "
+                        + "node's resolver or of what stands in front of it", state.getLimitedClientsCount(), node, total))
+                .setSuggestedFix("NodeLocal DNSCache answers repeated lookups on the node and keeps them off the "
+                        + "limited path; otherwise raise the resolver's limit (a cloud resolver's per-interface packet "
+                        + "limit, dnsmasq or BIND response rate limiting) or cut the pods' query rate (ndots, trailing dots).");
+        state.getLimitedClientsMap().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+                .limit(DnsSettings.MAX_EVIDENCE).forEach(e -> insight.addEvidence(String.format(Locale.ROOT,
+                        "%s: at most %d answers a second before refusals", e.getKey(), e.getValue())));
+        state.setActiveRateLimit(insight);
+        return insight.build();
     }
 
     private static boolean storm(DnsNodeState.Builder state) {

@@ -6,6 +6,7 @@ final class Rcodes {
     static final int NOERROR = 0;
     static final int SERVFAIL = 2;
     static final int NXDOMAIN = 3;
+    static final int REFUSED = 5;
 
     private static final String[] NAMES = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
         "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"};

@@ -270,7 +270,7 @@ class DnsTopologyTest {
         List<DnsInsight> found = insightsOf(InsightKind.TIMEOUTS);
         assertThat(found).isNotEmpty();
         assertThat(found.get(0).getEvidenceList()).anyMatch(e -> e.startsWith("A db.shop.svc.cluster.local. unanswered")
-                && e.contains("AAAA twin was answered"));
+                && e.contains("AAAA twin, from the same socket, was answered"));
         pass(Duration.ofSeconds(10));
         DnsClientStats window = stats.readValuesToList().get(0);
         assertThat(window.getUnanswered()).isEqualTo(2);
@@ -356,5 +356,98 @@ class DnsTopologyTest {
         assertThat(DeadLetter.header(record.headers(), DeadLetter.ORIGINAL_TOPIC)).isEqualTo(CATALOGUE.name(TopicId.FLOWS));
         send(frontend.droppedQuery(now, "NetworkPolicy/shop/lockdown"));
         assertThat(insightsOf(InsightKind.BLOCKED_BY_POLICY)).hasSize(1);
+    }
+
+    /** One second of a burst: {@code answered} queries answered, then {@code refused} REFUSED. */
+    private void burst(DnsFlows pod, int answered, int refused) {
+        for (int k = 0; k < answered + refused; k++) {
+            int q = id++;
+            send(pod.query(now + k, q, "A", "cart.shop.svc.cluster.local."));
+            send(pod.response(now + k + 1, q, "A", "cart.shop.svc.cluster.local.", k < answered ? 0 : 5, 1));
+        }
+    }
+
+    @Test
+    void aResolverThatAnswersPartOfEachBurstAndRefusesTheRestIsARateLimitWithTheLimitItHit() {
+        DnsFlows cart = new DnsFlows("node-1", "shop", "cart-5c4f", "198.18.1.11");
+        for (int second = 0; second < 3; second++) {
+            burst(cart, 4, 6);
+            now += 1000;
+        }
+        pass(Duration.ofSeconds(11));
+        List<DnsInsight> found = insightsOf(InsightKind.RATE_LIMITED);
+        assertThat(found).singleElement().satisfies(insight -> {
+            assertThat(insight.getPodName()).isEqualTo("cart-5c4f");
+            assertThat(insight.getValue()).isEqualTo(4.0);
+            assertThat(insight.getSummary()).contains("18 refused").contains("about 4 queries a second");
+            assertThat(insight.getEvidenceList()).singleElement().asString().contains("18 REFUSED")
+                    .contains("in 3 second(s)");
+            assertThat(insight.getSuggestedFix()).contains("NodeLocal DNSCache");
+        });
+        // A quiet window later, the finding resolves.
+        pass(Duration.ofSeconds(31));
+        assertThat(insights.readValuesToList()).anySatisfy(i -> assertThat(i.getResolved()).isTrue());
+    }
+
+    @Test
+    void aNameThatIsAlwaysRefusedIsNoRateLimit() {
+        DnsFlows cart = new DnsFlows("node-1", "shop", "cart-5c4f", "198.18.1.11");
+        for (int second = 0; second < 3; second++) {
+            burst(cart, 0, 6); // refused every time: a zone the resolver will not serve, not a limit
+            now += 1000;
+        }
+        pass(Duration.ofSeconds(11));
+        assertThat(insightsOf(InsightKind.RATE_LIMITED)).isEmpty();
+    }
+
+    @Test
+    void twoClientsOfANodeRateLimitedTogetherAreTheNodesLimit() {
+        DnsFlows cart = new DnsFlows("node-4", "shop", "cart-5c4f", "198.18.1.11");
+        DnsFlows web = new DnsFlows("node-4", "shop", "web-8d7e", "198.18.1.12");
+        for (int second = 0; second < 2; second++) {
+            burst(cart, 3, 4);
+            burst(web, 2, 4);
+            now += 1000;
+        }
+        pass(Duration.ofSeconds(11));
+        assertThat(insightsOf(InsightKind.RATE_LIMITED)).anySatisfy(insight -> {
+            assertThat(insight.getId()).contains("node/node-4");
+            assertThat(insight.getValue()).isEqualTo(5.0);
+            assertThat(insight.getSummary()).contains("2 DNS clients on node node-4");
+        });
+    }
+
+    @Test
+    void anAaaaLostWhileItsATwinFromTheSameSocketWasAnsweredIsTheRaceWithItsFix() {
+        for (int lookup = 0; lookup < 2; lookup++) {
+            int a = id++;
+            int aaaa = id++;
+            send(frontend.query(now, a, "A", "api.example.com."));
+            send(frontend.query(now, aaaa, "AAAA", "api.example.com."));
+            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
+            now += 100;
+        }
+        pass(Duration.ofSeconds(6));
+        List<DnsInsight> found = insightsOf(InsightKind.A_AAAA_RACE);
+        assertThat(found).isNotEmpty();
+        DnsInsight race = found.get(found.size() - 1);
+        assertThat(race.getValue()).isEqualTo(2.0);
+        assertThat(race.getEvidenceList()).allSatisfy(e -> assertThat(e).startsWith("AAAA api.example.com. from port")
+                .contains("its A twin from the same socket was answered"));
+        assertThat(race.getSuggestedFix()).contains("single-request-reopen").contains("NodeLocal DNSCache")
+                .contains("search domains");
+    }
+
+    @Test
+    void aPairLostWholeIsTimeoutsNotTheRace() {
+        for (int lookup = 0; lookup < 2; lookup++) {
+            send(frontend.query(now, id++, "A", "api.example.com."));
+            send(frontend.query(now, id++, "AAAA", "api.example.com."));
+            now += 100;
+        }
+        pass(Duration.ofSeconds(6));
+        List<DnsInsight> all = insights.readValuesToList();
+        assertThat(all).anySatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.TIMEOUTS));
+        assertThat(all).noneSatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.A_AAAA_RACE));
     }
 }

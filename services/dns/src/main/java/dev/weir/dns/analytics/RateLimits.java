@@ -1,0 +1,54 @@
+package dev.weir.dns.analytics;
+
+import dev.weir.proto.dns.v1.DnsClientState;
+import dev.weir.proto.dns.v1.DnsClientStats;
+
+/**
+ * A resolver that rate-limits answers some of a burst and refuses the rest (REFUSED, or SERVFAIL
+ * from a forwarder whose upstream throttles): within one second, answers and refusals side by
+ * side. A broken zone refuses every time; a rate limit only above its rate, so the answers of a
+ * second that also had refusals are the limit the client hit. Counted per second of response
+ * time in the client's state, summed into its window.
+ */
+final class RateLimits {
+
+    /** Refusals in a window, at least, and of its responses, at least a tenth, for a finding. */
+    static final int MIN_REFUSED = 5;
+
+    private RateLimits() {
+    }
+
+    /** One response, at {@code nowMs}. */
+    static void count(DnsClientState.Builder state, DnsClientStats.Builder window, int rcode, long nowMs) {
+        long second = Math.floorDiv(nowMs, 1000);
+        if (second != state.getRateSecond()) {
+            closeSecond(state, window);
+            state.setRateSecond(second);
+        }
+        if (rcode == Rcodes.REFUSED || rcode == Rcodes.SERVFAIL) {
+            state.setRateRefused(state.getRateRefused() + 1);
+        } else {
+            state.setRateAnswered(state.getRateAnswered() + 1);
+        }
+    }
+
+    /** The second counted so far ends (a new second, or the window closes). */
+    static void closeSecond(DnsClientState.Builder state, DnsClientStats.Builder window) {
+        if (state.getRateRefused() > 0 && state.getRateAnswered() > 0) {
+            window.setLimitedSeconds(window.getLimitedSeconds() + 1);
+            window.setLimitPerSecond(Math.max(window.getLimitPerSecond(), state.getRateAnswered()));
+        }
+        state.setRateAnswered(0).setRateRefused(0);
+    }
+
+    static long refusals(DnsClientStats window) {
+        return window.getResponsesOrDefault("REFUSED", 0) + window.getResponsesOrDefault("SERVFAIL", 0);
+    }
+
+    /** Whether a closed window shows a rate limit. */
+    static boolean limited(DnsClientStats window) {
+        long refused = refusals(window);
+        return window.getLimitedSeconds() > 0 && refused >= MIN_REFUSED
+                && refused * 10 >= dev.weir.common.dns.DnsWindowMeasures.responses(window);
+    }
+}
