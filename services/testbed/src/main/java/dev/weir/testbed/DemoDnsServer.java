@@ -22,12 +22,18 @@ import org.xbill.DNS.Type;
  * The cluster DNS of the demo and the tests, run inside a pod's network namespace: answers A
  * queries for the names it is given, NOERROR without answers for other types of those names,
  * and NXDOMAIN for everything else, as CoreDNS answers the search-path candidates of a name.
+ * It can misbehave as resolvers do under load: {@code --refuse-above=N} answers at most N queries
+ * a second per client and REFUSED the rest (a response rate limit), {@code --drop=AAAA} never
+ * answers queries of that type (what the A/AAAA conntrack race looks like from the client).
  *
- * <p>usage: DemoDnsServer &lt;listen address&gt; &lt;name=address&gt;...
+ * <p>usage: DemoDnsServer &lt;listen address&gt; [--refuse-above=N] [--drop=TYPE] &lt;name=address&gt;...
  */
 public final class DemoDnsServer {
 
     private final Map<String, InetAddress> records;
+    private int refuseAbove = Integer.MAX_VALUE;
+    private int dropType = -1;
+    private final Map<InetAddress, long[]> perClientSecond = new HashMap<>();
 
     public DemoDnsServer(Map<String, InetAddress> records) {
         this.records = records;
@@ -35,12 +41,24 @@ public final class DemoDnsServer {
 
     public static void main(String[] args) throws IOException {
         Map<String, InetAddress> records = new HashMap<>();
+        int refuseAbove = Integer.MAX_VALUE;
+        int dropType = -1;
         for (int i = 1; i < args.length; i++) {
+            if (args[i].startsWith("--refuse-above=")) {
+                refuseAbove = Integer.parseInt(args[i].substring("--refuse-above=".length()));
+                continue;
+            }
+            if (args[i].startsWith("--drop=")) {
+                dropType = Type.value(args[i].substring("--drop=".length()));
+                continue;
+            }
             String[] pair = args[i].split("=", 2);
             String name = pair[0].toLowerCase(Locale.ROOT);
             records.put(name.endsWith(".") ? name : name + ".", InetAddress.getByName(pair[1]));
         }
         DemoDnsServer server = new DemoDnsServer(records);
+        server.refuseAbove = refuseAbove;
+        server.dropType = dropType;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]), 53))) {
             System.out.println("dns: serving " + records.size() + " names on " + args[0] + ":53");
             System.out.flush();
@@ -48,7 +66,8 @@ public final class DemoDnsServer {
             while (true) {
                 DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
                 socket.receive(packet);
-                byte[] answer = server.answer(java.util.Arrays.copyOf(packet.getData(), packet.getLength()));
+                byte[] answer = server.answer(java.util.Arrays.copyOf(packet.getData(), packet.getLength()),
+                        packet.getAddress(), System.currentTimeMillis());
                 if (answer != null) {
                     socket.send(new DatagramPacket(answer, answer.length, packet.getSocketAddress()));
                 }
@@ -58,6 +77,11 @@ public final class DemoDnsServer {
 
     /** The response to a query, or null for something that is not one. */
     public byte[] answer(byte[] query) {
+        return answer(query, null, 0);
+    }
+
+    /** The response to a client's query at a time, or null for none (not a query, or one this server drops). */
+    public byte[] answer(byte[] query, InetAddress client, long nowMs) {
         Message request;
         try {
             request = new Message(query);
@@ -68,6 +92,10 @@ public final class DemoDnsServer {
         if (question == null || request.getHeader().getFlag(Flags.QR)) {
             return null;
         }
+        if (question.getType() == dropType) {
+            return null;
+        }
+        boolean refused = client != null && overLimit(client, nowMs);
         Message response = new Message(request.getHeader().getID());
         response.getHeader().setFlag(Flags.QR);
         response.getHeader().setFlag(Flags.AA);
@@ -78,11 +106,24 @@ public final class DemoDnsServer {
         response.addRecord(question, Section.QUESTION);
         Name name = question.getName();
         InetAddress address = records.get(name.toString().toLowerCase(Locale.ROOT));
-        if (address == null) {
+        if (refused) {
+            response.getHeader().setRcode(Rcode.REFUSED);
+        } else if (address == null) {
             response.getHeader().setRcode(Rcode.NXDOMAIN);
         } else if (question.getType() == Type.A) {
             response.addRecord(new ARecord(name, DClass.IN, 30, address), Section.ANSWER);
         }
         return response.toWire();
+    }
+
+    /** Counts the client's query in the current second; whether it is one too many. */
+    private boolean overLimit(InetAddress client, long nowMs) {
+        long[] second = perClientSecond.computeIfAbsent(client, c -> new long[2]);
+        long now = nowMs / 1000;
+        if (second[0] != now) {
+            second[0] = now;
+            second[1] = 0;
+        }
+        return ++second[1] > refuseAbove;
     }
 }

@@ -111,8 +111,14 @@ final class ClientState {
     private DnsClientStats.Builder window(DnsEvent event, long now) {
         openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
-        window.setNamespace(event.getNamespace()).setPodName(event.getPodName()).setWorkload(event.getWorkload())
-                .setNodeName(event.getNodeName()).setClientIp(event.getClientIp());
+        if (!window.getClientIp().equals(event.getClientIp()) || !window.getPodName().equals(event.getPodName())
+                || !window.getNodeName().equals(event.getNodeName())) {
+            window.setNamespace(event.getNamespace()).setPodName(event.getPodName()).setWorkload(event.getWorkload())
+                    .setNodeName(event.getNodeName()).setClientIp(event.getClientIp());
+            state.setIdentity(DnsClientStats.newBuilder().setNamespace(event.getNamespace())
+                    .setPodName(event.getPodName()).setWorkload(event.getWorkload()).setNodeName(event.getNodeName())
+                    .setClientIp(event.getClientIp()));
+        }
         return window;
     }
 
@@ -126,8 +132,11 @@ final class ClientState {
         }
         long length = settings.window().toMillis();
         long start = Math.max(Math.floorDiv(now, length) * length, state.getLastWindowEndMs());
+        DnsClientStats identity = state.getIdentity();
         state.setWindow(DnsClientStats.newBuilder().setWindowStart(Insights.time(start))
-                .setWindowEnd(Insights.time(start + length)));
+                .setWindowEnd(Insights.time(start + length)).setNamespace(identity.getNamespace())
+                .setPodName(identity.getPodName()).setWorkload(identity.getWorkload())
+                .setNodeName(identity.getNodeName()).setClientIp(identity.getClientIp()));
     }
 
     private void query(DnsEvent event, DnsClientStats.Builder window, long now) {
@@ -147,7 +156,8 @@ final class ClientState {
             window.setUnanswered(window.getUnanswered() + 1); // cannot wait for it any longer
         }
         state.addPending(PendingQuery.newBuilder().setId(event.getId()).setName(event.getName())
-                .setQtype(event.getQtype()).setTimeMs(now).setClientPort(event.getClientPort()));
+                .setQtype(event.getQtype()).setTimeMs(now).setClientPort(event.getClientPort())
+                .setTwinAnswered(twinAnsweredBefore(event, now)));
     }
 
     /**
@@ -195,6 +205,7 @@ final class ClientState {
                 askedAt = pending.getTimeMs();
                 state.removePending(i);
                 twinAnswered(pending);
+                rememberAnswered(pending, now);
                 break;
             }
         }
@@ -405,9 +416,39 @@ final class ClientState {
                 best = i;
             }
         }
-        if (best >= 0 && Math.abs(state.getPending(best).getTimeMs() - answered.getTimeMs()) <= 1000) {
+        if (best >= 0 && Math.abs(state.getPending(best).getTimeMs() - answered.getTimeMs()) <= TWIN_WITHIN_MS) {
             state.setPending(best, state.getPending(best).toBuilder().setTwinAnswered(true));
         }
+    }
+
+    /** Answered A/AAAA queries kept for their twins asked after the answer: this many, this long. */
+    private static final int ANSWERED_KEPT = 8;
+    private static final long TWIN_WITHIN_MS = 1000;
+
+    private void rememberAnswered(PendingQuery answered, long now) {
+        if (twinType(answered.getQtype()) == null || answered.getClientPort() == 0) {
+            return;
+        }
+        while (state.getAnsweredRecentlyCount() > 0 && (state.getAnsweredRecentlyCount() >= ANSWERED_KEPT
+                || now - state.getAnsweredRecently(0).getTimeMs() > TWIN_WITHIN_MS)) {
+            state.removeAnsweredRecently(0);
+        }
+        state.addAnsweredRecently(answered.toBuilder().setTimeMs(now));
+    }
+
+    /** Whether this query's A/AAAA twin, from the same socket, was answered just before it was asked. */
+    private boolean twinAnsweredBefore(DnsEvent query, long now) {
+        String twin = twinType(query.getQtype());
+        if (twin == null || query.getClientPort() == 0) {
+            return false;
+        }
+        for (PendingQuery answered : state.getAnsweredRecentlyList()) {
+            if (answered.getClientPort() == query.getClientPort() && answered.getQtype().equals(twin)
+                    && answered.getName().equals(query.getName()) && Math.abs(now - answered.getTimeMs()) <= TWIN_WITHIN_MS) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String pairNote(PendingQuery pending) {
@@ -421,7 +462,8 @@ final class ClientState {
      * twin never is, and the lookup waits out the resolver's timeout (5 s by default).
      */
     private void pairRace(long now, DnsClientStats.Builder window, List<String> lost) {
-        if (window.getPairHalvesLost() < 2) {
+        // As for timeouts: two in a window, or a tenth of its queries (one lost packet is not a race).
+        if (window.getPairHalvesLost() < 2 && window.getPairHalvesLost() * 10 < window.getQueries()) {
             return;
         }
         state.setLastPairLostMs(now);

@@ -120,7 +120,7 @@ public class DnsController {
     }
 
     private static final Set<String> KINDS = Set.of("SEARCH_PATH_EXPANSION", "TIMEOUTS", "SERVFAIL_STORM",
-            "NXDOMAIN_SPIKE", "HIGH_LATENCY", "BLOCKED_BY_POLICY", "UNRESOLVABLE_NAME");
+            "NXDOMAIN_SPIKE", "HIGH_LATENCY", "BLOCKED_BY_POLICY", "UNRESOLVABLE_NAME", "RATE_LIMITED", "A_AAAA_RACE");
 
     /** Insights updated in the range, newest first; state=active|resolved|all. */
     @Operation(summary = "DNS insights updated in the range, newest first")

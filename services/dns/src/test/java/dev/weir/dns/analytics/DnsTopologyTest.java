@@ -450,4 +450,32 @@ class DnsTopologyTest {
         assertThat(all).anySatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.TIMEOUTS));
         assertThat(all).noneSatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.A_AAAA_RACE));
     }
+
+    @Test
+    void queriesExpiringAfterTheirWindowClosedStillNameThePod() {
+        pass(Duration.ofSeconds(8));
+        send(frontend.query(now, id++, "A", "db.shop.svc.cluster.local."));
+        send(frontend.query(now, id++, "AAAA", "db.shop.svc.cluster.local."));
+        pass(Duration.ofSeconds(3)); // the window closes; the queries wait on
+        pass(Duration.ofSeconds(3)); // and expire, in a window opened by time alone
+        assertThat(insightsOf(InsightKind.TIMEOUTS)).isNotEmpty().allSatisfy(insight -> {
+            assertThat(insight.getNamespace()).isEqualTo("shop");
+            assertThat(insight.getPodName()).isEqualTo("frontend-7d9f");
+            assertThat(insight.getSummary()).contains("pod shop/frontend-7d9f");
+        });
+    }
+
+    @Test
+    void anAaaaAskedJustAfterItsATwinWasAnsweredIsStillOneOfThePair() {
+        // glibc may send the AAAA once the A is answered, from the same socket.
+        for (int lookup = 0; lookup < 2; lookup++) {
+            int a = id++;
+            send(frontend.query(now, a, "A", "api.example.com."));
+            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
+            send(frontend.query(now + 1, id++, "AAAA", "api.example.com."));
+            now += 100;
+        }
+        pass(Duration.ofSeconds(6));
+        assertThat(insightsOf(InsightKind.A_AAAA_RACE)).isNotEmpty();
+    }
 }
