@@ -125,9 +125,14 @@ public final class Notifier {
             group.changed = false;
             if (!alerts.isEmpty()) {
                 due.add(new Notification(receiver, "{}:" + group.labels, group.labels, alerts));
-                group.notifiedFiring.clear();
-                alerts.stream().filter(a -> a.status() != Alert.Status.RESOLVED)
-                        .forEach(a -> group.notifiedFiring.add(a.fingerprint()));
+                // Resolutions sent are done with; an alert muted now keeps its mark, its resolution is still news.
+                for (Alert a : alerts) {
+                    if (a.status() == Alert.Status.RESOLVED) {
+                        group.notifiedFiring.remove(a.fingerprint());
+                    } else {
+                        group.notifiedFiring.add(a.fingerprint());
+                    }
+                }
             }
             group.alerts.values().removeIf(a -> a.status() == Alert.Status.RESOLVED);
             if (group.alerts.isEmpty()) {

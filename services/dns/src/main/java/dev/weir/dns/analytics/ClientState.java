@@ -112,7 +112,8 @@ final class ClientState {
         openWindow(now);
         DnsClientStats.Builder window = state.getWindowBuilder();
         if (!window.getClientIp().equals(event.getClientIp()) || !window.getPodName().equals(event.getPodName())
-                || !window.getNodeName().equals(event.getNodeName())) {
+                || !window.getNodeName().equals(event.getNodeName()) || !window.getNamespace().equals(event.getNamespace())
+                || !window.getWorkload().equals(event.getWorkload())) {
             window.setNamespace(event.getNamespace()).setPodName(event.getPodName()).setWorkload(event.getWorkload())
                     .setNodeName(event.getNodeName()).setClientIp(event.getClientIp());
             state.setIdentity(DnsClientStats.newBuilder().setNamespace(event.getNamespace())
@@ -193,7 +194,6 @@ final class ClientState {
     private void response(DnsEvent event, DnsClientStats.Builder window, long now) {
         String rcode = Rcodes.name(event.getRcode());
         window.putResponses(rcode, window.getResponsesOrDefault(rcode, 0) + 1);
-        RateLimits.count(state, window, event.getRcode(), now);
         if (event.getTruncated()) {
             window.setTruncated(window.getTruncated() + 1);
         }
@@ -208,6 +208,9 @@ final class ClientState {
                 rememberAnswered(pending, now);
                 break;
             }
+        }
+        if (askedAt >= 0) {
+            RateLimits.count(state, window, event.getRcode(), now); // answers to queries this client asked only
         }
         double latencyMs = event.getLatencyUs() > 0 ? event.getLatencyUs() / 1000.0 : askedAt >= 0 ? now - askedAt : -1;
         if (latencyMs >= 0) {
@@ -442,7 +445,8 @@ final class ClientState {
         if (twin == null || query.getClientPort() == 0) {
             return false;
         }
-        for (PendingQuery answered : state.getAnsweredRecentlyList()) {
+        for (int i = 0; i < state.getAnsweredRecentlyCount(); i++) {
+            PendingQuery answered = state.getAnsweredRecently(i);
             if (answered.getClientPort() == query.getClientPort() && answered.getQtype().equals(twin)
                     && answered.getName().equals(query.getName()) && Math.abs(now - answered.getTimeMs()) <= TWIN_WITHIN_MS) {
                 return true;

@@ -21,7 +21,7 @@ final class RateLimits {
     /** One response, at {@code nowMs}. */
     static void count(DnsClientState.Builder state, DnsClientStats.Builder window, int rcode, long nowMs) {
         long second = Math.floorDiv(nowMs, 1000);
-        if (second != state.getRateSecond()) {
+        if (second > state.getRateSecond()) { // a late event counts in the second being counted
             closeSecond(state, window);
             state.setRateSecond(second);
         }
