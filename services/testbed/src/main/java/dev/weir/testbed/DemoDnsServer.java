@@ -60,6 +60,7 @@ public final class DemoDnsServer {
         server.refuseAbove = refuseAbove;
         server.dropType = dropType;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]), 53))) {
+            server.warmUp();
             System.out.println("dns: serving " + records.size() + " names on " + args[0] + ":53");
             System.out.flush();
             byte[] buffer = new byte[4096];
@@ -70,6 +71,22 @@ public final class DemoDnsServer {
                         packet.getAddress(), System.currentTimeMillis());
                 if (answer != null) {
                     socket.send(new DatagramPacket(answer, answer.length, packet.getSocketAddress()));
+                }
+            }
+        }
+    }
+
+    /**
+     * Answers a query of each kind once before the server says it serves: the first answer of a
+     * cold JVM loads the DNS library's classes, which on a busy node can take longer than a pod
+     * resolver's timeout, and that lookup would then fail for a reason no real resolver has.
+     */
+    void warmUp() throws IOException {
+        for (String name : new String[] {"warm-up.invalid.", records.keySet().stream().findFirst().orElse("warm-up.")}) {
+            for (int type : new int[] {Type.A, Type.AAAA}) {
+                Message query = Message.newQuery(Record.newRecord(Name.fromString(name), type, DClass.IN));
+                if (answer(query.toWire(), null, 0) == null && type != dropType) {
+                    throw new IllegalStateException("the server does not answer its own warm-up query");
                 }
             }
         }
