@@ -54,8 +54,16 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
         String key = record.key();
         ClientState client = clients.get(key);
         clients.changed(key); // before any change: a change half made is still written
-        client.on(record.value(), o -> context().forward(new Record<>(key, o, record.timestamp())));
+        eventKey = key;
+        eventTimestamp = record.timestamp();
+        client.on(record.value(), toEventsKey);
     }
+
+    /** The key and time of the event being handled, for what it outputs (one sink, not one per event). */
+    private String eventKey;
+    private long eventTimestamp;
+    private final java.util.function.Consumer<Object> toEventsKey =
+            o -> context().forward(new Record<>(eventKey, o, eventTimestamp));
 
     private void tick(long now) {
         List<String> forgotten = new ArrayList<>();

@@ -29,7 +29,8 @@ final class FlowToDnsEvent extends ContextualProcessor<String, byte[], String, O
     public void process(Record<String, byte[]> record) {
         Flow flow;
         try {
-            flow = Flow.parseFrom(record.value() == null ? new byte[0] : record.value());
+            // Only the fields the analytics read are decoded; the rest of the flow is skipped unparsed.
+            flow = DnsFlowReader.read(record.value() == null ? new byte[0] : record.value());
         } catch (InvalidProtocolBufferException e) {
             deadLetter(record, "not a weir.flow.v1.Flow: " + e.getMessage());
             return;

@@ -1,7 +1,10 @@
 package dev.weir.dns.analytics;
 
 import dev.weir.proto.dns.v1.DnsClientState;
+import dev.weir.common.dns.DnsWindowMeasures;
 import dev.weir.proto.dns.v1.DnsClientStats;
+import dev.weir.proto.dns.v1.InsightKind;
+import java.util.List;
 
 /**
  * A resolver that rate-limits answers some of a burst and refuses the rest (REFUSED, or SERVFAIL
@@ -41,6 +44,20 @@ final class RateLimits {
         state.setRateAnswered(0).setRateRefused(0);
     }
 
+    /** A closed window that shows a rate limit raises its insight, with the limit the client hit. */
+    static void judge(DnsClientState.Builder state, DnsClientStats window, ActiveInsights insights) {
+        if (!limited(window)) {
+            return;
+        }
+        long now = Insights.ms(window.getWindowEnd());
+        state.setLastRateLimitedMs(now);
+        insights.raise(InsightKind.RATE_LIMITED, now, window.getLimitPerSecond(),
+                List.of(Advice.rateLimitEvidence(window.getResponsesOrDefault("REFUSED", 0),
+                        window.getResponsesOrDefault("SERVFAIL", 0), DnsWindowMeasures.responses(window),
+                        window.getLimitedSeconds(), window.getLimitPerSecond())),
+                Advice.rateLimited(insights.subject(), refusals(window), window.getLimitPerSecond()), List.of());
+    }
+
     static long refusals(DnsClientStats window) {
         return window.getResponsesOrDefault("REFUSED", 0) + window.getResponsesOrDefault("SERVFAIL", 0);
     }
@@ -49,6 +66,6 @@ final class RateLimits {
     static boolean limited(DnsClientStats window) {
         long refused = refusals(window);
         return window.getLimitedSeconds() > 0 && refused >= MIN_REFUSED
-                && refused * 10 >= dev.weir.common.dns.DnsWindowMeasures.responses(window);
+                && refused * 10 >= DnsWindowMeasures.responses(window);
     }
 }

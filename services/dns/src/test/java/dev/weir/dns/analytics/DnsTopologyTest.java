@@ -236,15 +236,15 @@ class DnsTopologyTest {
 
     @Test
     void searchCandidatesAreTheSameNameWithALongerSuffix() {
-        assertThat(ClientState.candidateOf("api.payments.shop.svc.cluster.local.", "api.payments.svc.cluster.local."))
+        assertThat(SearchPathDetector.candidateOf("api.payments.shop.svc.cluster.local.", "api.payments.svc.cluster.local."))
                 .isTrue();
-        assertThat(ClientState.candidateOf("api.example.com.cluster.local.", "api.example.com.")).isTrue();
-        assertThat(ClientState.candidateOf("cart.shop.svc.cluster.local.", "api.payments.svc.cluster.local.")).isFalse();
-        assertThat(ClientState.candidateOf("api.payments.svc.cluster.local.", "api.payments.svc.cluster.local."))
+        assertThat(SearchPathDetector.candidateOf("api.example.com.cluster.local.", "api.example.com.")).isTrue();
+        assertThat(SearchPathDetector.candidateOf("cart.shop.svc.cluster.local.", "api.payments.svc.cluster.local.")).isFalse();
+        assertThat(SearchPathDetector.candidateOf("api.payments.svc.cluster.local.", "api.payments.svc.cluster.local."))
                 .isFalse();
-        assertThat(ClientState.candidateOf("api.payments.svc.cluster.local.", "api.payments.shop.svc.cluster.local."))
+        assertThat(SearchPathDetector.candidateOf("api.payments.svc.cluster.local.", "api.payments.shop.svc.cluster.local."))
                 .isFalse(); // a shorter suffix is tried later, never earlier
-        assertThat(ClientState.candidateOf("api.other.local.", "api.payments.svc.cluster.local.")).isFalse();
+        assertThat(SearchPathDetector.candidateOf("api.other.local.", "api.payments.svc.cluster.local.")).isFalse();
     }
 
     @Test
