@@ -22,7 +22,11 @@ import org.apache.kafka.streams.processor.api.Record;
  */
 final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String, Object> {
 
+    static final String NAME = "analyze-clients";
     static final String STORE = "dns-clients";
+    /** The children: insights, windows, and the windows again keyed by node for the node's analysis. */
+    static final String INSIGHTS = "client-insights";
+    static final String STATS = "client-stats";
     /** A client with no window, nothing pending and no finding is forgotten after this long. */
     private static final long FORGET_AFTER_MS = Duration.ofMinutes(10).toMillis();
 
@@ -62,13 +66,24 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
     /** The key and time of the event being handled, for what it outputs (one sink, not one per event). */
     private String eventKey;
     private long eventTimestamp;
-    private final java.util.function.Consumer<Object> toEventsKey =
-            o -> context().forward(new Record<>(eventKey, o, eventTimestamp));
+    private final java.util.function.Consumer<Object> toEventsKey = o -> output(eventKey, o, eventTimestamp);
+
+    /** An insight, or a closed window: published, and a window also to its node's analysis. */
+    private void output(String key, Object output, long timestamp) {
+        if (output instanceof DnsClientStats window) {
+            context().forward(new Record<>(key, output, timestamp), STATS);
+            if (!window.getNodeName().isEmpty()) {
+                context().forward(new Record<>(window.getNodeName(), output, timestamp), NodeAnalyzer.NAME);
+            }
+        } else {
+            context().forward(new Record<>(key, output, timestamp), INSIGHTS);
+        }
+    }
 
     private void tick(long now) {
         List<String> forgotten = new ArrayList<>();
         clients.forEach((key, client) -> {
-            if (client.advance(now, o -> context().forward(new Record<>(key, o, now)))) {
+            if (client.advance(now, o -> output(key, o, now))) {
                 clients.changed(key);
             }
             if (client.idleSince(now, FORGET_AFTER_MS)) {

@@ -39,7 +39,10 @@ final class ClientState {
         this.unresolvable = new UnresolvableNames(state, searchList, insights, settings);
     }
 
+    /** The state record, as the changelog holds it: the parts kept outside the builder between events written in. */
     DnsClientState build() {
+        window.writeTo(state);
+        pending.writeTo(state);
         return state.build();
     }
 

@@ -63,6 +63,11 @@ final class ClientWindow {
         return state.getWindowBuilder();
     }
 
+    /** Into the state record, before it is encoded: the name counts kept outside it. */
+    void writeTo(DnsClientState.Builder record) {
+        names.writeTo(record);
+    }
+
     /** Whether a window is open and has ended by {@code now}. */
     boolean endsBy(long now) {
         // OrBuilder: the window is being counted in its builder; getWindow() would build a copy.

@@ -1,9 +1,8 @@
 package dev.weir.dns.analytics;
 
-import dev.weir.common.flow.FlowFilters;
 import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.flow.v1.Flow;
-import dev.weir.proto.flow.v1.PolicyRef;
+import dev.weir.proto.flow.v1.DropReason;
 import dev.weir.proto.flow.v1.Verdict;
 import java.util.Optional;
 
@@ -28,74 +27,73 @@ public final class DnsEvents {
     }
 
     public static Optional<DnsEvent> of(Flow flow) {
+        return of(DnsFlowFields.of(flow));
+    }
+
+    static Optional<DnsEvent> of(DnsFlowFields flow) {
         // A time no clock gives (before 1970, after 9999) is no event: windows and insights are
         // made of times, and one such record must not stop the analytics.
-        if (!com.google.protobuf.util.Timestamps.isValid(flow.getTime()) || flow.getTime().getSeconds() < 0) {
+        if (!com.google.protobuf.util.Timestamps.isValid(flow.timeSeconds, flow.timeNanos) || flow.timeSeconds < 0) {
             return Optional.empty();
         }
-        if (flow.getVerdict() == Verdict.DROPPED) {
+        if (flow.verdict == Verdict.DROPPED_VALUE) {
             return dropped(flow);
         }
-        if (!flow.hasDns() || !"client".equals(flow.getDns().getObservationSource())) {
+        if (!flow.hasDns || !"client".equals(flow.observationSource)) {
             return Optional.empty();
         }
-        var dns = flow.getDns();
-        boolean response = dns.getIsResponse();
+        boolean response = flow.isResponse;
         // The client is the source of a query and the destination of a response.
-        var client = response ? flow.getDestination() : flow.getSource();
-        String clientIp = response ? flow.getIp().getDestination() : flow.getIp().getSource();
-        String serverIp = response ? flow.getIp().getSource() : flow.getIp().getDestination();
+        DnsFlowFields.Side client = response ? flow.destination : flow.source;
+        String clientIp = response ? flow.ipDestination : flow.ipSource;
+        String serverIp = response ? flow.ipSource : flow.ipDestination;
         DnsEvent.Builder event = base(flow, client, clientIp)
                 .setServerIp(serverIp)
-                .setName(dns.getQuery().toLowerCase(java.util.Locale.ROOT))
-                .setQtype(dns.getQtypesCount() == 0 ? "" : dns.getQtypes(0))
-                .setId(dns.getId())
+                .setName(flow.query.toLowerCase(java.util.Locale.ROOT))
+                .setQtype(flow.firstQtype == null ? "" : flow.firstQtype)
+                .setId(flow.dnsId)
                 .setIsResponse(response)
-                .setRcode(dns.getRcode())
-                .setTruncated(dns.getTruncated())
-                .setOverTcp(dns.getOverTcp())
+                .setRcode(flow.rcode)
+                .setTruncated(flow.truncated)
+                .setOverTcp(flow.overTcp)
                 .setClientPort(clientPort(flow, response));
-        if (dns.hasLatency()) {
-            event.setLatencyUs(dns.getLatency().getSeconds() * 1_000_000L + dns.getLatency().getNanos() / 1_000);
+        if (flow.hasLatency) {
+            event.setLatencyUs(flow.latencySeconds * 1_000_000L + flow.latencyNanos / 1_000);
         }
         return Optional.of(event.build());
     }
 
-    private static Optional<DnsEvent> dropped(Flow flow) {
-        if (FlowFilters.destinationPort(flow) != DNS_PORT) {
+    private static Optional<DnsEvent> dropped(DnsFlowFields flow) {
+        if (flow.destinationPort() != DNS_PORT) {
             return Optional.empty();
         }
-        DnsEvent.Builder event = base(flow, flow.getSource(), flow.getIp().getSource())
-                .setServerIp(flow.getIp().getDestination())
+        DropReason reason = DropReason.forNumber(flow.dropReason);
+        DnsEvent.Builder event = base(flow, flow.source, flow.ipSource)
+                .setServerIp(flow.ipDestination)
                 .setDropped(true)
-                .setDropReason(flow.getDropReason().name())
-                .setOverTcp(flow.getL4().hasTcp())
+                .setDropReason(reason == null ? DropReason.UNRECOGNIZED.name() : reason.name())
+                .setOverTcp(flow.overTcpTransport())
                 .setClientPort(clientPort(flow, false));
-        if (flow.hasDns()) {
-            event.setName(flow.getDns().getQuery().toLowerCase(java.util.Locale.ROOT))
-                    .setQtype(flow.getDns().getQtypesCount() == 0 ? "" : flow.getDns().getQtypes(0));
+        if (flow.hasDns) {
+            event.setName(flow.query.toLowerCase(java.util.Locale.ROOT))
+                    .setQtype(flow.firstQtype == null ? "" : flow.firstQtype);
         }
-        for (PolicyRef ref : flow.getEgressDeniedByList()) {
-            event.addPolicies(FlowFilters.policyName(ref));
-        }
-        for (PolicyRef ref : flow.getIngressDeniedByList()) {
-            event.addPolicies(FlowFilters.policyName(ref));
-        }
+        event.addAllPolicies(flow.egressDeniedBy).addAllPolicies(flow.ingressDeniedBy);
         return Optional.of(event.build());
     }
 
-    private static DnsEvent.Builder base(Flow flow, dev.weir.proto.flow.v1.Endpoint client, String clientIp) {
+    private static DnsEvent.Builder base(DnsFlowFields flow, DnsFlowFields.Side client, String clientIp) {
         return DnsEvent.newBuilder()
-                .setTimeMs(flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000)
-                .setNodeName(flow.getNodeName())
-                .setNamespace(client.getNamespace())
-                .setPodName(client.getPodName())
-                .setWorkload(client.getWorkloadsCount() == 0 ? "" : client.getWorkloads(0).getName())
+                .setTimeMs(flow.timeSeconds * 1000 + flow.timeNanos / 1_000_000)
+                .setNodeName(flow.nodeName)
+                .setNamespace(client.namespace)
+                .setPodName(client.podName)
+                .setWorkload(client.workload())
                 .setClientIp(clientIp);
     }
 
-    private static int clientPort(Flow flow, boolean response) {
+    private static int clientPort(DnsFlowFields flow, boolean response) {
         // The client sends the query from its port and gets the response on it.
-        return Math.max(0, response ? FlowFilters.destinationPort(flow) : FlowFilters.sourcePort(flow));
+        return Math.max(0, response ? flow.destinationPort() : flow.sourcePort());
     }
 }

@@ -1,30 +1,26 @@
 package dev.weir.dns.analytics;
 
 import dev.weir.proto.dns.v1.DnsClientStats;
-import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.dns.v1.DnsInsight;
 import dev.weir.proto.dns.v1.DnsNodeState;
 import dev.weir.schemas.TopicCatalogue;
 import dev.weir.schemas.TopicId;
-import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.AutoOffsetReset;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 
 /**
  * The DNS analytics as a Kafka Streams topology:
  * <pre>
- * flows ─decode─┬─ undecodable ─────────────────────────▶ dead-letter
- *               └─ DNS events ─ ClientAnalyzer ─┬─ insights ───────────────▶ dns-insights
- *                                               └─ stats ─┬────────────────▶ dns-stats
- *                                                         └─ NodeAnalyzer ─▶ dns-insights
+ * flows ─decode─┬─ undecodable ─────────────────────────────▶ dead-letter
+ *               └─ DNS events ─ ClientAnalyzer ─┬─ insights ───────────────────▶ dns-insights
+ *                                               ├─ stats ──────────────────────▶ dns-stats
+ *                                               └─ stats by node ─ NodeAnalyzer ─▶ dns-insights
  * </pre>
  * One sub-topology, no repartition topic: flows are keyed by node and a client's DNS is observed
  * (client side) on the client's own node, so a task holds every event of its clients and every
@@ -53,41 +49,33 @@ public final class DnsTopology {
 
     /** The topology, keeping at most {@code maxDecoded} clients' states decoded per task. */
     static Topology build(TopicCatalogue catalogue, DnsSettings settings, int maxDecoded) {
-        ProtoSerde<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser());
-        ProtoSerde<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser());
-        StreamsBuilder builder = new StreamsBuilder();
-        // A client's state is kept decoded and written to its changelog once per commit, not per event.
-        builder.addStateStore(ClientAnalyzer.store(maxDecoded));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
-                Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled());
-
-        KStream<String, Object> decoded = builder
-                .stream(catalogue.name(TopicId.FLOWS), Consumed.with(Serdes.String(), Serdes.ByteArray()).withName("flows")
-                        .withOffsetResetPolicy(AutoOffsetReset.byDuration(FIRST_START_LOOKBACK)))
-                .process(() -> new FlowToDnsEvent(GROUP), Named.as("decode-flows"));
-        Map<String, KStream<String, Object>> byKind = decoded.split(Named.as("flow-"))
-                .branch((k, v) -> v instanceof DnsEvent, Branched.as("dns"))
-                .defaultBranch(Branched.as("undecodable"));
-        byKind.get("flow-undecodable").mapValues(v -> ((FlowToDnsEvent.Undecodable) v).bytes())
-                .to(catalogue.name(TopicId.DEAD_LETTER), Produced.with(Serdes.String(), Serdes.ByteArray()));
-
+        Serializer<DnsInsight> insights = new ProtoSerde<>(DnsInsight.parser()).serializer();
+        Serializer<DnsClientStats> stats = new ProtoSerde<>(DnsClientStats.parser()).serializer();
+        // The Processor API, each record forwarded by name to the node that takes it: every hop of a
+        // DSL split or mapValues costs a record context per event, and these are millions a minute.
+        Topology topology = new Topology();
+        // The flows' key (the node) is not read: kept as bytes for the dead letters, never decoded.
+        topology.addSource(AutoOffsetReset.byDuration(FIRST_START_LOOKBACK), SOURCE, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer(), catalogue.name(TopicId.FLOWS));
+        topology.addProcessor(FlowToDnsEvent.NAME, () -> new FlowToDnsEvent(GROUP), SOURCE);
+        topology.addSink(FlowToDnsEvent.DEAD_LETTERS, catalogue.name(TopicId.DEAD_LETTER), new ByteArraySerializer(),
+                new ByteArraySerializer(), FlowToDnsEvent.NAME);
         // No repartition: flows are keyed by node, and a client's DNS is observed on its own node,
         // so each client's events (and each node's clients) are already in one partition.
-        KStream<String, Object> analyzed = byKind.get("flow-dns").mapValues(v -> (DnsEvent) v)
-                .process(() -> new ClientAnalyzer(settings), Named.as("analyze-clients"), ClientAnalyzer.STORE);
-        Map<String, KStream<String, Object>> outputs = analyzed.split(Named.as("client-"))
-                .branch((k, v) -> v instanceof DnsInsight, Branched.as("insights"))
-                .defaultBranch(Branched.as("stats"));
-        outputs.get("client-insights").mapValues(v -> (DnsInsight) v)
-                .to(catalogue.name(TopicId.DNS_INSIGHTS), Produced.with(Serdes.String(), insights));
-        KStream<String, DnsClientStats> windows = outputs.get("client-stats").mapValues(v -> (DnsClientStats) v);
-        windows.to(catalogue.name(TopicId.DNS_STATS), Produced.with(Serdes.String(), stats));
-
-        windows.filter((k, v) -> !v.getNodeName().isEmpty())
-                .selectKey((k, v) -> v.getNodeName())
-                .process(NodeAnalyzer::new, Named.as("analyze-nodes"), NodeAnalyzer.STORE)
-                .mapValues(v -> (DnsInsight) v)
-                .to(catalogue.name(TopicId.DNS_INSIGHTS), Produced.with(Serdes.String(), insights));
-        return builder.build();
+        topology.addProcessor(ClientAnalyzer.NAME, () -> new ClientAnalyzer(settings), FlowToDnsEvent.NAME);
+        // A client's state is kept decoded and written to its changelog once per commit, not per event.
+        topology.addStateStore(ClientAnalyzer.store(maxDecoded), ClientAnalyzer.NAME);
+        topology.addSink(ClientAnalyzer.INSIGHTS, catalogue.name(TopicId.DNS_INSIGHTS), new StringSerializer(), insights,
+                ClientAnalyzer.NAME);
+        topology.addSink(ClientAnalyzer.STATS, catalogue.name(TopicId.DNS_STATS), new StringSerializer(), stats,
+                ClientAnalyzer.NAME);
+        topology.addProcessor(NodeAnalyzer.NAME, NodeAnalyzer::new, ClientAnalyzer.NAME);
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
+                Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled(), NodeAnalyzer.NAME);
+        topology.addSink(NodeAnalyzer.INSIGHTS, catalogue.name(TopicId.DNS_INSIGHTS), new StringSerializer(), insights,
+                NodeAnalyzer.NAME);
+        return topology;
     }
+
+    private static final String SOURCE = "flows";
 }

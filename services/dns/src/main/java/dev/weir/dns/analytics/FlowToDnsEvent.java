@@ -3,7 +3,6 @@ package dev.weir.dns.analytics;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.weir.common.kafka.DeadLetter;
 import dev.weir.proto.dns.v1.DnsEvent;
-import dev.weir.proto.flow.v1.Flow;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.Record;
@@ -13,11 +12,11 @@ import org.apache.kafka.streams.processor.api.Record;
  * decode goes to the dead-letter topic, unchanged, with the reason in its headers, and the stream
  * carries on.
  */
-final class FlowToDnsEvent extends ContextualProcessor<String, byte[], String, Object> {
+final class FlowToDnsEvent extends ContextualProcessor<byte[], byte[], Object, Object> {
 
-    /** A record that is no flow, on its way to the dead-letter topic. */
-    record Undecodable(byte[] bytes) {
-    }
+    static final String NAME = "decode-flows";
+    /** The child that takes records that are no flow, unchanged. */
+    static final String DEAD_LETTERS = "dead-letters";
 
     private final String group;
 
@@ -26,8 +25,8 @@ final class FlowToDnsEvent extends ContextualProcessor<String, byte[], String, O
     }
 
     @Override
-    public void process(Record<String, byte[]> record) {
-        Flow flow;
+    public void process(Record<byte[], byte[]> record) {
+        DnsFlowFields flow;
         try {
             // Only the fields the analytics read are decoded; the rest of the flow is skipped unparsed.
             flow = DnsFlowReader.read(record.value() == null ? new byte[0] : record.value());
@@ -36,12 +35,11 @@ final class FlowToDnsEvent extends ContextualProcessor<String, byte[], String, O
             return;
         }
         DnsEvents.of(flow).ifPresent(event -> context().forward(
-                new Record<String, Object>(DnsEvents.clientKey(event), event, record.timestamp())));
+                new Record<Object, Object>(DnsEvents.clientKey(event), event, record.timestamp()), ClientAnalyzer.NAME));
     }
 
-    private void deadLetter(Record<String, byte[]> record, String reason) {
-        Record<String, Object> dead = new Record<String, Object>(record.key(), new Undecodable(record.value()),
-                record.timestamp());
+    private void deadLetter(Record<byte[], byte[]> record, String reason) {
+        Record<Object, Object> dead = new Record<Object, Object>(record.key(), record.value(), record.timestamp());
         var metadata = context().recordMetadata();
         dead.headers().add(DeadLetter.REASON, reason.getBytes(StandardCharsets.UTF_8));
         dead.headers().add(DeadLetter.CONSUMER_GROUP, group.getBytes(StandardCharsets.UTF_8));
@@ -52,6 +50,6 @@ final class FlowToDnsEvent extends ContextualProcessor<String, byte[], String, O
         });
         dead.headers().add(DeadLetter.FAILED_AT,
                 java.time.Instant.ofEpochMilli(context().currentSystemTimeMs()).toString().getBytes(StandardCharsets.UTF_8));
-        context().forward(dead);
+        context().forward(dead, DEAD_LETTERS);
     }
 }

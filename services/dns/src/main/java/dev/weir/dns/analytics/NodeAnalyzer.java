@@ -20,7 +20,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, String, Object> {
 
+    static final String NAME = "analyze-nodes";
     static final String STORE = "dns-nodes";
+    static final String INSIGHTS = "node-insights";
     private static final int MIN_QUERIES = 5;
 
     private KeyValueStore<String, DnsNodeState> store;
@@ -89,7 +91,7 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
         }
         store.put(node, state.build());
         for (DnsInsight insight : out) {
-            context().forward(new Record<>("node/" + node, insight, record.timestamp()));
+            context().forward(new Record<>("node/" + node, insight, record.timestamp()), INSIGHTS);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.weir.proto.dns.v1.DnsClientStats;
 import dev.weir.proto.dns.v1.DnsEvent;
 import dev.weir.proto.dns.v1.InsightKind;
 import dev.weir.proto.dns.v1.PendingQuery;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +21,44 @@ final class PendingQueries {
     private static final int ANSWERED_KEPT = 8;
     private static final long TWIN_WITHIN_MS = 1000;
 
+    /**
+     * A query waiting for its response. The waiting queries and the recently answered ones are
+     * kept as plain objects between events, not in the state's builder: they are scanned on every
+     * event, and written to the state record only when it is encoded ({@link #writeTo}).
+     */
+    private static final class Waiting {
+        final int id;
+        final String name;
+        final String qtype;
+        final long timeMs;
+        final int clientPort;
+        boolean twinAnswered;
+
+        Waiting(int id, String name, String qtype, long timeMs, int clientPort, boolean twinAnswered) {
+            this.id = id;
+            this.name = name;
+            this.qtype = qtype;
+            this.timeMs = timeMs;
+            this.clientPort = clientPort;
+            this.twinAnswered = twinAnswered;
+        }
+
+        static Waiting of(PendingQuery stored) {
+            return new Waiting(stored.getId(), stored.getName(), stored.getQtype(), stored.getTimeMs(),
+                    stored.getClientPort(), stored.getTwinAnswered());
+        }
+
+        PendingQuery toProto() {
+            return PendingQuery.newBuilder().setId(id).setName(name).setQtype(qtype).setTimeMs(timeMs)
+                    .setClientPort(clientPort).setTwinAnswered(twinAnswered).build();
+        }
+    }
+
     private final DnsClientState.Builder state;
+    /** Oldest first. */
+    private final List<Waiting> waiting = new ArrayList<>();
+    /** Answered A/AAAA queries, oldest first, their times those of the answers. */
+    private final ArrayDeque<Waiting> answered = new ArrayDeque<>();
     private final ClientWindow window;
     private final LookupSteps steps;
     private final ActiveInsights insights;
@@ -35,10 +73,24 @@ final class PendingQueries {
         this.insights = insights;
         this.unansweredMs = settings.unansweredAfter().toMillis();
         this.unansweredSeconds = settings.unansweredAfter().toSeconds();
+        state.getPendingList().forEach(p -> waiting.add(Waiting.of(p)));
+        state.getAnsweredRecentlyList().forEach(p -> answered.add(Waiting.of(p)));
+        state.clearPending().clearAnsweredRecently();
+    }
+
+    /** Into the state record, before it is encoded. */
+    void writeTo(DnsClientState.Builder record) {
+        record.clearPending().clearAnsweredRecently();
+        for (Waiting w : waiting) {
+            record.addPending(w.toProto());
+        }
+        for (Waiting w : answered) {
+            record.addAnsweredRecently(w.toProto());
+        }
     }
 
     boolean isEmpty() {
-        return state.getPendingCount() == 0;
+        return waiting.isEmpty();
     }
 
     /** A query is asked: counted as a retry if it is one, and waited for. */
@@ -46,13 +98,12 @@ final class PendingQueries {
         if (retransmission(event)) {
             counting.setRetransmissions(counting.getRetransmissions() + 1);
         }
-        if (state.getPendingCount() >= DnsSettings.MAX_PENDING) {
-            state.removePending(0);
+        if (waiting.size() >= DnsSettings.MAX_PENDING) {
+            waiting.remove(0);
             counting.setUnanswered(counting.getUnanswered() + 1); // cannot wait for it any longer
         }
-        state.addPending(PendingQuery.newBuilder().setId(event.getId()).setName(event.getName())
-                .setQtype(event.getQtype()).setTimeMs(now).setClientPort(event.getClientPort())
-                .setTwinAnswered(twinAnsweredBefore(event, now)));
+        waiting.add(new Waiting(event.getId(), event.getName(), event.getQtype(), now, event.getClientPort(),
+                twinAnsweredBefore(event, now)));
     }
 
     /**
@@ -61,14 +112,14 @@ final class PendingQueries {
      * matches any).
      */
     long answer(DnsEvent event, long now) {
-        for (int i = 0; i < state.getPendingCount(); i++) {
-            PendingQuery pending = state.getPending(i);
-            if (pending.getId() == event.getId() && pending.getName().equals(event.getName())
-                    && (event.getClientPort() == 0 || pending.getClientPort() == event.getClientPort())) {
-                state.removePending(i);
+        for (int i = 0; i < waiting.size(); i++) {
+            Waiting pending = waiting.get(i);
+            if (pending.id == event.getId() && pending.name.equals(event.getName())
+                    && (event.getClientPort() == 0 || pending.clientPort == event.getClientPort())) {
+                waiting.remove(i);
                 twinAnswered(pending);
                 rememberAnswered(pending, now);
-                return pending.getTimeMs();
+                return pending.timeMs;
             }
         }
         return -1;
@@ -81,28 +132,27 @@ final class PendingQueries {
      */
     boolean expire(long now) {
         long limit = now - unansweredMs;
-        if (state.getPendingCount() == 0 || state.getPending(0).getTimeMs() > limit) {
+        if (waiting.isEmpty() || waiting.get(0).timeMs > limit) {
             return false; // the usual case, on every event: nothing to give up on
         }
         List<String> evidence = new ArrayList<>();
         List<String> lostHalves = new ArrayList<>();
         int expired = 0;
         int halves = 0;
-        while (state.getPendingCount() > 0 && state.getPending(0).getTimeMs() <= limit) {
-            PendingQuery pending = state.getPending(0);
-            state.removePending(0);
+        while (expired < waiting.size() && waiting.get(expired).timeMs <= limit) {
+            Waiting pending = waiting.get(expired);
             expired++;
-            if (pending.getTwinAnswered()) {
+            String twin = pending.twinAnswered ? twinType(pending.qtype) : null;
+            if (pending.twinAnswered) {
                 halves++;
-                lostHalves.add(pending.getQtype() + " " + pending.getName() + " from port " + pending.getClientPort()
-                        + " unanswered after " + unansweredSeconds + " s; its "
-                        + twinType(pending.getQtype()) + " twin from the same socket was answered");
+                lostHalves.add(pending.qtype + " " + pending.name + " from port " + pending.clientPort
+                        + " unanswered after " + unansweredSeconds + " s; its " + twin + " twin from the same socket was answered");
             }
-            evidence.add(pending.getQtype() + " " + pending.getName() + " unanswered after " + unansweredSeconds + " s"
-                    + (pending.getTwinAnswered() ? " (its " + twinType(pending.getQtype())
-                            + " twin, from the same socket, was answered)" : ""));
-            steps.remember(pending.getName(), pending.getQtype(), LookupSteps.UNANSWERED, pending.getTimeMs());
+            evidence.add(pending.qtype + " " + pending.name + " unanswered after " + unansweredSeconds + " s"
+                    + (pending.twinAnswered ? " (its " + twin + " twin, from the same socket, was answered)" : ""));
+            steps.remember(pending.name, pending.qtype, LookupSteps.UNANSWERED, pending.timeMs);
         }
+        waiting.subList(0, expired).clear();
         DnsClientStats.Builder counting = window.openAt(now);
         counting.setUnanswered(counting.getUnanswered() + expired);
         counting.setPairHalvesLost(counting.getPairHalvesLost() + halves);
@@ -140,9 +190,9 @@ final class PendingQueries {
      * query is declared unanswered.
      */
     private boolean retransmission(DnsEvent event) {
-        for (int i = 0; i < state.getPendingCount(); i++) {
-            PendingQuery pending = state.getPending(i);
-            if (pending.getName().equals(event.getName()) && pending.getQtype().equals(event.getQtype())) {
+        for (int i = 0; i < waiting.size(); i++) {
+            Waiting pending = waiting.get(i);
+            if (pending.name.equals(event.getName()) && pending.qtype.equals(event.getQtype())) {
                 return true;
             }
         }
@@ -155,54 +205,51 @@ final class PendingQueries {
     }
 
     /** An answered query's A/AAAA twin from the same socket, still waiting, learns that its twin was answered. */
-    private void twinAnswered(PendingQuery answered) {
-        String twin = twinType(answered.getQtype());
-        if (twin == null || answered.getClientPort() == 0) {
+    private void twinAnswered(Waiting answered) {
+        String twin = twinType(answered.qtype);
+        if (twin == null || answered.clientPort == 0) {
             return;
         }
         // The twin of the same lookup: asked closest in time (a pod repeats its lookups).
-        int best = -1;
+        Waiting best = null;
         long bestDistance = 0;
-        for (int i = 0; i < state.getPendingCount(); i++) {
-            PendingQuery p = state.getPending(i);
-            if (!p.getTwinAnswered() && p.getClientPort() == answered.getClientPort() && p.getQtype().equals(twin)
-                    && p.getName().equals(answered.getName())) {
-                long distance = Math.abs(p.getTimeMs() - answered.getTimeMs());
-                if (best < 0 || distance < bestDistance) {
-                    best = i;
+        for (int i = 0; i < waiting.size(); i++) {
+            Waiting p = waiting.get(i);
+            if (!p.twinAnswered && p.clientPort == answered.clientPort && p.qtype.equals(twin) && p.name.equals(answered.name)) {
+                long distance = Math.abs(p.timeMs - answered.timeMs);
+                if (best == null || distance < bestDistance) {
+                    best = p;
                     bestDistance = distance;
                 }
             }
         }
-        if (best >= 0 && bestDistance <= TWIN_WITHIN_MS) {
-            state.setPending(best, state.getPending(best).toBuilder().setTwinAnswered(true));
+        if (best != null && bestDistance <= TWIN_WITHIN_MS) {
+            best.twinAnswered = true;
         }
     }
 
-    private void rememberAnswered(PendingQuery answered, long now) {
-        if (twinType(answered.getQtype()) == null || answered.getClientPort() == 0) {
+    private void rememberAnswered(Waiting query, long now) {
+        if (twinType(query.qtype) == null || query.clientPort == 0) {
             return;
         }
-        while (state.getAnsweredRecentlyCount() > 0 && (state.getAnsweredRecentlyCount() >= ANSWERED_KEPT
-                || now - state.getAnsweredRecently(0).getTimeMs() > TWIN_WITHIN_MS)) {
-            state.removeAnsweredRecently(0);
+        while (!answered.isEmpty() && (answered.size() >= ANSWERED_KEPT || now - answered.peekFirst().timeMs > TWIN_WITHIN_MS)) {
+            answered.removeFirst();
         }
-        state.addAnsweredRecently(answered.toBuilder().setTimeMs(now));
+        answered.addLast(new Waiting(query.id, query.name, query.qtype, now, query.clientPort, query.twinAnswered));
     }
 
     /** Whether this query's A/AAAA twin, from the same socket, was answered just before it was asked. */
     private boolean twinAnsweredBefore(DnsEvent query, long now) {
-        if (query.getClientPort() == 0 || state.getAnsweredRecentlyCount() == 0) {
+        if (query.getClientPort() == 0 || answered.isEmpty()) {
             return false;
         }
         String twin = twinType(query.getQtype());
         if (twin == null) {
             return false;
         }
-        for (int i = 0; i < state.getAnsweredRecentlyCount(); i++) {
-            PendingQuery answered = state.getAnsweredRecently(i);
-            if (answered.getClientPort() == query.getClientPort() && answered.getQtype().equals(twin)
-                    && answered.getName().equals(query.getName()) && Math.abs(now - answered.getTimeMs()) <= TWIN_WITHIN_MS) {
+        for (Waiting a : answered) {
+            if (a.clientPort == query.getClientPort() && a.qtype.equals(twin) && a.name.equals(query.getName())
+                    && Math.abs(now - a.timeMs) <= TWIN_WITHIN_MS) {
                 return true;
             }
         }

@@ -2,14 +2,19 @@ package dev.weir.dns.analytics;
 
 import dev.weir.proto.dns.v1.DnsClientState;
 import dev.weir.proto.dns.v1.NameCount;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The names one client asked for in its current window, by kind, counted in its state's maps.
- * Each kind is bounded: a name first seen past {@link DnsSettings#MAX_NAMES} distinct ones is not
- * tracked, so a pod asking for endless random names cannot grow its state.
+ * The names one client asked for in its current window, by kind. Each kind is bounded: a name
+ * first seen past {@link DnsSettings#MAX_NAMES} distinct ones is not tracked, so a pod asking for
+ * endless random names cannot grow its state. Counted in plain maps between events (up to five
+ * counts an event) and written to the state's maps only when the state is encoded.
  */
 final class WindowNames {
 
@@ -22,44 +27,68 @@ final class WindowNames {
         RESOLVED
     }
 
-    private final DnsClientState.Builder state;
+    /** A count that is incremented in place: one map lookup a count. */
+    private static final class Count {
+        long value;
+    }
+
+    /** In insertion order, as the state's maps keep them. */
+    private final Map<Kind, LinkedHashMap<String, Count>> counts = new EnumMap<>(Kind.class);
 
     WindowNames(DnsClientState.Builder state) {
-        this.state = state;
+        for (Kind kind : Kind.values()) {
+            LinkedHashMap<String, Count> names = new LinkedHashMap<>();
+            stored(state, kind).forEach((name, value) -> names.computeIfAbsent(name, n -> new Count()).value = value);
+            counts.put(kind, names);
+        }
+        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
     }
 
     void count(Kind kind, String name) {
-        Map<String, Long> names = view(kind);
-        Long current = names.get(name);
-        if (current == null && names.size() >= DnsSettings.MAX_NAMES) {
-            return;
+        LinkedHashMap<String, Count> names = counts.get(kind);
+        Count count = names.get(name);
+        if (count == null) {
+            if (names.size() >= DnsSettings.MAX_NAMES) {
+                return;
+            }
+            count = new Count();
+            names.put(name, count);
         }
-        long next = current == null ? 1 : current + 1;
-        switch (kind) {
-            case ASKED -> state.putAskedNames(name, next);
-            case NXDOMAIN -> state.putNxdomainNames(name, next);
-            case FAILED_AS_ASKED -> state.putFailedAsAskedNames(name, next);
-            case RESOLVED -> state.putResolvedNames(name, next);
-        }
+        count.value++;
     }
 
     /** The window's most counted names of a kind, most first (ties by name). */
     List<NameCount> top(Kind kind, int top) {
-        return view(kind).entrySet().stream()
-                .sorted(Comparator.comparing((Map.Entry<String, Long> e) -> -e.getValue()).thenComparing(Map.Entry::getKey))
-                .limit(top).map(e -> NameCount.newBuilder().setName(e.getKey()).setCount(e.getValue()).build()).toList();
+        List<Map.Entry<String, Count>> entries = new ArrayList<>(counts.get(kind).entrySet());
+        entries.sort(Comparator.comparing((Map.Entry<String, Count> e) -> -e.getValue().value)
+                .thenComparing(Map.Entry::getKey));
+        return entries.stream().limit(top)
+                .map(e -> NameCount.newBuilder().setName(e.getKey()).setCount(e.getValue().value).build()).toList();
     }
 
-    java.util.Set<String> all(Kind kind) {
-        return view(kind).keySet();
+    Set<String> all(Kind kind) {
+        return counts.get(kind).keySet();
     }
 
     /** A new window counts from nothing. */
     void clear() {
-        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+        counts.values().forEach(Map::clear);
     }
 
-    private Map<String, Long> view(Kind kind) {
+    /** Into the state record, before it is encoded. */
+    void writeTo(DnsClientState.Builder state) {
+        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+        counts.forEach((kind, names) -> names.forEach((name, count) -> {
+            switch (kind) {
+                case ASKED -> state.putAskedNames(name, count.value);
+                case NXDOMAIN -> state.putNxdomainNames(name, count.value);
+                case FAILED_AS_ASKED -> state.putFailedAsAskedNames(name, count.value);
+                case RESOLVED -> state.putResolvedNames(name, count.value);
+            }
+        }));
+    }
+
+    private static Map<String, Long> stored(DnsClientState.Builder state, Kind kind) {
         return switch (kind) {
             case ASKED -> state.getAskedNamesMap();
             case NXDOMAIN -> state.getNxdomainNamesMap();

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The DNS analytics' partial flow decoder against protobuf's own: the same DNS events for every
- * flow protobuf accepts, and a refusal only of bytes protobuf refuses too.
+ * flow protobuf accepts (flows of every shape, fields occurring twice, mutated bytes), and a
+ * refusal only of bytes protobuf refuses too.
  */
 class DnsFlowReaderTest {
 
@@ -53,6 +54,85 @@ class DnsFlowReaderTest {
     }
 
     @Test
+    void fieldsWrittenExplicitlyEvenAtTheirDefaultsReadAsProtobufReadsThem() throws Exception {
+        // Serializers leave defaults out; a hand-made flow need not: a later "false" or 0 overwrites.
+        for (int i = 0; i < 50_000; i++) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+            for (int f = 1 + random.nextInt(12); f > 0; f--) {
+                fragment(out);
+            }
+            out.flush();
+            assertSameEvent(bytes.toByteArray());
+        }
+    }
+
+    /** One field of those the reader reads, nested as in a flow, with a value that may be its default. */
+    private void fragment(com.google.protobuf.CodedOutputStream out) throws java.io.IOException {
+        switch (random.nextInt(9)) {
+            case 0 -> out.writeEnum(Flow.VERDICT_FIELD_NUMBER, random.nextInt(3));
+            case 1 -> out.writeEnum(Flow.DROP_REASON_FIELD_NUMBER, random.nextBoolean() ? 0 : DropReason.POLICY_DENIED_VALUE);
+            case 2 -> out.writeString(Flow.NODE_NAME_FIELD_NUMBER, pick("", "node-a"));
+            case 3 -> out.writeBytes(Flow.TIME_FIELD_NUMBER, Timestamp.newBuilder().setSeconds(random.nextInt(2) * 1_780_000_000L)
+                    .build().toByteString());
+            case 4 -> out.writeBytes(Flow.IP_FIELD_NUMBER, explicit(o -> {
+                o.writeString(IP.SOURCE_FIELD_NUMBER, pick("", "198.18.0.1"));
+                o.writeString(IP.DESTINATION_FIELD_NUMBER, pick("", "198.18.0.53"));
+            }));
+            case 5 -> {
+                // Any member of the Layer4 oneof (TCP, UDP, ICMPv4, ICMPv6, SCTP), ports possibly explicit zeros.
+                com.google.protobuf.ByteString member = explicit(p -> {
+                    if (random.nextBoolean()) {
+                        p.writeUInt32(1, random.nextBoolean() ? 0 : 40000);
+                    }
+                    if (random.nextBoolean()) {
+                        p.writeUInt32(2, random.nextBoolean() ? 0 : 53);
+                    }
+                });
+                int number = 1 + random.nextInt(5);
+                out.writeBytes(Flow.L4_FIELD_NUMBER, explicit(o -> o.writeBytes(number, member)));
+            }
+            case 6, 7 -> out.writeBytes(Flow.DNS_FIELD_NUMBER, explicit(o -> {
+                switch (random.nextInt(9)) {
+                    case 0 -> o.writeString(Dns.QUERY_FIELD_NUMBER, pick("", "Cart.shop.svc.cluster.local."));
+                    case 1 -> o.writeString(Dns.QTYPES_FIELD_NUMBER, pick("", "A", "AAAA"));
+                    case 2 -> o.writeUInt32(Dns.RCODE_FIELD_NUMBER, random.nextInt(2) * 3);
+                    case 3 -> o.writeUInt32(Dns.ID_FIELD_NUMBER, random.nextInt(2) * 7);
+                    case 4 -> o.writeBool(Dns.IS_RESPONSE_FIELD_NUMBER, random.nextBoolean());
+                    case 5 -> o.writeBytes(Dns.LATENCY_FIELD_NUMBER, explicit(d -> {
+                        d.writeInt64(1, random.nextInt(2));
+                        d.writeInt32(2, random.nextInt(2) * 5_000_000);
+                    }));
+                    case 6 -> o.writeBool(Dns.TRUNCATED_FIELD_NUMBER, random.nextBoolean());
+                    case 7 -> o.writeBool(Dns.OVER_TCP_FIELD_NUMBER, random.nextBoolean());
+                    default -> o.writeString(Dns.OBSERVATION_SOURCE_FIELD_NUMBER, pick("", "client", "server"));
+                }
+            }));
+            default -> out.writeBytes(random.nextBoolean() ? Flow.SOURCE_FIELD_NUMBER : Flow.DESTINATION_FIELD_NUMBER,
+                    explicit(o -> {
+                        switch (random.nextInt(3)) {
+                            case 0 -> o.writeString(Endpoint.NAMESPACE_FIELD_NUMBER, pick("", "shop"));
+                            case 1 -> o.writeString(Endpoint.POD_NAME_FIELD_NUMBER, pick("", "cart-1"));
+                            default -> o.writeBytes(Endpoint.WORKLOADS_FIELD_NUMBER,
+                                    explicit(w -> w.writeString(Workload.NAME_FIELD_NUMBER, pick("", "cart", "web"))));
+                        }
+                    }));
+        }
+    }
+
+    private interface Writer {
+        void write(com.google.protobuf.CodedOutputStream out) throws java.io.IOException;
+    }
+
+    private static com.google.protobuf.ByteString explicit(Writer writer) throws java.io.IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+        writer.write(out);
+        out.flush();
+        return com.google.protobuf.ByteString.copyFrom(bytes.toByteArray());
+    }
+
+    @Test
     void mutatedBytesAreRefusedOnlyWhenProtobufRefusesThem() throws Exception {
         int refusedByBoth = 0;
         int acceptedByReaderOnly = 0;
@@ -64,7 +144,7 @@ class DnsFlowReaderTest {
             } catch (InvalidProtocolBufferException e) {
                 whole = null;
             }
-            Flow read;
+            DnsFlowFields read;
             try {
                 read = DnsFlowReader.read(bytes);
             } catch (InvalidProtocolBufferException e) {
@@ -117,7 +197,8 @@ class DnsFlowReaderTest {
                 .setUuid("uuid-" + random.nextLong())
                 .setNodeName(pick("node-a", "node-b", ""))
                 .setVerdict(random.nextInt(5) == 0 ? Verdict.DROPPED : Verdict.FORWARDED)
-                .setDropReason(random.nextBoolean() ? DropReason.POLICY_DENIED : DropReason.INVALID_PACKET)
+                .setDropReasonValue(random.nextInt(4) == 0 ? 999 : random.nextBoolean() ? DropReason.POLICY_DENIED_VALUE
+                        : DropReason.INVALID_PACKET_VALUE)
                 .setEventType(EventType.DNS)
                 .setInterfaceName("lxc" + random.nextInt(100))
                 .setEthernet(Ethernet.newBuilder().setSource("0a:00:00:00:00:01").setDestination("0a:00:00:00:00:02"))
@@ -128,10 +209,19 @@ class DnsFlowReaderTest {
                 .addDestinationNames(pick("api.payments.svc.cluster.local", "kube-dns.kube-system.svc.cluster.local"))
                 .setSummary("DNS " + (response ? "answer" : "query"))
                 .setNodeSequence(random.nextLong() & Long.MAX_VALUE);
-        flow.setL4(random.nextInt(4) == 0
-                ? Layer4.newBuilder().setTcp(TCP.newBuilder().setSourcePort(random.nextInt(65536)).setDestinationPort(53))
-                : Layer4.newBuilder().setUdp(UDP.newBuilder().setSourcePort(random.nextInt(65536))
-                        .setDestinationPort(random.nextInt(3) == 0 ? random.nextInt(65536) : 53)));
+        int l4 = random.nextInt(8);
+        if (l4 == 0) {
+            flow.setL4(Layer4.newBuilder().setTcp(TCP.newBuilder().setSourcePort(random.nextInt(65536)).setDestinationPort(53)
+                    .setFlags(dev.weir.proto.flow.v1.TCPFlags.newBuilder().setSyn(true))));
+        } else if (l4 == 1) {
+            flow.setL4(Layer4.newBuilder().setIcmpv4(dev.weir.proto.flow.v1.ICMPv4.newBuilder().setType(3).setCode(3)));
+        } else if (l4 == 2) {
+            flow.setL4(Layer4.newBuilder().setSctp(dev.weir.proto.flow.v1.SCTP.newBuilder().setSourcePort(5000)
+                    .setDestinationPort(53)));
+        } else if (l4 < 7) {
+            flow.setL4(Layer4.newBuilder().setUdp(UDP.newBuilder().setSourcePort(random.nextInt(65536))
+                    .setDestinationPort(random.nextInt(3) == 0 ? random.nextInt(65536) : 53)));
+        }
         if (random.nextInt(6) != 0) {
             Dns.Builder dns = Dns.newBuilder().setQuery(pick("cart.shop.svc.cluster.local.", "API.example.", "x."))
                     .setId(random.nextInt(65536)).setIsResponse(response)
@@ -141,8 +231,10 @@ class DnsFlowReaderTest {
                 dns.addQtypes(pick("A", "AAAA", "SRV"));
             }
             if (response) {
-                dns.setRcode(random.nextInt(6)).addIps("198.18.2.1").setTtl(30)
-                        .setLatency(Duration.newBuilder().setNanos(random.nextInt(1_000_000_000)));
+                dns.setRcode(random.nextInt(6)).addIps("198.18.2.1").setTtl(30).addCnames("a.example.").addRrtypes("A");
+                if (random.nextBoolean()) {
+                    dns.setLatency(Duration.newBuilder().setSeconds(random.nextInt(3)).setNanos(random.nextInt(1_000_000_000)));
+                }
             }
             flow.setDns(dns);
         }
