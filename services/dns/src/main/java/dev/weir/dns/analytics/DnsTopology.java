@@ -69,7 +69,7 @@ public final class DnsTopology {
                 ClientAnalyzer.NAME);
         topology.addSink(ClientAnalyzer.STATS, catalogue.name(TopicId.DNS_STATS), new StringSerializer(), stats,
                 ClientAnalyzer.NAME);
-        topology.addProcessor(NodeAnalyzer.NAME, NodeAnalyzer::new, ClientAnalyzer.NAME);
+        topology.addProcessor(NodeAnalyzer.NAME, () -> new NodeAnalyzer(settings), ClientAnalyzer.NAME);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(NodeAnalyzer.STORE),
                 Serdes.String(), new ProtoSerde<>(DnsNodeState.parser())).withCachingEnabled(), NodeAnalyzer.NAME);
         topology.addSink(NodeAnalyzer.INSIGHTS, catalogue.name(TopicId.DNS_INSIGHTS), new StringSerializer(), insights,

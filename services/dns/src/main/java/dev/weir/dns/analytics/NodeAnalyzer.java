@@ -7,6 +7,7 @@ import dev.weir.proto.dns.v1.InsightKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -25,12 +26,55 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
     static final String INSIGHTS = "node-insights";
     private static final int MIN_QUERIES = 5;
 
+    /** A node with no active finding and no window for this long is forgotten. */
+    private static final long FORGET_AFTER_MS = java.time.Duration.ofMinutes(10).toMillis();
+
+    private final long quietAfterMs;
     private KeyValueStore<String, DnsNodeState> store;
+
+    NodeAnalyzer(DnsSettings settings) {
+        // A node's verdict is given when its next window arrives; a node whose clients publish no
+        // window any more (no DNS at all) has none, so its findings resolve after resolve-after.
+        this.quietAfterMs = settings.window().toMillis() + settings.resolveAfter().toMillis();
+    }
 
     @Override
     public void init(ProcessorContext<String, Object> context) {
         super.init(context);
         store = context.getStateStore(STORE);
+        context.schedule(java.time.Duration.ofSeconds(10), PunctuationType.WALL_CLOCK_TIME, this::resolveQuietNodes);
+    }
+
+    /** Nodes no client window came from for window + resolve-after: their findings are resolved, and idle nodes forgotten. */
+    private void resolveQuietNodes(long now) {
+        List<String> forgotten = new ArrayList<>();
+        List<org.apache.kafka.streams.KeyValue<String, DnsNodeState>> quiet = new ArrayList<>();
+        try (var nodes = store.all()) {
+            nodes.forEachRemaining(entry -> {
+                DnsNodeState state = entry.value;
+                long since = now - state.getWindowStartMs();
+                if ((state.hasActive() || state.hasActiveRateLimit()) && since >= quietAfterMs) {
+                    quiet.add(entry);
+                } else if (!state.hasActive() && !state.hasActiveRateLimit() && since >= FORGET_AFTER_MS) {
+                    forgotten.add(entry.key);
+                }
+            });
+        }
+        for (var entry : quiet) {
+            DnsNodeState.Builder state = entry.value.toBuilder();
+            List<DnsInsight> resolved = new ArrayList<>();
+            if (state.hasActive()) {
+                resolved.add(Insights.resolved(state.getActive(), now));
+                state.clearActive();
+            }
+            if (state.hasActiveRateLimit()) {
+                resolved.add(Insights.resolved(state.getActiveRateLimit(), now));
+                state.clearActiveRateLimit();
+            }
+            store.put(entry.key, state.build());
+            resolved.forEach(insight -> context().forward(new Record<>("node/" + entry.key, insight, now), INSIGHTS));
+        }
+        forgotten.forEach(store::delete);
     }
 
     @Override

@@ -343,6 +343,16 @@ class DnsTopologyTest {
         assertThat(storm.getNodeName()).isEqualTo("node-1");
         assertThat(storm.getValue()).isEqualTo(2);
         assertThat(storm.getEvidenceList()).anyMatch(e -> e.startsWith("shop/cart-5c4b: 6 SERVFAIL"));
+
+        // The node's pods go quiet: no window says the storm is over; window + resolve-after (40 s
+        // from the window's start here) without one does.
+        pass(Duration.ofSeconds(25));
+        assertThat(insightsOf(InsightKind.SERVFAIL_STORM)).isEmpty();
+        pass(Duration.ofSeconds(10));
+        assertThat(insightsOf(InsightKind.SERVFAIL_STORM)).singleElement().satisfies(resolved -> {
+            assertThat(resolved.getId()).isEqualTo(storm.getId());
+            assertThat(resolved.getResolved()).isTrue();
+        });
     }
 
     @Test
