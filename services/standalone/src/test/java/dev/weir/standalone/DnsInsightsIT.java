@@ -256,7 +256,7 @@ class DnsInsightsIT {
     @Order(4)
     void anAaaaLostWhileItsATwinWasAnsweredIsTheRaceWithItsFix() throws Exception {
         // The AAAA of every lookup goes unanswered, as one half of a pair lost to the conntrack race.
-        startDnsServer("--drop=AAAA");
+        startDnsServer("--drop=AAAA/3"); // one AAAA in three lost: the race loses a packet now and then
         String[] insights = new String[1];
         try {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() -> {

@@ -24,15 +24,20 @@ import org.xbill.DNS.Type;
  * and NXDOMAIN for everything else, as CoreDNS answers the search-path candidates of a name.
  * It can misbehave as resolvers do under load: {@code --refuse-above=N} answers at most N queries
  * a second per client and REFUSED the rest (a response rate limit), {@code --drop=AAAA} never
- * answers queries of that type (what the A/AAAA conntrack race looks like from the client).
+ * answers queries of that type (a resolver or firewall that drops them), {@code --drop=AAAA/3}
+ * leaves every third of them unanswered (what the A/AAAA conntrack race looks like from the
+ * client: one half of a pair lost now and then).
  *
- * <p>usage: DemoDnsServer &lt;listen address&gt; [--refuse-above=N] [--drop=TYPE] &lt;name=address&gt;...
+ * <p>usage: DemoDnsServer &lt;listen address&gt; [--refuse-above=N] [--drop=TYPE[/N]] &lt;name=address&gt;...
  */
 public final class DemoDnsServer {
 
     private final Map<String, InetAddress> records;
     private int refuseAbove = Integer.MAX_VALUE;
     private int dropType = -1;
+    /** Every dropEvery-th query of the dropped type goes unanswered (1: all of them). */
+    private int dropEvery = 1;
+    private long ofDropType;
     private final Map<InetAddress, long[]> perClientSecond = new HashMap<>();
 
     public DemoDnsServer(Map<String, InetAddress> records) {
@@ -43,13 +48,16 @@ public final class DemoDnsServer {
         Map<String, InetAddress> records = new HashMap<>();
         int refuseAbove = Integer.MAX_VALUE;
         int dropType = -1;
+        int dropEvery = 1;
         for (int i = 1; i < args.length; i++) {
             if (args[i].startsWith("--refuse-above=")) {
                 refuseAbove = Integer.parseInt(args[i].substring("--refuse-above=".length()));
                 continue;
             }
             if (args[i].startsWith("--drop=")) {
-                dropType = Type.value(args[i].substring("--drop=".length()));
+                String[] drop = args[i].substring("--drop=".length()).split("/", 2);
+                dropType = Type.value(drop[0]);
+                dropEvery = drop.length > 1 ? Integer.parseInt(drop[1]) : 1;
                 continue;
             }
             String[] pair = args[i].split("=", 2);
@@ -59,6 +67,7 @@ public final class DemoDnsServer {
         DemoDnsServer server = new DemoDnsServer(records);
         server.refuseAbove = refuseAbove;
         server.dropType = dropType;
+        server.dropEvery = dropEvery;
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(args[0]), 53))) {
             server.warmUp();
             System.out.println("dns: serving " + records.size() + " names on " + args[0] + ":53");
@@ -109,7 +118,7 @@ public final class DemoDnsServer {
         if (question == null || request.getHeader().getFlag(Flags.QR)) {
             return null;
         }
-        if (question.getType() == dropType) {
+        if (question.getType() == dropType && ++ofDropType % dropEvery == 0) {
             return null;
         }
         boolean refused = client != null && overLimit(client, nowMs);

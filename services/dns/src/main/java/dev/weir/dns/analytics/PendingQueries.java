@@ -179,9 +179,23 @@ final class PendingQueries {
         if (counting.getPairHalvesLost() < 2 && counting.getPairHalvesLost() * 10 < counting.getQueries()) {
             return;
         }
+        // A race loses a packet now and then: the lost halves are at most half of the window's
+        // answers. A resolver (or a firewall) that never answers AAAA loses every pair's AAAA; that
+        // is no race, and stays TIMEOUTS.
+        if (counting.getPairHalvesLost() * 2 > responses(counting)) {
+            return;
+        }
         state.setLastPairLostMs(now);
         insights.raise(InsightKind.A_AAAA_RACE, now, counting.getPairHalvesLost(), lost,
                 Advice.pairRace(insights.subject(), counting.getPairHalvesLost(), unansweredSeconds), List.of());
+    }
+
+    private static long responses(DnsClientStats.Builder window) {
+        long responses = 0;
+        for (long count : window.getResponsesMap().values()) {
+            responses += count;
+        }
+        return responses;
     }
 
     /**

@@ -429,12 +429,15 @@ class DnsTopologyTest {
 
     @Test
     void anAaaaLostWhileItsATwinFromTheSameSocketWasAnsweredIsTheRaceWithItsFix() {
-        for (int lookup = 0; lookup < 2; lookup++) {
+        for (int lookup = 0; lookup < 6; lookup++) {
             int a = id++;
             int aaaa = id++;
             send(frontend.query(now, a, "A", "api.example.com."));
             send(frontend.query(now, aaaa, "AAAA", "api.example.com."));
             send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
+            if (lookup % 3 != 0) { // two of six AAAA lost
+                send(frontend.response(now + 1, aaaa, "AAAA", "api.example.com.", 0, 1));
+            }
             now += 100;
         }
         pass(Duration.ofSeconds(6));
@@ -478,14 +481,34 @@ class DnsTopologyTest {
     @Test
     void anAaaaAskedJustAfterItsATwinWasAnsweredIsStillOneOfThePair() {
         // glibc may send the AAAA once the A is answered, from the same socket.
-        for (int lookup = 0; lookup < 2; lookup++) {
+        for (int lookup = 0; lookup < 6; lookup++) {
             int a = id++;
+            int aaaa = id++;
             send(frontend.query(now, a, "A", "api.example.com."));
             send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
-            send(frontend.query(now + 1, id++, "AAAA", "api.example.com."));
+            send(frontend.query(now + 1, aaaa, "AAAA", "api.example.com."));
+            if (lookup % 3 != 0) {
+                send(frontend.response(now + 2, aaaa, "AAAA", "api.example.com.", 0, 1));
+            }
             now += 100;
         }
         pass(Duration.ofSeconds(6));
         assertThat(insightsOf(InsightKind.A_AAAA_RACE)).isNotEmpty();
+    }
+
+    @Test
+    void aResolverThatNeverAnswersAaaaIsTimeoutsNotTheRace() {
+        // Every pair loses its AAAA: a resolver or firewall that drops them, not a race now and then.
+        for (int lookup = 0; lookup < 4; lookup++) {
+            int a = id++;
+            send(frontend.query(now, a, "A", "api.example.com."));
+            send(frontend.query(now, id++, "AAAA", "api.example.com."));
+            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
+            now += 100;
+        }
+        pass(Duration.ofSeconds(6));
+        List<DnsInsight> all = insights.readValuesToList();
+        assertThat(all).anySatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.TIMEOUTS));
+        assertThat(all).noneSatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.A_AAAA_RACE));
     }
 }
