@@ -39,11 +39,13 @@ final class DnsFlowReader {
     private static final int SOURCE_PORT = 1;
     private static final int DESTINATION_PORT = 2;
 
-    private DnsFlowReader() {
-    }
+    private final RecentStrings strings = new RecentStrings();
+    /** The flow being read (a reader reads one flow at a time: one per stream task). */
+    private byte[] bytes;
 
-    static DnsFlowFields read(byte[] bytes) throws InvalidProtocolBufferException {
-        CodedInputStream input = CodedInputStream.newInstance(bytes);
+    DnsFlowFields read(byte[] flowBytes) throws InvalidProtocolBufferException {
+        this.bytes = flowBytes;
+        CodedInputStream input = CodedInputStream.newInstance(flowBytes);
         DnsFlowFields flow = new DnsFlowFields();
         try {
             readFlow(input, flow);
@@ -55,7 +57,18 @@ final class DnsFlowReader {
         return flow;
     }
 
-    private static void readFlow(CodedInputStream in, DnsFlowFields f) throws IOException {
+    /** A proto3 string field's value, read from the flow's bytes through the table of recent strings. */
+    private String string(CodedInputStream in) throws IOException {
+        int length = in.readRawVarint32();
+        if (length < 0) {
+            throw new InvalidProtocolBufferException("a string with a negative length");
+        }
+        int offset = in.getTotalBytesRead();
+        in.skipRawBytes(length); // refuses a string that runs past its message or the flow
+        return strings.get(bytes, offset, length);
+    }
+
+    private void readFlow(CodedInputStream in, DnsFlowFields f) throws IOException {
         int[] memberPorts = new int[2 * (Layer4.SCTP_FIELD_NUMBER + 1)];
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
             int field = WireFormat.getTagFieldNumber(tag);
@@ -79,7 +92,7 @@ final class DnsFlowReader {
                 }
                 leave(in, limit);
             } else if (field == Flow.NODE_NAME_FIELD_NUMBER) {
-                f.nodeName = in.readStringRequireUtf8();
+                f.nodeName = string(in);
             } else if (field == Flow.IP_FIELD_NUMBER) {
                 readIp(in, f);
             } else if (field == Flow.L4_FIELD_NUMBER) {
@@ -101,13 +114,13 @@ final class DnsFlowReader {
         }
     }
 
-    private static void readIp(CodedInputStream in, DnsFlowFields f) throws IOException {
+    private void readIp(CodedInputStream in, DnsFlowFields f) throws IOException {
         int limit = enter(in);
         for (int t = in.readTag(); t != 0; t = in.readTag()) {
             if (t == delimited(IP.SOURCE_FIELD_NUMBER)) {
-                f.ipSource = in.readStringRequireUtf8();
+                f.ipSource = string(in);
             } else if (t == delimited(IP.DESTINATION_FIELD_NUMBER)) {
-                f.ipDestination = in.readStringRequireUtf8();
+                f.ipDestination = string(in);
             } else {
                 skip(in, t);
             }
@@ -121,7 +134,7 @@ final class DnsFlowReader {
      * (protobuf-java keeps a member's builder once it made one). So the ports are kept per member,
      * and the protocol's are the flow's.
      */
-    private static void readLayer4(CodedInputStream in, DnsFlowFields f, int[] memberPorts) throws IOException {
+    private void readLayer4(CodedInputStream in, DnsFlowFields f, int[] memberPorts) throws IOException {
         int limit = enter(in);
         for (int t = in.readTag(); t != 0; t = in.readTag()) {
             int member = WireFormat.getTagFieldNumber(t);
@@ -149,13 +162,13 @@ final class DnsFlowReader {
         leave(in, limit);
     }
 
-    private static void readDns(CodedInputStream in, DnsFlowFields f) throws IOException {
+    private void readDns(CodedInputStream in, DnsFlowFields f) throws IOException {
         int limit = enter(in);
         for (int t = in.readTag(); t != 0; t = in.readTag()) {
             if (t == delimited(Dns.QUERY_FIELD_NUMBER)) {
-                f.query = in.readStringRequireUtf8();
+                f.query = string(in);
             } else if (t == delimited(Dns.QTYPES_FIELD_NUMBER)) {
-                String qtype = in.readStringRequireUtf8();
+                String qtype = string(in);
                 if (f.firstQtype == null) {
                     f.firstQtype = qtype;
                 }
@@ -183,7 +196,7 @@ final class DnsFlowReader {
             } else if (t == varint(Dns.OVER_TCP_FIELD_NUMBER)) {
                 f.overTcp = in.readBool();
             } else if (t == delimited(Dns.OBSERVATION_SOURCE_FIELD_NUMBER)) {
-                f.observationSource = in.readStringRequireUtf8();
+                f.observationSource = string(in);
             } else {
                 skip(in, t);
             }
@@ -192,19 +205,19 @@ final class DnsFlowReader {
     }
 
     /** An endpoint's namespace, pod and first workload's name, merged as protobuf merges a repeated message field. */
-    private static void readEndpoint(CodedInputStream in, DnsFlowFields.Side side) throws IOException {
+    private void readEndpoint(CodedInputStream in, DnsFlowFields.Side side) throws IOException {
         int limit = enter(in);
         for (int t = in.readTag(); t != 0; t = in.readTag()) {
             if (t == delimited(Endpoint.NAMESPACE_FIELD_NUMBER)) {
-                side.namespace = in.readStringRequireUtf8();
+                side.namespace = string(in);
             } else if (t == delimited(Endpoint.POD_NAME_FIELD_NUMBER)) {
-                side.podName = in.readStringRequireUtf8();
+                side.podName = string(in);
             } else if (t == delimited(Endpoint.WORKLOADS_FIELD_NUMBER) && side.firstWorkload == null) {
                 side.firstWorkload = "";
                 int inner = enter(in);
                 for (int w = in.readTag(); w != 0; w = in.readTag()) {
                     if (w == delimited(Workload.NAME_FIELD_NUMBER)) {
-                        side.firstWorkload = in.readStringRequireUtf8();
+                        side.firstWorkload = string(in);
                     } else {
                         skip(in, w);
                     }

@@ -19,6 +19,7 @@ final class FlowToDnsEvent extends ContextualProcessor<byte[], byte[], Object, O
     static final String DEAD_LETTERS = "dead-letters";
 
     private final String group;
+    private final DnsFlowReader reader = new DnsFlowReader();
 
     FlowToDnsEvent(String group) {
         this.group = group;
@@ -29,7 +30,7 @@ final class FlowToDnsEvent extends ContextualProcessor<byte[], byte[], Object, O
         DnsFlowFields flow;
         try {
             // Only the fields the analytics read are decoded; the rest of the flow is skipped unparsed.
-            flow = DnsFlowReader.read(record.value() == null ? new byte[0] : record.value());
+            flow = reader.read(record.value() == null ? new byte[0] : record.value());
         } catch (InvalidProtocolBufferException e) {
             deadLetter(record, "not a weir.flow.v1.Flow: " + e.getMessage());
             return;
