@@ -30,14 +30,25 @@ public final class DeadLetter {
             String consumerGroup, String reason) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(deadLetterTopic, null, failed.key(), failed.value(),
                 failed.headers());
-        Headers headers = record.headers();
-        put(headers, REASON, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) : reason);
-        put(headers, ORIGINAL_TOPIC, failed.topic());
-        put(headers, ORIGINAL_PARTITION, Integer.toString(failed.partition()));
-        put(headers, ORIGINAL_OFFSET, Long.toString(failed.offset()));
-        put(headers, CONSUMER_GROUP, consumerGroup);
-        put(headers, FAILED_AT, Instant.now().toString());
+        annotate(record.headers(), reason, consumerGroup, failed.topic(), failed.partition(), failed.offset(), Instant.now());
         return record;
+    }
+
+    /**
+     * Adds to a failed record's own headers why and where it failed (replacing those of an earlier
+     * failure, so a record dead-lettered twice says the last reason once); the topic is null when
+     * unknown.
+     */
+    public static void annotate(Headers headers, String reason, String consumerGroup, String topic, int partition,
+            long offset, Instant failedAt) {
+        put(headers, REASON, reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) : reason);
+        if (topic != null) {
+            put(headers, ORIGINAL_TOPIC, topic);
+            put(headers, ORIGINAL_PARTITION, Integer.toString(partition));
+            put(headers, ORIGINAL_OFFSET, Long.toString(offset));
+        }
+        put(headers, CONSUMER_GROUP, consumerGroup);
+        put(headers, FAILED_AT, failedAt.toString());
     }
 
     /** The value of a header as text, or null. */

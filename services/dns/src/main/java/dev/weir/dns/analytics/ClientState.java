@@ -43,7 +43,11 @@ final class ClientState {
     DnsClientState build() {
         window.writeTo(state);
         pending.writeTo(state);
-        return state.build();
+        DnsClientState built = state.build();
+        // The plain objects stay the truth between events: the builder does not keep a second copy.
+        window.clearFrom(state);
+        pending.clearFrom(state);
+        return built;
     }
 
     /** Everything one DNS event changes; insights and closed windows go to {@code out}. */

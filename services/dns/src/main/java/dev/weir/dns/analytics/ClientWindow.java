@@ -68,6 +68,10 @@ final class ClientWindow {
         names.writeTo(record);
     }
 
+    void clearFrom(DnsClientState.Builder record) {
+        names.clearFrom(record);
+    }
+
     /** Whether a window is open and has ended by {@code now}. */
     boolean endsBy(long now) {
         // OrBuilder: the window is being counted in its builder; getWindow() would build a copy.

@@ -3,7 +3,8 @@ package dev.weir.dns.analytics;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.weir.common.kafka.DeadLetter;
 import dev.weir.proto.dns.v1.DnsEvent;
-import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.Record;
 
@@ -40,17 +41,13 @@ final class FlowToDnsEvent extends ContextualProcessor<byte[], byte[], Object, O
     }
 
     private void deadLetter(Record<byte[], byte[]> record, String reason) {
-        Record<Object, Object> dead = new Record<Object, Object>(record.key(), record.value(), record.timestamp());
+        // Unchanged: the key's bytes, the value and the record's own headers, with why and where added.
+        Record<Object, Object> dead = new Record<Object, Object>(record.key(), record.value(), record.timestamp(),
+                new RecordHeaders(record.headers().toArray()));
         var metadata = context().recordMetadata();
-        dead.headers().add(DeadLetter.REASON, reason.getBytes(StandardCharsets.UTF_8));
-        dead.headers().add(DeadLetter.CONSUMER_GROUP, group.getBytes(StandardCharsets.UTF_8));
-        metadata.ifPresent(m -> {
-            dead.headers().add(DeadLetter.ORIGINAL_TOPIC, m.topic().getBytes(StandardCharsets.UTF_8));
-            dead.headers().add(DeadLetter.ORIGINAL_PARTITION, Integer.toString(m.partition()).getBytes(StandardCharsets.UTF_8));
-            dead.headers().add(DeadLetter.ORIGINAL_OFFSET, Long.toString(m.offset()).getBytes(StandardCharsets.UTF_8));
-        });
-        dead.headers().add(DeadLetter.FAILED_AT,
-                java.time.Instant.ofEpochMilli(context().currentSystemTimeMs()).toString().getBytes(StandardCharsets.UTF_8));
+        DeadLetter.annotate(dead.headers(), reason, group, metadata.map(m -> m.topic()).orElse(null),
+                metadata.map(m -> m.partition()).orElse(-1), metadata.map(m -> m.offset()).orElse(-1L),
+                Instant.ofEpochMilli(context().currentSystemTimeMs()));
         context().forward(dead, DEAD_LETTERS);
     }
 }

@@ -45,14 +45,21 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
         context.schedule(java.time.Duration.ofSeconds(10), PunctuationType.WALL_CLOCK_TIME, this::resolveQuietNodes);
     }
 
-    /** Nodes no client window came from for window + resolve-after: their findings are resolved, and idle nodes forgotten. */
+    /**
+     * Nodes no client window arrived from for window + resolve-after (wall clock, as the
+     * punctuation: windows of a backlog keep arriving while their event times are old): their
+     * findings are resolved, and idle nodes forgotten.
+     */
     private void resolveQuietNodes(long now) {
         List<String> forgotten = new ArrayList<>();
         List<org.apache.kafka.streams.KeyValue<String, DnsNodeState>> quiet = new ArrayList<>();
         try (var nodes = store.all()) {
             nodes.forEachRemaining(entry -> {
                 DnsNodeState state = entry.value;
-                long since = now - state.getWindowStartMs();
+                if (state.getLastWindowArrivedMs() == 0) {
+                    return; // stored before arrivals were kept: judged from the next window on
+                }
+                long since = now - state.getLastWindowArrivedMs();
                 if ((state.hasActive() || state.hasActiveRateLimit()) && since >= quietAfterMs) {
                     quiet.add(entry);
                 } else if (!state.hasActive() && !state.hasActiveRateLimit() && since >= FORGET_AFTER_MS) {
@@ -87,6 +94,7 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
         long window = Insights.ms(stats.getWindowStart());
         DnsNodeState stored = store.get(node);
         DnsNodeState.Builder state = stored == null ? DnsNodeState.newBuilder() : stored.toBuilder();
+        state.setLastWindowArrivedMs(context().currentSystemTimeMs());
         List<DnsInsight> out = new ArrayList<>();
         if (window > state.getWindowStartMs()) {
             if (state.getWindowStartMs() > 0 && !storm(state) && state.hasActive()) {
@@ -99,7 +107,8 @@ final class NodeAnalyzer extends ContextualProcessor<String, DnsClientStats, Str
             }
             state.setWindowStartMs(window).clearClients().clearFailingClients().clearEvidence().clearLimitedClients();
         } else if (window < state.getWindowStartMs()) {
-            return; // a late window: its verdict was given
+            store.put(node, state.build()); // a late window: its verdict was given, but the node is not quiet
+            return;
         }
         String client = stats.getNamespace().isEmpty() ? stats.getClientIp() : stats.getNamespace() + "/" + stats.getPodName();
         state.putClients(client, true);

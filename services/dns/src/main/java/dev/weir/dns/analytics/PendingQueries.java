@@ -59,6 +59,9 @@ final class PendingQueries {
     private final List<Waiting> waiting = new ArrayList<>();
     /** Answered A/AAAA queries, oldest first, their times those of the answers. */
     private final ArrayDeque<Waiting> answered = new ArrayDeque<>();
+    /** Recent A/AAAA answers and lost pair halves (see {@link #pairRace}). */
+    private int recentPairAnswers;
+    private int recentPairLosses;
     private final ClientWindow window;
     private final LookupSteps steps;
     private final ActiveInsights insights;
@@ -75,18 +78,26 @@ final class PendingQueries {
         this.unansweredSeconds = settings.unansweredAfter().toSeconds();
         state.getPendingList().forEach(p -> waiting.add(Waiting.of(p)));
         state.getAnsweredRecentlyList().forEach(p -> answered.add(Waiting.of(p)));
+        recentPairAnswers = state.getRecentPairAnswers();
+        recentPairLosses = state.getRecentPairLosses();
         state.clearPending().clearAnsweredRecently();
     }
 
     /** Into the state record, before it is encoded. */
     void writeTo(DnsClientState.Builder record) {
-        record.clearPending().clearAnsweredRecently();
+        clearFrom(record);
         for (Waiting w : waiting) {
             record.addPending(w.toProto());
         }
         for (Waiting w : answered) {
             record.addAnsweredRecently(w.toProto());
         }
+        record.setRecentPairAnswers(recentPairAnswers).setRecentPairLosses(recentPairLosses);
+    }
+
+    /** Out of the state record once it is encoded: the queries here are the truth. */
+    void clearFrom(DnsClientState.Builder record) {
+        record.clearPending().clearAnsweredRecently();
     }
 
     boolean isEmpty() {
@@ -117,6 +128,9 @@ final class PendingQueries {
             if (pending.id == event.getId() && pending.name.equals(event.getName())
                     && (event.getClientPort() == 0 || pending.clientPort == event.getClientPort())) {
                 waiting.remove(i);
+                if (twinType(pending.qtype) != null && pending.clientPort != 0) {
+                    recentPair(1, 0);
+                }
                 twinAnswered(pending);
                 rememberAnswered(pending, now);
                 return pending.timeMs;
@@ -153,6 +167,9 @@ final class PendingQueries {
             steps.remember(pending.name, pending.qtype, LookupSteps.UNANSWERED, pending.timeMs);
         }
         waiting.subList(0, expired).clear();
+        if (halves > 0) {
+            recentPair(0, halves);
+        }
         DnsClientStats.Builder counting = window.openAt(now);
         counting.setUnanswered(counting.getUnanswered() + expired);
         counting.setPairHalvesLost(counting.getPairHalvesLost() + halves);
@@ -179,10 +196,11 @@ final class PendingQueries {
         if (counting.getPairHalvesLost() < 2 && counting.getPairHalvesLost() * 10 < counting.getQueries()) {
             return;
         }
-        // A race loses a packet now and then: the lost halves are at most half of the window's
-        // answers. A resolver (or a firewall) that never answers AAAA loses every pair's AAAA; that
-        // is no race, and stays TIMEOUTS.
-        if (counting.getPairHalvesLost() * 2 > responses(counting)) {
+        // A race loses a packet now and then: the client's recent lost halves are at most half of
+        // its recent A/AAAA answers (over its last lookups, not the window a loss expires in, which
+        // may have only begun). A resolver (or a firewall) that never answers AAAA loses every
+        // pair's AAAA; that is no race, and stays TIMEOUTS.
+        if (recentPairLosses * 2 > recentPairAnswers) {
             return;
         }
         state.setLastPairLostMs(now);
@@ -190,12 +208,14 @@ final class PendingQueries {
                 Advice.pairRace(insights.subject(), counting.getPairHalvesLost(), unansweredSeconds), List.of());
     }
 
-    private static long responses(DnsClientStats.Builder window) {
-        long responses = 0;
-        for (long count : window.getResponsesMap().values()) {
-            responses += count;
+    /** Counts answers and losses of recent lookups, halving both past 64: recent ones weigh most. */
+    private void recentPair(int answers, int losses) {
+        recentPairAnswers += answers;
+        recentPairLosses += losses;
+        if (recentPairAnswers + recentPairLosses > 64) {
+            recentPairAnswers /= 2;
+            recentPairLosses /= 2;
         }
-        return responses;
     }
 
     /**

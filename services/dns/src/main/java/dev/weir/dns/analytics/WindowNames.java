@@ -41,7 +41,7 @@ final class WindowNames {
             stored(state, kind).forEach((name, value) -> names.computeIfAbsent(name, n -> new Count()).value = value);
             counts.put(kind, names);
         }
-        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+        clearFrom(state);
     }
 
     void count(Kind kind, String name) {
@@ -77,7 +77,7 @@ final class WindowNames {
 
     /** Into the state record, before it is encoded. */
     void writeTo(DnsClientState.Builder state) {
-        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+        clearFrom(state);
         counts.forEach((kind, names) -> names.forEach((name, count) -> {
             switch (kind) {
                 case ASKED -> state.putAskedNames(name, count.value);
@@ -86,6 +86,11 @@ final class WindowNames {
                 case RESOLVED -> state.putResolvedNames(name, count.value);
             }
         }));
+    }
+
+    /** Out of the state record once it is encoded: the counts here are the truth. */
+    void clearFrom(DnsClientState.Builder state) {
+        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
     }
 
     private static Map<String, Long> stored(DnsClientState.Builder state, Kind kind) {
