@@ -110,6 +110,9 @@ final class ClientWindow {
             }
             state.setLatencyBuckets(bucket, state.getLatencyBuckets(bucket) + 1);
         }
+        if (askedAt >= 0 && (event.getRcode() == Rcodes.REFUSED || event.getRcode() == Rcodes.SERVFAIL)) {
+            names.count(WindowNames.Kind.REFUSED, SearchList.bare(event.getName())); // a rate limit's, or a broken name's
+        }
         if (event.getRcode() == Rcodes.NXDOMAIN) {
             names.count(WindowNames.Kind.NXDOMAIN, event.getName());
             // For names that never resolve: which names failed as asked (not a search-path candidate).
@@ -138,6 +141,7 @@ final class ClientWindow {
         window.addAllTopNxdomain(names.top(WindowNames.Kind.NXDOMAIN, DnsSettings.TOP));
         List<NameCount> failedAsAsked = names.top(WindowNames.Kind.FAILED_AS_ASKED, DnsSettings.TOP);
         Set<String> resolved = new HashSet<>(names.all(WindowNames.Kind.RESOLVED));
+        window.setRefusedNamesAnswered(names.all(WindowNames.Kind.REFUSED).stream().anyMatch(resolved::contains));
         names.clear();
         DnsClientStats closed = window.build();
         return new Closed(closed, failedAsAsked, resolved, Insights.ms(closed.getWindowEnd()));

@@ -37,9 +37,17 @@ final class RateLimits {
 
     /** The second counted so far ends (a new second, or the window closes). */
     static void closeSecond(DnsClientState.Builder state, DnsClientStats.Builder window) {
-        if (state.getRateRefused() > 0 && state.getRateAnswered() > 0) {
-            window.setLimitedSeconds(window.getLimitedSeconds() + 1);
-            window.setLimitPerSecond(Math.max(window.getLimitPerSecond(), state.getRateAnswered()));
+        long answered = state.getRateAnswered();
+        long total = answered + state.getRateRefused();
+        if (state.getRateRefused() > 0) {
+            window.setQuietestRefusingSecond(window.getQuietestRefusingSecond() == 0 ? total
+                    : Math.min(window.getQuietestRefusingSecond(), total));
+            if (answered > 0) {
+                window.setLimitedSeconds(window.getLimitedSeconds() + 1);
+                window.setLimitPerSecond(Math.max(window.getLimitPerSecond(), answered));
+            }
+        } else if (answered > 0) {
+            window.setBusiestCleanSecond(Math.max(window.getBusiestCleanSecond(), answered));
         }
         state.setRateAnswered(0).setRateRefused(0);
     }
@@ -62,10 +70,20 @@ final class RateLimits {
         return window.getResponsesOrDefault("REFUSED", 0) + window.getResponsesOrDefault("SERVFAIL", 0);
     }
 
-    /** Whether a closed window shows a rate limit. */
+    /**
+     * Whether a closed window shows a rate limit: refusals beside answers within a second, and
+     * refusals that go by rate or not by name: the refused names were answered at other times (a
+     * token bucket refuses what it answered before), or every second with refusals was busier than
+     * every second without (a limit per second). One name that is refused every time it is asked
+     * is a broken name, however busy the seconds it is asked in.
+     */
     static boolean limited(DnsClientStats window) {
         long refused = refusals(window);
+        // By rate: there were seconds without refusals, and all were quieter than those with some.
+        boolean byRate = window.getBusiestCleanSecond() > 0
+                && window.getQuietestRefusingSecond() > window.getBusiestCleanSecond();
         return window.getLimitedSeconds() > 0 && refused >= MIN_REFUSED
-                && refused * 10 >= DnsWindowMeasures.responses(window);
+                && refused * 10 >= DnsWindowMeasures.responses(window)
+                && (window.getRefusedNamesAnswered() || byRate);
     }
 }

@@ -24,7 +24,9 @@ final class WindowNames {
         /** Names asked as they are (no search suffix) and answered NXDOMAIN: the end of a failed lookup. */
         FAILED_AS_ASKED,
         /** Names (without the search suffix that made the query) that got an answer. */
-        RESOLVED
+        RESOLVED,
+        /** Names answered REFUSED or SERVFAIL. */
+        REFUSED
     }
 
     /** A count that is incremented in place: one map lookup a count. */
@@ -84,13 +86,14 @@ final class WindowNames {
                 case NXDOMAIN -> state.putNxdomainNames(name, count.value);
                 case FAILED_AS_ASKED -> state.putFailedAsAskedNames(name, count.value);
                 case RESOLVED -> state.putResolvedNames(name, count.value);
+                case REFUSED -> state.putRefusedNames(name, count.value);
             }
         }));
     }
 
     /** Out of the state record once it is encoded: the counts here are the truth. */
     void clearFrom(DnsClientState.Builder state) {
-        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames();
+        state.clearAskedNames().clearNxdomainNames().clearFailedAsAskedNames().clearResolvedNames().clearRefusedNames();
     }
 
     private static Map<String, Long> stored(DnsClientState.Builder state, Kind kind) {
@@ -99,6 +102,7 @@ final class WindowNames {
             case NXDOMAIN -> state.getNxdomainNamesMap();
             case FAILED_AS_ASKED -> state.getFailedAsAskedNamesMap();
             case RESOLVED -> state.getResolvedNamesMap();
+            case REFUSED -> state.getRefusedNamesMap();
         };
     }
 }

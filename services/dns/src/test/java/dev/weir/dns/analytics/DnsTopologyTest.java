@@ -410,6 +410,50 @@ class DnsTopologyTest {
         assertThat(insightsOf(InsightKind.RATE_LIMITED)).isEmpty();
     }
 
+    /** One second: each name asked once, answered or refused (REFUSED) as given. */
+    private void second(DnsFlows pod, List<String> answered, List<String> refused) {
+        int k = 0;
+        for (String name : answered) {
+            int q = id++;
+            send(pod.query(now + k, q, "A", name));
+            send(pod.response(now + k++ + 1, q, "A", name, 0, 1));
+        }
+        for (String name : refused) {
+            int q = id++;
+            send(pod.query(now + k, q, "A", name));
+            send(pod.response(now + k++ + 1, q, "A", name, 5, 1));
+        }
+    }
+
+    @Test
+    void oneNameRefusedEveryTimeBesideAnsweredNamesIsNoRateLimit() {
+        DnsFlows cart = new DnsFlows("node-1", "shop", "cart-5c4f", "198.18.1.11");
+        for (int s = 0; s < 3; s++) {
+            second(cart, List.of("a.example.", "b.example.", "c.example."), List.of("broken.example.", "broken.example."));
+            now += 1000;
+        }
+        pass(Duration.ofSeconds(11));
+        assertThat(insightsOf(InsightKind.RATE_LIMITED)).isEmpty();
+    }
+
+    @Test
+    void distinctNamesRefusedOnlyInTheBusiestSecondsAreARateLimit() {
+        DnsFlows cart = new DnsFlows("node-1", "shop", "cart-5c4f", "198.18.1.11");
+        int n = 0;
+        for (int s = 0; s < 4; s++) {
+            List<String> answered = new java.util.ArrayList<>();
+            List<String> refused = new java.util.ArrayList<>();
+            for (int k = 0; k < (s % 2 == 0 ? 3 : 10); k++) { // quiet seconds of 3, bursts of 10 over a limit of 4
+                (s % 2 == 1 && k >= 4 ? refused : answered).add("n" + n++ + ".example.");
+            }
+            second(cart, answered, refused);
+            now += 1000;
+        }
+        pass(Duration.ofSeconds(11));
+        assertThat(insightsOf(InsightKind.RATE_LIMITED)).singleElement()
+                .satisfies(insight -> assertThat(insight.getValue()).isEqualTo(4.0));
+    }
+
     @Test
     void aStormInABacklogIsNotResolvedWhileItsWindowsKeepArriving() {
         now -= Duration.ofMinutes(10).toMillis(); // flows ten minutes old, caught up now
