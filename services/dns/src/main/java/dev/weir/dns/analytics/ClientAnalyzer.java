@@ -31,6 +31,10 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
     private static final long FORGET_AFTER_MS = Duration.ofMinutes(10).toMillis();
 
     private final DnsSettings settings;
+    /** The key and time of the event being handled, for what it outputs (one sink, not one per event). */
+    private String eventKey;
+    private long eventTimestamp;
+    private final java.util.function.Consumer<Object> toEventsKey = o -> output(eventKey, o, eventTimestamp);
     private DecodedStore<DnsClientState, ClientState> clients;
 
     ClientAnalyzer(DnsSettings settings) {
@@ -62,11 +66,6 @@ final class ClientAnalyzer extends ContextualProcessor<String, DnsEvent, String,
         eventTimestamp = record.timestamp();
         client.on(record.value(), toEventsKey);
     }
-
-    /** The key and time of the event being handled, for what it outputs (one sink, not one per event). */
-    private String eventKey;
-    private long eventTimestamp;
-    private final java.util.function.Consumer<Object> toEventsKey = o -> output(eventKey, o, eventTimestamp);
 
     /** An insight, or a closed window: published, and a window also to its node's analysis. */
     private void output(String key, Object output, long timestamp) {

@@ -491,19 +491,33 @@ class DnsTopologyTest {
         });
     }
 
-    @Test
-    void anAaaaLostWhileItsATwinFromTheSameSocketWasAnsweredIsTheRaceWithItsFix() {
-        for (int lookup = 0; lookup < 6; lookup++) {
+    /**
+     * Lookups of api.example.com. from one socket, 100 ms apart: A and AAAA asked together (or the
+     * AAAA once the A is answered, as glibc may), the A answered, the AAAA only where asked to.
+     */
+    private void pairs(int lookups, boolean aaaaAfterAnswer, java.util.function.IntPredicate aaaaAnswered) {
+        for (int lookup = 0; lookup < lookups; lookup++) {
             int a = id++;
             int aaaa = id++;
+            long aaaaAsked = aaaaAfterAnswer ? now + 1 : now;
             send(frontend.query(now, a, "A", "api.example.com."));
-            send(frontend.query(now, aaaa, "AAAA", "api.example.com."));
+            if (!aaaaAfterAnswer) {
+                send(frontend.query(aaaaAsked, aaaa, "AAAA", "api.example.com."));
+            }
             send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
-            if (lookup % 3 != 0) { // two of six AAAA lost
-                send(frontend.response(now + 1, aaaa, "AAAA", "api.example.com.", 0, 1));
+            if (aaaaAfterAnswer) {
+                send(frontend.query(aaaaAsked, aaaa, "AAAA", "api.example.com."));
+            }
+            if (aaaaAnswered.test(lookup)) {
+                send(frontend.response(aaaaAsked + 1, aaaa, "AAAA", "api.example.com.", 0, 1));
             }
             now += 100;
         }
+    }
+
+    @Test
+    void anAaaaLostWhileItsATwinFromTheSameSocketWasAnsweredIsTheRaceWithItsFix() {
+        pairs(6, false, lookup -> lookup % 3 != 0); // two of six AAAA lost
         pass(Duration.ofSeconds(6));
         List<DnsInsight> found = insightsOf(InsightKind.A_AAAA_RACE);
         assertThat(found).isNotEmpty();
@@ -545,17 +559,7 @@ class DnsTopologyTest {
     @Test
     void anAaaaAskedJustAfterItsATwinWasAnsweredIsStillOneOfThePair() {
         // glibc may send the AAAA once the A is answered, from the same socket.
-        for (int lookup = 0; lookup < 6; lookup++) {
-            int a = id++;
-            int aaaa = id++;
-            send(frontend.query(now, a, "A", "api.example.com."));
-            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
-            send(frontend.query(now + 1, aaaa, "AAAA", "api.example.com."));
-            if (lookup % 3 != 0) {
-                send(frontend.response(now + 2, aaaa, "AAAA", "api.example.com.", 0, 1));
-            }
-            now += 100;
-        }
+        pairs(6, true, lookup -> lookup % 3 != 0);
         pass(Duration.ofSeconds(6));
         assertThat(insightsOf(InsightKind.A_AAAA_RACE)).isNotEmpty();
     }
@@ -563,17 +567,7 @@ class DnsTopologyTest {
     @Test
     void halvesLostAtTheEndOfAWindowAreJudgedOverTheRecentLookupsNotTheNextWindow() {
         pass(Duration.ofSeconds(7)); // the lookups late in a window: their AAAA expire in the next one, still empty
-        for (int lookup = 0; lookup < 6; lookup++) {
-            int a = id++;
-            int aaaa = id++;
-            send(frontend.query(now, a, "A", "api.example.com."));
-            send(frontend.query(now, aaaa, "AAAA", "api.example.com."));
-            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
-            if (lookup % 3 != 0) {
-                send(frontend.response(now + 1, aaaa, "AAAA", "api.example.com.", 0, 1));
-            }
-            now += 100;
-        }
+        pairs(6, false, lookup -> lookup % 3 != 0);
         pass(Duration.ofSeconds(6));
         assertThat(insightsOf(InsightKind.A_AAAA_RACE)).isNotEmpty();
     }
@@ -581,13 +575,7 @@ class DnsTopologyTest {
     @Test
     void aResolverThatNeverAnswersAaaaIsTimeoutsNotTheRace() {
         // Every pair loses its AAAA: a resolver or firewall that drops them, not a race now and then.
-        for (int lookup = 0; lookup < 4; lookup++) {
-            int a = id++;
-            send(frontend.query(now, a, "A", "api.example.com."));
-            send(frontend.query(now, id++, "AAAA", "api.example.com."));
-            send(frontend.response(now + 1, a, "A", "api.example.com.", 0, 1));
-            now += 100;
-        }
+        pairs(4, false, lookup -> false);
         pass(Duration.ofSeconds(6));
         List<DnsInsight> all = insights.readValuesToList();
         assertThat(all).anySatisfy(i -> assertThat(i.getKind()).isEqualTo(InsightKind.TIMEOUTS));
