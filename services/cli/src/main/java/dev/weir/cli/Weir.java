@@ -301,8 +301,8 @@ public final class Weir {
         @Option(names = "--to", required = true, description = "namespace/pod or an address")
         String to;
 
-        @Option(names = "--port", required = true)
-        int port;
+        @Option(names = "--port", required = true, description = "A number, or a port name of the destination pod (grpc)")
+        String port;
 
         @Option(names = "--protocol", defaultValue = "TCP")
         String protocol;
@@ -314,18 +314,38 @@ public final class Weir {
                     Api.JSON.writeValueAsString(new ExplainRequest(from, to, port, protocol)));
             ExplainResponse explained = Api.read(result, ExplainResponse.class);
             weir.show(result, ExplainResponse.class, answer -> {
-                weir.out().printf("%s -> %s %d/%s: %s%n", from, to, port, protocol, answer.verdict());
+                String number = Integer.toString(answer.port());
+                weir.out().printf("%s -> %s %s/%s: %s%n", from, to, number.equals(port) ? port : port + " (" + number + ")",
+                        protocol, answer.verdict());
                 String[] directions = {"egress", "ingress"};
                 ExplainSide[] sides = {answer.egress(), answer.ingress()};
                 for (int i = 0; i < sides.length; i++) {
-                    ExplainSide s = sides[i];
-                    weir.out().printf("  %-7s %s: %s%s%s%n", directions[i], s.pod().isEmpty() ? "(not a pod)" : s.pod(),
-                            s.allowed() ? "allowed" : "denied", " (" + s.match() + ")",
-                            s.policy().isEmpty() ? "" : " by " + s.policy());
+                    printSide(weir.out(), directions[i], sides[i]);
                 }
                 weir.out().flush();
             });
             return "FORWARDED".equals(explained.verdict()) ? 0 : 5;
+        }
+    }
+
+    /** One end: the verdict there, what decided it, and each policy that selects the pod with its matching rules. */
+    static void printSide(java.io.PrintWriter out, String direction, ExplainSide s) {
+        String verdict;
+        if (s.pod().isEmpty()) {
+            verdict = "not a pod of the cluster, nothing enforced here";
+        } else if (!s.isolated() && s.policy().isEmpty()) {
+            verdict = "allowed: no policy isolates it for " + direction;
+        } else if (s.policy().isEmpty()) {
+            verdict = "denied: isolated for " + direction + ", and no rule of the policies below matches";
+        } else {
+            verdict = (s.allowed() ? "allowed by " : "denied by ") + s.policy() + (s.deny() ? " (a deny rule)" : "")
+                    + " [" + s.match() + "]";
+        }
+        out.printf("  %-7s %s: %s%n", direction, s.pod().isEmpty() ? "(not a pod)" : s.pod(), verdict);
+        for (dev.weir.api.policy.ExplainPolicy p : s.policies()) {
+            out.printf("          %s: %s%n", p.policy(), p.matched().isEmpty()
+                    ? "none of its " + p.rules() + " " + direction + " rule" + (p.rules() == 1 ? "" : "s") + " matches"
+                    : "matches " + String.join(", ", p.matched()) + " (of " + p.rules() + ")");
         }
     }
 

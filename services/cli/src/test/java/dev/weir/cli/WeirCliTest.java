@@ -120,12 +120,20 @@ class WeirCliTest {
     @Test
     void explainExitsByVerdictAndSilenceSendsItsMatchers() {
         response = """
-                {"verdict":"DROPPED","egress":{"pod":"shop/frontend","isolated":false,"allowed":true,"match":"NOT_ISOLATED","policy":"","deny":false},
-                 "ingress":{"pod":"payments/api","isolated":true,"allowed":false,"match":"NONE","policy":"","deny":false}}
+                {"verdict":"DROPPED","port":9090,
+                 "egress":{"pod":"shop/frontend","isolated":false,"allowed":true,"match":"NOT_ISOLATED","policy":"","deny":false},
+                 "ingress":{"pod":"payments/api","isolated":true,"allowed":false,"match":"NONE","policy":"","deny":false,
+                            "policies":[{"policy":"NetworkPolicy/payments/api-from-cart","rules":2,"matched":[]},
+                                        {"policy":"WeirNetworkPolicy/payments/no-debug","rules":1,"matched":[]}]}}
                 """;
-        Result explain = run("policy", "explain", "--from", "shop/frontend", "--to", "payments/api", "--port", "9090");
+        Result explain = run("policy", "explain", "--from", "shop/frontend", "--to", "payments/api", "--port", "grpc");
         assertThat(explain.exit()).isEqualTo(5);
-        assertThat(explain.out()).contains("DROPPED").contains("ingress payments/api: denied (NONE)");
+        assertThat(explain.out()).contains("grpc (9090)/TCP: DROPPED")
+                .contains("egress  shop/frontend: allowed: no policy isolates it for egress")
+                .contains("ingress payments/api: denied: isolated for ingress, and no rule of the policies below matches")
+                .contains("NetworkPolicy/payments/api-from-cart: none of its 2 ingress rules matches")
+                .contains("WeirNetworkPolicy/payments/no-debug: none of its 1 ingress rule matches");
+        assertThat(calls.get(calls.size() - 1).body()).contains("\"port\":\"grpc\"");
         response = "{\"id\":\"s-1\",\"endsAt\":\"2026-01-01T02:00:00Z\"}";
         Result silence = run("alerts", "silence", "alertname=DnsNxdomainRatio", "namespace=shop", "--duration", "2h",
                 "--comment", "known", "--author", "ops");

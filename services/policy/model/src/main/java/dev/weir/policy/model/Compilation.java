@@ -19,6 +19,10 @@ public record Compilation(Map<String, EndpointPolicy> endpoints, Map<Cidr, Integ
     /** The identity the datapath's LPM lookup gives an address: the longest prefix, else world. */
     public int identityOf(String ip) {
         Cidr host = Cidr.host(ip);
+        Integer exact = ipcache.get(host); // a host entry is the longest prefix there is (every pod has one)
+        if (exact != null) {
+            return exact;
+        }
         Optional<Map.Entry<Cidr, Integer>> best = ipcache.entrySet().stream()
                 .filter(e -> e.getKey().contains(host))
                 .max(Comparator.comparingInt(e -> e.getKey().length()));

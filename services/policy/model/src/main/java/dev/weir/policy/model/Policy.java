@@ -27,6 +27,11 @@ public record Policy(String kind, String namespace, String name, LabelSelector p
         return namespace.isEmpty();
     }
 
+    /** Whether the policy applies to the pod: its namespace (any, cluster-wide) and its podSelector. */
+    public boolean selects(Cluster.Pod pod) {
+        return (clusterWide() || pod.namespace().equals(namespace)) && podSelector.matches(pod.labels());
+    }
+
     public String key() {
         return kind + "/" + (namespace.isEmpty() ? "" : namespace + "/") + name;
     }

@@ -8,7 +8,6 @@ import dev.weir.policy.model.Identity;
 import dev.weir.policy.model.MapKey;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.PolicyCompiler;
-import dev.weir.policy.model.Protocol;
 import dev.weir.policy.model.Verdicts;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,8 +22,6 @@ import java.util.Set;
  */
 public final class Lint {
 
-    private static final int DNS_PORT = 53;
-
     private Lint() {
     }
 
@@ -35,14 +32,24 @@ public final class Lint {
 
     /**
      * Lints the proposed policies as they would stand among those in force (a proposed policy
-     * replaces the one of the same key): a deny of another policy can shadow a proposed allow.
+     * replaces the one of the same key): a deny of another policy can shadow a proposed allow,
+     * and another policy can allow the DNS this one does not.
      */
     public static List<LintWarning> lint(List<Policy> policies, List<Policy> inForce, Cluster cluster,
             Map<String, Set<String>> dnsAnswers) {
+        Set<String> proposed = new HashSet<>();
+        policies.forEach(p -> proposed.add(p.key()));
+        List<Policy> combined = new ArrayList<>();
+        inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
+        combined.addAll(policies);
+        // One allocator for every compile of a lint, so the same labels get the same identity in each.
+        Identity.Allocator allocator = new Identity.LocalAllocator();
+        Compilation all = PolicyCompiler.compile(cluster, combined, allocator, Map.of(), dnsAnswers);
         List<LintWarning> warnings = new ArrayList<>();
         warnings.addAll(basic(policies, cluster));
-        warnings.addAll(shadowed(policies, inForce, cluster, dnsAnswers));
-        warnings.addAll(capacity(policies, inForce, cluster, dnsAnswers));
+        warnings.addAll(ClusterDnsLint.lint(policies, cluster, all));
+        warnings.addAll(shadowed(policies, combined, cluster, all, allocator, dnsAnswers));
+        warnings.addAll(capacity(policies, all));
         return warnings;
     }
 
@@ -53,14 +60,7 @@ public final class Lint {
      * Endpoints whose compiled entries would not fit in an agent's policy map: their agents refuse
      * the revision whole and keep the one in force, so say so before the apply.
      */
-    private static List<LintWarning> capacity(List<Policy> policies, List<Policy> inForce, Cluster cluster,
-            Map<String, Set<String>> dnsAnswers) {
-        Set<String> proposed = new HashSet<>();
-        policies.forEach(p -> proposed.add(p.key()));
-        List<Policy> combined = new ArrayList<>();
-        inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
-        combined.addAll(policies);
-        Compilation all = PolicyCompiler.compile(cluster, combined, new Identity.LocalAllocator(), Map.of(), dnsAnswers);
+    private static List<LintWarning> capacity(List<Policy> policies, Compilation all) {
         List<LintWarning> warnings = new ArrayList<>();
         for (Map.Entry<String, EndpointPolicy> endpoint : all.endpoints().entrySet()) {
             long entries = endpoint.getValue().entries().keySet().stream().mapToLong(MapKey::datapathEntries).sum();
@@ -82,17 +82,10 @@ public final class Lint {
         List<LintWarning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             String key = policy.key();
-            List<Cluster.Pod> selected = cluster.pods().stream()
-                    .filter(p -> (policy.clusterWide() || p.namespace().equals(policy.namespace()))
-                            && policy.podSelector().matches(p.labels()))
-                    .toList();
+            List<Cluster.Pod> selected = cluster.pods().stream().filter(policy::selects).toList();
             if (selected.isEmpty()) {
                 warnings.add(new LintWarning(key, "spec.podSelector", "selects no pod"
                         + (policy.clusterWide() ? "" : " in namespace " + policy.namespace())));
-            }
-            if (policy.isolatesEgress() && !allowsDns(policy)) {
-                warnings.add(new LintWarning(key, "spec.egress", "isolates egress without allowing DNS (UDP and TCP port 53 "
-                        + "to the cluster DNS service): name lookups of the selected pods will time out"));
             }
             for (int r = 0; r < policy.ingress().size(); r++) {
                 List<Policy.Port> ports = policy.ingress().get(r).ports();
@@ -115,19 +108,11 @@ public final class Lint {
      * datapath's lookup order decides. A rule that produces no entry (no peer exists yet) is not
      * called shadowed: it may allow something once its peers appear.
      */
-    private static List<LintWarning> shadowed(List<Policy> policies, List<Policy> inForce, Cluster cluster,
-            Map<String, Set<String>> dnsAnswers) {
-        List<Policy> combined = new ArrayList<>();
-        Set<String> proposed = new HashSet<>();
-        policies.forEach(p -> proposed.add(p.key()));
-        inForce.stream().filter(p -> !proposed.contains(p.key())).forEach(combined::add);
-        combined.addAll(policies);
+    private static List<LintWarning> shadowed(List<Policy> policies, List<Policy> combined, Cluster cluster,
+            Compilation all, Identity.Allocator allocator, Map<String, Set<String>> dnsAnswers) {
         if (combined.stream().allMatch(p -> p.ingressDeny().isEmpty() && p.egressDeny().isEmpty())) {
             return List.of();
         }
-        // One allocator for every compile below, so the same labels get the same identity in each.
-        Identity.Allocator allocator = new Identity.LocalAllocator();
-        Compilation all = PolicyCompiler.compile(cluster, combined, allocator, Map.of(), dnsAnswers);
         List<LintWarning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             warnings.addAll(shadowed(policy, "ingress", policy.ingress(), cluster, all, allocator, dnsAnswers));
@@ -166,24 +151,5 @@ public final class Lint {
             }
         }
         return warnings;
-    }
-
-    /** Whether some egress rule lets UDP port 53 out (to any peer: the DNS service's pods or address). */
-    static boolean allowsDns(Policy policy) {
-        for (Policy.Rule rule : policy.egress()) {
-            if (rule.ports().isEmpty()) {
-                return true;
-            }
-            for (Policy.Port port : rule.ports()) {
-                boolean udp = port.protocol() == Protocol.UDP;
-                boolean covers = port.name() != null ? port.name().contains("dns")
-                        : port.number() == null || (port.number() <= DNS_PORT
-                                && (port.endPort() == null ? port.number() : port.endPort()) >= DNS_PORT);
-                if (udp && covers) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }

@@ -7,7 +7,6 @@ import dev.weir.api.policy.ApplyResponse;
 import dev.weir.api.policy.EndpointStatus;
 import dev.weir.api.policy.ExplainRequest;
 import dev.weir.api.policy.ExplainResponse;
-import dev.weir.api.policy.ExplainSide;
 import dev.weir.api.policy.LintWarning;
 import dev.weir.api.policy.PolicyDeleted;
 import dev.weir.api.policy.PolicyDetail;
@@ -20,8 +19,6 @@ import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.PolicyParser;
-import dev.weir.policy.model.Protocol;
-import dev.weir.policy.model.Verdicts;
 import dev.weir.proto.state.v1.AckStatus;
 import dev.weir.proto.state.v1.EndpointPolicyState;
 import dev.weir.proto.state.v1.MapApplyAck;
@@ -197,80 +194,18 @@ public class PolicyController {
         return ack == null ? "" : ack.getError();
     }
 
-    /** The verdict for a new connection, and the policies and entries that decide it at each end. */
-    @Operation(summary = "The verdict for a new connection, and the policies and entries that decide it at each end")
+    /**
+     * The verdict for a new connection, and at each end the policies that select the pod and the
+     * rules of them that match (or that none does).
+     */
+    @Operation(summary = "The verdict for a new connection, the policies that select each end and the rules that match")
     @PostMapping("/explain")
     public ExplainResponse explain(@RequestBody ExplainRequest request) {
         Compilation compiled = reconciler.last();
         if (compiled == null) {
             throw new IllegalStateException("policies are not compiled yet");
         }
-        Cluster cluster = cluster();
-        Cluster.Pod source = pod(cluster, request.source(), "source");
-        Cluster.Pod destination = pod(cluster, request.destination(), "destination");
-        Protocol protocol;
-        try {
-            protocol = Protocol.valueOf(request.protocol() == null ? "TCP" : request.protocol().toUpperCase());
-        } catch (IllegalArgumentException e) {
-            throw new PolicyParser.InvalidPolicy("protocol", "'" + request.protocol() + "' is not TCP, UDP or SCTP");
-        }
-        if (request.port() < 1 || request.port() > 65535) {
-            throw new PolicyParser.InvalidPolicy("port", request.port() + " is out of range 1-65535");
-        }
-        String sourceIp = source == null ? request.source() : source.ip();
-        String destinationIp = destination == null ? request.destination() : destination.ip();
-        Verdicts.PathDecision decision = Verdicts.decide(compiled, source == null ? null : source.key(), sourceIp,
-                destination == null ? null : destination.key(), destinationIp, request.port(), protocol);
-        return new ExplainResponse(decision.allowed() ? "FORWARDED" : "DROPPED",
-                side(compiled, source, decision.egress(), true), side(compiled, destination, decision.ingress(), false));
-    }
-
-    private static ExplainSide side(Compilation compiled, Cluster.Pod pod, Verdicts.Decision decision, boolean egress) {
-        String policy = decision.entry() == null ? "" : compiled.policyOf(decision.entry().cookie()).orElse("");
-        boolean isolated = pod != null && (egress ? compiled.endpoint(pod.key()).egressIsolated()
-                : compiled.endpoint(pod.key()).ingressIsolated());
-        return new ExplainSide(pod == null ? "" : pod.key(), isolated, decision.allowed(), decision.match().name(), policy,
-                decision.denyEntry());
-    }
-
-    private static Cluster.Pod pod(Cluster cluster, String name, String field) {
-        if (name == null || name.isBlank()) {
-            throw new PolicyParser.InvalidPolicy(field, "is required: namespace/pod or an IP address");
-        }
-        for (Cluster.Pod pod : cluster.pods()) {
-            if (pod.key().equals(name) || pod.ip().equals(name)) {
-                return pod;
-            }
-        }
-        if (name.contains("/")) {
-            throw new PolicyParser.InvalidPolicy(field, "no pod " + name + " is known");
-        }
-        // Not a pod: it must be an address literal (never a name to look up).
-        if (name.length() > 45 || !name.matches("[0-9a-fA-F:.]+") || !validAddress(name)) {
-            throw new PolicyParser.InvalidPolicy(field, "'" + (name.length() > 45 ? name.substring(0, 45) + "…" : name)
-                    + "' is neither namespace/pod nor an IP address");
-        }
-        return null;
-    }
-
-    private static boolean validAddress(String literal) {
-        if (literal.contains(":")) {
-            try {
-                return java.net.InetAddress.getByName(literal) instanceof java.net.Inet6Address;
-            } catch (java.net.UnknownHostException e) {
-                return false;
-            }
-        }
-        String[] parts = literal.split("\\.", -1);
-        if (parts.length != 4) {
-            return false;
-        }
-        for (String part : parts) {
-            if (part.isEmpty() || part.length() > 3 || Integer.parseInt(part) > 255) {
-                return false;
-            }
-        }
-        return true;
+        return new Explanation(cluster(), reconciler.lastPolicies(), compiled, topics.dnsAnswers()).explain(request);
     }
 
     private Cluster cluster() {

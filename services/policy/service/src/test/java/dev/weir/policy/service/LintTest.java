@@ -121,4 +121,105 @@ class LintTest {
                 """), cluster());
         assertThat(warnings).extracting(dev.weir.api.policy.LintWarning::field).containsExactly("spec.egress");
     }
+
+    private static Cluster withResolver() {
+        return cluster().pod(new Cluster.Pod("kube-system", "coredns", Map.of("k8s-app", "kube-dns"), "198.18.0.53", List.of(),
+                "", 0));
+    }
+
+    /** Allows the cart on 8080 and the outside world on every port: nothing of that is the cluster's DNS. */
+    private static final String WEB_TO_CART_AND_WORLD = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: web-out, namespace: shop}
+            spec:
+              podSelector: {matchLabels: {app: web}}
+              policyTypes: [Egress]
+              egress:
+                - to: [{podSelector: {matchLabels: {app: cart}}}]
+                  ports: [{port: 8080}]
+                - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
+            """;
+
+    private static List<String> dnsWarnings(List<dev.weir.api.policy.LintWarning> warnings) {
+        return warnings.stream().filter(w -> w.message().contains("DNS") || w.message().contains("resolver"))
+                .map(w -> w.field() + ": " + w.message()).toList();
+    }
+
+    @Test
+    void anEgressPolicyWhosePortlessAddressBlockIsNotTheResolverCutsThePodOffDns() {
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(WEB_TO_CART_AND_WORLD), withResolver())))
+                .singleElement().asString().startsWith("spec.egress: cuts pod shop/web off the cluster DNS (kube-system/coredns");
+        // Without a resolver pod to judge against, the rules are read: a port-less block is still the outside world.
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(WEB_TO_CART_AND_WORLD), cluster())))
+                .singleElement().asString().startsWith("spec.egress: isolates egress without allowing DNS");
+    }
+
+    @Test
+    void dnsAllowedToTheResolverOrByAnotherPolicyInForceIsNoWarning() {
+        String withDns = WEB_TO_CART_AND_WORLD + """
+                    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+                            podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+                      ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+                """;
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(withDns), withResolver()))).isEmpty();
+        List<dev.weir.policy.model.Policy> dnsForAll = PolicyParser.parse("""
+                apiVersion: weir.dev/v1
+                kind: WeirNetworkPolicy
+                metadata: {name: dns-for-all}
+                spec:
+                  podSelector: {}
+                  egress:
+                    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]
+                      ports: [{port: 53, protocol: UDP}]
+                """);
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(WEB_TO_CART_AND_WORLD), dnsForAll, withResolver(), Map.of())))
+                .isEmpty();
+        // The same allow on TCP only lets no UDP lookup through.
+        String tcpOnly = WEB_TO_CART_AND_WORLD + """
+                    - to: [{namespaceSelector: {}}]
+                      ports: [{port: 53, protocol: TCP}]
+                """;
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(tcpOnly), withResolver()))).hasSize(1);
+    }
+
+    @Test
+    void aDenyOfDnsBesideAnAllowOfEverythingCutsThePodOff() {
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse("""
+                apiVersion: weir.dev/v1
+                kind: WeirNetworkPolicy
+                metadata: {name: no-dns, namespace: shop}
+                spec:
+                  podSelector: {}
+                  egress:
+                    - {}
+                  egressDeny:
+                    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]
+                      ports: [{port: 53, protocol: UDP}]
+                """), withResolver()))).singleElement().asString().contains("cuts pod shop/web off");
+    }
+
+    @Test
+    void closingTheResolversIngressNamesTheClientsItCutsOff() {
+        List<String> warnings = dnsWarnings(Lint.lint(PolicyParser.parse("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: coredns, namespace: kube-system}
+                spec:
+                  podSelector: {matchLabels: {k8s-app: kube-dns}}
+                  ingress: []
+                """), withResolver()));
+        assertThat(warnings).singleElement().asString().startsWith("spec.ingress: closes the cluster resolver "
+                + "kube-system/coredns to 3 pods (shop/web, ops/backup, db/pg)");
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: coredns, namespace: kube-system}
+                spec:
+                  podSelector: {matchLabels: {k8s-app: kube-dns}}
+                  ingress:
+                    - from: [{namespaceSelector: {}}]
+                      ports: [{port: 53, protocol: UDP}]
+                """), withResolver()))).isEmpty();
+    }
 }
