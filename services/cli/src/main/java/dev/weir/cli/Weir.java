@@ -10,6 +10,7 @@ import dev.weir.api.policy.EndpointStatus;
 import dev.weir.api.policy.ExplainRequest;
 import dev.weir.api.policy.ExplainResponse;
 import dev.weir.api.policy.ExplainSide;
+import dev.weir.api.policy.SuggestResult;
 import dev.weir.api.policy.LintWarning;
 import dev.weir.api.policy.PolicyDeleted;
 import dev.weir.api.policy.PolicyDetail;
@@ -41,7 +42,8 @@ import tools.jackson.databind.JsonNode;
         subcommands = {Observe.class, Weir.PolicyCommand.class, Weir.DnsCommand.class, Weir.AlertsCommand.class,
             Weir.Status.class, dev.weir.cli.doctor.Doctor.class},
         footer = {"", "Exit codes: 0 done, 1 refused (bad input, not found, bad token), 2 usage, 3 unreachable",
-            "(weir status and weir doctor: 4 warnings, 5 failures).",
+            "(weir status and weir doctor: 4 warnings, 5 failures; weir policy status: 4 not enforced everywhere;",
+            "weir policy explain: 5 dropped; weir policy suggest: 6 when its preview shows allowed flows dropped).",
             "The APIs and the token default to ./weir up's; set WEIR_POLICY_API, WEIR_DNS_API, WEIR_ALERTING_API,",
             "WEIR_TOKEN_FILE and WEIR_CA_CERT (or the options) for a cluster."})
 public final class Weir {
@@ -166,7 +168,7 @@ public final class Weir {
 
     @Command(name = "policy", mixinStandardHelpOptions = true, description = "Apply, inspect, explain and preview network policies.",
             subcommands = {PolicyApply.class, PolicyList.class, PolicyGet.class, PolicyDelete.class, PolicyStatus.class,
-                PolicyExplain.class, PolicyPreview.class})
+                PolicyExplain.class, PolicyPreview.class, PolicySuggest.class})
     static final class PolicyCommand {
         @ParentCommand
         Weir weir;
@@ -325,6 +327,48 @@ public final class Weir {
                 weir.out().flush();
             });
             return "FORWARDED".equals(explained.verdict()) ? 0 : 5;
+        }
+    }
+
+    @Command(name = "suggest", mixinStandardHelpOptions = true, description = "Least-privilege policies per workload from the "
+            + "recorded flows of a time range, as YAML to review and apply (its preview and notes as comments at the end).")
+    static final class PolicySuggest implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Option(names = "--since", defaultValue = "1h", description = "Start of the range: 10m, 1h, or an instant")
+        String since;
+
+        @Option(names = "--until", description = "End of the range (default: now)")
+        String until;
+
+        @Option(names = {"-n", "--namespace"}, description = "Only the workloads of this namespace")
+        String namespace;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode result = weir.slow("reading the flows since " + since, () -> weir.api(weir.policyApi)
+                    .get("/api/v1/policies/suggestions" + Api.query(mapOf("since", since, "until", until, "namespace", namespace))));
+            SuggestResult suggested = Api.read(result, SuggestResult.class);
+            weir.show(result, SuggestResult.class, answer -> {
+                weir.out().print(answer.document());
+                weir.out().printf("# %d flows read, %s to %s%s%n", answer.flowsRead(), answer.since(), answer.until(),
+                        answer.truncated() ? " (the read stopped at its bound)" : "");
+                PreviewResult preview = answer.preview();
+                if (preview != null) {
+                    weir.out().printf("# preview over the same flows: %d connections judged, %d would change%n",
+                            preview.connectionsJudged(), preview.changes().size());
+                    for (PreviewChange c : preview.changes()) {
+                        weir.out().printf("#   %s -> %s %d/%s: %s -> %s (%d flows)%n", c.source(), c.destination(), c.port(),
+                                c.protocol(), c.before(), c.after(), c.flows());
+                    }
+                }
+                answer.notes().forEach(n -> weir.out().println("# note: " + n.replace('\n', ' ')));
+                weir.out().flush();
+            });
+            return suggested.preview() != null && suggested.preview().changes().stream()
+                    .anyMatch(c -> "DROPPED".equals(c.after())) ? 6 : 0;
         }
     }
 

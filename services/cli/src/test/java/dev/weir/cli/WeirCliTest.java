@@ -143,6 +143,27 @@ class WeirCliTest {
     }
 
     @Test
+    void suggestPrintsAnApplicableDocumentWithItsPreviewAsComments() {
+        response = """
+                {"since":"2026-12-02T01:00:00Z","until":"2026-12-02T02:00:00Z","flowsRead":1200,"truncated":false,
+                 "policies":[{"kind":"NetworkPolicy","namespace":"shop","name":"suggested-cart","workload":"shop/cart (Deployment)",
+                              "yaml":"kind: NetworkPolicy\\n","rules":[]}],
+                 "document":"apiVersion: networking.k8s.io/v1\\nkind: NetworkPolicy\\n",
+                 "preview":{"since":"2026-12-02T01:00:00Z","flowsRead":1200,"connectionsJudged":7,"truncated":false,
+                            "changes":[{"source":"shop/a","destination":"shop/b","port":80,"protocol":"TCP",
+                                        "before":"FORWARDED","after":"DROPPED","flows":3}]},
+                 "notes":["shop/x: its pods share no stable label"]}
+                """;
+        Result suggest = run("policy", "suggest", "--since", "1h", "-n", "shop");
+        assertThat(calls.get(calls.size() - 1).uri()).isEqualTo("/api/v1/policies/suggestions?since=1h&namespace=shop");
+        assertThat(suggest.exit()).isEqualTo(6);
+        assertThat(suggest.out()).startsWith("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n# 1200 flows read")
+                .contains("# preview over the same flows: 7 connections judged, 1 would change")
+                .contains("#   shop/a -> shop/b 80/TCP: FORWARDED -> DROPPED (3 flows)")
+                .contains("# note: shop/x: its pods share no stable label");
+    }
+
+    @Test
     void usageErrorsExitTwoAndHelpTeaches() {
         assertThat(run("policy", "explain", "--from", "a").exit()).isEqualTo(2);
         Result help = run("--help");

@@ -465,8 +465,29 @@ public final class PolicyParser {
         }
     }
 
+    /** Whether a label (key and value) is one Kubernetes accepts, and so one a selector may name. */
+    public static boolean validLabel(String key, String value) {
+        try {
+            labelKey(key, "");
+            labelValue(value, "");
+            return true;
+        } catch (InvalidPolicy e) {
+            return false;
+        }
+    }
+
+    /** Whether a namespace's name is one Kubernetes accepts (a DNS-1123 label). */
+    public static boolean validNamespace(String name) {
+        return name.length() <= 63 && name.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+    }
+
     private static void labelKey(String key, String at) {
         String name = key.contains("/") ? key.substring(key.indexOf('/') + 1) : key;
+        String prefix = key.contains("/") ? key.substring(0, key.indexOf('/')) : null;
+        if (prefix != null && (prefix.isEmpty() || prefix.length() > 253
+                || !prefix.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"))) {
+            throw new InvalidPolicy(at, "'" + key + "' has a prefix that is no DNS subdomain");
+        }
         if (name.isEmpty() || name.length() > 63 || !LABEL_NAME.matcher(name).matches()) {
             throw new InvalidPolicy(at, "'" + key + "' is not a valid label key");
         }

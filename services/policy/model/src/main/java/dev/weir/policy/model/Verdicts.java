@@ -71,6 +71,32 @@ public final class Verdicts {
         }
     }
 
+    /**
+     * As below, for pods of a cluster whose nodes are known: an address of a pod's own node is
+     * the host to that pod's datapath (its agent writes HOST for it, remote-node for the others').
+     */
+    public static PathDecision decide(Compilation compiled, Cluster cluster, Cluster.Pod source, String sourceIp,
+            Cluster.Pod destination, String destinationIp, int port, Protocol protocol) {
+        Decision egress = source == null
+                ? new Decision(true, false, Match.NOT_ISOLATED, null, null)
+                : decide(compiled.endpoint(source.key()), remoteIdentity(compiled, cluster, source, destinationIp), port,
+                        protocol.number(), Direction.EGRESS);
+        Decision ingress = destination == null
+                ? new Decision(true, false, Match.NOT_ISOLATED, null, null)
+                : decide(compiled.endpoint(destination.key()), remoteIdentity(compiled, cluster, destination, sourceIp), port,
+                        protocol.number(), Direction.INGRESS);
+        return new PathDecision(egress, ingress);
+    }
+
+    /** The identity a pod's datapath gives a remote address. */
+    public static int remoteIdentity(Compilation compiled, Cluster cluster, Cluster.Pod local, String remoteIp) {
+        int identity = compiled.identityOf(remoteIp);
+        if (identity == Identity.REMOTE_NODE && cluster.nodes().getOrDefault(local.node(), List.of()).contains(remoteIp)) {
+            return Identity.HOST;
+        }
+        return identity;
+    }
+
     public static PathDecision decide(Compilation compiled, String sourcePod, String sourceIp, String destinationPod,
             String destinationIp, int port, Protocol protocol) {
         Decision egress = sourcePod == null

@@ -3,7 +3,6 @@ package dev.weir.policy.service;
 import dev.weir.api.policy.LintWarning;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
-import dev.weir.policy.model.MapKey.Direction;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.Protocol;
 import dev.weir.policy.model.Verdicts;
@@ -44,7 +43,7 @@ final class ClusterDnsLint {
             if (egress && !resolvers.isEmpty()) {
                 List<String> cut = cluster.pods().stream()
                         .filter(p -> policy.selects(p) && !resolvers.contains(p) && resolvers.stream()
-                                .noneMatch(r -> lookupAllowed(all, p, r)))
+                                .noneMatch(r -> lookupAllowed(all, cluster, p, r)))
                         .map(Cluster.Pod::key).toList();
                 if (!cut.isEmpty()) {
                     warnings.add(new LintWarning(policy.key(), "spec.egress", "cuts " + pods(cut) + " off the cluster DNS ("
@@ -58,7 +57,7 @@ final class ClusterDnsLint {
                         continue;
                     }
                     List<String> clients = cluster.pods().stream()
-                            .filter(p -> !resolvers.contains(p) && !lookupAllowed(all, p, resolver))
+                            .filter(p -> !resolvers.contains(p) && !lookupAllowed(all, cluster, p, resolver))
                             .map(Cluster.Pod::key).toList();
                     if (!clients.isEmpty()) {
                         warnings.add(new LintWarning(policy.key(), "spec.ingress", "closes the cluster resolver "
@@ -72,8 +71,8 @@ final class ClusterDnsLint {
     }
 
     /** Both ends of a lookup: the client's egress and the resolver's ingress. */
-    private static boolean lookupAllowed(Compilation all, Cluster.Pod client, Cluster.Pod resolver) {
-        return Verdicts.decide(all, client.key(), client.ip(), resolver.key(), resolver.ip(), DNS_PORT, Protocol.UDP).allowed();
+    private static boolean lookupAllowed(Compilation all, Cluster cluster, Cluster.Pod client, Cluster.Pod resolver) {
+        return Verdicts.decide(all, cluster, client, client.ip(), resolver, resolver.ip(), DNS_PORT, Protocol.UDP).allowed();
     }
 
     private static String pods(List<String> keys) {

@@ -52,8 +52,8 @@ final class Explanation {
         int port = port(request.port(), destination, protocol);
         String sourceIp = source == null ? request.source() : source.ip();
         String destinationIp = destination == null ? request.destination() : destination.ip();
-        Verdicts.PathDecision decision = Verdicts.decide(enforced, source == null ? null : source.key(), sourceIp,
-                destination == null ? null : destination.key(), destinationIp, port, protocol);
+        Verdicts.PathDecision decision = Verdicts.decide(enforced, cluster, source, sourceIp, destination, destinationIp, port,
+                protocol);
         return new ExplainResponse(decision.allowed() ? "FORWARDED" : "DROPPED", port,
                 side(source, decision.egress(), Direction.EGRESS, destinationIp, port, protocol),
                 side(destination, decision.ingress(), Direction.INGRESS, sourceIp, port, protocol));
@@ -103,8 +103,8 @@ final class Explanation {
                 ingress && !deny ? one : List.of(), !ingress && !deny ? one : List.of(),
                 ingress && deny ? one : List.of(), !ingress && deny ? one : List.of());
         Compilation compiled = PolicyCompiler.compile(cluster, List.of(alone), allocator, Map.of(), dnsAnswers);
-        Verdicts.Decision decision = Verdicts.decide(compiled.endpoint(pod.key()), compiled.identityOf(remoteIp), port,
-                protocol.number(), direction);
+        Verdicts.Decision decision = Verdicts.decide(compiled.endpoint(pod.key()),
+                Verdicts.remoteIdentity(compiled, cluster, pod, remoteIp), port, protocol.number(), direction);
         return decision.entry() != null;
     }
 

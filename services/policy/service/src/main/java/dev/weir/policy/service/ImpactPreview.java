@@ -2,15 +2,12 @@ package dev.weir.policy.service;
 
 import dev.weir.api.policy.PreviewChange;
 import dev.weir.api.policy.PreviewResult;
-import dev.weir.common.kafka.KafkaClients;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Protocol;
 import dev.weir.policy.model.Verdicts;
 import dev.weir.proto.flow.v1.EventType;
 import dev.weir.proto.flow.v1.Flow;
-import dev.weir.schemas.TopicCatalogue;
-import dev.weir.schemas.TopicId;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,11 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.TopicPartition;
 
 /**
  * Replays the recorded flows of the last minutes from Kafka against the policies in force and
@@ -42,60 +34,27 @@ public final class ImpactPreview {
 
     public static PreviewResult preview(dev.weir.common.kafka.KafkaConnection kafka, Duration window, Cluster cluster, Compilation current,
             Compilation proposed) {
-        String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
-        Instant since = Instant.now().minus(window);
-        Map<String, Cluster.Pod> podsByIp = new HashMap<>();
-        cluster.pods().forEach(p -> podsByIp.put(p.ip(), p));
-        Map<String, long[]> connections = new LinkedHashMap<>();
-        Map<String, String[]> described = new HashMap<>();
-        long read = 0;
-        boolean truncated = false;
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                KafkaClients.consumerConfig(kafka, "weir-policy-preview-" + UUID.randomUUID()))) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            Map<TopicPartition, Long> query = new HashMap<>();
-            partitions.forEach(p -> query.put(p, since.toEpochMilli()));
-            Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-            Map<TopicPartition, Long> remaining = new HashMap<>();
-            for (TopicPartition p : partitions) {
-                OffsetAndTimestamp start = starts.get(p);
-                long from = start == null ? ends.get(p) : start.offset();
-                consumer.seek(p, from);
-                if (from < ends.get(p)) {
-                    remaining.put(p, ends.get(p));
-                }
-            }
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (!remaining.isEmpty() && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    TopicPartition p = new TopicPartition(record.topic(), record.partition());
-                    if (remaining.containsKey(p) && record.offset() + 1 >= remaining.get(p)) {
-                        remaining.remove(p);
-                    }
-                    if (++read > MAX_FLOWS) {
-                        truncated = true;
-                        remaining.clear();
-                        break;
-                    }
-                    judge(record.value(), podsByIp, connections, described);
-                }
-            }
-            truncated |= !remaining.isEmpty();
-        }
+        Instant now = Instant.now();
+        Connections connections = new Connections(cluster);
+        RecordedFlows.Read read = RecordedFlows.read(kafka, now.minus(window), now.plusSeconds(1), MAX_FLOWS,
+                Duration.ofSeconds(30), connections);
+        return judge(read, connections, current, proposed);
+    }
+
+    /** The connections whose verdict differs between the two compilations, most frequent first. */
+    static PreviewResult judge(RecordedFlows.Read read, Connections connections, Compilation current, Compilation proposed) {
+        boolean truncated = read.truncated() || connections.beyondBound > 0;
+        Map<String, Cluster.Pod> podsByIp = connections.podsByIp;
         List<PreviewChange> changes = new ArrayList<>();
-        for (Map.Entry<String, long[]> c : connections.entrySet()) {
-            String[] d = described.get(c.getKey());
+        for (Map.Entry<String, long[]> c : connections.counts.entrySet()) {
+            String[] d = connections.described.get(c.getKey());
             Cluster.Pod source = podsByIp.get(d[0]);
             Cluster.Pod destination = podsByIp.get(d[1]);
             int port = Integer.parseInt(d[2]);
             Protocol protocol = Protocol.valueOf(d[3]);
-            boolean before = Verdicts.decide(current, source == null ? null : source.key(), d[0],
-                    destination == null ? null : destination.key(), d[1], port, protocol).allowed();
-            boolean after = Verdicts.decide(proposed, source == null ? null : source.key(), d[0],
-                    destination == null ? null : destination.key(), d[1], port, protocol).allowed();
+            Cluster cluster = connections.cluster;
+            boolean before = Verdicts.decide(current, cluster, source, d[0], destination, d[1], port, protocol).allowed();
+            boolean after = Verdicts.decide(proposed, cluster, source, d[0], destination, d[1], port, protocol).allowed();
             if (before != after) {
                 changes.add(new PreviewChange(source == null ? d[0] : source.key(), destination == null ? d[1] : destination.key(),
                         port, d[3], before ? "FORWARDED" : "DROPPED", after ? "FORWARDED" : "DROPPED", c.getValue()[0]));
@@ -106,19 +65,45 @@ public final class ImpactPreview {
             changes = new ArrayList<>(changes.subList(0, MAX_CHANGES));
             truncated = true;
         }
-        return new PreviewResult(since, read, connections.size(), changes, truncated);
+        return new PreviewResult(read.since(), read.flows(), connections.counts.size(), changes, truncated);
     }
 
-    private static void judge(byte[] value, Map<String, Cluster.Pod> pods, Map<String, long[]> connections,
-            Map<String, String[]> described) {
-        Flow flow;
-        try {
-            flow = Flow.parseFrom(value);
-        } catch (Exception e) {
-            return; // the relay's and the agent's business; nothing to preview
+    /**
+     * The connections of recorded flows (first packets: new connections and drops), by source,
+     * destination, port and protocol, with how many flows each covers. The two sightings of one
+     * connection (the sender's egress, the receiver's ingress) count once.
+     */
+    static final class Connections implements java.util.function.Consumer<Flow> {
+        private final Map<String, Cluster.Pod> podsByIp = new HashMap<>();
+        private final Map<String, long[]> counts = new LinkedHashMap<>();
+        private final Map<String, String[]> described = new HashMap<>();
+
+        private final Cluster cluster;
+
+        Connections(Cluster cluster) {
+            this.cluster = cluster;
+            cluster.pods().forEach(p -> podsByIp.put(p.ip(), p));
         }
+
+        /** Flows of connections beyond the bound, not judged (and the preview marked truncated). */
+        private long beyondBound;
+
+        @Override
+        public void accept(Flow flow) {
+            if (!judge(flow, podsByIp, counts, described)) {
+                beyondBound++;
+            }
+        }
+    }
+
+    /** Distinct connections a preview keeps (each a few hundred bytes): spoofed sources cannot exhaust memory. */
+    private static final int MAX_CONNECTIONS = 200_000;
+
+    /** Counts the flow's connection; false when it is a new one beyond the bound. */
+    private static boolean judge(Flow flow, Map<String, Cluster.Pod> pods, Map<String, long[]> connections,
+            Map<String, String[]> described) {
         if (flow.getIsReply() || (flow.getEventType() != EventType.NEW_CONNECTION && flow.getEventType() != EventType.DROP)) {
-            return;
+            return true;
         }
         String protocol;
         int port;
@@ -136,15 +121,18 @@ public final class ImpactPreview {
                 port = flow.getL4().getSctp().getDestinationPort();
             }
             default -> {
-                return;
+                return true;
             }
         }
         if (port == 0) {
-            return;
+            return true;
         }
         String key = flow.getIp().getSource() + ">" + flow.getIp().getDestination() + ":" + port + "/" + protocol;
         // The sender's egress and the receiver's ingress see one connection: count it at the
         // sender's egress, or at the receiver when the sender is not a pod of the cluster.
+        if (!connections.containsKey(key) && connections.size() >= MAX_CONNECTIONS) {
+            return false;
+        }
         long[] count = connections.computeIfAbsent(key, k -> new long[1]);
         described.putIfAbsent(key, new String[] {flow.getIp().getSource(), flow.getIp().getDestination(),
                 Integer.toString(port), protocol});
@@ -152,5 +140,6 @@ public final class ImpactPreview {
                 || !pods.containsKey(flow.getIp().getSource())) {
             count[0]++;
         }
+        return true;
     }
 }

@@ -14,6 +14,7 @@ import dev.weir.api.policy.PolicyRevision;
 import dev.weir.api.policy.PolicyStatus;
 import dev.weir.api.policy.PolicySummary;
 import dev.weir.api.policy.PreviewResult;
+import dev.weir.api.policy.SuggestResult;
 import dev.weir.common.web.ApiProblems;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
@@ -121,6 +122,51 @@ public class PolicyController {
         Compilation now = reconciler.compileWhatIf(cluster, reconciler.lastPolicies());
         Compilation then = reconciler.compileWhatIf(cluster, combined);
         return ImpactPreview.preview(topics.kafka(), Duration.ofMinutes(minutes), cluster, now, then);
+    }
+
+    /**
+     * Least-privilege policies per workload from the recorded flows of a time range, with the
+     * impact preview of adding them over the same flows.
+     */
+    @Operation(summary = "Suggest least-privilege policies per workload from the recorded flows of a time range")
+    @GetMapping("/policies/suggestions")
+    public SuggestResult suggest(@Parameter(description = "Start of the range: a duration back from now (10m, 1h) or an instant.") @RequestParam(defaultValue = "1h") String since,
+            @Parameter(description = "End of the range: a duration back from now or an instant; now when absent.") @RequestParam(required = false) String until,
+            @Parameter(description = "Suggest for the workloads of this namespace only.") @RequestParam(required = false) String namespace) {
+        Instant now = Instant.now();
+        Instant from = pointInTime("since", since, now);
+        Instant to = until == null ? now.plusSeconds(1) : pointInTime("until", until, now);
+        if (!from.isBefore(to)) {
+            throw new PolicyParser.InvalidPolicy("since", "must be before until");
+        }
+        if (Duration.between(from, to).compareTo(MAX_SUGGEST_RANGE) > 0) {
+            throw new PolicyParser.InvalidPolicy("since", "the range is longer than " + MAX_SUGGEST_RANGE.toDays() + " days");
+        }
+        if (namespace != null && !namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            throw new PolicyParser.InvalidPolicy("namespace", "is not a namespace name");
+        }
+        if (reconciler.last() == null) {
+            throw new IllegalStateException("policies are not compiled yet");
+        }
+        if (!previews.tryAcquire()) {
+            throw new IllegalStateException(MAX_PREVIEWS + " impact previews or suggestions are running; try again shortly");
+        }
+        try {
+            return PolicySuggestions.suggest(topics.kafka(), from, to, cluster(), namespace, reconciler.lastPolicies(),
+                    reconciler::compileWhatIf);
+        } finally {
+            previews.release();
+        }
+    }
+
+    static final Duration MAX_SUGGEST_RANGE = Duration.ofDays(7);
+
+    private static Instant pointInTime(String field, String value, Instant now) {
+        try {
+            return dev.weir.common.time.Durations.pointInTime(value, now);
+        } catch (IllegalArgumentException e) {
+            throw new PolicyParser.InvalidPolicy(field, e.getMessage());
+        }
     }
 
     @Operation(summary = "The policies in force, with their revisions")
