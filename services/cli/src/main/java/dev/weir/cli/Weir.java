@@ -11,6 +11,9 @@ import dev.weir.api.policy.ExplainRequest;
 import dev.weir.api.policy.ExplainResponse;
 import dev.weir.api.policy.ExplainSide;
 import dev.weir.api.policy.SuggestResult;
+import dev.weir.api.policy.StagedDrop;
+import dev.weir.api.policy.StagedStatus;
+import dev.weir.api.policy.PromoteResponse;
 import dev.weir.api.policy.LintWarning;
 import dev.weir.api.policy.PolicyDeleted;
 import dev.weir.api.policy.PolicyDetail;
@@ -168,7 +171,8 @@ public final class Weir {
 
     @Command(name = "policy", mixinStandardHelpOptions = true, description = "Apply, inspect, explain and preview network policies.",
             subcommands = {PolicyApply.class, PolicyList.class, PolicyGet.class, PolicyDelete.class, PolicyStatus.class,
-                PolicyExplain.class, PolicyPreview.class, PolicySuggest.class})
+                PolicyExplain.class, PolicyPreview.class, PolicySuggest.class, PolicyStaged.class, PolicyPromote.class,
+                PolicyUnstage.class, PolicyRestore.class})
     static final class PolicyCommand {
         @ParentCommand
         Weir weir;
@@ -185,16 +189,21 @@ public final class Weir {
         @Option(names = "--dry-run", description = "Validate and lint only.")
         boolean dryRun;
 
+        @Option(names = "--staged", description = "Stage the policies: judged against live flows, never enforced "
+                + "(weir policy staged shows what they would drop; weir policy promote enforces one).")
+        boolean staged;
+
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + (dryRun ? "?dryRun=true" : ""),
-                    contentType(file), read(file));
+            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + Api.query(mapOf("dryRun", dryRun ? "true" : null,
+                    "staged", staged ? "true" : null)), contentType(file), read(file));
             weir.show(result, ApplyResponse.class, answer -> {
                 for (AppliedPolicy applied : answer.applied()) {
-                    weir.out().printf("%s %s%s%n", dryRun ? "valid" : applied.changed() ? "applied" : "unchanged",
+                    weir.out().printf("%s %s%s%n", dryRun ? "valid" : answer.staged() ? "staged"
+                                    : applied.changed() ? "applied" : "unchanged",
                             ref(applied.kind(), applied.namespace(), applied.name()),
-                            dryRun ? "" : " (revision " + applied.revision() + ")");
+                            dryRun || answer.staged() ? "" : " (revision " + applied.revision() + ")");
                 }
                 for (LintWarning warning : answer.warnings()) {
                     weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
@@ -280,13 +289,20 @@ public final class Weir {
             JsonNode answer = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status");
             dev.weir.api.policy.PolicyStatus status = Api.read(answer, dev.weir.api.policy.PolicyStatus.class);
             weir.show(answer, dev.weir.api.policy.PolicyStatus.class, s -> {
-                weir.out().printf("revision %d: enforced on %d of %d endpoints%n", s.revision(), s.enforced(), s.endpoints());
-                Table table = new Table("NODE", "POD", "ENFORCED", "ACKED", "BEHIND", "ERROR");
-                for (EndpointStatus d : s.details()) {
-                    table.row(d.node(), d.pod(), d.enforced(), d.ackedRevision(),
-                            d.behindMillis() == 0 ? "" : d.behindMillis() + " ms", d.error());
+                if (s.revision() == 0) {
+                    weir.out().println("not enforced");
+                } else {
+                    weir.out().printf("revision %d: enforced on %d of %d endpoints%n", s.revision(), s.enforced(), s.endpoints());
+                    Table table = new Table("NODE", "POD", "ENFORCED", "ACKED", "BEHIND", "ERROR");
+                    for (EndpointStatus d : s.details()) {
+                        table.row(d.node(), d.pod(), d.enforced(), d.ackedRevision(),
+                                d.behindMillis() == 0 ? "" : d.behindMillis() + " ms", d.error());
+                    }
+                    table.print(weir.out());
                 }
-                table.print(weir.out());
+                if (s.staged() != null) {
+                    printStaged(weir.out(), s.staged());
+                }
             });
             return status.enforced() == status.endpoints() ? 0 : 4;
         }
@@ -369,6 +385,149 @@ public final class Weir {
             });
             return suggested.preview() != null && suggested.preview().changes().stream()
                     .anyMatch(c -> "DROPPED".equals(c.after())) ? 6 : 0;
+        }
+    }
+
+    /** What a staged policy judged, and the connections it would drop. */
+    static void printStaged(PrintWriter out, StagedStatus s) {
+        out.printf("staged since %s by %s: would drop %d of %d connections judged%n", s.stagedAt(), s.author(), s.wouldDrop(),
+                s.judged());
+        if (!s.examples().isEmpty()) {
+            Table table = new Table("SOURCE", "DESTINATION", "PORT", "FLOWS", "FIRST", "LAST");
+            for (StagedDrop d : s.examples()) {
+                table.row(d.source(), d.destination(), d.port() + "/" + d.protocol(), d.flows(), d.firstSeen(), d.lastSeen());
+            }
+            table.print(out);
+        }
+    }
+
+    @Command(name = "staged", mixinStandardHelpOptions = true, description = "The staged policies and what each would drop.")
+    static final class PolicyStaged implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.show(weir.api(weir.policyApi).get("/api/v1/policies/staged"), StagedStatus[].class, all -> {
+                Table table = new Table("KIND", "NAMESPACE", "NAME", "STAGED", "JUDGED", "WOULD DROP", "TOP DROP");
+                for (StagedStatus s : all) {
+                    StagedDrop top = s.examples().isEmpty() ? null : s.examples().get(0);
+                    table.row(s.kind(), s.namespace().isEmpty() ? "-" : s.namespace(), s.name(), s.stagedAt(), s.judged(),
+                            s.wouldDrop(), top == null ? "" : top.source() + " -> " + top.destination() + " " + top.port() + "/"
+                                    + top.protocol() + " (" + top.flows() + ")");
+                }
+                table.print(weir.out());
+            });
+            return 0;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true, description = "Enforce a staged policy: KIND/NAMESPACE/NAME. "
+            + "Shows its impact preview and what it judged while staged first, and asks before enforcing new drops.")
+    static final class PolicyPromote implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Option(names = "--minutes", defaultValue = "10", description = "Minutes of recorded flows the preview judges again")
+        int minutes;
+
+        @Option(names = {"-y", "--yes"}, description = "Promote without asking, even when the preview shows new drops")
+        boolean yes;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            String path = "/api/v1/policies/" + ref + "/promote?minutes=" + minutes;
+            PromoteResponse preview = Api.read(weir.slow("replaying the last " + minutes + " minutes of flows",
+                    () -> weir.api(weir.policyApi).post(path + "&dryRun=true", "application/json", "")), PromoteResponse.class);
+            printStaged(weir.out(), preview.staged());
+            List<PreviewChange> drops = preview.preview().changes().stream().filter(c -> "DROPPED".equals(c.after())).toList();
+            weir.out().printf("preview over the last %d minutes: %d connections judged, %d would be dropped%n", minutes,
+                    preview.preview().connectionsJudged(), drops.size());
+            for (PreviewChange c : drops) {
+                weir.out().printf("  %s -> %s %d/%s (%d flows)%n", c.source(), c.destination(), c.port(), c.protocol(), c.flows());
+            }
+            for (LintWarning warning : preview.warnings()) {
+                weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
+            }
+            weir.out().flush();
+            if (!drops.isEmpty() && !yes && !confirmed(weir, "enforce " + ref + " and drop these connections?")) {
+                weir.out().println("not promoted");
+                weir.out().flush();
+                return 1;
+            }
+            PromoteResponse done = Api.read(weir.api(weir.policyApi).post(path, "application/json", ""), PromoteResponse.class);
+            for (AppliedPolicy applied : done.applied()) {
+                weir.out().printf("promoted %s (revision %d)%n", ref(applied.kind(), applied.namespace(), applied.name()),
+                        applied.revision());
+            }
+            weir.out().flush();
+            return 0;
+        }
+    }
+
+    /** Asks on the terminal; without one (a script) the answer is no: scripts say --yes. */
+    static boolean confirmed(Weir weir, String question) {
+        java.io.Console console = System.console();
+        if (console == null) {
+            weir.spec.commandLine().getErr().println("weir: " + question + " (no terminal to ask on: add --yes)");
+            weir.spec.commandLine().getErr().flush();
+            return false;
+        }
+        String answer = console.readLine("%s [y/N] ", question);
+        return answer != null && (answer.trim().equalsIgnoreCase("y") || answer.trim().equalsIgnoreCase("yes"));
+    }
+
+    @Command(name = "unstage", mixinStandardHelpOptions = true, description = "Unstage a policy: KIND/NAMESPACE/NAME (its enforced revision stays).")
+    static final class PolicyUnstage implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            weir.api(weir.policyApi).delete("/api/v1/policies/" + ref + "/staged");
+            weir.out().println("unstaged " + ref);
+            weir.out().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true, description = "Apply an earlier revision of a policy again "
+            + "(the latest before the current by default): KIND/NAMESPACE/NAME.")
+    static final class PolicyRestore implements Callable<Integer> {
+        @ParentCommand
+        PolicyCommand parent;
+
+        @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
+        String ref;
+
+        @Option(names = "--revision", description = "The revision to restore")
+        Long revision;
+
+        @Override
+        public Integer call() {
+            Weir weir = parent.weir;
+            JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies/" + ref + "/restore"
+                    + Api.query(mapOf("revision", revision == null ? null : revision.toString())), "application/json", "");
+            weir.show(result, ApplyResponse.class, answer -> {
+                for (AppliedPolicy applied : answer.applied()) {
+                    weir.out().printf("restored %s as revision %d%n", ref(applied.kind(), applied.namespace(), applied.name()),
+                            applied.revision());
+                }
+                for (LintWarning warning : answer.warnings()) {
+                    weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
+                }
+                weir.out().flush();
+            });
+            return 0;
         }
     }
 

@@ -2,8 +2,12 @@ package dev.weir.api.policy;
 
 import java.util.List;
 
-/** GET .../status: on how many of the endpoints it selects the policy is enforced. */
-public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced, List<String> nodesBehind, List<EndpointStatus> details) {
+/**
+ * GET .../status: on how many of the endpoints it selects the policy is enforced (revision 0 when
+ * it is not), and, when a revision of it is staged, what that would drop.
+ */
+public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced,
+        List<String> nodesBehind, List<EndpointStatus> details, StagedStatus staged) {
     /** Absent lists, maps and texts read as empty: an older or newer peer may leave them out. */
     public PolicyStatus {
         kind = kind == null ? "" : kind;

@@ -15,7 +15,6 @@ import dev.weir.api.policy.PolicyStatus;
 import dev.weir.api.policy.PolicySummary;
 import dev.weir.api.policy.PreviewResult;
 import dev.weir.api.policy.SuggestResult;
-import dev.weir.common.web.ApiProblems;
 import dev.weir.policy.model.Cluster;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Policy;
@@ -29,11 +28,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -54,17 +50,23 @@ public class PolicyController {
     private final PolicyStore store;
     private final Reconciler reconciler;
     private final DesiredStateTopics topics;
+    private final StagedPolicies staged;
 
-    public PolicyController(PolicyStore store, Reconciler reconciler, DesiredStateTopics topics) {
+    public PolicyController(PolicyStore store, Reconciler reconciler, DesiredStateTopics topics, StagedPolicies staged) {
         this.store = store;
         this.reconciler = reconciler;
         this.topics = topics;
+        this.staged = staged;
     }
 
-    /** Applies every policy of the body, or none of them (400 naming the field at fault). */
+    /**
+     * Applies every policy of the body, or none of them (400 naming the field at fault); staged,
+     * they are judged against live flows instead of enforced.
+     */
     @Operation(summary = "Apply policies (Kubernetes NetworkPolicy or WeirNetworkPolicy, YAML or JSON): all of the body or none")
     @PostMapping(path = "/policies", consumes = {"application/yaml", "application/x-yaml", "application/json", "text/plain"})
     public ApplyResponse apply(@RequestBody String body, @Parameter(description = "true: validate and lint only, apply nothing.") @RequestParam(defaultValue = "false") boolean dryRun,
+            @Parameter(description = "true: stage the policies (judged against live flows, never enforced) instead of applying them.") @RequestParam(defaultValue = "false") boolean staged,
             java.security.Principal author) {
         List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(body);
         if (parsed.isEmpty()) {
@@ -75,7 +77,10 @@ public class PolicyController {
         if (dryRun) {
             List<AppliedPolicy> wouldApply = policies.stream()
                     .map(p -> new AppliedPolicy(p.kind(), p.namespace(), p.name(), 0, true)).toList();
-            return new ApplyResponse(true, wouldApply, warnings);
+            return new ApplyResponse(true, wouldApply, warnings, staged);
+        }
+        if (staged) {
+            return new ApplyResponse(false, this.staged.stage(parsed, author.getName()), warnings, true);
         }
         List<AppliedPolicy> applied = store.apply(parsed, "api", author.getName());
         reconciler.request();
@@ -203,10 +208,11 @@ public class PolicyController {
     public ResponseEntity<PolicyStatus> status(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
             @Parameter(description = "The policy's name.") @PathVariable String name) {
         var stored = store.find(kind, ns(namespace), name);
-        if (stored.isEmpty()) {
+        var staging = staged.status(kind, ns(namespace), name);
+        if (stored.isEmpty() && staging.isEmpty()) {
             return ResponseEntity.notFound().build();
         }
-        long revision = stored.get().revision();
+        long revision = stored.map(PolicyStore.StoredPolicy::revision).orElse(0L);
         List<EndpointStatus> details = new ArrayList<>();
         Instant now = Instant.now();
         for (Map.Entry<String, EndpointPolicyState> e : topics.policyStates.entrySet()) {
@@ -229,7 +235,7 @@ public class PolicyController {
         }
         List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
         return ResponseEntity.ok(new PolicyStatus(kind, ns(namespace), name, revision, details.size(),
-                (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details));
+                (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details, staging.orElse(null)));
     }
 
     /** Why an endpoint does not enforce: Kafka refused its state, or its agent refused the revision. */
@@ -261,15 +267,4 @@ public class PolicyController {
     private static String ns(String namespace) {
         return "-".equals(namespace) ? "" : namespace;
     }
-
-    @ExceptionHandler(PolicyParser.InvalidPolicy.class)
-    public ProblemDetail invalid(PolicyParser.InvalidPolicy e) {
-        return ApiProblems.problem(HttpStatus.BAD_REQUEST, e.getMessage(), e.field());
-    }
-
-    @ExceptionHandler(IllegalStateException.class)
-    public ProblemDetail notReady(IllegalStateException e) {
-        return ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), "");
-    }
-
 }

@@ -103,6 +103,28 @@ public class PolicyStore {
                 .optional();
     }
 
+    /** A policy's place in its history, deleted or not: its id and latest revision. */
+    public record History(long id, long revision, boolean deleted) {
+    }
+
+    public Optional<History> history(String kind, String namespace, String name) {
+        return jdbc.sql("SELECT id, revision, deleted_at IS NOT NULL FROM policy WHERE kind = ? AND namespace = ? AND name = ?")
+                .params(kind, namespace, name)
+                .query((rs, i) -> new History(rs.getLong(1), rs.getLong(2), rs.getBoolean(3))).optional();
+    }
+
+    /** The document of one revision; empty when there is no such revision or it is the one that deleted the policy. */
+    public Optional<String> document(long policyId, long revision) {
+        return jdbc.sql("SELECT document::text FROM policy_revision WHERE policy_id = ? AND revision = ? AND document IS NOT NULL")
+                .params(policyId, revision).query(String.class).optional();
+    }
+
+    /** The latest revision before the given one that holds a document (not a deletion). */
+    public Optional<Long> previousDocumentRevision(long policyId, long before) {
+        return jdbc.sql("SELECT max(revision) FROM policy_revision WHERE policy_id = ? AND revision < ? AND document IS NOT NULL")
+                .params(policyId, before).query(Long.class).optional();
+    }
+
     public List<PolicyRevision> revisions(long policyId) {
         return jdbc.sql("SELECT revision, source, author, created_at, document IS NULL FROM policy_revision "
                         + "WHERE policy_id = ? ORDER BY revision")

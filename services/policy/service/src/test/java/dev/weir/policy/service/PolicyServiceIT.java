@@ -314,6 +314,71 @@ class PolicyServiceIT {
         assertThat(call("DELETE", "/policies/NetworkPolicy/y/too-big", null, null, true).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    @Order(9)
+    void suggestedPoliciesWouldDropNothingTheTrafficDid() throws Exception {
+        assertThat(connect()).isTrue();
+        HttpResponse<String> suggested = call("GET", "/policies/suggestions?since=30m", null, null, true);
+        assertThat(suggested.statusCode()).as(suggested.body()).isEqualTo(200);
+        var result = tools.jackson.databind.json.JsonMapper.builder().build()
+                .readValue(suggested.body(), dev.weir.api.policy.SuggestResult.class);
+        assertThat(result.policies()).extracting(dev.weir.api.policy.SuggestedPolicy::name).contains("suggested-a", "suggested-b");
+        assertThat(result.document()).contains("\"kubernetes.io/metadata.name\": \"x\"").contains("port: \"http\"");
+        assertThat(result.preview().changes()).noneMatch(c -> c.after().equals("DROPPED"));
+    }
+
+    @Test
+    @Order(10)
+    void aStagedPolicyCountsWhatItWouldDropThenPromotedDropsItAndRestoredStopsDropping() throws Exception {
+        String fromXAndZ = DENY_X.replace("only-z", "staged-only-z").replace(
+                "- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: z}}}]",
+                "- from: [{namespaceSelector: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: In, "
+                        + "values: [x, z]}]}}]");
+        assertThat(call("POST", "/policies", "application/yaml", fromXAndZ, true).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                call("GET", "/policies/NetworkPolicy/y/staged-only-z/status", null, null, true).body()).contains("\"enforced\":1"));
+        assertThat(connect()).isTrue();
+
+        HttpResponse<String> staged = call("POST", "/policies?staged=true", "application/yaml",
+                DENY_X.replace("only-z", "staged-only-z"), true);
+        assertThat(staged.body()).contains("\"staged\":true");
+        int connections = 5;
+        for (int i = 0; i < connections; i++) {
+            assertThat(connect()).as("staged, not enforced").isTrue();
+        }
+        // Each connection once (at a's egress), counted from the staging on, and no more.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
+                call("GET", "/policies/NetworkPolicy/y/staged-only-z/staged", null, null, true).body())
+                .contains("\"wouldDrop\":" + connections)
+                .contains("\"source\":\"x/a\",\"destination\":\"y/b\",\"port\":8080,\"protocol\":\"TCP\",\"flows\":"
+                        + connections));
+        await().during(Duration.ofSeconds(4)).atMost(Duration.ofSeconds(6)).untilAsserted(() -> assertThat(
+                call("GET", "/policies/NetworkPolicy/y/staged-only-z/staged", null, null, true).body())
+                .contains("\"wouldDrop\":" + connections));
+        assertThat(call("GET", "/policies/NetworkPolicy/y/staged-only-z/status", null, null, true).body())
+                .contains("\"revision\":1").contains("\"wouldDrop\":" + connections);
+
+        HttpResponse<String> preview = call("POST", "/policies/NetworkPolicy/y/staged-only-z/promote?dryRun=true&minutes=5",
+                "application/json", "", true);
+        assertThat(preview.body()).contains("\"dryRun\":true").contains("\"source\":\"x/a\",\"destination\":\"y/b\","
+                + "\"port\":8080,\"protocol\":\"TCP\",\"before\":\"FORWARDED\",\"after\":\"DROPPED\"");
+        assertThat(connect()).as("a preview changes nothing").isTrue();
+        HttpResponse<String> promoted = call("POST", "/policies/NetworkPolicy/y/staged-only-z/promote", "application/json", "",
+                true);
+        assertThat(promoted.body()).contains("\"revision\":2");
+        await().atMost(Duration.ofSeconds(30)).until(() -> !connect());
+        assertThat(call("POST", "/explain", "application/json",
+                "{\"source\":\"x/a\",\"destination\":\"y/b\",\"port\":\"http\",\"protocol\":\"TCP\"}", true).body())
+                .contains("\"verdict\":\"DROPPED\"").contains("\"policy\":\"NetworkPolicy/y/staged-only-z\",\"rules\":1,\"matched\":[]");
+        assertThat(call("GET", "/policies/staged", null, null, true).body()).isEqualTo("[]");
+
+        HttpResponse<String> restored = call("POST", "/policies/NetworkPolicy/y/staged-only-z/restore", "application/json", "",
+                true);
+        assertThat(restored.body()).contains("\"revision\":3");
+        await().atMost(Duration.ofSeconds(30)).until(PolicyServiceIT::connect);
+        assertThat(call("DELETE", "/policies/NetworkPolicy/y/staged-only-z", null, null, true).statusCode()).isEqualTo(200);
+    }
+
     /** Starts the pod as a kubelet would (weir-cni ADD) and returns the endpoint the agent made of it. */
     static LocalEndpoint add(PodManifest manifest) throws Exception {
         kubelet.start(manifest);

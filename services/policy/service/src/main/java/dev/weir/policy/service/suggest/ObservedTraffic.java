@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 /**
  * The allowed traffic of recorded flows, between parties: workloads (the pods of one controller,
  * or of one set of stable labels) and addresses outside the cluster's pods. Only the first
- * packet of a connection counts (new connections and DNS queries), and only when it was
+ * packet of a connection counts (a DNS query opens one too: its first packet is a new
+ * connection before it is a DNS event), and only when it was
  * forwarded: a suggestion allows what works today, not what is refused today. A connection
  * seen at both ends (the sender's egress, the receiver's ingress) counts once, as the larger
  * of the two sightings, so that traffic seen at one end only still counts; one the sender let
@@ -112,11 +113,9 @@ public final class ObservedTraffic implements Consumer<Flow> {
         if (flow.getIsReply()) {
             return;
         }
-        boolean query = flow.getEventType() == EventType.DNS && !flow.getDns().getIsResponse();
         boolean refusedOnArrival = flow.getVerdict() == Verdict.DROPPED && flow.getEventType() == EventType.DROP
                 && flow.getTracePoint() == TracePoint.TO_ENDPOINT;
-        if (!refusedOnArrival && (flow.getVerdict() != Verdict.FORWARDED
-                || (flow.getEventType() != EventType.NEW_CONNECTION && !query))) {
+        if (!refusedOnArrival && (flow.getVerdict() != Verdict.FORWARDED || flow.getEventType() != EventType.NEW_CONNECTION)) {
             return;
         }
         String protocol;

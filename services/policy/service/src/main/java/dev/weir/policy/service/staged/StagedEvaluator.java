@@ -1,0 +1,233 @@
+package dev.weir.policy.service.staged;
+
+import dev.weir.common.Supervised;
+import dev.weir.common.kafka.KafkaClients;
+import dev.weir.common.kafka.KafkaConnection;
+import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.Compilation;
+import dev.weir.policy.model.Policy;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.schemas.TopicCatalogue;
+import dev.weir.schemas.TopicId;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Judges the live flows against every staged policy, continuously: a consumer of the flows topic
+ * in its own group (instances of the service share the partitions), whose position per
+ * partition is kept in PostgreSQL with the counts it produced, moved in one transaction after
+ * each poll. A restart resumes where the counts end; an instance that lost a partition to
+ * another is fenced off and reads again from the stored position. With nothing staged it reads
+ * nothing; once something is, it starts from the earliest staging (or its stored position, if
+ * later).
+ */
+public final class StagedEvaluator implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StagedEvaluator.class);
+    static final String GROUP = "weir-policy-staged";
+    /** How often the staged policies and the policies in force are looked at again. */
+    static final Duration REFRESH = Duration.ofSeconds(2);
+
+    private final KafkaConnection kafka;
+    private final StagedPolicyStore store;
+    private final Supplier<Cluster> cluster;
+    private final Supplier<List<Policy>> inForce;
+    private final LongSupplier compiles;
+    private final BiFunction<Cluster, List<Policy>, Compilation> compile;
+    private final String topic = TopicCatalogue.standard().name(TopicId.FLOWS);
+    private final Counter judged;
+    private final Counter undecodable;
+    private final Counter fenced;
+    private Supervised loop;
+
+    private StagedJudge judge;
+    private List<StagedPolicyStore.Staged> judging = List.of();
+    private long judgingCompiles = -1;
+    private long refreshedAt;
+    /** Per assigned partition: {the position stored in PostgreSQL (-1: none), the next offset to read}. */
+    private final Map<Integer, long[]> positions = new HashMap<>();
+
+    public StagedEvaluator(KafkaConnection kafka, StagedPolicyStore store, Supplier<Cluster> cluster,
+            Supplier<List<Policy>> inForce, LongSupplier compiles, BiFunction<Cluster, List<Policy>, Compilation> compile,
+            MeterRegistry registry) {
+        this.kafka = kafka;
+        this.store = store;
+        this.cluster = cluster;
+        this.inForce = inForce;
+        this.compiles = compiles;
+        this.compile = compile;
+        this.judged = Counter.builder("weir_policy_staged_judged").description("Connections judged against staged policies")
+                .register(registry);
+        this.undecodable = Counter.builder("weir_policy_staged_undecodable")
+                .description("Records of the flows topic the staged evaluator could not decode (skipped)").register(registry);
+        this.fenced = Counter.builder("weir_policy_staged_fenced")
+                .description("Batches of staged judgements not written: another instance owns the partition now")
+                .register(registry);
+    }
+
+    public StagedEvaluator start() {
+        loop = new Supervised("weir-policy-staged", this::run).start();
+        return this;
+    }
+
+    public boolean healthy() {
+        return loop == null || loop.healthy();
+    }
+
+    private void run(Supervised.Control control) throws InterruptedException {
+        KafkaConsumer<byte[], byte[]> consumer = null;
+        try {
+            while (control.running()) {
+                refresh();
+                if (judge == null || judge.idle()) {
+                    if (consumer != null) {
+                        consumer.close(Duration.ofSeconds(5));
+                        consumer = null;
+                        positions.clear();
+                    }
+                    Thread.sleep(REFRESH.toMillis());
+                    continue;
+                }
+                if (consumer == null) {
+                    consumer = subscribe();
+                }
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+                judgeAndRecord(consumer, records);
+            }
+        } finally {
+            if (consumer != null) {
+                consumer.close(Duration.ofSeconds(5));
+            }
+            positions.clear();
+        }
+    }
+
+    /** Compiles the staged policies again when they or the policies in force changed. */
+    private void refresh() {
+        long now = System.nanoTime();
+        if (judge != null && now - refreshedAt < REFRESH.toNanos()) {
+            return;
+        }
+        refreshedAt = now;
+        List<StagedPolicyStore.Staged> staged = store.all();
+        long compiled = compiles.getAsLong();
+        boolean same = judge != null && compiled == judgingCompiles && staged.size() == judging.size()
+                && java.util.stream.IntStream.range(0, staged.size()).allMatch(i -> staged.get(i).id() == judging.get(i).id());
+        if (same) {
+            return;
+        }
+        judge = new StagedJudge(cluster.get(), inForce.get(), staged, compile);
+        judging = staged;
+        judgingCompiles = compiled;
+    }
+
+    private KafkaConsumer<byte[], byte[]> subscribe() {
+        Map<String, Object> config = KafkaClients.consumerConfig(kafka, GROUP);
+        config.put("max.poll.records", 2_000);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+        consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                partitions.forEach(p -> positions.remove(p.partition()));
+            }
+
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                position(consumer, partitions);
+            }
+        });
+        return consumer;
+    }
+
+    /**
+     * Seeks each partition to its stored position, or to the earliest staging's first record when
+     * that is later (or nothing is stored): what was written before any policy was staged needs
+     * no judging.
+     */
+    private void position(KafkaConsumer<byte[], byte[]> consumer, Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Map<Integer, Long> stored = store.offsets();
+        Map<TopicPartition, Long> query = new HashMap<>();
+        long earliest = judge == null ? System.currentTimeMillis() : Math.min(judge.earliestStagedMillis(), System.currentTimeMillis());
+        partitions.forEach(p -> query.put(p, earliest));
+        Map<TopicPartition, OffsetAndTimestamp> floors = consumer.offsetsForTimes(query);
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        for (TopicPartition p : partitions) {
+            OffsetAndTimestamp floor = floors.get(p);
+            long from = floor == null ? ends.get(p) : floor.offset();
+            Long kept = stored.get(p.partition());
+            long next = kept == null ? from : Math.max(kept, from);
+            consumer.seek(p, next);
+            positions.put(p.partition(), new long[] {kept == null ? -1 : kept, next});
+        }
+    }
+
+    private void judgeAndRecord(KafkaConsumer<byte[], byte[]> consumer, ConsumerRecords<byte[], byte[]> records) {
+        Map<Long, StagedPolicyStore.Tally> tallies = new HashMap<>();
+        Map<Integer, long[]> moves = new HashMap<>();
+        long count = 0;
+        for (ConsumerRecord<byte[], byte[]> record : records) {
+            long[] position = positions.get(record.partition());
+            if (position == null) {
+                continue; // revoked during the poll
+            }
+            moves.computeIfAbsent(record.partition(), k -> new long[] {position[0], position[1]})[1] = record.offset() + 1;
+            if (record.value() == null) {
+                continue;
+            }
+            Flow flow;
+            try {
+                flow = Flow.parseFrom(record.value());
+            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                undecodable.increment();
+                continue;
+            }
+            StagedJudge.Connection connection = judge.connection(flow);
+            if (connection != null) {
+                judge.judge(connection, record.timestamp(), tallies);
+                count++;
+            }
+        }
+        if (moves.isEmpty()) {
+            return;
+        }
+        // Partitions whose stored position is behind where this evaluator began: they move from the stored value.
+        try {
+            store.record(tallies, moves);
+        } catch (StagedPolicyStore.Fenced e) {
+            fenced.increment();
+            LOG.warn("staged judgements not recorded: {}; reading again from the stored positions", e.getMessage());
+            position(consumer, consumer.assignment());
+            return;
+        }
+        moves.forEach((partition, move) -> positions.put(partition, new long[] {move[1], move[1]}));
+        judged.increment(count);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (loop != null) {
+            loop.finish(Duration.ofSeconds(10));
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package dev.weir.policy.service.staged;
+
+import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.Compilation;
+import dev.weir.policy.model.Policy;
+import dev.weir.policy.model.Protocol;
+import dev.weir.policy.model.Verdicts;
+import dev.weir.proto.flow.v1.EventType;
+import dev.weir.proto.flow.v1.Flow;
+import dev.weir.proto.flow.v1.TracePoint;
+import dev.weir.proto.flow.v1.Verdict;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+
+/**
+ * Judges live connections as each staged policy would: with the policies in force and the staged
+ * one in place of its enforced namesake (or beside them), compiled by the compiler the datapath's
+ * maps come from and decided by its verdict model. A connection the datapath let through (its
+ * first packet forwarded, or audited) that a staged policy's compilation drops is one that policy
+ * would drop. Each connection counts once: at the sender's egress, or at the receiver when the
+ * sender is no pod of the cluster.
+ */
+public final class StagedJudge {
+
+    /** One staged policy, compiled. */
+    private record Candidate(long id, String key, long stagedAtMillis, Compilation compiled) {
+    }
+
+    /** A first packet to judge: who, to whom, on what. */
+    public record Connection(Cluster.Pod source, String sourceIp, Cluster.Pod destination, String destinationIp, int port,
+            Protocol protocol, long timeMillis) {
+        String sourceName() {
+            return source == null ? sourceIp : source.key();
+        }
+
+        String destinationName() {
+            return destination == null ? destinationIp : destination.key();
+        }
+    }
+
+    private final Cluster cluster;
+    private final List<Candidate> candidates = new ArrayList<>();
+    private final Map<String, Cluster.Pod> podsByIp = new HashMap<>();
+
+    public StagedJudge(Cluster cluster, List<Policy> inForce, List<StagedPolicyStore.Staged> staged,
+            BiFunction<Cluster, List<Policy>, Compilation> compile) {
+        this.cluster = cluster;
+        cluster.pods().forEach(p -> podsByIp.put(p.ip(), p));
+        for (StagedPolicyStore.Staged s : staged) {
+            Policy policy = s.policy();
+            List<Policy> combined = new ArrayList<>(inForce.stream().filter(p -> !p.key().equals(policy.key())).toList());
+            combined.add(policy);
+            candidates.add(new Candidate(s.id(), s.key(), s.stagedAt().toEpochMilli(), compile.apply(cluster, combined)));
+        }
+    }
+
+    public boolean idle() {
+        return candidates.isEmpty();
+    }
+
+    /** The connection a flow opens, when it is one to judge; null for every other flow. */
+    public Connection connection(Flow flow) {
+        if (flow.getIsReply() || flow.getEventType() != EventType.NEW_CONNECTION
+                || (flow.getVerdict() != Verdict.FORWARDED && flow.getVerdict() != Verdict.AUDIT)) {
+            return null;
+        }
+        Protocol protocol;
+        int port;
+        switch (flow.getL4().getProtocolCase()) {
+            case TCP -> {
+                protocol = Protocol.TCP;
+                port = flow.getL4().getTcp().getDestinationPort();
+            }
+            case UDP -> {
+                protocol = Protocol.UDP;
+                port = flow.getL4().getUdp().getDestinationPort();
+            }
+            case SCTP -> {
+                protocol = Protocol.SCTP;
+                port = flow.getL4().getSctp().getDestinationPort();
+            }
+            default -> {
+                return null;
+            }
+        }
+        if (port == 0) {
+            return null;
+        }
+        Cluster.Pod source = podsByIp.get(flow.getIp().getSource());
+        Cluster.Pod destination = podsByIp.get(flow.getIp().getDestination());
+        boolean counts = flow.getTracePoint() == TracePoint.FROM_ENDPOINT
+                || (flow.getTracePoint() == TracePoint.TO_ENDPOINT && source == null);
+        if (!counts || (source == null && destination == null)) {
+            return null;
+        }
+        long at = flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
+        return new Connection(source, flow.getIp().getSource(), destination, flow.getIp().getDestination(), port, protocol, at);
+    }
+
+    /**
+     * Adds the connection's judgement by every staged policy to the tallies (by staged id): by
+     * those staged when its record was written, so that each counts from its staging on.
+     */
+    public void judge(Connection c, long recordedMillis, Map<Long, StagedPolicyStore.Tally> tallies) {
+        for (Candidate candidate : candidates) {
+            if (recordedMillis < candidate.stagedAtMillis()) {
+                continue;
+            }
+            StagedPolicyStore.Tally tally = tallies.computeIfAbsent(candidate.id(),
+                    k -> new StagedPolicyStore.Tally(new long[1], new LinkedHashMap<>()));
+            tally.judged()[0]++;
+            boolean allowed = Verdicts.decide(candidate.compiled(), cluster, c.source(), c.sourceIp(), c.destination(),
+                    c.destinationIp(), c.port(), c.protocol()).allowed();
+            if (!allowed) {
+                long[] v = tally.drops().computeIfAbsent(new StagedPolicyStore.Pattern(c.sourceName(), c.destinationName(),
+                        c.port(), c.protocol().name()), k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE});
+                v[0]++;
+                v[1] = Math.min(v[1], c.timeMillis());
+                v[2] = Math.max(v[2], c.timeMillis());
+            }
+        }
+    }
+
+    /** When the earliest staged policy was staged: no record before it needs reading. */
+    public long earliestStagedMillis() {
+        return candidates.stream().mapToLong(Candidate::stagedAtMillis).min().orElse(Long.MAX_VALUE);
+    }
+
+    /** The staged policies' keys by id, for metrics and logs. */
+    public Map<Long, String> keys() {
+        Map<Long, String> keys = new LinkedHashMap<>();
+        candidates.forEach(c -> keys.put(c.id(), c.key()));
+        return keys;
+    }
+}
