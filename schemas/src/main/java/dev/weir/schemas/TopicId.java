@@ -17,6 +17,7 @@ public enum TopicId {
     MAP_ACKS("map-acks"),
     NODE_STATUS("node-status"),
     DNS_OBSERVATIONS("dns-observations"),
+    STAGED_DROPS("staged-drops"),
     DNS_INSIGHTS("dns-insights"),
     DNS_STATS("dns-stats"),
     ALERTS("alerts"),

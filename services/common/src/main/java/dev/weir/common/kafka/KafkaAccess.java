@@ -24,7 +24,7 @@ public enum KafkaAccess {
 
     POLICY("weir-policy",
             EnumSet.of(TopicId.IDENTITIES, TopicId.IPCACHE, TopicId.ENDPOINT_POLICY_STATE, TopicId.PODS,
-                    TopicId.NAMESPACES, TopicId.NODES, TopicId.API_SERVER, TopicId.DEAD_LETTER),
+                    TopicId.NAMESPACES, TopicId.NODES, TopicId.API_SERVER, TopicId.STAGED_DROPS, TopicId.DEAD_LETTER),
             EnumSet.of(TopicId.IDENTITIES, TopicId.IPCACHE, TopicId.ENDPOINT_POLICY_STATE, TopicId.PODS,
                     TopicId.NAMESPACES, TopicId.NODES, TopicId.API_SERVER, TopicId.ENDPOINTS, TopicId.MAP_ACKS,
                     TopicId.DNS_OBSERVATIONS, TopicId.FLOWS)),
@@ -39,7 +39,7 @@ public enum KafkaAccess {
             EnumSet.of(TopicId.FLOWS, TopicId.DNS_INSIGHTS, TopicId.DNS_STATS)),
     ALERTING("weir-alerting",
             EnumSet.of(TopicId.ALERTS, TopicId.DEAD_LETTER),
-            EnumSet.of(TopicId.FLOWS, TopicId.DNS_INSIGHTS, TopicId.DNS_STATS, TopicId.NODE_STATUS)),
+            EnumSet.of(TopicId.FLOWS, TopicId.DNS_INSIGHTS, TopicId.DNS_STATS, TopicId.NODE_STATUS, TopicId.STAGED_DROPS)),
     RELAY("weir-relay",
             EnumSet.noneOf(TopicId.class),
             EnumSet.of(TopicId.FLOWS, TopicId.NODE_STATUS));

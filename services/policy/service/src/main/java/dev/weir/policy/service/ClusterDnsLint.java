@@ -2,6 +2,7 @@ package dev.weir.policy.service;
 
 import dev.weir.api.policy.LintWarning;
 import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.ClusterDns;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.Protocol;
@@ -18,10 +19,7 @@ import java.util.List;
  */
 final class ClusterDnsLint {
 
-    /** The label Kubernetes' DNS add-ons (CoreDNS, kube-dns) give the resolver's pods. */
-    static final String RESOLVER_LABEL = "k8s-app";
-    static final String RESOLVER_VALUE = "kube-dns";
-    private static final int DNS_PORT = 53;
+    private static final int DNS_PORT = ClusterDns.PORT;
     private static final int EXAMPLES = 3;
     private static final String FIX = "allow egress to {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "
             + "kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}} on 53/UDP and 53/TCP";
@@ -30,8 +28,7 @@ final class ClusterDnsLint {
     }
 
     static List<LintWarning> lint(List<Policy> policies, Cluster cluster, Compilation all) {
-        List<Cluster.Pod> resolvers = cluster.pods().stream()
-                .filter(p -> RESOLVER_VALUE.equals(p.labels().get(RESOLVER_LABEL))).toList();
+        List<Cluster.Pod> resolvers = cluster.pods().stream().filter(ClusterDns::resolver).toList();
         List<LintWarning> warnings = new ArrayList<>();
         for (Policy policy : policies) {
             boolean egress = policy.isolatesEgress() || !policy.egressDeny().isEmpty();
@@ -43,7 +40,7 @@ final class ClusterDnsLint {
             if (egress && !resolvers.isEmpty()) {
                 List<String> cut = cluster.pods().stream()
                         .filter(p -> policy.selects(p) && !resolvers.contains(p) && resolvers.stream()
-                                .noneMatch(r -> lookupAllowed(all, cluster, p, r)))
+                                .noneMatch(r -> lookup(all, cluster, p, r).egress().allowed()))
                         .map(Cluster.Pod::key).toList();
                 if (!cut.isEmpty()) {
                     warnings.add(new LintWarning(policy.key(), "spec.egress", "cuts " + pods(cut) + " off the cluster DNS ("
@@ -57,7 +54,7 @@ final class ClusterDnsLint {
                         continue;
                     }
                     List<String> clients = cluster.pods().stream()
-                            .filter(p -> !resolvers.contains(p) && !lookupAllowed(all, cluster, p, resolver))
+                            .filter(p -> !resolvers.contains(p) && !lookup(all, cluster, p, resolver).ingress().allowed())
                             .map(Cluster.Pod::key).toList();
                     if (!clients.isEmpty()) {
                         warnings.add(new LintWarning(policy.key(), "spec.ingress", "closes the cluster resolver "
@@ -70,9 +67,14 @@ final class ClusterDnsLint {
         return warnings;
     }
 
-    /** Both ends of a lookup: the client's egress and the resolver's ingress. */
-    private static boolean lookupAllowed(Compilation all, Cluster cluster, Cluster.Pod client, Cluster.Pod resolver) {
-        return Verdicts.decide(all, cluster, client, client.ip(), resolver, resolver.ip(), DNS_PORT, Protocol.UDP).allowed();
+    /**
+     * Both ends of a lookup: the client's egress (an egress policy's business) and the resolver's
+     * ingress (the resolver's policy's), each judged alone so that each policy is told of its own end.
+     * Judged on the resolver's pod address: a lookup sent to the DNS Service's ClusterIP is judged
+     * at the client as the ipcache gives that address (see the README's limits).
+     */
+    private static Verdicts.PathDecision lookup(Compilation all, Cluster cluster, Cluster.Pod client, Cluster.Pod resolver) {
+        return Verdicts.decide(all, cluster, client, client.ip(), resolver, resolver.ip(), DNS_PORT, Protocol.UDP);
     }
 
     private static String pods(List<String> keys) {

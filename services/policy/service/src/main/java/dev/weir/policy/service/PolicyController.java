@@ -257,8 +257,19 @@ public class PolicyController {
         if (compiled == null) {
             throw new IllegalStateException("policies are not compiled yet");
         }
-        return new Explanation(cluster(), reconciler.lastPolicies(), compiled, topics.dnsAnswers()).explain(request);
+        // Each rule of each policy selecting the pods is compiled alone: a read token may ask, not many at once.
+        if (!explains.tryAcquire()) {
+            throw new IllegalStateException(MAX_EXPLAINS + " explanations are running; try again shortly");
+        }
+        try {
+            return new Explanation(cluster(), reconciler.lastPolicies(), compiled, topics.dnsAnswers()).explain(request);
+        } finally {
+            explains.release();
+        }
     }
+
+    static final int MAX_EXPLAINS = 4;
+    private final java.util.concurrent.Semaphore explains = new java.util.concurrent.Semaphore(MAX_EXPLAINS);
 
     private Cluster cluster() {
         return topics.cluster();

@@ -41,9 +41,19 @@ final class PolicySuggestions {
             java.util.function.BiFunction<Cluster, List<Policy>, Compilation> compile) {
         PolicySuggester.Result result = new PolicySuggester(cluster).suggest(traffic, namespace);
         List<SuggestedPolicy> policies = new ArrayList<>();
+        List<Policy> suggested = new ArrayList<>();
+        List<String> notes = new ArrayList<>(result.notes());
         StringBuilder document = new StringBuilder();
         for (PolicySuggester.Suggestion s : result.suggestions()) {
             String yaml = SuggestionYaml.render(s, read.since(), read.until(), flows(s));
+            // Each is parsed back as an apply would parse it, alone: one that would not apply is
+            // left out with the reason, never the reason the others are not suggested.
+            try {
+                suggested.addAll(PolicyParser.parse(yaml));
+            } catch (PolicyParser.InvalidPolicy e) {
+                notes.add(s.workload() + ": its suggestion would not apply (" + e.getMessage() + "); left out");
+                continue;
+            }
             document.append(document.length() == 0 ? "" : "---\n").append(yaml);
             List<SuggestedRule> rules = new ArrayList<>();
             rules(rules, "spec.ingress", s.ingress());
@@ -51,7 +61,10 @@ final class PolicySuggestions {
             policies.add(new SuggestedPolicy(s.weirOnly() ? Policy.WEIR_POLICY : Policy.NETWORK_POLICY, s.namespace(), s.name(),
                     s.workload(), yaml, rules));
         }
-        List<String> notes = new ArrayList<>(result.notes());
+        if (read.truncated()) {
+            notes.add("the read stopped at its bound (" + read.flows() + " flows, or " + MAX_READ.toSeconds() + " s) before "
+                    + "the end of the range: traffic of the rest of it is not in these suggestions");
+        }
         if (traffic.beyondBounds() > 0) {
             notes.add(traffic.beyondBounds() + " flows of parties or connections beyond the suggestion's bounds were left out");
         }
@@ -59,8 +72,7 @@ final class PolicySuggestions {
             notes.add(read.undecodable() + " records of the flows topic were no flow and were skipped");
         }
         PreviewResult preview = null;
-        if (document.length() > 0) {
-            List<Policy> suggested = PolicyParser.parse(document.toString());
+        if (!suggested.isEmpty()) {
             Set<String> replaced = new HashSet<>();
             suggested.forEach(p -> replaced.add(p.key()));
             List<Policy> combined = new ArrayList<>(inForce.stream().filter(p -> !replaced.contains(p.key())).toList());

@@ -30,8 +30,6 @@ final class RecordedFlows {
     record Read(Instant since, Instant until, long flows, long undecodable, boolean truncated) {
     }
 
-    private static final Duration SLACK = Duration.ofMinutes(1);
-
     private RecordedFlows() {
     }
 
@@ -51,16 +49,9 @@ final class RecordedFlows {
             Map<TopicPartition, Long> query = new HashMap<>();
             partitions.forEach(p -> query.put(p, since.toEpochMilli()));
             Map<TopicPartition, OffsetAndTimestamp> starts = consumer.offsetsForTimes(query);
-            Map<TopicPartition, Long> ends = new HashMap<>(consumer.endOffsets(partitions));
-            // Records are timestamped by their producers, nearly in order: stop a minute past the
-            // range's end rather than at the partition's.
-            Map<TopicPartition, Long> past = new HashMap<>();
-            partitions.forEach(p -> past.put(p, until.plus(SLACK).toEpochMilli()));
-            consumer.offsetsForTimes(past).forEach((p, at) -> {
-                if (at != null) {
-                    ends.merge(p, at.offset(), Math::min);
-                }
-            });
+            // To the ends as they are now: producers' clocks differ (a node's may run ahead), so a
+            // record timestamped past the range says nothing about the records after it.
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             Map<TopicPartition, Long> remaining = new HashMap<>();
             for (TopicPartition p : partitions) {
                 OffsetAndTimestamp start = starts.get(p);
@@ -81,11 +72,11 @@ final class RecordedFlows {
                     if (end == null || record.offset() >= end) {
                         continue; // written after the read began
                     }
-                    if (record.offset() + 1 >= end) {
-                        remaining.remove(p);
-                        consumer.pause(List.of(p));
-                    }
                     if (record.timestamp() < since.toEpochMilli() || record.timestamp() >= untilMillis) {
+                        continue;
+                    }
+                    if (record.value() == null) {
+                        undecodable++;
                         continue;
                     }
                     if (flows >= maxFlows) {
@@ -95,13 +86,21 @@ final class RecordedFlows {
                     }
                     Flow flow;
                     try {
-                        flow = Flow.parseFrom(record.value() == null ? new byte[0] : record.value());
+                        flow = Flow.parseFrom(record.value());
                     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
                         undecodable++;
                         continue;
                     }
                     flows++;
                     sink.accept(flow);
+                }
+                // Done with a partition once its position is at the end: offsets may have gaps
+                // (transaction markers, compaction), so the last record need not be end - 1.
+                for (TopicPartition p : List.copyOf(remaining.keySet())) {
+                    if (consumer.position(p) >= remaining.get(p)) {
+                        remaining.remove(p);
+                        consumer.pause(List.of(p));
+                    }
                 }
             }
             truncated |= !remaining.isEmpty();

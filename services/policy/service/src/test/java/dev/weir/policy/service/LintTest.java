@@ -222,4 +222,28 @@ class LintTest {
                       ports: [{port: 53, protocol: UDP}]
                 """), withResolver()))).isEmpty();
     }
+
+    @Test
+    void eachPolicyIsToldOfItsOwnEndOfALookupOnly() {
+        List<dev.weir.policy.model.Policy> closedResolver = PolicyParser.parse("""
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: coredns, namespace: kube-system}
+                spec:
+                  podSelector: {matchLabels: {k8s-app: kube-dns}}
+                  ingress: []
+                """);
+        String webWithDns = WEB_TO_CART_AND_WORLD + """
+                    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+                            podSelector: {matchLabels: {k8s-app: kube-dns}}}]
+                      ports: [{port: 53, protocol: UDP}]
+                """;
+        // The web's egress allows DNS: that the resolver's own policy closes it is that policy's warning, not this one's.
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(webWithDns), closedResolver, withResolver(), Map.of()))).isEmpty();
+        // A pod labelled as the resolver outside kube-system is not the cluster's resolver.
+        Cluster impostor = cluster().pod(new Cluster.Pod("ops", "fake-dns", Map.of("k8s-app", "kube-dns"), "198.18.3.53",
+                List.of(), "", 0));
+        assertThat(dnsWarnings(Lint.lint(PolicyParser.parse(WEB_TO_CART_AND_WORLD.replace("203.0.113.0/24", "198.18.3.53/32")),
+                impostor))).singleElement().asString().startsWith("spec.egress: isolates egress without allowing DNS");
+    }
 }

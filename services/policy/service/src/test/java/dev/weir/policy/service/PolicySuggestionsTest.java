@@ -180,7 +180,8 @@ class PolicySuggestionsTest {
                 .contains("# the cluster resolver: the toFQDNs rules below learn their addresses from its answers");
         SuggestedPolicy coredns = policy(result, "suggested-coredns");
         assertThat(coredns.yaml()).contains("- namespaceSelector: {}").contains("# No egress was seen: none is allowed.")
-                .contains("# every pod of the cluster: 53/UDP, 10 flows");
+                .contains("# every pod and node of the cluster: 53/UDP, 10 flows")
+                .contains("fromEntities: [\"host\", \"remote-node\"]"); // host-network pods resolve too
 
         // What was refused stays refused: the frontend still may not call the payments API.
         Cluster cluster = cluster();
@@ -249,6 +250,62 @@ class PolicySuggestionsTest {
         assertThat(policy.yaml()).contains("ipBlock: {cidr: \"0.0.0.0/0\"}").contains("\"app\": \"odd\"").doesNotContain("evil");
         List<Policy> parsed = PolicyParser.parse(result.document());
         assertThat(parsed).singleElement().satisfies(p -> assertThat(p.podSelector().matches(odd.clusterPod().labels())).isTrue());
+        assertThat(result.preview().changes()).isEmpty();
+    }
+
+    private SuggestResult suggestOn(Cluster cluster, String namespace) {
+        ObservedTraffic traffic = new ObservedTraffic();
+        ImpactPreview.Connections connections = new ImpactPreview.Connections(cluster);
+        flows.forEach(f -> {
+            traffic.accept(f);
+            connections.accept(f);
+        });
+        return PolicySuggestions.suggest(new RecordedFlows.Read(START, START.plusSeconds(600), flows.size(), 0, false),
+                traffic, connections, cluster, namespace, List.of(), compiler());
+    }
+
+    @Test
+    void aNodesAddressIsTheHostToItsOwnPodsAndARemoteNodeToTheOthers() {
+        // The same address, as the pods' own agents saw it: the cart's node (host), the API's node (remote-node).
+        flows.add(flow(Endpoint.newBuilder().setIdentity(Identity.HOST).build(), NODE_IP, CART.endpoint(), CART.ip(), 8080,
+                false, Verdict.FORWARDED, TracePoint.TO_ENDPOINT, List.of()));
+        flows.add(flow(Endpoint.newBuilder().setIdentity(Identity.REMOTE_NODE).build(), NODE_IP, API.endpoint(), API.ip(),
+                9090, false, Verdict.FORWARDED, TracePoint.TO_ENDPOINT, List.of()));
+        SuggestResult result = suggestOn(cluster(), null);
+        assertThat(policy(result, "suggested-cart").yaml()).contains("fromEntities: [\"host\"]").doesNotContain("remote-node");
+        assertThat(policy(result, "suggested-api").yaml()).contains("fromEntities: [\"remote-node\"]");
+    }
+
+    @Test
+    void aNameIsAllowedToTheWorkloadsThatResolvedItOnlyAndANameNoPolicyCanHoldIsAnAddress() {
+        // One address behind two names (a CDN): each workload gets the name it asked for.
+        flows.add(flow(CART.endpoint(), CART.ip(), Endpoint.newBuilder().setIdentity(Identity.WORLD).build(), OUTSIDE_IP, 443,
+                false, Verdict.FORWARDED, TracePoint.FROM_ENDPOINT, List.of("www.shop.test.")));
+        flows.add(flow(API.endpoint(), API.ip(), Endpoint.newBuilder().setIdentity(Identity.WORLD).build(), OUTSIDE_IP, 443,
+                false, Verdict.FORWARDED, TracePoint.FROM_ENDPOINT, List.of("a1.cdn.test.")));
+        // A name as the agent escapes a label with a space: no toFQDNs can hold it.
+        flows.add(flow(FRONTEND.endpoint(), FRONTEND.ip(), Endpoint.newBuilder().setIdentity(Identity.WORLD).build(),
+                "198.19.200.8", 443, false, Verdict.FORWARDED, TracePoint.FROM_ENDPOINT, List.of("a\\032b.test.")));
+        SuggestResult result = suggestOn(cluster(), "shop");
+        assertThat(result.policies()).extracting(SuggestedPolicy::name).containsExactly("suggested-cart", "suggested-frontend");
+        assertThat(policy(result, "suggested-cart").yaml()).contains("matchName: \"www.shop.test\"").doesNotContain("cdn");
+        assertThat(policy(result, "suggested-frontend").yaml()).contains("ipBlock: {cidr: \"198.19.200.8/32\"}")
+                .doesNotContain("toFQDNs");
+        assertThat(result.notes()).isEmpty();
+    }
+
+    @Test
+    void auditedTrafficWorksAndAScanOfManyPortsIsEveryPortOfItsProtocol() {
+        flows.add(flow(FRONTEND.endpoint(), FRONTEND.ip(), CART.endpoint(), CART.ip(), 8080, false, Verdict.AUDIT,
+                TracePoint.FROM_ENDPOINT, List.of()));
+        for (int port = 10_000; port < 10_040; port++) {
+            flows.add(flow(CART.endpoint(), CART.ip(), API.endpoint(), API.ip(), port, false, Verdict.FORWARDED,
+                    TracePoint.FROM_ENDPOINT, List.of()));
+        }
+        SuggestResult result = suggestOn(cluster(), "shop");
+        assertThat(policy(result, "suggested-frontend").yaml()).contains("port: \"http\"");
+        assertThat(policy(result, "suggested-cart").yaml()).contains("- {protocol: TCP}\n")
+                .contains("payments/api (Deployment): any/TCP, 40 flows");
         assertThat(result.preview().changes()).isEmpty();
     }
 }

@@ -24,6 +24,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -55,6 +57,10 @@ public final class StagedEvaluator implements AutoCloseable {
     private final Counter judged;
     private final Counter undecodable;
     private final Counter fenced;
+    private final Counter publishFailures;
+    private final String dropsTopic = TopicCatalogue.standard().name(TopicId.STAGED_DROPS);
+    private KafkaProducer<String, byte[]> producer;
+    private volatile String lastPublishFailure;
     private Supervised loop;
 
     private StagedJudge judge;
@@ -77,6 +83,9 @@ public final class StagedEvaluator implements AutoCloseable {
                 .register(registry);
         this.undecodable = Counter.builder("weir_policy_staged_undecodable")
                 .description("Records of the flows topic the staged evaluator could not decode (skipped)").register(registry);
+        this.publishFailures = Counter.builder("weir_policy_staged_publish_failures")
+                .description("Would-drop records Kafka refused on the staged-drops topic (the counts in PostgreSQL stand)")
+                .register(registry);
         this.fenced = Counter.builder("weir_policy_staged_fenced")
                 .description("Batches of staged judgements not written: another instance owns the partition now")
                 .register(registry);
@@ -185,6 +194,7 @@ public final class StagedEvaluator implements AutoCloseable {
     private void judgeAndRecord(KafkaConsumer<byte[], byte[]> consumer, ConsumerRecords<byte[], byte[]> records) {
         Map<Long, StagedPolicyStore.Tally> tallies = new HashMap<>();
         Map<Integer, long[]> moves = new HashMap<>();
+        List<Flow> wouldDrop = new java.util.ArrayList<>();
         long count = 0;
         for (ConsumerRecord<byte[], byte[]> record : records) {
             long[] position = positions.get(record.partition());
@@ -204,7 +214,10 @@ public final class StagedEvaluator implements AutoCloseable {
             }
             StagedJudge.Connection connection = judge.connection(flow);
             if (connection != null) {
-                judge.judge(connection, record.timestamp(), tallies);
+                List<StagedPolicyStore.Staged> droppedBy = judge.judge(connection, record.timestamp(), tallies);
+                if (!droppedBy.isEmpty()) {
+                    wouldDrop.add(annotated(flow, droppedBy));
+                }
                 count++;
             }
         }
@@ -222,12 +235,53 @@ public final class StagedEvaluator implements AutoCloseable {
         }
         moves.forEach((partition, move) -> positions.put(partition, new long[] {move[1], move[1]}));
         judged.increment(count);
+        publish(wouldDrop);
+    }
+
+    /** The flow as it was, with the staged policies that would drop it. */
+    private static Flow annotated(Flow flow, List<StagedPolicyStore.Staged> droppedBy) {
+        Flow.Builder b = flow.toBuilder();
+        for (StagedPolicyStore.Staged s : droppedBy) {
+            b.addStagedDeniedBy(dev.weir.proto.flow.v1.PolicyRef.newBuilder().setKind(s.kind()).setNamespace(s.namespace())
+                    .setName(s.name()));
+        }
+        return b.build();
+    }
+
+    /**
+     * Says on the staged-drops topic which connections a staged policy would drop, after their
+     * counts are recorded (a crash between the two repeats none of the counts, and may lose these
+     * records: the counts are the truth). Every send has a callback; failures are counted.
+     */
+    private void publish(List<Flow> flows) {
+        if (flows.isEmpty()) {
+            return;
+        }
+        if (producer == null) {
+            producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, "weir-policy-staged"));
+        }
+        for (Flow flow : flows) {
+            producer.send(new ProducerRecord<>(dropsTopic, flow.getNodeName(), flow.toByteArray()), (metadata, e) -> {
+                if (e != null) {
+                    publishFailures.increment();
+                    lastPublishFailure = e.getMessage();
+                }
+            });
+        }
+    }
+
+    /** The last failure to publish a would-drop record, or null. */
+    public String lastPublishFailure() {
+        return lastPublishFailure;
     }
 
     @Override
     public void close() throws InterruptedException {
         if (loop != null) {
             loop.finish(Duration.ofSeconds(10));
+        }
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
         }
     }
 }

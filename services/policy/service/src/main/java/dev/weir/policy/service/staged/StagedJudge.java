@@ -27,7 +27,7 @@ import java.util.function.BiFunction;
 public final class StagedJudge {
 
     /** One staged policy, compiled. */
-    private record Candidate(long id, String key, long stagedAtMillis, Compilation compiled) {
+    private record Candidate(StagedPolicyStore.Staged staged, long id, String key, long stagedAtMillis, Compilation compiled) {
     }
 
     /** A first packet to judge: who, to whom, on what. */
@@ -42,6 +42,17 @@ public final class StagedJudge {
         }
     }
 
+    /**
+     * What a connection pattern's verdicts are under each candidate (bit i: candidate i drops
+     * it): the compilations do not change during a judge's life, and connections repeat their
+     * patterns (source, destination, port) far more often than they make new ones. Bounded:
+     * cleared when full, so spoofed patterns cost time, never memory.
+     */
+    private record PatternKey(String sourceIp, String destinationIp, int port, Protocol protocol) {
+    }
+
+    static final int MAX_CACHED = 100_000;
+    private final Map<PatternKey, Long> verdicts = new HashMap<>();
     private final Cluster cluster;
     private final List<Candidate> candidates = new ArrayList<>();
     private final Map<String, Cluster.Pod> podsByIp = new HashMap<>();
@@ -50,11 +61,14 @@ public final class StagedJudge {
             BiFunction<Cluster, List<Policy>, Compilation> compile) {
         this.cluster = cluster;
         cluster.pods().forEach(p -> podsByIp.put(p.ip(), p));
+        if (staged.size() > Long.SIZE) {
+            throw new IllegalArgumentException(staged.size() + " staged policies: a judge takes at most " + Long.SIZE);
+        }
         for (StagedPolicyStore.Staged s : staged) {
             Policy policy = s.policy();
             List<Policy> combined = new ArrayList<>(inForce.stream().filter(p -> !p.key().equals(policy.key())).toList());
             combined.add(policy);
-            candidates.add(new Candidate(s.id(), s.key(), s.stagedAt().toEpochMilli(), compile.apply(cluster, combined)));
+            candidates.add(new Candidate(s, s.id(), s.key(), s.stagedAt().toEpochMilli(), compile.apply(cluster, combined)));
         }
     }
 
@@ -104,25 +118,55 @@ public final class StagedJudge {
     /**
      * Adds the connection's judgement by every staged policy to the tallies (by staged id): by
      * those staged when its record was written, so that each counts from its staging on.
+     *
+     * @return the staged policies that would drop it
      */
-    public void judge(Connection c, long recordedMillis, Map<Long, StagedPolicyStore.Tally> tallies) {
-        for (Candidate candidate : candidates) {
+    public List<StagedPolicyStore.Staged> judge(Connection c, long recordedMillis, Map<Long, StagedPolicyStore.Tally> tallies) {
+        List<StagedPolicyStore.Staged> droppedBy = List.of();
+        long drops = drops(c);
+        for (int i = 0; i < candidates.size(); i++) {
+            Candidate candidate = candidates.get(i);
             if (recordedMillis < candidate.stagedAtMillis()) {
                 continue;
             }
             StagedPolicyStore.Tally tally = tallies.computeIfAbsent(candidate.id(),
                     k -> new StagedPolicyStore.Tally(new long[1], new LinkedHashMap<>()));
             tally.judged()[0]++;
-            boolean allowed = Verdicts.decide(candidate.compiled(), cluster, c.source(), c.sourceIp(), c.destination(),
-                    c.destinationIp(), c.port(), c.protocol()).allowed();
-            if (!allowed) {
+            if ((drops & (1L << i)) != 0) {
                 long[] v = tally.drops().computeIfAbsent(new StagedPolicyStore.Pattern(c.sourceName(), c.destinationName(),
                         c.port(), c.protocol().name()), k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE});
                 v[0]++;
                 v[1] = Math.min(v[1], c.timeMillis());
                 v[2] = Math.max(v[2], c.timeMillis());
+                if (droppedBy.isEmpty()) {
+                    droppedBy = new ArrayList<>(2);
+                }
+                droppedBy.add(candidate.staged());
             }
         }
+        return droppedBy;
+    }
+
+    /** Bit i set: candidate i drops the connection's pattern. */
+    private long drops(Connection c) {
+        PatternKey key = new PatternKey(c.sourceIp(), c.destinationIp(), c.port(), c.protocol());
+        Long cached = verdicts.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        long drops = 0;
+        for (int i = 0; i < candidates.size(); i++) {
+            boolean allowed = Verdicts.decide(candidates.get(i).compiled(), cluster, c.source(), c.sourceIp(), c.destination(),
+                    c.destinationIp(), c.port(), c.protocol()).allowed();
+            if (!allowed) {
+                drops |= 1L << i;
+            }
+        }
+        if (verdicts.size() >= MAX_CACHED) {
+            verdicts.clear();
+        }
+        verdicts.put(key, drops);
+        return drops;
     }
 
     /** When the earliest staged policy was staged: no record before it needs reading. */

@@ -33,9 +33,13 @@ public final class ObservedTraffic implements Consumer<Flow> {
     static final Set<String> UNSTABLE_LABELS = Set.of("pod-template-hash", "controller-revision-hash",
             "pod-template-generation", "statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
             "controller-uid", "batch.kubernetes.io/controller-uid", "job-name", "batch.kubernetes.io/job-name",
-            "batch.kubernetes.io/job-completion-index");
+            "batch.kubernetes.io/job-completion-index",
+            // They change with a rollout: a peer's rule on them would stop matching its next pods.
+            "version", "app.kubernetes.io/version", "helm.sh/chart", "chart");
     static final int MAX_PARTIES = 20_000;
     static final int MAX_EDGES = 200_000;
+    /** Connection patterns one workload may make: a pod that scans uses up its own workload's, no other's. */
+    static final int MAX_EDGES_PER_SOURCE = 2_000;
     static final int MAX_NAMES = 8;
 
     /** A workload (namespace, and controller kind/name or stable labels) or an address outside the pods. */
@@ -48,8 +52,10 @@ public final class ObservedTraffic implements Consumer<Flow> {
         Map<String, String> labels;
         final String address;
         final int identity;
-        /** DNS names the address was seen answering for (bounded). */
-        final Set<String> names = new TreeSet<>();
+        /** Connection patterns this party opened. */
+        int edges;
+        /** Whether some of its connection patterns were beyond the bound and left out. */
+        boolean incomplete;
 
         Party(String key, String namespace, String workloadKind, String workloadName, Map<String, String> labels,
                 String address, int identity) {
@@ -86,6 +92,8 @@ public final class ObservedTraffic implements Consumer<Flow> {
         long refusedAtDestination;
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
+        /** The DNS names the source's flows gave the destination address (bounded): per workload, as the agent keeps them. */
+        final Set<String> names = new TreeSet<>();
 
         Edge(Party source, Party destination, int port, String protocol) {
             this.source = source;
@@ -105,6 +113,13 @@ public final class ObservedTraffic implements Consumer<Flow> {
     }
 
     private final Map<String, Party> parties = new HashMap<>();
+    /**
+     * The party of each pod seen (by namespace, name and identity: new labels are a new identity),
+     * whose labels are already in its party's: a pod's later flows cost one lookup. Bounded:
+     * cleared when full, and then merely recomputed.
+     */
+    private final Map<String, Party> podParties = new HashMap<>();
+    static final int MAX_PODS = 200_000;
     private final Map<String, Edge> edges = new LinkedHashMap<>();
     private long beyondBounds;
 
@@ -115,7 +130,9 @@ public final class ObservedTraffic implements Consumer<Flow> {
         }
         boolean refusedOnArrival = flow.getVerdict() == Verdict.DROPPED && flow.getEventType() == EventType.DROP
                 && flow.getTracePoint() == TracePoint.TO_ENDPOINT;
-        if (!refusedOnArrival && (flow.getVerdict() != Verdict.FORWARDED || flow.getEventType() != EventType.NEW_CONNECTION)) {
+        // Audited is let through: in audit mode that is the traffic a policy must learn to allow.
+        boolean through = flow.getVerdict() == Verdict.FORWARDED || flow.getVerdict() == Verdict.AUDIT;
+        if (!refusedOnArrival && (!through || flow.getEventType() != EventType.NEW_CONNECTION)) {
             return;
         }
         String protocol;
@@ -140,8 +157,8 @@ public final class ObservedTraffic implements Consumer<Flow> {
         if (port == 0) {
             return;
         }
-        Party source = party(flow.getSource(), flow.getIp().getSource(), flow.getSourceNamesList());
-        Party destination = party(flow.getDestination(), flow.getIp().getDestination(), flow.getDestinationNamesList());
+        Party source = party(flow.getSource(), flow.getIp().getSource());
+        Party destination = party(flow.getDestination(), flow.getIp().getDestination());
         if (source == null || destination == null) {
             beyondBounds++;
             return;
@@ -149,12 +166,15 @@ public final class ObservedTraffic implements Consumer<Flow> {
         String key = source.key + ">" + destination.key + ":" + port + "/" + protocol;
         Edge edge = edges.get(key);
         if (edge == null) {
-            if (edges.size() >= MAX_EDGES) {
+            if (edges.size() >= MAX_EDGES || source.edges >= MAX_EDGES_PER_SOURCE) {
+                source.incomplete = true;
+                destination.incomplete |= destination.pod();
                 beyondBounds++;
                 return;
             }
             edge = new Edge(source, destination, port, protocol);
             edges.put(key, edge);
+            source.edges++;
         }
         if (refusedOnArrival) {
             edge.refusedAtDestination++;
@@ -168,10 +188,24 @@ public final class ObservedTraffic implements Consumer<Flow> {
         long at = flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
         edge.first = Math.min(edge.first, at);
         edge.last = Math.max(edge.last, at);
+        if (!destination.pod()) {
+            for (int i = 0; i < flow.getDestinationNamesCount() && edge.names.size() < MAX_NAMES; i++) {
+                String n = flow.getDestinationNames(i);
+                edge.names.add(n.endsWith(".") ? n.substring(0, n.length() - 1) : n);
+            }
+        }
     }
 
-    private Party party(Endpoint endpoint, String address, java.util.List<String> names) {
+    private Party party(Endpoint endpoint, String address) {
         boolean pod = !endpoint.getPodName().isEmpty() && !endpoint.getNamespace().isEmpty();
+        String podKey = null;
+        if (pod) {
+            podKey = endpoint.getNamespace() + "/" + endpoint.getPodName() + "#" + endpoint.getIdentity();
+            Party known = podParties.get(podKey);
+            if (known != null) {
+                return known;
+            }
+        }
         if (pod && !dev.weir.policy.model.PolicyParser.validNamespace(endpoint.getNamespace())) {
             return null; // no namespace Kubernetes would have: nothing a policy could be written for
         }
@@ -180,7 +214,8 @@ public final class ObservedTraffic implements Consumer<Flow> {
         String kind = "";
         String name;
         if (!pod) {
-            key = "address:" + address;
+            // By identity too: a node's address is the host to its own pods and a remote node to the others.
+            key = "address:" + address + "#" + endpoint.getIdentity();
             name = address;
         } else if (endpoint.getWorkloadsCount() > 0 && !endpoint.getWorkloads(0).getName().isEmpty()) {
             kind = endpoint.getWorkloads(0).getKind();
@@ -203,13 +238,11 @@ public final class ObservedTraffic implements Consumer<Flow> {
             // A selector for the workload may only use what all of its pods have.
             party.labels.entrySet().retainAll(labels.entrySet());
         }
-        if (!pod) {
-            for (String n : names) {
-                if (party.names.size() >= MAX_NAMES) {
-                    break;
-                }
-                party.names.add(n.endsWith(".") ? n.substring(0, n.length() - 1) : n);
+        if (pod) {
+            if (podParties.size() >= MAX_PODS) {
+                podParties.clear();
             }
+            podParties.put(podKey, party);
         }
         return party;
     }
@@ -230,6 +263,11 @@ public final class ObservedTraffic implements Consumer<Flow> {
             }
         }
         return labels;
+    }
+
+    /** The workloads some of whose traffic was beyond the bounds: their suggestions are incomplete. */
+    public java.util.List<Party> incomplete() {
+        return parties.values().stream().filter(p -> p.incomplete && p.pod()).toList();
     }
 
     /** The traffic that worked. */

@@ -1,6 +1,7 @@
 package dev.weir.policy.service.suggest;
 
 import dev.weir.policy.model.Cluster;
+import dev.weir.policy.model.ClusterDns;
 import dev.weir.policy.model.Protocol;
 import dev.weir.policy.service.suggest.ObservedTraffic.Edge;
 import dev.weir.policy.service.suggest.ObservedTraffic.Party;
@@ -21,16 +22,18 @@ import java.util.TreeSet;
  * labels and their namespace's name label, ports by the name the destination pods give them
  * where they all give it one, addresses outside the pods by entity (the node, the API server),
  * by the DNS names they answered for (toFQDNs), or as /32 blocks. A workload that resolves names
- * always gets DNS to the cluster resolver; the resolver always takes lookups from every pod.
+ * always gets DNS to the cluster resolver; the resolver always takes lookups from every pod and node.
  */
 public final class PolicySuggester {
 
     /** Distinct outside addresses of one workload and direction beyond which one rule takes any address. */
     static final int MAX_ADDRESSES = 16;
-    private static final int DNS_PORT = 53;
-    static final String RESOLVER_LABEL = "k8s-app";
-    static final String RESOLVER_VALUE = "kube-dns";
+    /** Distinct ports of one protocol to one peer beyond which the rule takes every port of the protocol. */
+    static final int MAX_PORTS = 32;
+    private static final int DNS_PORT = ClusterDns.PORT;
     static final String NAMESPACE_LABEL = "kubernetes.io/metadata.name";
+    /** What a toFQDNs matchName may hold (the parser's rule): a name the agent escaped or a wildcard is not one. */
+    private static final java.util.regex.Pattern FQDN = java.util.regex.Pattern.compile("[-a-zA-Z0-9_.]{1,253}");
 
     /** A peer of a rule. */
     public sealed interface Peer {
@@ -52,14 +55,15 @@ public final class PolicySuggester {
         record Entity(String name) implements Peer {
         }
 
-        record Fqdn(String name) implements Peer {
+        /** The DNS names the workload's flows gave the addresses. */
+        record Fqdn(List<String> names) implements Peer {
         }
     }
 
-    /** A port: by number or by name. */
+    /** A port: by number or by name; number 0 without a name is every port of the protocol. */
     public record Port(String protocol, int number, String name) implements Comparable<Port> {
         String display() {
-            return (name != null ? name : Integer.toString(number)) + "/" + protocol;
+            return (name != null ? name : number == 0 ? "any" : Integer.toString(number)) + "/" + protocol;
         }
 
         @Override
@@ -96,10 +100,12 @@ public final class PolicySuggester {
     public record Result(List<Suggestion> suggestions, List<String> notes) {
     }
 
-    private final Cluster cluster;
+    private final Map<String, List<Cluster.Pod>> podsByNamespace = new java.util.HashMap<>();
+    /** Named-port answers by destination party, port and protocol: each is asked of the cluster once. */
+    private final Map<String, Port> ports = new java.util.HashMap<>();
 
     public PolicySuggester(Cluster cluster) {
-        this.cluster = cluster;
+        cluster.pods().forEach(p -> podsByNamespace.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(p));
     }
 
     /** Suggestions for the workloads of the namespace (every namespace when null). */
@@ -130,6 +136,10 @@ public final class PolicySuggester {
                 notes.add(workload.display() + ": its pods share no stable label to select them by; no policy suggested");
                 continue;
             }
+            if (workload.incomplete) {
+                notes.add(workload.display() + ": some of its connections were beyond the bounds of what a suggestion "
+                        + "keeps (" + ObservedTraffic.MAX_EDGES_PER_SOURCE + " patterns per workload): its policy may miss them");
+            }
             String name = uniqueName(workload, names);
             List<Rule> ingress = ingress(workload, in.getOrDefault(workload, List.of()));
             List<Rule> egress = egress(workload, out.getOrDefault(workload, List.of()));
@@ -142,9 +152,9 @@ public final class PolicySuggester {
         List<Rule> rules = new ArrayList<>();
         if (resolver(workload)) {
             List<Edge> lookups = edges.stream().filter(PolicySuggester::dns).toList();
-            rules.add(new Rule(List.of(new Peer.Namespace(null)), dnsPorts(), "every pod of the cluster",
-                    evidence(lookups, e -> new Port(e.protocol, e.port, null)),
-                    "the cluster resolver takes lookups from every pod, seen or not"));
+            rules.add(new Rule(List.of(new Peer.Namespace(null), new Peer.Entity("host"), new Peer.Entity("remote-node")),
+                    dnsPorts(), "every pod and node of the cluster", evidence(lookups, e -> new Port(e.protocol, e.port, null)),
+                    "the cluster resolver takes lookups from every pod and node (host-network pods too), seen or not"));
             edges = edges.stream().filter(e -> !dns(e)).toList();
         }
         rules.addAll(rules(workload, edges, true));
@@ -173,7 +183,7 @@ public final class PolicySuggester {
         for (Edge e : edges) {
             Party peer = ingress ? e.source : e.destination;
             byPeer.computeIfAbsent(peer.key, k -> new ArrayList<>()).add(e);
-            if (!peer.pod() && entity(peer) == null && (ingress || peer.names.isEmpty())) {
+            if (!peer.pod() && entity(peer) == null && (ingress || names(List.of(e)).isEmpty())) {
                 outside.add(peer.key);
             }
         }
@@ -199,14 +209,14 @@ public final class PolicySuggester {
         Map<Peer, Set<String>> displays = new LinkedHashMap<>();
         for (List<Edge> peerEdges : byPeer.values()) {
             Party party = ingress ? peerEdges.get(0).source : peerEdges.get(0).destination;
-            Peer peer = peer(party, workload, ingress);
+            Peer peer = peer(party, workload, ingress, names(peerEdges));
             byRulePeer.computeIfAbsent(peer, k -> new ArrayList<>()).addAll(peerEdges);
             displays.computeIfAbsent(peer, k -> new TreeSet<>())
                     .add(peer instanceof Peer.Entity e ? e.name() + " " + party.display() : party.display());
         }
         byRulePeer.forEach((peer, peerEdges) -> {
             Set<String> shown = displays.get(peer);
-            String display = peer instanceof Peer.Fqdn f ? f.name() + " (" + String.join(", ", shown) + ")"
+            String display = peer instanceof Peer.Fqdn f ? String.join(", ", f.names()) + " (" + String.join(", ", shown) + ")"
                     : String.join(", ", shown);
             rules.add(new Rule(List.of(peer), ports(peerEdges, workload, ingress), display,
                     evidence(peerEdges, e -> port(e, workload, ingress)), null));
@@ -214,7 +224,14 @@ public final class PolicySuggester {
         return rules;
     }
 
-    private Peer peer(Party peer, Party workload, boolean ingress) {
+    /** The valid DNS names the workload's flows gave an address, sorted. */
+    private static List<String> names(List<Edge> edges) {
+        Set<String> names = new TreeSet<>();
+        edges.forEach(e -> e.names.stream().filter(n -> FQDN.matcher(n).matches()).forEach(names::add));
+        return List.copyOf(names);
+    }
+
+    private Peer peer(Party peer, Party workload, boolean ingress, List<String> names) {
         if (peer.pod()) {
             if (peer.labels.isEmpty()) {
                 return new Peer.Namespace(peer.namespace);
@@ -225,8 +242,8 @@ public final class PolicySuggester {
         if (entity != null) {
             return new Peer.Entity(entity);
         }
-        if (!ingress && !peer.names.isEmpty()) {
-            return new Peer.Fqdn(peer.names.iterator().next());
+        if (!ingress && !names.isEmpty()) {
+            return new Peer.Fqdn(names);
         }
         return new Peer.Block(peer.address + (peer.address.contains(":") ? "/128" : "/32"));
     }
@@ -244,6 +261,15 @@ public final class PolicySuggester {
     private List<Port> ports(List<Edge> edges, Party workload, boolean ingress) {
         Set<Port> ports = new TreeSet<>();
         edges.forEach(e -> ports.add(port(e, workload, ingress)));
+        // Many ports of one protocol (a scan, a range of ephemeral ports): every port of it, one line.
+        Map<String, Long> perProtocol = new TreeMap<>();
+        ports.forEach(p -> perProtocol.merge(p.protocol(), 1L, Long::sum));
+        perProtocol.forEach((protocol, count) -> {
+            if (count > MAX_PORTS) {
+                ports.removeIf(p -> p.protocol().equals(protocol));
+                ports.add(new Port(protocol, 0, null));
+            }
+        });
         return List.copyOf(ports);
     }
 
@@ -256,11 +282,14 @@ public final class PolicySuggester {
         if (!destination.pod() || destination.labels.isEmpty()) {
             return new Port(edge.protocol, edge.port, null);
         }
+        return ports.computeIfAbsent(destination.key + ":" + edge.port + "/" + edge.protocol, k -> named(edge, destination));
+    }
+
+    private Port named(Edge edge, Party destination) {
         Set<String> names = new HashSet<>();
         int pods = 0;
-        for (Cluster.Pod pod : cluster.pods()) {
-            if (!pod.namespace().equals(destination.namespace)
-                    || !pod.labels().entrySet().containsAll(destination.labels.entrySet())) {
+        for (Cluster.Pod pod : podsByNamespace.getOrDefault(destination.namespace, List.of())) {
+            if (!pod.labels().entrySet().containsAll(destination.labels.entrySet())) {
                 continue;
             }
             pods++;
@@ -277,9 +306,14 @@ public final class PolicySuggester {
     }
 
     private static List<Evidence> evidence(List<Edge> edges, java.util.function.Function<Edge, Port> port) {
+        Map<String, Long> perProtocol = new TreeMap<>();
+        edges.stream().map(port).distinct().forEach(p -> perProtocol.merge(p.protocol(), 1L, Long::sum));
         Map<Port, long[]> byPort = new TreeMap<>();
         for (Edge e : edges) {
-            long[] acc = byPort.computeIfAbsent(port.apply(e), k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE});
+            Port p = port.apply(e);
+            // As the rule does: many ports of one protocol are every port of it.
+            Port key = perProtocol.get(p.protocol()) > MAX_PORTS ? new Port(p.protocol(), 0, null) : p;
+            long[] acc = byPort.computeIfAbsent(key, k -> new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE});
             acc[0] += e.flows();
             acc[1] = Math.min(acc[1], e.first);
             acc[2] = Math.max(acc[2], e.last);
@@ -298,7 +332,7 @@ public final class PolicySuggester {
     }
 
     private static boolean resolver(Party party) {
-        return party.pod() && RESOLVER_VALUE.equals(party.labels.get(RESOLVER_LABEL));
+        return party.pod() && ClusterDns.resolver(party.namespace, party.labels);
     }
 
     /** suggested-&lt;workload&gt;, a DNS-1123 name, with the kind added where two workloads of a namespace share one. */

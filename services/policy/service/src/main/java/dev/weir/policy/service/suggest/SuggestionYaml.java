@@ -1,5 +1,6 @@
 package dev.weir.policy.service.suggest;
 
+import dev.weir.policy.model.ClusterDns;
 import dev.weir.policy.service.suggest.PolicySuggester.Evidence;
 import dev.weir.policy.service.suggest.PolicySuggester.Peer;
 import dev.weir.policy.service.suggest.PolicySuggester.Port;
@@ -76,11 +77,17 @@ public final class SuggestionYaml {
                 y.append(lead).append("toFQDNs:\n");
                 lead = "      ";
                 for (Peer fqdn : fqdns) {
-                    y.append("        - matchName: ").append(quote(((Peer.Fqdn) fqdn).name())).append('\n');
+                    for (String name : ((Peer.Fqdn) fqdn).names()) {
+                        y.append("        - matchName: ").append(quote(name)).append('\n');
+                    }
                 }
             }
             y.append(lead).append("ports:\n");
             for (Port port : rule.ports()) {
+                if (port.name() == null && port.number() == 0) {
+                    y.append("        - {protocol: ").append(port.protocol()).append("}\n");
+                    continue;
+                }
                 y.append("        - {protocol: ").append(port.protocol()).append(", port: ")
                         .append(port.name() != null ? quote(port.name()) : Integer.toString(port.number())).append("}\n");
             }
@@ -106,9 +113,9 @@ public final class SuggestionYaml {
             }
         } else if (peer instanceof Peer.Resolver) {
             y.append("        - namespaceSelector:\n            matchLabels:\n");
-            labels(y, Map.of(PolicySuggester.NAMESPACE_LABEL, "kube-system"), "              ");
+            labels(y, Map.of(PolicySuggester.NAMESPACE_LABEL, ClusterDns.NAMESPACE), "              ");
             y.append("          podSelector:\n            matchLabels:\n");
-            labels(y, Map.of(PolicySuggester.RESOLVER_LABEL, PolicySuggester.RESOLVER_VALUE), "              ");
+            labels(y, Map.of(ClusterDns.LABEL, ClusterDns.VALUE), "              ");
         } else if (peer instanceof Peer.Block block) {
             y.append("        - ipBlock: {cidr: ").append(quote(block.cidr())).append("}\n");
         } else {
@@ -141,7 +148,8 @@ public final class SuggestionYaml {
         StringBuilder c = new StringBuilder(Math.min(text.length(), 200));
         for (int i = 0; i < text.length() && c.length() < 200; i++) {
             char ch = text.charAt(i);
-            c.append(ch < 0x20 || ch == 0x7f || Character.isISOControl(ch) ? '?' : ch);
+            // Only printable ASCII: U+2028 and its kin end a line for some YAML readers.
+            c.append(ch < 0x20 || ch >= 0x7f ? '?' : ch);
         }
         return c.toString();
     }
