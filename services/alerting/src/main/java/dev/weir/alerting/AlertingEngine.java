@@ -147,7 +147,8 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config)) {
             consumer.subscribe(List.of(catalogue.name(TopicId.FLOWS), catalogue.name(TopicId.DNS_INSIGHTS),
-                    catalogue.name(TopicId.DNS_STATS), catalogue.name(TopicId.NODE_STATUS)));
+                    catalogue.name(TopicId.DNS_STATS), catalogue.name(TopicId.NODE_STATUS),
+                    catalogue.name(TopicId.STAGED_DROPS)));
             Map<TopicPartition, OffsetAndMetadata> done = new HashMap<>();
             long lastEvaluation = 0;
             while (control.running()) {
@@ -258,6 +259,9 @@ public class AlertingEngine implements org.springframework.boot.health.contribut
             }
             if (topic.equals(catalogue.name(TopicId.DNS_STATS))) {
                 return List.of(Events.of(DnsClientStats.parseFrom(record.value())));
+            }
+            if (topic.equals(catalogue.name(TopicId.STAGED_DROPS))) {
+                return Events.ofStagedDrop(Flow.parseFrom(record.value()));
             }
             return List.of(Events.of(NodeStatus.parseFrom(record.value())));
         } catch (InvalidProtocolBufferException | NullPointerException e) {

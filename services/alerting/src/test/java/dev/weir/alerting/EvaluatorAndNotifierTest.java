@@ -105,6 +105,29 @@ class EvaluatorAndNotifierTest {
     }
 
     @Test
+    void aConnectionTwoStagedPoliciesWouldDropIsAnEventForEachAndTheirRuleFiresPerPolicy() {
+        Evaluator evaluator = evaluator("""
+                {name: StagedPolicyWouldDrop, stream: staged-drops, window: 10m, above: 0, groupBy: [policy]}
+                """);
+        dev.weir.proto.flow.v1.Flow flow = dev.weir.proto.flow.v1.Flow.newBuilder()
+                .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(T0 / 1000))
+                .setDestination(dev.weir.proto.flow.v1.Endpoint.newBuilder().setNamespace("y").setPodName("b"))
+                .addStagedDeniedBy(dev.weir.proto.flow.v1.PolicyRef.newBuilder().setKind("NetworkPolicy").setNamespace("y")
+                        .setName("only-z"))
+                .addStagedDeniedBy(dev.weir.proto.flow.v1.PolicyRef.newBuilder().setKind("WeirNetworkPolicy").setName("all"))
+                .build();
+        List<Event> events = dev.weir.alerting.eval.Events.ofStagedDrop(flow);
+        assertThat(events).extracting(e -> e.labels().get("policy"))
+                .containsExactly("NetworkPolicy/y/only-z", "WeirNetworkPolicy/all");
+        assertThat(events).allSatisfy(e -> assertThat(e.stream()).isEqualTo(Rule.Stream.STAGED_DROPS));
+        events.forEach(e -> evaluator.add(e, T0));
+        assertThat(evaluator.tick(T0)).extracting(a -> a.labels().get("policy"))
+                .containsExactlyInAnyOrder("NetworkPolicy/y/only-z", "WeirNetworkPolicy/all");
+        // A flow of the flows topic names no staged policy: no such event.
+        assertThat(dev.weir.alerting.eval.Events.ofStagedDrop(flow.toBuilder().clearStagedDeniedBy().build())).isEmpty();
+    }
+
+    @Test
     void aConditionThatStopsHoldingBeforeItsForNeverFires() {
         Evaluator evaluator = evaluator("{name: Drops, stream: policy-drops, window: 2s, above: 0, for: 5s}");
         evaluator.add(drop("shop"), T0);

@@ -22,6 +22,37 @@ public final class Events {
     }
 
     public static List<Event> of(Flow flow) {
+        Map<String, String> labels = labels(flow);
+        List<PolicyRef> deniers = new ArrayList<>(flow.getEgressDeniedByList());
+        deniers.addAll(flow.getIngressDeniedByList());
+        labels.put("policy", deniers.isEmpty() ? "" : FlowFilters.policyName(deniers.get(0)));
+        long time = time(flow);
+        Map<String, String> fixed = Map.copyOf(labels);
+        List<Event> events = new ArrayList<>(2);
+        events.add(new Event(Rule.Stream.FLOWS, time, fixed, Map.of()));
+        if (flow.getVerdict() == Verdict.DROPPED && (flow.getDropReason() == DropReason.POLICY_DENIED
+                || flow.getDropReason() == DropReason.POLICY_DENY)) {
+            events.add(new Event(Rule.Stream.POLICY_DROPS, time, fixed, Map.of()));
+        }
+        return events;
+    }
+
+    /** A connection staged policies would drop: one event per staged policy, named in "policy". */
+    public static List<Event> ofStagedDrop(Flow flow) {
+        Map<String, String> labels = labels(flow);
+        List<Event> events = new ArrayList<>(flow.getStagedDeniedByCount());
+        for (PolicyRef staged : flow.getStagedDeniedByList()) {
+            labels.put("policy", FlowFilters.policyName(staged));
+            events.add(new Event(Rule.Stream.STAGED_DROPS, time(flow), Map.copyOf(labels), Map.of()));
+        }
+        return events;
+    }
+
+    private static long time(Flow flow) {
+        return flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
+    }
+
+    private static Map<String, String> labels(Flow flow) {
         Map<String, String> labels = new HashMap<>();
         labels.put("verdict", flow.getVerdict().name());
         labels.put("drop_reason", flow.getVerdict() == Verdict.DROPPED ? flow.getDropReason().name() : "");
@@ -37,18 +68,7 @@ public final class Events {
         labels.put("protocol", FlowFilters.protocol(flow).toUpperCase(java.util.Locale.ROOT));
         int port = FlowFilters.destinationPort(flow);
         labels.put("destination_port", port <= 0 ? "" : Integer.toString(port));
-        List<PolicyRef> deniers = new ArrayList<>(flow.getEgressDeniedByList());
-        deniers.addAll(flow.getIngressDeniedByList());
-        labels.put("policy", deniers.isEmpty() ? "" : FlowFilters.policyName(deniers.get(0)));
-        long time = flow.getTime().getSeconds() * 1000 + flow.getTime().getNanos() / 1_000_000;
-        Map<String, String> fixed = Map.copyOf(labels);
-        List<Event> events = new ArrayList<>(2);
-        events.add(new Event(Rule.Stream.FLOWS, time, fixed, Map.of()));
-        if (flow.getVerdict() == Verdict.DROPPED && (flow.getDropReason() == DropReason.POLICY_DENIED
-                || flow.getDropReason() == DropReason.POLICY_DENY)) {
-            events.add(new Event(Rule.Stream.POLICY_DROPS, time, fixed, Map.of()));
-        }
-        return events;
+        return labels;
     }
 
     public static Event of(DnsInsight insight) {

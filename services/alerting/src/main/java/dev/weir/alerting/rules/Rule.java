@@ -30,7 +30,9 @@ public record Rule(String name, Stream stream, Map<String, String> match, Aggreg
     /** The streams rules read, with the Kafka topic each comes from. */
     public enum Stream {
         FLOWS("flows"), POLICY_DROPS("policy-drops"), DNS_INSIGHTS("dns-insights"), DNS_STATS("dns-stats"),
-        NODE_STATUS("node-status");
+        NODE_STATUS("node-status"),
+        /** Connections a staged policy would drop (one event per staged policy, named in "policy"). */
+        STAGED_DROPS("staged-drops");
 
         private final String id;
 

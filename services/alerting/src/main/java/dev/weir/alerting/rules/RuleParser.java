@@ -29,9 +29,12 @@ public final class RuleParser {
                     "destination_port", "policy", "type"),
             Rule.Stream.DNS_INSIGHTS, Set.of("kind", "namespace", "pod", "workload", "node", "resolved"),
             Rule.Stream.DNS_STATS, Set.of("namespace", "pod", "workload", "node"),
-            Rule.Stream.NODE_STATUS, Set.of("node", "version"));
+            Rule.Stream.NODE_STATUS, Set.of("node", "version"),
+            Rule.Stream.STAGED_DROPS, Set.of("verdict", "drop_reason", "source_namespace", "source_workload",
+                    "source_pod", "destination_namespace", "destination_workload", "destination_pod", "node", "protocol",
+                    "destination_port", "policy", "type"));
     public static final Map<Rule.Stream, Set<String>> VALUES = Map.of(
-            Rule.Stream.FLOWS, Set.of(), Rule.Stream.POLICY_DROPS, Set.of(),
+            Rule.Stream.FLOWS, Set.of(), Rule.Stream.POLICY_DROPS, Set.of(), Rule.Stream.STAGED_DROPS, Set.of(),
             Rule.Stream.DNS_INSIGHTS, Set.of("value"),
             Rule.Stream.DNS_STATS, Set.of("queries", "nxdomain", "servfail", "unanswered", "nxdomain_ratio",
                     "servfail_ratio", "unanswered_ratio", "latency_p95_ms", "latency_p99_ms", "search_path_wasted",
@@ -102,7 +105,7 @@ public final class RuleParser {
         Rule.Stream stream = Rule.Stream.of(streamId);
         if (stream == null) {
             throw new InvalidRule(at + "stream", "unknown stream '" + streamId + "': one of flows, policy-drops, "
-                    + "dns-insights, dns-stats, node-status");
+                    + "dns-insights, dns-stats, node-status, staged-drops");
         }
         Map<String, String> match = stringMap(map, at, "match");
         for (String label : match.keySet()) {

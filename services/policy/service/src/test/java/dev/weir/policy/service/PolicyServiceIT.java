@@ -357,6 +357,27 @@ class PolicyServiceIT {
                 .contains("\"wouldDrop\":" + connections));
         assertThat(call("GET", "/policies/NetworkPolicy/y/staged-only-z/status", null, null, true).body())
                 .contains("\"revision\":1").contains("\"wouldDrop\":" + connections);
+        // The flows say so too: each, as the agent wrote it, with the staged policy that would drop it.
+        List<dev.weir.proto.flow.v1.Flow> said = new java.util.ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(
+                dev.weir.common.kafka.KafkaClients.consumerConfig(platform.kafkaBootstrapServers(), "it-staged-drops"))) {
+            consumer.subscribe(List.of(dev.weir.schemas.TopicCatalogue.standard().name(dev.weir.schemas.TopicId.STAGED_DROPS)));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    try {
+                        said.add(dev.weir.proto.flow.v1.Flow.parseFrom(r.value()));
+                    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                return said.size() >= connections;
+            });
+        }
+        assertThat(said).hasSize(connections).allSatisfy(f -> {
+            assertThat(f.getIp().getSource()).isEqualTo(ipA);
+            assertThat(f.getStagedDeniedByList()).singleElement()
+                    .satisfies(ref -> assertThat(ref.getName()).isEqualTo("staged-only-z"));
+        });
 
         HttpResponse<String> preview = call("POST", "/policies/NetworkPolicy/y/staged-only-z/promote?dryRun=true&minutes=5",
                 "application/json", "", true);
