@@ -447,6 +447,18 @@ async function expireSilence(id) {
 }
 
 // ---- policy editor --------------------------------------------------------------------------
+//
+// The form is a view of one model (editor.model); the YAML is written from it, and YAML typed by
+// hand is read back through the policy API's parser (/policies/parse) into the model when the
+// form can show it. A policy the form cannot show keeps the form read-only, so no click on it can
+// overwrite what was typed.
+
+const editor = { model: null, yamlOnly: false, parseTimer: null, parsing: 0, opened: null };
+const DNS_RULE = {
+  to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+    podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
+  ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+};
 
 async function loadEditor() {
   if (!state.map) {
@@ -457,8 +469,23 @@ async function loadEditor() {
   const previous = target.value;
   target.replaceChildren(...workloads.map(w => el('option', { value: w.id }, w.id)));
   if (previous) target.value = previous;
-  drawSources();
-  renderYaml();
+  await loadPolicyList();
+  if (!editor.model) newModel();
+  drawForm();
+  writeYaml();
+}
+
+async function loadPolicyList() {
+  const select = $('#editor-policies');
+  try {
+    const policies = await api('/api/v1/policies');
+    select.replaceChildren(...policies.map(p => {
+      const ref = `${p.kind}/${p.namespace || '-'}/${p.name}`;
+      return el('option', { value: ref }, `${ref} (revision ${p.revision})`);
+    }));
+  } catch (e) {
+    showError($('#editor-result'), e);
+  }
 }
 
 function workload(id) {
@@ -471,102 +498,344 @@ function selectorLabels(w) {
   for (const label of w.labels || []) {
     const at = label.indexOf('=');
     const key = label.slice(0, at);
-    if (at > 0 && !key.includes(':') && !key.startsWith('io.kubernetes') && !key.startsWith('io.cilium')) {
+    if (at > 0 && !key.includes(':') && !key.startsWith('io.kubernetes') && !key.startsWith('io.cilium')
+        && key !== 'pod-template-hash') {
       labels[key] = label.slice(at + 1);
     }
   }
   return labels;
 }
 
-function drawSources() {
+function sameLabels(a, b) {
+  const ka = Object.keys(a || {}).sort();
+  const kb = Object.keys(b || {}).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+function defaultName(target) {
+  const w = workload(target);
+  return w ? `${w.workload}-policy` : 'policy';
+}
+
+/** The form's state: what it can show of a NetworkPolicy. */
+function newModel() {
   const target = $('#editor-target').value;
-  const box = $('#editor-sources');
-  const checked = new Set([...box.querySelectorAll('input:checked')].map(i => i.value));
-  const others = state.map.nodes.filter(n => n.namespace && n.id !== target);
-  box.replaceChildren(...others.map(n => el('label', { class: 'source' },
-    el('input', Object.assign({ type: 'checkbox', value: n.id, onchange: renderYaml }, checked.has(n.id) ? { checked: '' } : {})),
-    ' ' + n.id)));
-  if (!others.length) box.replaceChildren(el('p', {}, 'No other workloads seen yet.'));
+  editor.model = { target, name: defaultName(target), sources: [], port: '', protocol: 'TCP',
+    egress: false, dns: false, destinations: [], cidrs: '', egressPort: '' };
+  editor.yamlOnly = false;
+  editor.opened = null;
 }
 
-function yamlMap(labels, indent) {
-  const entries = Object.entries(labels);
-  if (!entries.length) return '{}';
-  return '\n' + entries.map(([k, v]) => `${' '.repeat(indent)}${k}: ${JSON.stringify(v)}`).join('\n');
+function drawForm() {
+  const m = editor.model;
+  $('#editor-target').value = m.target;
+  $('#editor-name').value = m.name;
+  $('#editor-port').value = m.port;
+  $('#editor-protocol').value = m.protocol;
+  $('#editor-egress').checked = m.egress;
+  $('#editor-egress-dns').checked = m.dns;
+  $('#editor-egress-cidrs').value = m.cidrs;
+  $('#editor-egress-port').value = m.egressPort;
+  const others = (state.map ? state.map.nodes : []).filter(n => n.namespace && n.id !== m.target);
+  const boxes = (id, chosen, group) => {
+    const box = $(id);
+    box.replaceChildren(...others.map(n => el('label', { class: 'source' },
+      el('input', Object.assign({ type: 'checkbox', value: n.id, 'data-group': group, onchange: formChanged },
+        chosen.includes(n.id) ? { checked: '' } : {})), ' ' + n.id)));
+    if (!others.length) box.replaceChildren(el('p', {}, 'No other workloads seen yet.'));
+  };
+  boxes('#editor-sources', m.sources, 'sources');
+  boxes('#editor-destinations', m.destinations, 'destinations');
+  $('#editor-form').querySelectorAll('input, select').forEach(i => { i.disabled = editor.yamlOnly; });
+  $('#editor-yaml-state').textContent = editor.yamlOnly
+    ? 'This policy uses rules the form does not show: edit it here, as YAML (the form is read-only).'
+    : (editor.opened ? `Editing ${editor.opened}.` : 'A new policy.');
 }
 
-function renderYaml() {
-  const target = workload($('#editor-target').value);
-  if (!target) return;
-  const sources = [...$('#editor-sources').querySelectorAll('input:checked')].map(i => workload(i.value)).filter(Boolean);
-  const nameInput = $('#editor-name');
-  if (!nameInput.dataset.touched) nameInput.value = `${target.workload}-ingress`;
-  const port = $('#editor-port').value.trim();
-  let yaml = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: ${nameInput.value}
-  namespace: ${target.namespace}
-spec:
-  podSelector:
-    matchLabels: ${yamlMap(selectorLabels(target), 6)}
-  policyTypes: [Ingress]
-  ingress:`;
-  if (!sources.length) {
-    yaml += ' []';
-  } else {
-    yaml += '\n  - from:';
-    for (const s of sources) {
-      yaml += `\n    - namespaceSelector:
-        matchLabels:
-          kubernetes.io/metadata.name: ${s.namespace}
-      podSelector:
-        matchLabels: ${yamlMap(selectorLabels(s), 10)}`;
-    }
-    if (port) {
-      yaml += `\n    ports:\n    - port: ${/^\d+$/.test(port) ? port : JSON.stringify(port)}\n      protocol: ${$('#editor-protocol').value}`;
+/** The form changed: read it into the model, and write the YAML from the model. */
+function formChanged() {
+  if (editor.yamlOnly) return;
+  const m = editor.model;
+  const retargeted = m.target !== $('#editor-target').value;
+  const named = $('#editor-name').value.trim();
+  // A name the form chose follows the workload; one typed stays.
+  m.name = retargeted && named === defaultName(m.target) ? defaultName($('#editor-target').value) : named;
+  m.target = $('#editor-target').value;
+  m.port = $('#editor-port').value.trim();
+  m.protocol = $('#editor-protocol').value;
+  m.egress = $('#editor-egress').checked;
+  m.dns = $('#editor-egress-dns').checked;
+  m.cidrs = $('#editor-egress-cidrs').value;
+  m.egressPort = $('#editor-egress-port').value.trim();
+  m.sources = [...$('#editor-sources').querySelectorAll('input:checked')].map(i => i.value);
+  m.destinations = [...$('#editor-destinations').querySelectorAll('input:checked')].map(i => i.value);
+  if (m.dns || m.cidrs.trim() || m.destinations.length) m.egress = true;
+  if (retargeted) drawForm();
+  writeYaml();
+}
+
+function port(text, protocol) {
+  return { protocol, port: /^\d+$/.test(text) ? Number(text) : text };
+}
+
+function peerOf(id, namespace) {
+  const w = workload(id);
+  const peer = { podSelector: { matchLabels: selectorLabels(w) } };
+  if (w.namespace !== namespace) {
+    peer.namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': w.namespace } };
+  }
+  return peer;
+}
+
+/** "203.0.113.0/24 except 203.0.113.8/29, 198.51.100.7/32" as ipBlock peers. */
+function blocksOf(text) {
+  return text.split(',').map(s => s.trim()).filter(Boolean).map(s => {
+    const [cidr, except] = s.split(/\s+except\s+/);
+    const block = { cidr: cidr.trim() };
+    if (except) block.except = except.split(/\s+/).filter(Boolean);
+    return { ipBlock: block };
+  });
+}
+
+/** The NetworkPolicy the model stands for. */
+function documentOf(m) {
+  const target = workload(m.target);
+  if (!target) return null;
+  const doc = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: { name: m.name || 'policy', namespace: target.namespace },
+    spec: { podSelector: { matchLabels: selectorLabels(target) }, policyTypes: m.egress ? ['Ingress', 'Egress'] : ['Ingress'],
+      ingress: [] } };
+  if (m.sources.length) {
+    const rule = { from: m.sources.map(id => peerOf(id, target.namespace)) };
+    if (m.port) rule.ports = [port(m.port, m.protocol)];
+    doc.spec.ingress.push(rule);
+  }
+  if (m.egress) {
+    doc.spec.egress = [];
+    if (m.dns) doc.spec.egress.push(JSON.parse(JSON.stringify(DNS_RULE)));
+    if (m.destinations.length) doc.spec.egress.push({ to: m.destinations.map(id => peerOf(id, target.namespace)) });
+    const blocks = blocksOf(m.cidrs);
+    if (blocks.length) {
+      const rule = { to: blocks };
+      if (m.egressPort) rule.ports = [port(m.egressPort, 'TCP')];
+      doc.spec.egress.push(rule);
     }
   }
-  $('#editor-yaml').value = yaml + '\n';
+  return doc;
+}
+
+/** Block-style YAML of a JSON value, every string double-quoted. */
+function toYaml(value, indent = 0) {
+  const pad = ' '.repeat(indent);
+  if (Array.isArray(value)) {
+    if (!value.length) return ' []';
+    return value.map(v => {
+      const inner = toYaml(v, indent + 2);
+      return '\n' + pad + '-' + (inner.startsWith('\n') ? inner.replace(/^\n\s*/, ' ') : inner);
+    }).join('');
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (!entries.length) return ' {}';
+    return entries.map(([k, v]) => '\n' + pad + (/^[A-Za-z][\w.\/-]*$/.test(k) ? k : JSON.stringify(k)) + ':'
+      + toYaml(v, indent + 2)).join('');
+  }
+  return ' ' + (typeof value === 'string' ? JSON.stringify(value) : String(value));
+}
+
+function writeYaml() {
+  if (editor.yamlOnly) return;
+  const doc = documentOf(editor.model);
+  if (doc) $('#editor-yaml').value = toYaml(doc).trimStart() + '\n';
+}
+
+/** YAML typed by hand: parsed by the policy API; the form follows when it can show the policy. */
+function yamlTyped() {
+  clearTimeout(editor.parseTimer);
+  editor.parseTimer = setTimeout(readYaml, 400);
+}
+
+async function readYaml() {
+  const asked = ++editor.parsing;
+  const state_ = $('#editor-yaml-state');
+  let docs;
+  try {
+    docs = await api('/api/v1/policies/parse', {
+      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value });
+  } catch (e) {
+    if (asked !== editor.parsing) return;
+    editor.yamlOnly = true;
+    drawForm();
+    state_.textContent = 'The YAML does not parse: ' + e.message + ' (the form is read-only until it does).';
+    return;
+  }
+  if (asked !== editor.parsing) return; // a later edit is being read
+  const model = docs.length === 1 ? modelOf(docs[0]) : null;
+  editor.yamlOnly = !model;
+  if (model) editor.model = model;
+  drawForm();
+}
+
+/** The form's model of a document, or null when the form cannot show all of it. */
+function modelOf(doc) {
+  if (doc.kind !== 'NetworkPolicy' || !doc.spec || !doc.metadata) return null;
+  const spec = doc.spec;
+  const ns = doc.metadata.namespace || 'default';
+  const nodes = (state.map ? state.map.nodes : []).filter(n => n.namespace);
+  const selected = spec.podSelector || {};
+  if (selected.matchExpressions && selected.matchExpressions.length) return null;
+  const target = nodes.find(n => n.namespace === ns && sameLabels(selectorLabels(n), selected.matchLabels || {}));
+  if (!target) return null;
+  const known = ['podSelector', 'policyTypes', 'ingress', 'egress'];
+  if (Object.keys(spec).some(k => !known.includes(k))) return null;
+  const workloadOf = (peer, from) => {
+    const keys = Object.keys(peer);
+    if (keys.some(k => k !== 'podSelector' && k !== 'namespaceSelector') || !peer.podSelector) return null;
+    const peerNs = peer.namespaceSelector
+      ? ((peer.namespaceSelector.matchLabels || {})['kubernetes.io/metadata.name']) : from;
+    if (peer.namespaceSelector && Object.keys(peer.namespaceSelector).length !== 1) return null;
+    if (peer.namespaceSelector && Object.keys(peer.namespaceSelector.matchLabels || {}).length !== 1) return null;
+    const w = nodes.find(n => n.namespace === peerNs && sameLabels(selectorLabels(n), peer.podSelector.matchLabels || {}));
+    return w ? w.id : null;
+  };
+  const m = { target: target.id, name: doc.metadata.name, sources: [], port: '', protocol: 'TCP', egress: false,
+    dns: false, destinations: [], cidrs: '', egressPort: '' };
+  const ingress = spec.ingress || [];
+  if (ingress.length > 1) return null;
+  for (const rule of ingress) {
+    if (!rule.from || !rule.from.length || (rule.ports || []).length > 1) return null;
+    for (const peer of rule.from) {
+      const id = workloadOf(peer, ns);
+      if (!id) return null;
+      m.sources.push(id);
+    }
+    if (rule.ports && rule.ports.length) {
+      m.port = String(rule.ports[0].port == null ? '' : rule.ports[0].port);
+      m.protocol = rule.ports[0].protocol || 'TCP';
+    }
+  }
+  const types = spec.policyTypes || [];
+  m.egress = types.includes('Egress') || (spec.egress || []).length > 0;
+  for (const rule of spec.egress || []) {
+    if (JSON.stringify(rule) === JSON.stringify(DNS_RULE)) { m.dns = true; continue; }
+    const peers = rule.to || [];
+    if (peers.length && peers.every(p => p.ipBlock && Object.keys(p).length === 1)) {
+      if ((rule.ports || []).length > 1 || (rule.ports || []).some(p => (p.protocol || 'TCP') !== 'TCP')) return null;
+      m.cidrs = peers.map(p => p.ipBlock.cidr + (p.ipBlock.except && p.ipBlock.except.length
+        ? ' except ' + p.ipBlock.except.join(' ') : '')).join(', ');
+      m.egressPort = rule.ports && rule.ports.length ? String(rule.ports[0].port) : '';
+      continue;
+    }
+    if (!peers.length || rule.ports) return null;
+    for (const peer of peers) {
+      const id = workloadOf(peer, ns);
+      if (!id) return null;
+      m.destinations.push(id);
+    }
+  }
+  return m;
+}
+
+async function openPolicy() {
+  const ref = $('#editor-policies').value;
+  if (!ref) return;
+  try {
+    const detail = await api('/api/v1/policies/' + ref);
+    $('#editor-yaml').value = toYaml(JSON.parse(detail.document)).trimStart() + '\n';
+    editor.opened = ref;
+    await readYaml();
+  } catch (e) {
+    showError($('#editor-result'), e);
+  }
+}
+
+async function deletePolicy() {
+  const ref = $('#editor-policies').value;
+  if (!ref) return;
+  askFirst(`Delete ${ref}? What it allows and denies stops at once.`, [], async () => {
+    try {
+      await api('/api/v1/policies/' + ref, { method: 'DELETE' });
+      $('#editor-result').replaceChildren(el('p', { id: 'deleted' }, 'Deleted ' + ref));
+      await loadPolicyList();
+    } catch (e) {
+      showError($('#editor-result'), e);
+    }
+  });
+}
+
+/** An in-page confirmation naming what would happen; the action runs only on "confirm". */
+function askFirst(text, items, action) {
+  $('#editor-confirm-text').textContent = text;
+  $('#editor-confirm-drops').replaceChildren(...items.map(i => el('li', {}, i)));
+  $('#editor-confirm-box').hidden = false;
+  $('#editor-confirm').onclick = () => { $('#editor-confirm-box').hidden = true; action(); };
+  $('#editor-cancel').onclick = () => { $('#editor-confirm-box').hidden = true; };
+}
+
+async function preview() {
+  const body = $('#editor-yaml').value;
+  const lint = await api('/api/v1/policies?dryRun=true', {
+    method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body });
+  const impact = await api('/api/v1/policies/preview?minutes=10', {
+    method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body });
+  return { lint, impact };
+}
+
+function drawPreview(out, { lint, impact }) {
+  out.replaceChildren(
+    el('h3', {}, 'Lint'),
+    lint.warnings.length ? el('ul', { id: 'lint-warnings' }, lint.warnings.map(w => el('li', {}, `${w.field}: ${w.message}`)))
+      : el('p', { id: 'lint-warnings' }, 'No warnings.'),
+    el('h3', {}, 'Impact'),
+    el('p', {}, `${impact.flowsRead} recorded flows read, ${impact.connectionsJudged} connections judged` +
+      (impact.truncated ? ' (cut short)' : '')),
+    impact.changes.length ? el('table', { id: 'impact' }, el('thead', {}, el('tr', {},
+      ['Source', 'Destination', 'Port', 'Before', 'After', 'Flows'].map(h => el('th', {}, h)))),
+      el('tbody', {}, impact.changes.map(c => el('tr', { class: 'verdict-' + c.after.toLowerCase() },
+        el('td', {}, c.source), el('td', {}, c.destination), el('td', {}, `${c.port}/${c.protocol}`),
+        el('td', {}, c.before), el('td', {}, c.after), el('td', {}, c.flows)))))
+      : el('p', { id: 'impact' }, 'No recorded connection changes its verdict.'));
 }
 
 async function previewPolicy() {
   const out = $('#editor-result');
   out.replaceChildren(el('p', { class: 'hint' }, 'Previewing against the last 10 minutes of flows…'));
   try {
-    const lint = await api('/api/v1/policies?dryRun=true', {
-      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
-    });
-    const impact = await api('/api/v1/policies/preview?minutes=10', {
-      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
-    });
-    out.replaceChildren(
-      el('h3', {}, 'Lint'),
-      lint.warnings.length ? el('ul', { id: 'lint-warnings' }, lint.warnings.map(w => el('li', {}, `${w.field}: ${w.message}`)))
-        : el('p', { id: 'lint-warnings' }, 'No warnings.'),
-      el('h3', {}, 'Impact'),
-      el('p', {}, `${impact.flowsRead} recorded flows read, ${impact.connectionsJudged} connections judged` +
-        (impact.truncated ? ' (cut short)' : '')),
-      impact.changes.length ? el('table', { id: 'impact' }, el('thead', {}, el('tr', {},
-        ['Source', 'Destination', 'Port', 'Before', 'After', 'Flows'].map(h => el('th', {}, h)))),
-        el('tbody', {}, impact.changes.map(c => el('tr', { class: 'verdict-' + c.after.toLowerCase() },
-          el('td', {}, c.source), el('td', {}, c.destination), el('td', {}, `${c.port}/${c.protocol}`),
-          el('td', {}, c.before), el('td', {}, c.after), el('td', {}, c.flows)))))
-        : el('p', { id: 'impact' }, 'No recorded connection changes its verdict.'));
+    drawPreview(out, await preview());
   } catch (e) {
     showError(out, e);
   }
 }
 
-async function applyPolicy() {
+/** Apply (or stage): previewed first; new drops are named and confirmed before an apply. */
+async function applyPolicy(staged) {
   const out = $('#editor-result');
   try {
-    const result = await api('/api/v1/policies', {
-      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value,
-    });
-    out.replaceChildren(el('p', { id: 'applied' }, 'Applied: ' + result.applied.map(a =>
-      `${a.kind}/${a.namespace}/${a.name} revision ${a.revision}${a.changed ? '' : ' (unchanged)'}`).join(', ')),
+    const previewed = await preview();
+    drawPreview(out, previewed);
+    const drops = previewed.impact.changes.filter(c => c.after === 'DROPPED');
+    const go = () => submit(staged);
+    if (drops.length && !staged) {
+      askFirst(`Applying drops ${drops.length} kind${drops.length === 1 ? '' : 's'} of connection the recorded flows show:`,
+        drops.map(c => `${c.source} → ${c.destination} ${c.port}/${c.protocol} (${c.flows} flows)`), go);
+    } else {
+      await go();
+    }
+  } catch (e) {
+    showError(out, e);
+  }
+}
+
+async function submit(staged) {
+  const out = $('#editor-result');
+  try {
+    const result = await api('/api/v1/policies' + (staged ? '?staged=true' : ''), {
+      method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value });
+    out.replaceChildren(el('p', { id: 'applied' }, (staged ? 'Staged: ' : 'Applied: ') + result.applied.map(a =>
+      `${a.kind}/${a.namespace}/${a.name}` + (staged ? '' : ` revision ${a.revision}${a.changed ? '' : ' (unchanged)'}`))
+      .join(', ')),
       result.warnings.length ? el('ul', {}, result.warnings.map(w => el('li', {}, `${w.field}: ${w.message}`))) : '');
+    if (!staged) await loadPolicyList();
   } catch (e) {
     showError(out, e);
   }
@@ -595,11 +864,19 @@ document.addEventListener('DOMContentLoaded', () => {
   }));
   $('#alerts-refresh').addEventListener('click', loadAlerts);
   $('#silence-form').addEventListener('submit', createSilence);
-  $('#editor-target').addEventListener('change', () => { drawSources(); renderYaml(); });
-  for (const id of ['#editor-port', '#editor-protocol']) $(id).addEventListener('input', renderYaml);
-  $('#editor-name').addEventListener('input', e => { e.target.dataset.touched = '1'; renderYaml(); });
+  for (const id of ['#editor-target', '#editor-protocol', '#editor-egress', '#editor-egress-dns']) {
+    $(id).addEventListener('change', formChanged);
+  }
+  for (const id of ['#editor-name', '#editor-port', '#editor-egress-cidrs', '#editor-egress-port']) {
+    $(id).addEventListener('input', formChanged);
+  }
+  $('#editor-yaml').addEventListener('input', yamlTyped);
+  $('#editor-open').addEventListener('click', openPolicy);
+  $('#editor-delete').addEventListener('click', deletePolicy);
+  $('#editor-new').addEventListener('click', () => { newModel(); drawForm(); writeYaml(); });
   $('#editor-preview').addEventListener('click', previewPolicy);
-  $('#editor-apply').addEventListener('click', applyPolicy);
+  $('#editor-apply').addEventListener('click', () => applyPolicy(false));
+  $('#editor-stage').addEventListener('click', () => applyPolicy(true));
   setInterval(refreshStatus, 10000);
   if (state.token) signIn(state.token); else signOut();
 });

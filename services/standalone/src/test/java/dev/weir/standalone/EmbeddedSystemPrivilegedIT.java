@@ -54,6 +54,22 @@ class EmbeddedSystemPrivilegedIT {
         browser = new ChromeDriver(service, options);
     }
 
+    /** Queries the flow table for drops of one pod (to_pod or from_pod) until one names the policy. */
+    private static void awaitDrops(String filter, String pod, String policy) {
+        click("#tabs button[data-view='flows']");
+        for (String field : new String[] {"to_pod", "from_pod"}) {
+            browser.findElement(By.cssSelector("#flow-filters input[name='" + field + "']")).clear();
+        }
+        browser.findElement(By.cssSelector("#flow-filters input[name='" + filter + "']")).sendKeys(pod);
+        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).clear();
+        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).sendKeys("2m");
+        waitUpTo(90).pollingEvery(Duration.ofSeconds(3)).until(d -> {
+            click("#flow-filters button[type='submit']"); // a new query every few seconds until the drops show
+            return d.findElements(By.cssSelector("#flows-table tbody tr.verdict-dropped")).stream()
+                    .anyMatch(r -> r.getText().contains(policy));
+        });
+    }
+
     /** The base64 SHA-256 of the server certificate's public key, as Chromium pins keys. */
     static String serverKeyPin(Path chain) throws Exception {
         try (var in = Files.newInputStream(chain)) {
@@ -426,7 +442,7 @@ class EmbeddedSystemPrivilegedIT {
         click("#editor-sources input[value='payments/api']");
         browser.findElement(By.id("editor-port")).sendKeys("8080");
         String yaml = browser.findElement(By.id("editor-yaml")).getAttribute("value");
-        assertThat(yaml).contains("name: cart-ingress", "namespace: shop", "app: \"cart\"", "app: \"payments-api\"",
+        assertThat(yaml).contains("name: \"cart-policy\"", "namespace: \"shop\"", "app: \"cart\"", "app: \"payments-api\"",
                 "port: 8080");
         click("#editor-preview");
         WebElement impact = waitUpTo(60).until(d -> {
@@ -437,23 +453,48 @@ class EmbeddedSystemPrivilegedIT {
         assertThat(browser.findElement(By.id("lint-warnings")).isDisplayed()).isTrue();
         screenshot("3-policy-preview");
 
+        // Apply asks first, naming the connections it would drop.
         click("#editor-apply");
+        WebElement confirm = waitUpTo(60).until(d -> d.findElement(By.id("editor-confirm-box")).isDisplayed()
+                ? d.findElement(By.id("editor-confirm-box")) : null);
+        assertThat(confirm.getText()).contains("shop/frontend").contains("shop/cart").contains("8080/TCP");
+        click("#editor-confirm");
         waitUpTo(30).until(d -> !d.findElements(By.id("applied")).isEmpty());
-        assertThat(browser.findElement(By.id("applied")).getText()).contains("NetworkPolicy/shop/cart-ingress");
+        assertThat(browser.findElement(By.id("applied")).getText()).contains("NetworkPolicy/shop/cart-policy");
 
-        // The new drops arrive: frontend -> cart, denied because cart-ingress isolates the cart.
-        click("#tabs button[data-view='flows']");
-        WebElement to = browser.findElement(By.cssSelector("#flow-filters input[name='to_pod']"));
-        to.clear();
-        to.sendKeys("shop/cart");
-        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).clear();
-        browser.findElement(By.cssSelector("#flow-filters input[name='since']")).sendKeys("2m");
-        waitUpTo(90).pollingEvery(Duration.ofSeconds(3)).until(d -> {
-            click("#flow-filters button[type='submit']"); // a new query every few seconds until the drops show
-            return d.findElements(By.cssSelector("#flows-table tbody tr.verdict-dropped")).stream()
-                    .anyMatch(r -> r.getText().contains("NetworkPolicy/shop/cart-ingress"));
-        });
+        // The new drops arrive: frontend -> cart, denied because cart-policy isolates the cart.
+        awaitDrops("to_pod", "shop/cart", "NetworkPolicy/shop/cart-policy");
         screenshot("4-new-drops");
+
+        // Open the policy in force again, add egress with DNS and an address block: the YAML follows the form.
+        click("#tabs button[data-view='editor']");
+        waitUpTo(20).until(d -> !d.findElements(By.cssSelector(
+                "#editor-policies option[value='NetworkPolicy/shop/cart-policy']")).isEmpty());
+        new Select(browser.findElement(By.id("editor-policies"))).selectByValue("NetworkPolicy/shop/cart-policy");
+        click("#editor-open");
+        waitUpTo(20).until(d -> d.findElement(By.id("editor-yaml-state")).getText().contains("Editing NetworkPolicy/shop/cart-policy")
+                && d.findElement(By.cssSelector("#editor-sources input[value='payments/api']")).isSelected()
+                && "8080".equals(d.findElement(By.id("editor-port")).getAttribute("value")));
+        click("#editor-egress-dns");
+        browser.findElement(By.id("editor-egress-cidrs")).sendKeys("198.19.250.0/24");
+        String edited = browser.findElement(By.id("editor-yaml")).getAttribute("value");
+        assertThat(edited).contains("- \"Egress\"", "k8s-app: \"kube-dns\"", "cidr: \"198.19.250.0/24\"", "port: 53");
+        // YAML typed by hand comes back into the form: the port, read by the policy API's parser.
+        WebElement typed = browser.findElement(By.id("editor-yaml"));
+        typed.clear();
+        typed.sendKeys(edited.replace("port: 8080", "port: 8081"));
+        waitUpTo(20).until(d -> "8081".equals(d.findElement(By.id("editor-port")).getAttribute("value")));
+        // The cart calls the payments API: egress that allows only DNS and the block drops those calls.
+        click("#editor-apply");
+        WebElement egressConfirm = waitUpTo(60).until(d -> d.findElement(By.id("editor-confirm-box")).isDisplayed()
+                ? d.findElement(By.id("editor-confirm-box")) : null);
+        assertThat(egressConfirm.getText()).contains("payments/api");
+        screenshot("5-egress-confirm");
+        click("#editor-confirm");
+        waitUpTo(30).until(d -> d.findElements(By.id("applied")).stream()
+                .anyMatch(a -> a.getText().contains("NetworkPolicy/shop/cart-policy revision 2")));
+        awaitDrops("from_pod", "shop/cart", "NetworkPolicy/shop/cart-policy");
+        screenshot("6-egress-drops");
 
         // DNS health, through the relay from the DNS service: the demo's clients, once a window closed.
         click("#tabs button[data-view='dns']");

@@ -49,7 +49,8 @@ public class ApiSecurity {
             "/api/v1/alerting/receivers/**");
 
     /** POSTs that change nothing: a read-scope token may call them. */
-    public static final List<String> READ_ONLY_POSTS = List.of("/api/v1/policies/preview", "/api/v1/explain");
+    public static final List<String> READ_ONLY_POSTS = List.of("/api/v1/policies/preview", "/api/v1/explain",
+            "/api/v1/policies/parse");
 
     @Bean
     BearerTokens apiTokens(@Value("${weir.api-token-file:}") String adminTokenFile,

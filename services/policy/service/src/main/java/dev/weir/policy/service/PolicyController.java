@@ -174,6 +174,18 @@ public class PolicyController {
         }
     }
 
+    /**
+     * The policies of a body as the parser reads them, each as the JSON document an apply would
+     * store (400 naming the field at fault): what an editor shows in its form.
+     */
+    @Operation(summary = "Parse policies (YAML or JSON) into the documents an apply would store; applies nothing")
+    @PostMapping(path = "/policies/parse", consumes = {"application/yaml", "application/x-yaml", "application/json",
+            "text/plain"}, produces = "application/json")
+    public String parse(@RequestBody String body) {
+        List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(body);
+        return "[" + String.join(",", parsed.stream().map(PolicyParser.Parsed::json).toList()) + "]";
+    }
+
     @Operation(summary = "The policies in force, with their revisions")
     @GetMapping("/policies")
     public List<PolicySummary> list() {
