@@ -304,7 +304,8 @@ public final class Weir {
                     printStaged(weir.out(), s.staged());
                 }
             });
-            return status.enforced() == status.endpoints() ? 0 : 4;
+            // Staged only, or enforced nowhere yet: not what a script waiting for "enforced" wants.
+            return status.revision() > 0 && status.enforced() == status.endpoints() ? 0 : 4;
         }
     }
 
@@ -392,6 +393,9 @@ public final class Weir {
     static void printStaged(PrintWriter out, StagedStatus s) {
         out.printf("staged since %s by %s: would drop %d of %d connections judged%n", s.stagedAt(), s.author(), s.wouldDrop(),
                 s.judged());
+        if (!s.error().isEmpty()) {
+            out.println("  " + s.error());
+        }
         if (!s.examples().isEmpty()) {
             Table table = new Table("SOURCE", "DESTINATION", "PORT", "FLOWS", "FIRST", "LAST");
             for (StagedDrop d : s.examples()) {
@@ -455,12 +459,15 @@ public final class Weir {
                 weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
             }
             weir.out().flush();
-            if (!drops.isEmpty() && !yes && !confirmed(weir, "enforce " + ref + " and drop these connections?")) {
+            boolean wouldDrop = !drops.isEmpty() || preview.staged().wouldDrop() > 0;
+            if (wouldDrop && !yes && !confirmed(weir, "enforce " + ref + " and drop these connections?")) {
                 weir.out().println("not promoted");
                 weir.out().flush();
                 return 1;
             }
-            PromoteResponse done = Api.read(weir.api(weir.policyApi).post(path, "application/json", ""), PromoteResponse.class);
+            // What was looked at is what is promoted: a staging replaced meanwhile is refused (409).
+            PromoteResponse done = Api.read(weir.api(weir.policyApi).post(path + "&stagedId=" + preview.staged().id(),
+                    "application/json", ""), PromoteResponse.class);
             for (AppliedPolicy applied : done.applied()) {
                 weir.out().printf("promoted %s (revision %d)%n", ref(applied.kind(), applied.namespace(), applied.name()),
                         applied.revision());

@@ -105,28 +105,11 @@ public final class ImpactPreview {
         if (flow.getIsReply() || (flow.getEventType() != EventType.NEW_CONNECTION && flow.getEventType() != EventType.DROP)) {
             return true;
         }
-        String protocol;
-        int port;
-        switch (flow.getL4().getProtocolCase()) {
-            case TCP -> {
-                protocol = "TCP";
-                port = flow.getL4().getTcp().getDestinationPort();
-            }
-            case UDP -> {
-                protocol = "UDP";
-                port = flow.getL4().getUdp().getDestinationPort();
-            }
-            case SCTP -> {
-                protocol = "SCTP";
-                port = flow.getL4().getSctp().getDestinationPort();
-            }
-            default -> {
-                return true;
-            }
-        }
-        if (port == 0) {
+        int port = dev.weir.common.flow.FlowFilters.destinationPort(flow);
+        if (port <= 0) {
             return true;
         }
+        String protocol = dev.weir.common.flow.FlowFilters.protocol(flow).toUpperCase(java.util.Locale.ROOT);
         String key = flow.getIp().getSource() + ">" + flow.getIp().getDestination() + ":" + port + "/" + protocol;
         // The sender's egress and the receiver's ingress see one connection: count it at the
         // sender's egress, or at the receiver when the sender is not a pod of the cluster.

@@ -14,6 +14,6 @@ class StagedConfiguration {
     StagedEvaluator stagedEvaluator(DesiredStateTopics topics, StagedPolicyStore store, Reconciler reconciler,
             MeterRegistry registry) {
         return new StagedEvaluator(topics.kafka(), store, topics::cluster, reconciler::lastPolicies, reconciler::compiles,
-                reconciler::compileWhatIf, registry);
+                reconciler::compileWhatIf, () -> topics.replayed() && reconciler.last() != null, registry);
     }
 }

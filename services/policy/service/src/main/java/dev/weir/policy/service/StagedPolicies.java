@@ -39,8 +39,12 @@ public class StagedPolicies {
     private final DesiredStateTopics topics;
     private final org.springframework.transaction.support.TransactionTemplate transaction;
 
+    private final dev.weir.policy.service.staged.StagedEvaluator evaluator;
+
     public StagedPolicies(StagedPolicyStore staged, PolicyStore store, Reconciler reconciler, DesiredStateTopics topics,
-            org.springframework.transaction.PlatformTransactionManager transactions) {
+            org.springframework.transaction.PlatformTransactionManager transactions,
+            dev.weir.policy.service.staged.StagedEvaluator evaluator) {
+        this.evaluator = evaluator;
         this.staged = staged;
         this.store = store;
         this.reconciler = reconciler;
@@ -51,6 +55,7 @@ public class StagedPolicies {
     /** Stages every policy of the body, or none (400 beyond the bound). */
     @Transactional
     public List<AppliedPolicy> stage(List<PolicyParser.Parsed> parsed, String author) {
+        staged.lock();
         Set<String> keys = new HashSet<>();
         staged.all().forEach(s -> keys.add(s.key()));
         parsed.forEach(p -> keys.add(p.policy().key()));
@@ -79,7 +84,8 @@ public class StagedPolicies {
         List<StagedDrop> drops = staged.drops(s.id(), examples).stream()
                 .map(d -> new StagedDrop(d.source(), d.destination(), d.port(), d.protocol(), d.flows(), d.firstSeen(), d.lastSeen()))
                 .toList();
-        return new StagedStatus(s.kind(), s.namespace(), s.name(), s.stagedAt(), s.author(), s.judged(), s.wouldDrop(), drops);
+        return new StagedStatus(s.id(), s.kind(), s.namespace(), s.name(), s.stagedAt(), s.author(), s.judged(), s.wouldDrop(),
+                drops, evaluator.failures().getOrDefault(s.id(), ""));
     }
 
     /**
@@ -89,12 +95,16 @@ public class StagedPolicies {
      * and a staging replaced meanwhile is refused rather than promoted unseen).
      */
     public Optional<PromoteResponse> promote(String kind, String namespace, String name, boolean dryRun, int minutes,
-            String author) {
+            Long stagedId, String author) {
         Optional<StagedPolicyStore.Staged> candidate = staged.find(kind, namespace, name);
         if (candidate.isEmpty()) {
             return Optional.empty();
         }
         StagedPolicyStore.Staged s = candidate.get();
+        if (stagedId != null && stagedId != s.id()) {
+            throw new PolicyApiProblems.Conflict("the staged " + s.key() + " was replaced since staging " + stagedId
+                    + " was looked at: look at it again");
+        }
         List<PolicyParser.Parsed> parsed = PolicyParser.parseWithSource(s.document());
         List<Policy> policies = parsed.stream().map(PolicyParser.Parsed::policy).toList();
         Cluster cluster = topics.cluster();
@@ -109,14 +119,12 @@ public class StagedPolicies {
             return Optional.of(new PromoteResponse(true, preview, judged, List.of(), warnings));
         }
         List<AppliedPolicy> applied = transaction.execute(status -> {
-            Optional<StagedPolicyStore.Staged> still = staged.find(kind, namespace, name);
-            if (still.isEmpty() || still.get().id() != s.id()) {
+            // Only this staging goes, and only once: a newer one of the same key, or a second promote, is a conflict.
+            if (!staged.removeStaging(s.id())) {
                 throw new PolicyApiProblems.Conflict("the staged " + s.key() + " was replaced or removed during the promotion: "
                         + "look at it again");
             }
-            List<AppliedPolicy> done = store.apply(parsed, "api", author);
-            staged.remove(kind, namespace, name);
-            return done;
+            return store.apply(parsed, "api", author);
         });
         reconciler.request();
         return Optional.of(new PromoteResponse(false, preview, judged, applied, warnings));

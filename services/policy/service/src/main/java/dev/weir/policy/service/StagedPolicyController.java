@@ -57,11 +57,12 @@ public class StagedPolicyController {
             @PathVariable String name,
             @Parameter(description = "true: the preview only, nothing promoted.") @RequestParam(defaultValue = "false") boolean dryRun,
             @Parameter(description = "Minutes of recorded flows the preview judges again (1-1440).") @RequestParam(defaultValue = "10") int minutes,
+            @Parameter(description = "The staging looked at (its status's id): a 409 when another replaced it since.") @RequestParam(required = false) Long stagedId,
             java.security.Principal author) {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
         }
-        return ResponseEntity.of(staged.promote(kind, ns(namespace), name, dryRun, minutes, author.getName()));
+        return ResponseEntity.of(staged.promote(kind, ns(namespace), name, dryRun, minutes, stagedId, author.getName()));
     }
 
     @Operation(summary = "Restore an earlier revision of a policy (the latest before the current by default) as a new revision")

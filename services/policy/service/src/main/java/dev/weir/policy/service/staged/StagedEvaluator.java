@@ -46,6 +46,8 @@ public final class StagedEvaluator implements AutoCloseable {
     static final String GROUP = "weir-policy-staged";
     /** How often the staged policies and the policies in force are looked at again. */
     static final Duration REFRESH = Duration.ofSeconds(2);
+    /** Would-drop records one batch publishes at most; the rest are counted, not sent. */
+    static final int MAX_PUBLISHED_PER_BATCH = 500;
 
     private final KafkaConnection kafka;
     private final StagedPolicyStore store;
@@ -63,16 +65,19 @@ public final class StagedEvaluator implements AutoCloseable {
     private volatile String lastPublishFailure;
     private Supervised loop;
 
+    private final java.util.function.BooleanSupplier ready;
     private StagedJudge judge;
-    private List<StagedPolicyStore.Staged> judging = List.of();
+    private String judgingVersion = "";
     private long judgingCompiles = -1;
-    private long refreshedAt;
+    /** Staged policies that could not be compiled, by id, with the reason: not judged, and said so in their status. */
+    private volatile Map<Long, String> failures = Map.of();
     /** Per assigned partition: {the position stored in PostgreSQL (-1: none), the next offset to read}. */
     private final Map<Integer, long[]> positions = new HashMap<>();
 
     public StagedEvaluator(KafkaConnection kafka, StagedPolicyStore store, Supplier<Cluster> cluster,
             Supplier<List<Policy>> inForce, LongSupplier compiles, BiFunction<Cluster, List<Policy>, Compilation> compile,
-            MeterRegistry registry) {
+            java.util.function.BooleanSupplier ready, MeterRegistry registry) {
+        this.ready = ready;
         this.kafka = kafka;
         this.store = store;
         this.cluster = cluster;
@@ -98,6 +103,11 @@ public final class StagedEvaluator implements AutoCloseable {
 
     public boolean healthy() {
         return loop == null || loop.healthy();
+    }
+
+    /** Why a staged policy is not judged, when it is not. */
+    public Map<Long, String> failures() {
+        return failures;
     }
 
     private void run(Supervised.Control control) throws InterruptedException {
@@ -128,22 +138,29 @@ public final class StagedEvaluator implements AutoCloseable {
         }
     }
 
-    /** Compiles the staged policies again when they or the policies in force changed. */
+    /**
+     * Compiles the staged policies again when they or the policies in force changed: looked at
+     * before every batch (the staged set by a cheap version query), so that a policy staged now
+     * judges the next batch already. Nothing is judged before the service has compiled the
+     * policies in force from a complete view: without them every staged policy would be judged
+     * alone. A build that fails leaves no judge (nothing is read or committed) until one succeeds.
+     */
     private void refresh() {
-        long now = System.nanoTime();
-        if (judge != null && now - refreshedAt < REFRESH.toNanos()) {
+        if (!ready.getAsBoolean()) {
+            judge = null;
             return;
         }
-        refreshedAt = now;
-        List<StagedPolicyStore.Staged> staged = store.all();
+        String version = store.version();
         long compiled = compiles.getAsLong();
-        boolean same = judge != null && compiled == judgingCompiles && staged.size() == judging.size()
-                && java.util.stream.IntStream.range(0, staged.size()).allMatch(i -> staged.get(i).id() == judging.get(i).id());
-        if (same) {
+        if (judge != null && compiled == judgingCompiles && version.equals(judgingVersion)) {
             return;
         }
-        judge = new StagedJudge(cluster.get(), inForce.get(), staged, compile);
-        judging = staged;
+        judge = null;
+        List<StagedPolicyStore.Staged> staged = store.all();
+        StagedJudge built = new StagedJudge(cluster.get(), inForce.get(), staged, compile);
+        failures = built.failures();
+        judge = built;
+        judgingVersion = version;
         judgingCompiles = compiled;
     }
 
@@ -258,15 +275,29 @@ public final class StagedEvaluator implements AutoCloseable {
             return;
         }
         if (producer == null) {
-            producer = new KafkaProducer<>(KafkaClients.producerConfig(kafka, "weir-policy-staged"));
+            Map<String, Object> config = KafkaClients.producerConfig(kafka, "weir-policy-staged");
+            // Never held up for long: a missing topic or a full buffer costs records, not the judging.
+            config.put("max.block.ms", 1_000);
+            producer = new KafkaProducer<>(config);
+        }
+        if (flows.size() > MAX_PUBLISHED_PER_BATCH) {
+            publishFailures.increment(flows.size() - MAX_PUBLISHED_PER_BATCH);
+            lastPublishFailure = (flows.size() - MAX_PUBLISHED_PER_BATCH) + " would-drop records of one batch beyond "
+                    + MAX_PUBLISHED_PER_BATCH + " not published (the counts have them)";
+            flows = flows.subList(0, MAX_PUBLISHED_PER_BATCH);
         }
         for (Flow flow : flows) {
-            producer.send(new ProducerRecord<>(dropsTopic, flow.getNodeName(), flow.toByteArray()), (metadata, e) -> {
-                if (e != null) {
-                    publishFailures.increment();
-                    lastPublishFailure = e.getMessage();
-                }
-            });
+            try {
+                producer.send(new ProducerRecord<>(dropsTopic, flow.getNodeName(), flow.toByteArray()), (metadata, e) -> {
+                    if (e != null) {
+                        publishFailures.increment();
+                        lastPublishFailure = e.getMessage();
+                    }
+                });
+            } catch (org.apache.kafka.common.KafkaException e) {
+                publishFailures.increment();
+                lastPublishFailure = e.getMessage();
+            }
         }
     }
 

@@ -21,8 +21,9 @@ import java.util.function.BiFunction;
  * one in place of its enforced namesake (or beside them), compiled by the compiler the datapath's
  * maps come from and decided by its verdict model. A connection the datapath let through (its
  * first packet forwarded, or audited) that a staged policy's compilation drops is one that policy
- * would drop. Each connection counts once: at the sender's egress, or at the receiver when the
- * sender is no pod of the cluster.
+ * would drop, when the policies in force allow it (one dropped today, at the other end say, is
+ * no staged policy's doing). Each connection counts once: at the sender's egress, or at the
+ * receiver when the sender is no pod of the cluster.
  */
 public final class StagedJudge {
 
@@ -56,20 +57,39 @@ public final class StagedJudge {
     private final Cluster cluster;
     private final List<Candidate> candidates = new ArrayList<>();
     private final Map<String, Cluster.Pod> podsByIp = new HashMap<>();
+    /** The policies in force, compiled: what a staged policy would drop is what they allow and it does not. */
+    private final Compilation enforced;
+    private final Map<Long, String> failures = new LinkedHashMap<>();
 
+    /**
+     * @throws RuntimeException when the policies in force do not compile (nothing can be judged);
+     *     a staged policy that does not compile, or one beyond the first 64, is left out and named
+     *     in {@link #failures()}
+     */
     public StagedJudge(Cluster cluster, List<Policy> inForce, List<StagedPolicyStore.Staged> staged,
             BiFunction<Cluster, List<Policy>, Compilation> compile) {
         this.cluster = cluster;
         cluster.pods().forEach(p -> podsByIp.put(p.ip(), p));
-        if (staged.size() > Long.SIZE) {
-            throw new IllegalArgumentException(staged.size() + " staged policies: a judge takes at most " + Long.SIZE);
-        }
+        this.enforced = compile.apply(cluster, inForce);
         for (StagedPolicyStore.Staged s : staged) {
-            Policy policy = s.policy();
-            List<Policy> combined = new ArrayList<>(inForce.stream().filter(p -> !p.key().equals(policy.key())).toList());
-            combined.add(policy);
-            candidates.add(new Candidate(s, s.id(), s.key(), s.stagedAt().toEpochMilli(), compile.apply(cluster, combined)));
+            if (candidates.size() == Long.SIZE) {
+                failures.put(s.id(), "more than " + Long.SIZE + " staged policies: not judged");
+                continue;
+            }
+            try {
+                Policy policy = s.policy();
+                List<Policy> combined = new ArrayList<>(inForce.stream().filter(p -> !p.key().equals(policy.key())).toList());
+                combined.add(policy);
+                candidates.add(new Candidate(s, s.id(), s.key(), s.stagedAt().toEpochMilli(), compile.apply(cluster, combined)));
+            } catch (RuntimeException e) {
+                failures.put(s.id(), "not judged: it does not compile (" + e.getMessage() + ")");
+            }
         }
+    }
+
+    /** The staged policies left out, by id, with the reason. */
+    public Map<Long, String> failures() {
+        return Map.copyOf(failures);
     }
 
     public boolean idle() {
@@ -82,28 +102,11 @@ public final class StagedJudge {
                 || (flow.getVerdict() != Verdict.FORWARDED && flow.getVerdict() != Verdict.AUDIT)) {
             return null;
         }
-        Protocol protocol;
-        int port;
-        switch (flow.getL4().getProtocolCase()) {
-            case TCP -> {
-                protocol = Protocol.TCP;
-                port = flow.getL4().getTcp().getDestinationPort();
-            }
-            case UDP -> {
-                protocol = Protocol.UDP;
-                port = flow.getL4().getUdp().getDestinationPort();
-            }
-            case SCTP -> {
-                protocol = Protocol.SCTP;
-                port = flow.getL4().getSctp().getDestinationPort();
-            }
-            default -> {
-                return null;
-            }
-        }
-        if (port == 0) {
+        int port = dev.weir.common.flow.FlowFilters.destinationPort(flow);
+        if (port <= 0) {
             return null;
         }
+        Protocol protocol = Protocol.valueOf(dev.weir.common.flow.FlowFilters.protocol(flow).toUpperCase(java.util.Locale.ROOT));
         Cluster.Pod source = podsByIp.get(flow.getIp().getSource());
         Cluster.Pod destination = podsByIp.get(flow.getIp().getDestination());
         boolean counts = flow.getTracePoint() == TracePoint.FROM_ENDPOINT
@@ -155,7 +158,10 @@ public final class StagedJudge {
             return cached;
         }
         long drops = 0;
-        for (int i = 0; i < candidates.size(); i++) {
+        // Dropped today already (at the receiver, say): no staged policy's doing.
+        boolean allowedToday = Verdicts.decide(enforced, cluster, c.source(), c.sourceIp(), c.destination(),
+                c.destinationIp(), c.port(), c.protocol()).allowed();
+        for (int i = 0; allowedToday && i < candidates.size(); i++) {
             boolean allowed = Verdicts.decide(candidates.get(i).compiled(), cluster, c.source(), c.sourceIp(), c.destination(),
                     c.destinationIp(), c.port(), c.protocol()).allowed();
             if (!allowed) {

@@ -64,6 +64,11 @@ public class StagedPolicyStore {
         }
     }
 
+    /** Changes whenever a policy is staged, restaged or unstaged: ids only grow, and a removal lowers the count. */
+    public String version() {
+        return jdbc.sql("SELECT coalesce(max(id), 0) || '/' || count(*) FROM staged_policy").query(String.class).single();
+    }
+
     public List<Staged> all() {
         return jdbc.sql("SELECT id, kind, namespace, name, document::text, author, staged_at, judged, would_drop "
                         + "FROM staged_policy ORDER BY id")
@@ -85,6 +90,19 @@ public class StagedPolicyStore {
                 .query((rs, i) -> new Drop(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4), rs.getLong(5),
                         rs.getTimestamp(6).toInstant(), rs.getTimestamp(7).toInstant()))
                 .list();
+    }
+
+    /**
+     * Serialises stagings for the rest of the transaction: a bound on how many are staged is
+     * checked and kept by one transaction at a time.
+     */
+    public void lock() {
+        jdbc.sql("LOCK TABLE staged_policy IN SHARE ROW EXCLUSIVE MODE").update();
+    }
+
+    /** Unstages the staging with this id (not a newer one of the same key): true when it was there. */
+    public boolean removeStaging(long id) {
+        return jdbc.sql("DELETE FROM staged_policy WHERE id = ?").param(id).update() == 1;
     }
 
     /** Unstages: true when something was staged. */

@@ -135,28 +135,12 @@ public final class ObservedTraffic implements Consumer<Flow> {
         if (!refusedOnArrival && (!through || flow.getEventType() != EventType.NEW_CONNECTION)) {
             return;
         }
-        String protocol;
-        int port;
-        switch (flow.getL4().getProtocolCase()) {
-            case TCP -> {
-                protocol = "TCP";
-                port = flow.getL4().getTcp().getDestinationPort();
-            }
-            case UDP -> {
-                protocol = "UDP";
-                port = flow.getL4().getUdp().getDestinationPort();
-            }
-            case SCTP -> {
-                protocol = "SCTP";
-                port = flow.getL4().getSctp().getDestinationPort();
-            }
-            default -> {
-                return; // ICMP and the like: NetworkPolicies name no port for them
-            }
-        }
-        if (port == 0) {
+        // ICMP and the like: NetworkPolicies name no port for them.
+        int port = dev.weir.common.flow.FlowFilters.destinationPort(flow);
+        if (port <= 0) {
             return;
         }
+        String protocol = dev.weir.common.flow.FlowFilters.protocol(flow).toUpperCase(java.util.Locale.ROOT);
         Party source = party(flow.getSource(), flow.getIp().getSource());
         Party destination = party(flow.getDestination(), flow.getIp().getDestination());
         if (source == null || destination == null) {

@@ -76,17 +76,29 @@ class StagedJudgeTest {
     }
 
     @Test
-    void aStagedPolicyReplacesItsEnforcedNamesake() {
+    void aStagedPolicyReplacesItsEnforcedNamesakeAndWhatIsDroppedTodayIsNotItsDoing() {
         Identity.Allocator allocator = new Identity.LocalAllocator();
-        // In force: the same key, allowing nothing at all; staged: only z. x/a is dropped either way, z/c no more.
-        var inForce = PolicyParser.parse(ONLY_Z.replace("\"ingress\":[{\"from\":[{\"namespaceSelector\":{\"matchLabels\":"
-                + "{\"kubernetes.io/metadata.name\":\"z\"}}}]}]", "\"ingress\":[]"));
+        // In force under the same key: only x may reach b. Staged: only z.
+        var inForce = PolicyParser.parse(ONLY_Z.replace("\"kubernetes.io/metadata.name\":\"z\"", "\"kubernetes.io/metadata.name\":\"x\""));
         StagedPolicyStore.Staged staged = new StagedPolicyStore.Staged(7, "NetworkPolicy", "y", "only-z", ONLY_Z, "ops",
                 STAGED, 0, 0);
-        StagedJudge judge = new StagedJudge(cluster(), inForce, List.of(staged), (c, p) -> PolicyCompiler.compile(c, p, allocator));
+        StagedPolicyStore.Staged broken = new StagedPolicyStore.Staged(8, "NetworkPolicy", "y", "broken",
+                ONLY_Z.replace("\"ingress\"", "\"ingres\""), "ops", STAGED, 0, 0);
+        StagedJudge judge = new StagedJudge(cluster(), inForce, List.of(staged, broken),
+                (c, p) -> PolicyCompiler.compile(c, p, allocator));
         Map<Long, StagedPolicyStore.Tally> tallies = new HashMap<>();
+        long after = STAGED.toEpochMilli();
+        // x/a -> b: allowed today, dropped by the staged namesake (were both in force, x would still be allowed).
+        judge.judge(judge.connection(flow("198.18.5.1", "198.18.5.2", TracePoint.FROM_ENDPOINT, false, Verdict.FORWARDED)),
+                after, tallies);
+        // z/c -> b: dropped today at b's ingress (its sender's egress let it out): not the staged policy's doing.
         judge.judge(judge.connection(flow("198.18.5.3", "198.18.5.2", TracePoint.FROM_ENDPOINT, false, Verdict.AUDIT)),
-                STAGED.toEpochMilli(), tallies);
-        assertThat(tallies.get(7L).drops()).isEmpty();
+                after, tallies);
+        assertThat(tallies.get(7L).judged()[0]).isEqualTo(2);
+        assertThat(tallies.get(7L).drops()).containsOnlyKeys(new StagedPolicyStore.Pattern("x/a", "y/b", 8080, "TCP"));
+        // A staged policy that does not compile is left out, and says why.
+        assertThat(judge.failures()).containsOnlyKeys(8L);
+        assertThat(judge.failures().get(8L)).startsWith("not judged: it does not compile");
+        assertThat(tallies).doesNotContainKey(8L);
     }
 }
