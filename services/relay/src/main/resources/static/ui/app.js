@@ -717,7 +717,7 @@ function modelOf(doc) {
   const types = spec.policyTypes || [];
   m.egress = types.includes('Egress') || (spec.egress || []).length > 0;
   for (const rule of spec.egress || []) {
-    if (JSON.stringify(rule) === JSON.stringify(DNS_RULE)) { m.dns = true; continue; }
+    if (dnsRule(rule)) { m.dns = true; continue; }
     const peers = rule.to || [];
     if (peers.length && peers.every(p => p.ipBlock && Object.keys(p).length === 1)) {
       if ((rule.ports || []).length > 1 || (rule.ports || []).some(p => (p.protocol || 'TCP') !== 'TCP')) return null;
@@ -734,6 +734,40 @@ function modelOf(doc) {
     }
   }
   return m;
+}
+
+/** Whether an egress rule is exactly DNS to the cluster resolver (its two ports in either order). */
+function dnsRule(rule) {
+  const ports = (rule.ports || []).map(p => `${p.protocol || 'TCP'}/${p.port}`).sort().join(',');
+  return Object.keys(rule).length === 2 && ports === 'TCP/53,UDP/53'
+    && JSON.stringify(rule.to) === JSON.stringify(DNS_RULE.to);
+}
+
+/** The suggestion for the chosen workload, from the last 10 minutes of flows, as the YAML to review. */
+async function suggestPolicy() {
+  const out = $('#editor-result');
+  const target = workload($('#editor-target').value);
+  if (!target) return;
+  out.replaceChildren(el('p', { class: 'hint' }, 'Reading the last 10 minutes of flows…'));
+  try {
+    const result = await api('/api/v1/policies/suggestions?since=10m&namespace=' + encodeURIComponent(target.namespace));
+    const mine = result.policies.find(p => p.workload === target.id || p.workload.startsWith(target.id + ' ('));
+    if (!mine) {
+      out.replaceChildren(el('p', {}, `No traffic of ${target.id} in the last 10 minutes to suggest a policy from.`));
+      return;
+    }
+    $('#editor-yaml').value = mine.yaml;
+    editor.opened = null;
+    await readYaml();
+    const drops = (result.preview ? result.preview.changes : []).filter(c => c.after === 'DROPPED');
+    out.replaceChildren(el('p', { id: 'suggested' }, `Suggested from ${result.flowsRead} recorded flows, `
+      + `${mine.rules.length} rules, each commented with its traffic. `
+      + (drops.length ? `Its preview drops ${drops.length} kinds of connection: preview it before applying.`
+        : 'Over the same flows it drops nothing that worked.')),
+    ...result.notes.map(n => el('p', { class: 'hint' }, n)));
+  } catch (e) {
+    showError(out, e);
+  }
 }
 
 async function openPolicy() {
@@ -874,6 +908,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#editor-open').addEventListener('click', openPolicy);
   $('#editor-delete').addEventListener('click', deletePolicy);
   $('#editor-new').addEventListener('click', () => { newModel(); drawForm(); writeYaml(); });
+  $('#editor-suggest').addEventListener('click', suggestPolicy);
   $('#editor-preview').addEventListener('click', previewPolicy);
   $('#editor-apply').addEventListener('click', () => applyPolicy(false));
   $('#editor-stage').addEventListener('click', () => applyPolicy(true));

@@ -466,7 +466,7 @@ public final class Weir {
                 return 1;
             }
             // What was looked at is what is promoted: a staging replaced meanwhile is refused (409).
-            PromoteResponse done = Api.read(weir.api(weir.policyApi).post(path + "&stagedId=" + preview.staged().id(),
+            PromoteResponse done = Api.read(weir.api(weir.policyApi).post(path + "&staging=" + preview.staged().id(),
                     "application/json", ""), PromoteResponse.class);
             for (AppliedPolicy applied : done.applied()) {
                 weir.out().printf("promoted %s (revision %d)%n", ref(applied.kind(), applied.namespace(), applied.name()),

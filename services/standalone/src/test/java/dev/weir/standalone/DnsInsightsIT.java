@@ -216,7 +216,7 @@ class DnsInsightsIT {
                   policyTypes: [Egress]
                 """);
         assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
-        assertThat(applied.body()).contains("isolates egress without allowing DNS"); // the lint saw it coming
+        assertThat(applied.body()).contains("cuts pod locked/client off the cluster DNS"); // the lint saw it coming
         await().atMost(Duration.ofSeconds(30)).until(() -> call(policyApi + "/policies/NetworkPolicy/locked/deny-egress/status",
                 "GET", null).body().contains("\"enforced\":1"));
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {

@@ -496,6 +496,15 @@ class EmbeddedSystemPrivilegedIT {
         awaitDrops("from_pod", "shop/cart", "NetworkPolicy/shop/cart-policy");
         screenshot("6-egress-drops");
 
+        // Start from a suggestion: the frontend's policy from its last 10 minutes of flows, DNS included.
+        click("#tabs button[data-view='editor']");
+        new Select(browser.findElement(By.id("editor-target"))).selectByValue("shop/frontend");
+        click("#editor-suggest");
+        waitUpTo(60).until(d -> !d.findElements(By.id("suggested")).isEmpty());
+        assertThat(browser.findElement(By.id("editor-yaml")).getAttribute("value"))
+                .contains("name: \"suggested-frontend\"").contains("\"k8s-app\": \"kube-dns\"").contains("flows, first");
+        screenshot("7-suggestion");
+
         // DNS health, through the relay from the DNS service: the demo's clients, once a window closed.
         click("#tabs button[data-view='dns']");
         waitUpTo(120).pollingEvery(Duration.ofSeconds(5)).until(d -> {

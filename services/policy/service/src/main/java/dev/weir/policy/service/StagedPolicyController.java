@@ -39,25 +39,26 @@ public class StagedPolicyController {
 
     @Operation(summary = "One staged policy: the connections it would drop, most frequent first")
     @GetMapping("/policies/{kind}/{namespace}/{name}/staged")
-    public ResponseEntity<StagedStatus> get(@PathVariable String kind, @PathVariable String namespace, @PathVariable String name) {
+    public ResponseEntity<StagedStatus> get(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name) {
         return ResponseEntity.of(staged.status(kind, ns(namespace), name));
     }
 
     @Operation(summary = "Unstage a policy (the enforced revision, if any, stays)")
     @DeleteMapping("/policies/{kind}/{namespace}/{name}/staged")
-    public ResponseEntity<java.util.Map<String, Boolean>> unstage(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name) {
+    public ResponseEntity<java.util.Map<String, Boolean>> unstage(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name) {
         return staged.unstage(kind, ns(namespace), name) ? ResponseEntity.ok(java.util.Map.of("unstaged", true))
                 : ResponseEntity.notFound().build();
     }
 
     @Operation(summary = "Promote a staged policy to enforced: its impact preview, and unless dryRun the revision it became")
     @PostMapping("/policies/{kind}/{namespace}/{name}/promote")
-    public ResponseEntity<PromoteResponse> promote(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name,
+    public ResponseEntity<PromoteResponse> promote(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name,
             @Parameter(description = "true: the preview only, nothing promoted.") @RequestParam(defaultValue = "false") boolean dryRun,
             @Parameter(description = "Minutes of recorded flows the preview judges again (1-1440).") @RequestParam(defaultValue = "10") int minutes,
-            @Parameter(description = "The staging looked at (its status's id): a 409 when another replaced it since.") @RequestParam(required = false) Long stagedId,
+            @Parameter(description = "The staging looked at (its status's id): a 409 when another replaced it since.") @RequestParam(name = "staging", required = false) Long stagedId,
             java.security.Principal author) {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
@@ -67,8 +68,8 @@ public class StagedPolicyController {
 
     @Operation(summary = "Restore an earlier revision of a policy (the latest before the current by default) as a new revision")
     @PostMapping("/policies/{kind}/{namespace}/{name}/restore")
-    public ResponseEntity<ApplyResponse> restore(@PathVariable String kind, @PathVariable String namespace,
-            @PathVariable String name,
+    public ResponseEntity<ApplyResponse> restore(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
+            @Parameter(description = "The policy's name.") @PathVariable String name,
             @Parameter(description = "The revision to restore; the latest earlier one holding the policy when absent.") @RequestParam(required = false) Long revision,
             java.security.Principal author) {
         return ResponseEntity.of(staged.restore(kind, ns(namespace), name, revision, author.getName()));
