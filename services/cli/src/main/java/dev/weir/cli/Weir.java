@@ -205,9 +205,7 @@ public final class Weir {
                             ref(applied.kind(), applied.namespace(), applied.name()),
                             dryRun || answer.staged() ? "" : " (revision " + applied.revision() + ")");
                 }
-                for (LintWarning warning : answer.warnings()) {
-                    weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
-                }
+                printWarnings(weir.out(), answer.warnings());
                 weir.out().flush();
             });
             return 0;
@@ -389,6 +387,13 @@ public final class Weir {
         }
     }
 
+    /** Lint's warnings, one line each. */
+    static void printWarnings(PrintWriter out, List<LintWarning> warnings) {
+        for (LintWarning warning : warnings) {
+            out.printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
+        }
+    }
+
     /** What a staged policy judged, and the connections it would drop. */
     static void printStaged(PrintWriter out, StagedStatus s) {
         out.printf("staged since %s by %s: would drop %d of %d connections judged%n", s.stagedAt(), s.author(), s.wouldDrop(),
@@ -455,9 +460,7 @@ public final class Weir {
             for (PreviewChange c : drops) {
                 weir.out().printf("  %s -> %s %d/%s (%d flows)%n", c.source(), c.destination(), c.port(), c.protocol(), c.flows());
             }
-            for (LintWarning warning : preview.warnings()) {
-                weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
-            }
+            printWarnings(weir.out(), preview.warnings());
             weir.out().flush();
             boolean wouldDrop = !drops.isEmpty() || preview.staged().wouldDrop() > 0;
             if (wouldDrop && !yes && !confirmed(weir, "enforce " + ref + " and drop these connections?")) {
@@ -529,9 +532,7 @@ public final class Weir {
                     weir.out().printf("restored %s as revision %d%n", ref(applied.kind(), applied.namespace(), applied.name()),
                             applied.revision());
                 }
-                for (LintWarning warning : answer.warnings()) {
-                    weir.out().printf("warning: %s %s: %s%n", warning.policy(), warning.field(), warning.message());
-                }
+                printWarnings(weir.out(), answer.warnings());
                 weir.out().flush();
             });
             return 0;

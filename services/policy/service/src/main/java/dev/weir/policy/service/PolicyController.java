@@ -287,7 +287,8 @@ public class PolicyController {
         return topics.cluster();
     }
 
-    private static String ns(String namespace) {
+    /** A namespace as a path gives it: "-" for a cluster-wide policy's none. */
+    static String ns(String namespace) {
         return "-".equals(namespace) ? "" : namespace;
     }
 }

@@ -106,8 +106,7 @@ final class PolicySuggestions {
             long first = rule.evidence().stream().mapToLong(PolicySuggester.Evidence::first).min().orElse(0);
             long last = rule.evidence().stream().mapToLong(PolicySuggester.Evidence::last).max().orElse(0);
             out.add(new SuggestedRule(field + "[" + i + "]", rule.peerDisplay(),
-                    rule.ports().stream().map(p -> (p.name() != null ? p.name() : Integer.toString(p.number())) + "/"
-                            + p.protocol()).toList(),
+                    rule.ports().stream().map(PolicySuggester.Port::display).toList(),
                     rule.flows(), rule.evidence().isEmpty() ? null : Instant.ofEpochMilli(first),
                     rule.evidence().isEmpty() ? null : Instant.ofEpochMilli(last)));
         }

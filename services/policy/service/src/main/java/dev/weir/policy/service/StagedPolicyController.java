@@ -41,14 +41,14 @@ public class StagedPolicyController {
     @GetMapping("/policies/{kind}/{namespace}/{name}/staged")
     public ResponseEntity<StagedStatus> get(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
             @Parameter(description = "The policy's name.") @PathVariable String name) {
-        return ResponseEntity.of(staged.status(kind, ns(namespace), name));
+        return ResponseEntity.of(staged.status(kind, PolicyController.ns(namespace), name));
     }
 
     @Operation(summary = "Unstage a policy (the enforced revision, if any, stays)")
     @DeleteMapping("/policies/{kind}/{namespace}/{name}/staged")
     public ResponseEntity<java.util.Map<String, Boolean>> unstage(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
             @Parameter(description = "The policy's name.") @PathVariable String name) {
-        return staged.unstage(kind, ns(namespace), name) ? ResponseEntity.ok(java.util.Map.of("unstaged", true))
+        return staged.unstage(kind, PolicyController.ns(namespace), name) ? ResponseEntity.ok(java.util.Map.of("unstaged", true))
                 : ResponseEntity.notFound().build();
     }
 
@@ -63,7 +63,7 @@ public class StagedPolicyController {
         if (minutes < 1 || minutes > 1440) {
             throw new PolicyParser.InvalidPolicy("minutes", minutes + " is out of range 1-1440");
         }
-        return ResponseEntity.of(staged.promote(kind, ns(namespace), name, dryRun, minutes, stagedId, author.getName()));
+        return ResponseEntity.of(staged.promote(kind, PolicyController.ns(namespace), name, dryRun, minutes, stagedId, author.getName()));
     }
 
     @Operation(summary = "Restore an earlier revision of a policy (the latest before the current by default) as a new revision")
@@ -72,10 +72,6 @@ public class StagedPolicyController {
             @Parameter(description = "The policy's name.") @PathVariable String name,
             @Parameter(description = "The revision to restore; the latest earlier one holding the policy when absent.") @RequestParam(required = false) Long revision,
             java.security.Principal author) {
-        return ResponseEntity.of(staged.restore(kind, ns(namespace), name, revision, author.getName()));
-    }
-
-    private static String ns(String namespace) {
-        return "-".equals(namespace) ? "" : namespace;
+        return ResponseEntity.of(staged.restore(kind, PolicyController.ns(namespace), name, revision, author.getName()));
     }
 }

@@ -44,8 +44,8 @@ public final class StagedEvaluator implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(StagedEvaluator.class);
     static final String GROUP = "weir-policy-staged";
-    /** How often the staged policies and the policies in force are looked at again. */
-    static final Duration REFRESH = Duration.ofSeconds(2);
+    /** With nothing to judge, how long the evaluator waits before it looks again. */
+    static final Duration IDLE = Duration.ofSeconds(2);
     /** Would-drop records one batch publishes at most; the rest are counted, not sent. */
     static final int MAX_PUBLISHED_PER_BATCH = 500;
 
@@ -62,7 +62,6 @@ public final class StagedEvaluator implements AutoCloseable {
     private final Counter publishFailures;
     private final String dropsTopic = TopicCatalogue.standard().name(TopicId.STAGED_DROPS);
     private KafkaProducer<String, byte[]> producer;
-    private volatile String lastPublishFailure;
     private Supervised loop;
 
     private final java.util.function.BooleanSupplier ready;
@@ -101,10 +100,6 @@ public final class StagedEvaluator implements AutoCloseable {
         return this;
     }
 
-    public boolean healthy() {
-        return loop == null || loop.healthy();
-    }
-
     /** Why a staged policy is not judged, when it is not. */
     public Map<Long, String> failures() {
         return failures;
@@ -121,7 +116,7 @@ public final class StagedEvaluator implements AutoCloseable {
                         consumer = null;
                         positions.clear();
                     }
-                    Thread.sleep(REFRESH.toMillis());
+                    Thread.sleep(IDLE.toMillis());
                     continue;
                 }
                 if (consumer == null) {
@@ -282,28 +277,25 @@ public final class StagedEvaluator implements AutoCloseable {
         }
         if (flows.size() > MAX_PUBLISHED_PER_BATCH) {
             publishFailures.increment(flows.size() - MAX_PUBLISHED_PER_BATCH);
-            lastPublishFailure = (flows.size() - MAX_PUBLISHED_PER_BATCH) + " would-drop records of one batch beyond "
-                    + MAX_PUBLISHED_PER_BATCH + " not published (the counts have them)";
+            LOG.warn("{} would-drop records of one batch beyond {} not published (the counts have them)",
+                    flows.size() - MAX_PUBLISHED_PER_BATCH, MAX_PUBLISHED_PER_BATCH);
             flows = flows.subList(0, MAX_PUBLISHED_PER_BATCH);
         }
-        for (Flow flow : flows) {
+        for (int i = 0; i < flows.size(); i++) {
+            Flow flow = flows.get(i);
             try {
                 producer.send(new ProducerRecord<>(dropsTopic, flow.getNodeName(), flow.toByteArray()), (metadata, e) -> {
                     if (e != null) {
                         publishFailures.increment();
-                        lastPublishFailure = e.getMessage();
                     }
                 });
             } catch (org.apache.kafka.common.KafkaException e) {
-                publishFailures.increment();
-                lastPublishFailure = e.getMessage();
+                // Kafka cannot take them now (no topic, a full buffer): the rest of the batch is not tried.
+                publishFailures.increment(flows.size() - i);
+                LOG.warn("would-drop records not published: {}", e.getMessage());
+                return;
             }
         }
-    }
-
-    /** The last failure to publish a would-drop record, or null. */
-    public String lastPublishFailure() {
-        return lastPublishFailure;
     }
 
     @Override

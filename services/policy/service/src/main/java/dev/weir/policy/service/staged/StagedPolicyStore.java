@@ -69,17 +69,19 @@ public class StagedPolicyStore {
         return jdbc.sql("SELECT coalesce(max(id), 0) || '/' || count(*) FROM staged_policy").query(String.class).single();
     }
 
+    private static final String COLUMNS = "SELECT id, kind, namespace, name, document::text, author, staged_at, judged, "
+            + "would_drop FROM staged_policy ";
+    private static final org.springframework.jdbc.core.RowMapper<Staged> STAGED = (rs, i) -> new Staged(rs.getLong(1),
+            rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6), rs.getTimestamp(7).toInstant(),
+            rs.getLong(8), rs.getLong(9));
+
     public List<Staged> all() {
-        return jdbc.sql("SELECT id, kind, namespace, name, document::text, author, staged_at, judged, would_drop "
-                        + "FROM staged_policy ORDER BY id")
-                .query((rs, i) -> new Staged(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getTimestamp(7).toInstant(), rs.getLong(8), rs.getLong(9)))
-                .list();
+        return jdbc.sql(COLUMNS + "ORDER BY id").query(STAGED).list();
     }
 
     public Optional<Staged> find(String kind, String namespace, String name) {
-        return all().stream().filter(s -> s.kind().equals(kind) && s.namespace().equals(namespace) && s.name().equals(name))
-                .findFirst();
+        return jdbc.sql(COLUMNS + "WHERE kind = ? AND namespace = ? AND name = ?").params(kind, namespace, name)
+                .query(STAGED).optional();
     }
 
     /** The patterns it would drop, most flows first. */

@@ -62,7 +62,8 @@ public final class PolicySuggester {
 
     /** A port: by number or by name; number 0 without a name is every port of the protocol. */
     public record Port(String protocol, int number, String name) implements Comparable<Port> {
-        String display() {
+        /** "http/TCP", "8080/TCP", "any/UDP". */
+        public String display() {
             return (name != null ? name : number == 0 ? "any" : Integer.toString(number)) + "/" + protocol;
         }
 
