@@ -54,6 +54,19 @@ class EmbeddedSystemPrivilegedIT {
         browser = new ChromeDriver(service, options);
     }
 
+    /**
+     * Clicks the DNS health row that starts so: found again when the table was redrawn between
+     * finding the row and clicking it (a new range or answer replaces every row).
+     */
+    private static void clickDnsRow(String prefix) {
+        waitUpTo(20).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .ignoring(java.util.NoSuchElementException.class).until(d -> {
+            d.findElements(By.cssSelector("#dns-health tbody tr")).stream().filter(r -> r.getText().startsWith(prefix))
+                    .findFirst().orElseThrow().click();
+            return true;
+        });
+    }
+
     /** Queries the flow table for drops of one pod (to_pod or from_pod) until one names the policy. */
     private static void awaitDrops(String filter, String pod, String policy) {
         click("#tabs button[data-view='flows']");
@@ -516,15 +529,13 @@ class EmbeddedSystemPrivilegedIT {
         new Select(browser.findElement(By.id("dns-since"))).selectByVisibleText("1h");
         waitUpTo(20).until(d -> d.findElements(By.cssSelector("#dns-health tbody tr")).stream()
                 .anyMatch(r -> r.getText().startsWith("shop ")));
-        browser.findElements(By.cssSelector("#dns-health tbody tr")).stream().filter(r -> r.getText().startsWith("shop "))
-                .findFirst().orElseThrow().click();
+        clickDnsRow("shop ");
         waitUpTo(20).until(d -> d.findElement(By.cssSelector("#dns-health thead th")).getText().equals("Pod")
                 && d.findElements(By.cssSelector("#dns-health tbody tr")).stream()
                         .anyMatch(r -> r.getText().startsWith("shop/frontend")));
         assertThat(browser.findElements(By.cssSelector("#dns-health tbody tr"))).allMatch(r -> r.getText().startsWith("shop/"));
         // The frontend keeps asking for a name that does not exist: its insight names it and the likely cause.
-        browser.findElements(By.cssSelector("#dns-health tbody tr")).stream().filter(r -> r.getText().startsWith("shop/frontend"))
-                .findFirst().orElseThrow().click();
+        clickDnsRow("shop/frontend");
         waitUpTo(150).pollingEvery(Duration.ofSeconds(5)).until(d -> {
             // Read at once (the view redraws as answers come), and asked again while not there yet.
             String text = (String) ((org.openqa.selenium.JavascriptExecutor) d).executeScript(
