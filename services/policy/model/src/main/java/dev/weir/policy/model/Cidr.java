@@ -1,5 +1,6 @@
 package dev.weir.policy.model;
 
+import com.google.common.net.InetAddresses;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -12,17 +13,11 @@ public record Cidr(byte[] address, int length) {
             throw new IllegalArgumentException("'" + text + "' is not a CIDR (address/length)");
         }
         String host = text.substring(0, slash);
-        if (!host.matches("[0-9a-fA-F:.]+")) {
-            throw new IllegalArgumentException("'" + text + "' is not a CIDR");
+        byte[] bytes = dottedQuad(host);
+        if (bytes == null) {
+            bytes = address(host, text);
         }
-        byte[] bytes;
-        int length;
-        try {
-            bytes = InetAddress.getByName(host).getAddress();
-            length = Integer.parseInt(text.substring(slash + 1));
-        } catch (UnknownHostException | NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a CIDR");
-        }
+        int length = prefixLength(text, slash + 1);
         if (length < 0 || length > bytes.length * 8) {
             throw new IllegalArgumentException("'" + text + "' has a prefix length out of 0.." + bytes.length * 8);
         }
@@ -33,7 +28,71 @@ public record Cidr(byte[] address, int length) {
     }
 
     public static Cidr host(String ip) {
-        return parse(ip + (ip.contains(":") ? "/128" : "/32"));
+        byte[] bytes = dottedQuad(ip);
+        return bytes != null ? new Cidr(bytes, 32) : parse(ip + (ip.contains(":") ? "/128" : "/32"));
+    }
+
+    /**
+     * The four bytes of a canonical dotted quad (four decimal octets, no leading zeros), or null
+     * for anything else, which the general parser judges. The compiler parses every pod's
+     * address on each compile: this is the common case, without a resolver call.
+     */
+    private static byte[] dottedQuad(String text) {
+        byte[] bytes = new byte[4];
+        int octet = 0;
+        int value = -1;
+        int digits = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= '0' && c <= '9') {
+                if (digits == 3 || value == 0) {
+                    return null; // a fourth digit, or a leading zero
+                }
+                value = (value < 0 ? 0 : value * 10) + (c - '0');
+                digits++;
+            } else if (c == '.' && digits > 0 && octet < 3) {
+                if (value > 255) {
+                    return null;
+                }
+                bytes[octet++] = (byte) value;
+                value = -1;
+                digits = 0;
+            } else {
+                return null;
+            }
+        }
+        if (octet != 3 || digits == 0 || value > 255) {
+            return null;
+        }
+        bytes[3] = (byte) value;
+        return bytes;
+    }
+
+    /**
+     * Any other literal (IPv6, IPv4-mapped IPv6). Never a name: the platform's parser would look
+     * up anything that is not a literal in DNS ("fd00/16", "abc/8"), from a policy a client sent.
+     */
+    private static byte[] address(String host, String text) {
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+            if (!hex && c != ':' && c != '.') {
+                throw new IllegalArgumentException("'" + text + "' is not a CIDR");
+            }
+        }
+        try {
+            return InetAddresses.forString(host).getAddress();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a CIDR");
+        }
+    }
+
+    private static int prefixLength(String text, int from) {
+        try {
+            return Integer.parseInt(text, from, text.length(), 10);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a CIDR");
+        }
     }
 
     public boolean ipv4() {
@@ -45,13 +104,18 @@ public record Cidr(byte[] address, int length) {
         if (other.address.length != address.length || other.length < length) {
             return false;
         }
-        for (int bit = 0; bit < length; bit++) {
-            int mask = 0x80 >> (bit % 8);
-            if ((address[bit / 8] & mask) != (other.address[bit / 8] & mask)) {
+        int whole = length / 8;
+        for (int i = 0; i < whole; i++) {
+            if (address[i] != other.address[i]) {
                 return false;
             }
         }
-        return true;
+        int rest = length % 8;
+        if (rest == 0) {
+            return true;
+        }
+        int mask = 0xff << (8 - rest) & 0xff;
+        return (address[whole] & mask) == (other.address[whole] & mask);
     }
 
     @Override

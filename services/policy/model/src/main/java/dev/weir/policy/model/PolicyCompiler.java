@@ -48,6 +48,12 @@ public final class PolicyCompiler {
     private final Map<String, List<Pod>> podsByNamespace = new HashMap<>();
     private final Map<String, java.util.Set<String>> dnsAnswers;
     private final Map<String, Pod> podsByIp = new HashMap<>();
+    /** Pod identities by namespace: a selector peer looks only at the namespaces it can match. */
+    private final Map<String, List<Identity>> podIdentitiesByNamespace = new LinkedHashMap<>();
+    private PodAddresses podAddresses;
+    /** Node addresses that are neither a pod's nor the API server's, and the API server's that are no pod's. */
+    private List<Cidr> nodeHosts;
+    private List<Cidr> apiServerHosts;
     /** With {@link #affected}: the compilation whose endpoint results are kept for every other pod. */
     private Compilation previous;
     /** The pods to compile; null for all. */
@@ -106,12 +112,20 @@ public final class PolicyCompiler {
         for (Pod pod : cluster.pods()) {
             Map<String, String> nsLabels = cluster.namespaceLabels(pod.namespace());
             int id = allocator.allocate(Identity.podKey(pod.namespace(), pod.labels(), nsLabels));
-            identities.putIfAbsent(id, new Identity(id, pod.namespace(), pod.labels(), nsLabels, null));
+            if (!identities.containsKey(id)) {
+                Identity identity = new Identity(id, pod.namespace(), pod.labels(), nsLabels, null);
+                identities.put(id, identity);
+                podIdentitiesByNamespace.computeIfAbsent(pod.namespace(), k -> new ArrayList<>()).add(identity);
+            }
             podIdentity.put(pod.key(), id);
             podsByIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(pod);
             podsByNamespace.computeIfAbsent(pod.namespace(), k -> new ArrayList<>()).add(pod);
             podsByIp.put(pod.ip(), pod);
         }
+        podAddresses = new PodAddresses(cluster.pods(), podIdentity);
+        apiServerHosts = cluster.apiServer().stream().filter(a -> !podsByIp.containsKey(a)).map(Cidr::host).toList();
+        nodeHosts = cluster.nodes().values().stream().flatMap(List::stream)
+                .filter(a -> !podsByIp.containsKey(a) && !cluster.apiServer().contains(a)).map(Cidr::host).toList();
         for (Policy policy : policies) {
             for (List<Rule> rules : List.of(policy.ingress(), policy.egress(), policy.ingressDeny(), policy.egressDeny())) {
                 for (Rule rule : rules) {
@@ -132,9 +146,7 @@ public final class PolicyCompiler {
             }
         }
         ipcache.putAll(prefixIdentity);
-        for (Pod pod : cluster.pods()) {
-            ipcache.put(Cidr.host(pod.ip()), podIdentity.get(pod.key()));
-        }
+        podAddresses.forEach(ipcache::put);
         // Nodes and the API server by their addresses; a pod's own address stays the pod's.
         for (List<String> addresses : cluster.nodes().values()) {
             for (String address : addresses) {
@@ -220,16 +232,27 @@ public final class PolicyCompiler {
         });
     }
 
+    /** The pods a policy selects, found by identity: pods of one identity share the labels a selector reads. */
     private List<Pod> selected(Policy policy) {
-        List<Pod> candidates = policy.clusterWide() ? cluster.pods()
-                : podsByNamespace.getOrDefault(policy.namespace(), List.of());
         List<Pod> selected = new ArrayList<>();
-        for (Pod pod : candidates) {
-            if ((affected == null || affected.contains(pod.key())) && policy.podSelector().matches(pod.labels())) {
-                selected.add(pod);
+        for (Identity identity : candidates(policy)) {
+            if (policy.podSelector().matches(identity.podLabels())) {
+                for (Pod pod : podsByIdentity.get(identity.id())) {
+                    if (affected == null || affected.contains(pod.key())) {
+                        selected.add(pod);
+                    }
+                }
             }
         }
         return selected;
+    }
+
+    /** The pod identities a policy's own scope holds: its namespace's, or every one for a cluster-wide policy. */
+    private Iterable<Identity> candidates(Policy policy) {
+        if (policy.clusterWide()) {
+            return () -> podIdentitiesByNamespace.values().stream().flatMap(List::stream).iterator();
+        }
+        return podIdentitiesByNamespace.getOrDefault(policy.namespace(), List.of());
     }
 
     private void ingress(EndpointBuilder endpoint, Pod destination, Policy policy, Rule rule, int cookie, boolean deny,
@@ -328,10 +351,14 @@ public final class PolicyCompiler {
                 }
             } else if (peer.ipBlock() != null) {
                 ipBlock(peer.ipBlock(), result, deny);
+            } else if (peer.namespaceSelector() == null) {
+                // podSelector alone: pods of the policy's own namespace (any namespace for a cluster-wide policy)
+                selectPods(candidates(policy), peer.podSelector(), result);
             } else {
-                for (Identity identity : identities.values()) {
-                    if (identity.pod() && selects(policy, peer, identity)) {
-                        result.add(identity.id());
+                for (List<Identity> namespace : podIdentitiesByNamespace.values()) {
+                    // every identity of a namespace carries the namespace's labels
+                    if (peer.namespaceSelector().matches(namespace.get(0).namespaceLabels())) {
+                        selectPods(namespace, peer.podSelector(), result);
                     }
                 }
             }
@@ -339,16 +366,12 @@ public final class PolicyCompiler {
         return result;
     }
 
-    private static boolean selects(Policy policy, Peer peer, Identity identity) {
-        if (peer.namespaceSelector() == null) {
-            // podSelector alone: pods of the policy's own namespace (any namespace for a cluster-wide policy)
-            if (!policy.clusterWide() && !identity.namespace().equals(policy.namespace())) {
-                return false;
+    private static void selectPods(Iterable<Identity> candidates, LabelSelector podSelector, Set<Integer> result) {
+        for (Identity identity : candidates) {
+            if (podSelector == null || podSelector.matches(identity.podLabels())) {
+                result.add(identity.id());
             }
-        } else if (!peer.namespaceSelector().matches(identity.namespaceLabels())) {
-            return false;
         }
-        return peer.podSelector() == null || peer.podSelector().matches(identity.podLabels());
     }
 
     private void ipBlock(Policy.IpBlock block, Set<Integer> result, boolean deny) {
@@ -361,30 +384,35 @@ public final class PolicyCompiler {
             result.add(Identity.WORLD); // addresses in no prefix of the ipcache
         }
         // Pods are addresses too: a pod inside the block (and outside its exceptions) is allowed.
-        for (Pod pod : cluster.pods()) {
-            Cidr host = Cidr.host(pod.ip());
-            if (block.cidr().contains(host) && block.except().stream().noneMatch(e -> e.contains(host))) {
-                result.add(podIdentity.get(pod.key()));
+        podAddresses.within(block.cidr(), (host, identity) -> {
+            if (outsideExceptions(block, host)) {
+                result.add(identity);
             }
-        }
+        });
         // So are nodes and the API server, whose addresses have their entities' identities. The
         // API server's identity is its addresses only. Nodes share one identity: a deny takes it
         // when the block holds any node (never fewer denied than the block says), an allow only
         // when it holds every node (never more allowed than the block says).
-        if (cluster.apiServer().stream().anyMatch(a -> inBlock(block, a) && !podsByIp.containsKey(a))) {
+        if (apiServerHosts.stream().anyMatch(host -> inBlock(block, host))) {
             result.add(Identity.KUBE_APISERVER);
         }
-        List<String> nodeAddresses = cluster.nodes().values().stream().flatMap(List::stream)
-                .filter(a -> !podsByIp.containsKey(a) && !cluster.apiServer().contains(a)).toList();
-        long inside = nodeAddresses.stream().filter(a -> inBlock(block, a)).count();
-        if (inside > 0 && (deny || inside == nodeAddresses.size())) {
+        long inside = nodeHosts.stream().filter(host -> inBlock(block, host)).count();
+        if (inside > 0 && (deny || inside == nodeHosts.size())) {
             result.add(Identity.REMOTE_NODE);
         }
     }
 
-    private static boolean inBlock(Policy.IpBlock block, String address) {
-        Cidr host = Cidr.host(address);
-        return block.cidr().contains(host) && block.except().stream().noneMatch(e -> e.contains(host));
+    private static boolean inBlock(Policy.IpBlock block, Cidr host) {
+        return block.cidr().contains(host) && outsideExceptions(block, host);
+    }
+
+    private static boolean outsideExceptions(Policy.IpBlock block, Cidr host) {
+        for (Cidr except : block.except()) {
+            if (except.contains(host)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The addresses DNS answered for the names an FQDN selector matches. */
