@@ -193,11 +193,18 @@ public final class Weir {
                 + "(weir policy staged shows what they would drop; weir policy promote enforces one).")
         boolean staged;
 
+        @Option(names = "--wait", paramLabel = "SECONDS", description = "Wait up to SECONDS (at most 60) until every "
+                + "endpoint enforces each applied revision; exit 4 if one does not.")
+        Integer wait;
+
         @Override
         public Integer call() {
             Weir weir = parent.weir;
             JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + Api.query(mapOf("dryRun", dryRun ? "true" : null,
                     "staged", staged ? "true" : null)), contentType(file), read(file));
+            if (wait != null && !dryRun && !staged) {
+                return awaitEnforced(weir, Api.read(result, ApplyResponse.class), wait);
+            }
             weir.show(result, ApplyResponse.class, answer -> {
                 for (AppliedPolicy applied : answer.applied()) {
                     weir.out().printf("%s %s%s%n", dryRun ? "valid" : answer.staged() ? "staged"
@@ -210,6 +217,31 @@ public final class Weir {
             });
             return 0;
         }
+    }
+
+    /**
+     * Applied, then each revision waited for on the service (one request each, answered when
+     * every endpoint has acknowledged it or the wait ends): exit 4 if any is not enforced everywhere.
+     */
+    private static int awaitEnforced(Weir weir, ApplyResponse answer, int wait) {
+        boolean everywhere = true;
+        for (AppliedPolicy applied : answer.applied()) {
+            String path = "/api/v1/policies/" + applied.kind() + "/" + (applied.namespace().isEmpty() ? "-" : applied.namespace())
+                    + "/" + applied.name() + "/status" + Api.query(mapOf("wait", Integer.toString(wait),
+                    "revision", Long.toString(applied.revision())));
+            long started = System.nanoTime();
+            dev.weir.api.policy.PolicyStatus status = Api.read(weir.api(weir.policyApi).get(path),
+                    dev.weir.api.policy.PolicyStatus.class);
+            boolean enforced = status.revision() >= applied.revision() && status.enforced() == status.endpoints();
+            everywhere &= enforced;
+            weir.out().printf("%s %s (revision %d): enforced on %d of %d endpoints%s%n",
+                    applied.changed() ? "applied" : "unchanged", ref(applied.kind(), applied.namespace(), applied.name()),
+                    applied.revision(), status.enforced(), status.endpoints(),
+                    enforced ? " after " + (System.nanoTime() - started) / 1_000_000 + " ms" : "; nodes behind: " + String.join(", ", status.nodesBehind().subList(0, Math.min(10, status.nodesBehind().size()))) + (status.nodesBehind().size() > 10 ? ", …" : ""));
+        }
+        printWarnings(weir.out(), answer.warnings());
+        weir.out().flush();
+        return everywhere ? 0 : 4;
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List the policies in force.")
@@ -281,10 +313,15 @@ public final class Weir {
         @Parameters(paramLabel = "KIND/NAMESPACE/NAME")
         String ref;
 
+        @Option(names = "--wait", paramLabel = "SECONDS", description = "Wait up to SECONDS (at most 60) until every "
+                + "endpoint enforces the current revision.")
+        Integer wait;
+
         @Override
         public Integer call() {
             Weir weir = parent.weir;
-            JsonNode answer = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status");
+            JsonNode answer = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status"
+                    + Api.query(mapOf("wait", wait == null ? null : Integer.toString(wait))));
             dev.weir.api.policy.PolicyStatus status = Api.read(answer, dev.weir.api.policy.PolicyStatus.class);
             weir.show(answer, dev.weir.api.policy.PolicyStatus.class, s -> {
                 if (s.revision() == 0) {

@@ -61,7 +61,8 @@ public class DesiredStateTopics {
     private final dev.weir.common.kafka.KafkaConnection kafka;
     private volatile Runnable onEndpointsChanged = () -> { };
     private volatile Runnable onDnsChanged = () -> { };
-    private volatile java.util.function.BiConsumer<String, MapApplyAck> onAck = (key, ack) -> { };
+    private final List<java.util.function.BiConsumer<String, MapApplyAck>> onAck =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<TopicId, ProtoConsumer<?>> replays = new java.util.LinkedHashMap<>();
     private volatile boolean replayed;
     /** State keys whose last send Kafka refused, with why: republished at the next compile, shown in status. */
@@ -91,7 +92,7 @@ public class DesiredStateTopics {
             MapApplyAck ack = (MapApplyAck) v;
             if (ack != null) {
                 acks.merge(r.key(), ack, (old, now) -> now.getRevision() >= old.getRevision() ? now : old);
-                onAck.accept(r.key(), ack);
+                onAck.forEach(listener -> listener.accept(r.key(), ack));
             }
         });
         replay(TopicId.DNS_OBSERVATIONS, (r, v) -> {
@@ -267,7 +268,7 @@ public class DesiredStateTopics {
 
     /** Told of every ack an agent sends (the key is the endpoint's, as its policy state's). */
     void onAck(java.util.function.BiConsumer<String, MapApplyAck> listener) {
-        this.onAck = listener;
+        onAck.add(listener);
     }
 
     /** Told when DNS answers changed what toFQDNs rules allow. */

@@ -28,6 +28,11 @@ class PolicyApiProblems {
         return ApiProblems.problem(HttpStatus.CONFLICT, e.getMessage(), "");
     }
 
+    @ExceptionHandler(PropagationWatch.TooManyWaiters.class)
+    ProblemDetail tooManyWaiters(PropagationWatch.TooManyWaiters e) {
+        return ApiProblems.problem(HttpStatus.TOO_MANY_REQUESTS, e.getMessage(), "wait");
+    }
+
     @ExceptionHandler(IllegalStateException.class)
     ProblemDetail notReady(IllegalStateException e) {
         return ApiProblems.problem(HttpStatus.SERVICE_UNAVAILABLE, e.getMessage(), "");

@@ -51,8 +51,11 @@ public class PolicyController {
     private final Reconciler reconciler;
     private final DesiredStateTopics topics;
     private final StagedPolicies staged;
+    private final PropagationWatch watch;
 
-    public PolicyController(PolicyStore store, Reconciler reconciler, DesiredStateTopics topics, StagedPolicies staged) {
+    public PolicyController(PolicyStore store, Reconciler reconciler, DesiredStateTopics topics, StagedPolicies staged,
+            PropagationWatch watch) {
+        this.watch = watch;
         this.store = store;
         this.reconciler = reconciler;
         this.topics = topics;
@@ -73,18 +76,22 @@ public class PolicyController {
             throw new PolicyParser.InvalidPolicy("(document)", "holds no policy");
         }
         List<Policy> policies = parsed.stream().map(PolicyParser.Parsed::policy).toList();
+        if (!dryRun && !staged) {
+            // Lint advises and never refuses: it runs once the change is stored and its compile asked
+            // for, judged against the policies in force before it, so the change does not wait for it.
+            List<Policy> inForce = reconciler.lastPolicies();
+            Cluster cluster = cluster();
+            List<AppliedPolicy> applied = store.apply(parsed, "api", author.getName());
+            reconciler.request();
+            return new ApplyResponse(false, applied, Lint.lint(policies, inForce, cluster, topics.dnsAnswers()));
+        }
         List<LintWarning> warnings = Lint.lint(policies, reconciler.lastPolicies(), cluster(), topics.dnsAnswers());
         if (dryRun) {
             List<AppliedPolicy> wouldApply = policies.stream()
                     .map(p -> new AppliedPolicy(p.kind(), p.namespace(), p.name(), 0, true)).toList();
             return new ApplyResponse(true, wouldApply, warnings, staged);
         }
-        if (staged) {
-            return new ApplyResponse(false, this.staged.stage(parsed, author.getName()), warnings, true);
-        }
-        List<AppliedPolicy> applied = store.apply(parsed, "api", author.getName());
-        reconciler.request();
-        return new ApplyResponse(false, applied, warnings);
+        return new ApplyResponse(false, this.staged.stage(parsed, author.getName()), warnings, true);
     }
 
     /**
@@ -218,8 +225,29 @@ public class PolicyController {
     @Operation(summary = "Which endpoints and nodes enforce the policy's current revision")
     @GetMapping("/policies/{kind}/{namespace}/{name}/status")
     public ResponseEntity<PolicyStatus> status(@Parameter(description = "NetworkPolicy or WeirNetworkPolicy.") @PathVariable String kind, @Parameter(description = "The namespace, or - for a cluster-wide policy.") @PathVariable String namespace,
-            @Parameter(description = "The policy's name.") @PathVariable String name) {
+            @Parameter(description = "The policy's name.") @PathVariable String name,
+            @Parameter(description = "Seconds to wait (at most 60) until the revision is enforced by every endpoint it "
+                    + "applies to, or an agent refused it; the status is answered either way.")
+            @RequestParam(defaultValue = "0") int wait,
+            @Parameter(description = "With wait: the revision to wait for (default: the current one).")
+            @RequestParam(name = "revision", required = false) Long awaited) {
         var stored = store.find(kind, ns(namespace), name);
+        if (wait < 0 || wait > PropagationWatch.MAX_WAIT.toSeconds()) {
+            throw new PolicyParser.InvalidPolicy("wait", "must be 0.." + PropagationWatch.MAX_WAIT.toSeconds() + " seconds");
+        }
+        if (awaited != null && awaited < 1) {
+            throw new PolicyParser.InvalidPolicy("revision", "must be 1 or more");
+        }
+        if (wait > 0 && stored.isPresent()) {
+            String key = stored.get().key();
+            long target = awaited != null ? awaited : stored.get().revision();
+            try {
+                watch.await(() -> settled(key, kind, ns(namespace), name, target), Duration.ofSeconds(wait));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            stored = store.find(kind, ns(namespace), name);
+        }
         var staging = staged.status(kind, ns(namespace), name);
         if (stored.isEmpty() && staging.isEmpty()) {
             return ResponseEntity.notFound().build();
@@ -248,6 +276,32 @@ public class PolicyController {
         List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
         return ResponseEntity.ok(new PolicyStatus(kind, ns(namespace), name, revision, details.size(),
                 (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details, staging.orElse(null)));
+    }
+
+    /**
+     * Whether the revision has gone as far as it will: compiled and published, and every endpoint
+     * state that holds the policy is at that revision and answered (acked, or refused by Kafka).
+     */
+    private boolean settled(String key, String kind, String namespace, String name, long target) {
+        PolicyStore.StoredPolicy published = reconciler.policies().get(key);
+        if (published == null || published.revision() < target) {
+            return false;
+        }
+        for (Map.Entry<String, EndpointPolicyState> e : topics.policyStates.entrySet()) {
+            EndpointPolicyState state = e.getValue();
+            for (PolicyRevisionRef ref : state.getPoliciesList()) {
+                if (ref.getKind().equals(kind) && ref.getNamespace().equals(namespace) && ref.getName().equals(name)) {
+                    if (ref.getRevision() < target) {
+                        return false;
+                    }
+                    MapApplyAck ack = topics.acks.get(e.getKey());
+                    if ((ack == null || ack.getRevision() < state.getRevision()) && !topics.sendErrors.containsKey(e.getKey())) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** Why an endpoint does not enforce: Kafka refused its state, or its agent refused the revision. */

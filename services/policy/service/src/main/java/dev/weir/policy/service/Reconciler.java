@@ -67,14 +67,20 @@ public class Reconciler {
     private final AtomicLong compiles = new AtomicLong();
     private final Map<String, Policy> parsed = new HashMap<>();
     private volatile Compilation last;
+    /** The ipcache of the last compile, as published. */
+    private Map<Cidr, Integer> publishedIpcache;
     private volatile List<Policy> lastPolicies = List.of();
     private volatile Map<String, PolicyStore.StoredPolicy> policies = Map.of();
     private final IncrementalCompiler compiler;
 
     private final PolicyMetrics metrics;
 
-    public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics, PolicyMetrics metrics) {
+    private final PropagationWatch watch;
+
+    public Reconciler(PolicyStore store, PgIdentityAllocator identities, DesiredStateTopics topics, PolicyMetrics metrics,
+            PropagationWatch watch) {
         this.metrics = metrics;
+        this.watch = watch;
         this.store = store;
         this.identities = identities;
         this.topics = topics;
@@ -168,27 +174,38 @@ public class Reconciler {
             cookies.put(policy.key(), (int) s.id());
             byKey.put(policy.key(), s);
         }
+        long read = System.nanoTime();
         Cluster cluster = topics.cluster();
         IncrementalCompiler.Result result = compiler.compile(cluster, active, cookies, topics.dnsAnswers());
         Compilation compiled = result.compilation();
+        long compiledAt = System.nanoTime();
         publishIdentities(compiled);
         publishIpcache(compiled);
         Map<String, Policy> activeByKey = new HashMap<>();
         active.forEach(p -> activeByKey.put(p.key(), p));
         int changed = publishPolicyStates(cluster, compiled, byKey, activeByKey, republish(result, byKey));
+        long sent = System.nanoTime();
         topics.flush();
+        long flushed = System.nanoTime();
         this.last = compiled;
         this.lastPolicies = List.copyOf(active);
         this.policies = byKey;
+        watch.changed();
         compiles.incrementAndGet();
         metrics.compiled(result.full(), System.nanoTime() - started);
-        LOG.info("compiled {} policies for {} of {} endpoints in {} ms: {} endpoint states published", active.size(),
+        LOG.info("compiled {} policies for {} of {} endpoints in {} ms (policies read {}, compile {}, publish {}, "
+                + "Kafka's acks {}): {} endpoint states published", active.size(),
                 result.full() ? cluster.pods().size() : result.recompiled().size(), cluster.pods().size(),
-                (System.nanoTime() - started) / 1_000_000, changed);
+                millis(flushed - started), millis(read - started), millis(compiledAt - read), millis(sent - compiledAt),
+                millis(flushed - sent), changed);
         if (topics.waitingForNamespace() > 0) {
             LOG.info("{} endpoints wait for their namespace to be described (they stay closed)",
                     topics.waitingForNamespace());
         }
+    }
+
+    private static String millis(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     /**
@@ -239,13 +256,16 @@ public class Reconciler {
     }
 
     private void publishIpcache(Compilation compiled) {
+        if (compiled.ipcache().equals(publishedIpcache) && topics.sendErrors.isEmpty()) {
+            return; // most changes move no address: nothing to compare entry by entry
+        }
         Set<String> wanted = new HashSet<>();
         for (Map.Entry<Cidr, Integer> e : compiled.ipcache().entrySet()) {
             String prefix = e.getKey().toString();
             wanted.add(prefix);
             IpcacheEntry entry = IpcacheEntry.newBuilder().setPrefix(prefix).setIdentity(e.getValue())
                     .setSource(e.getKey().length() == (e.getKey().ipv4() ? 32 : 128) ? "endpoint" : "cidr").build();
-            if (!entry.equals(topics.ipcache.get(prefix))) {
+            if (!entry.equals(topics.ipcache.get(prefix)) || topics.sendErrors.containsKey(prefix)) {
                 topics.publish(TopicId.IPCACHE, prefix, entry);
                 topics.ipcache.put(prefix, entry);
             }
@@ -256,6 +276,7 @@ public class Reconciler {
                 topics.ipcache.remove(prefix);
             }
         }
+        publishedIpcache = compiled.ipcache();
     }
 
     private int publishPolicyStates(Cluster cluster, Compilation compiled, Map<String, PolicyStore.StoredPolicy> byKey,
