@@ -86,6 +86,37 @@ class WeirCliTest {
     }
 
     @Test
+    void applyWithWaitAsksTheStatusOfEachAppliedRevisionAndExitsFourUnlessEnforcedEverywhere(@TempDir Path dir)
+            throws Exception {
+        Path policy = dir.resolve("lockdown.yaml");
+        Files.writeString(policy, "kind: NetworkPolicy\n");
+        String applied = """
+                {"dryRun":false,"applied":[{"kind":"NetworkPolicy","namespace":"shop","name":"lockdown","revision":3,"changed":true}],
+                 "warnings":[]}
+                """;
+        server.createContext("/api/v1/policies/NetworkPolicy/shop/lockdown/status", exchange -> {
+            calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(), null, null, ""));
+            byte[] body = ("{\"kind\":\"NetworkPolicy\",\"namespace\":\"shop\",\"name\":\"lockdown\",\"revision\":3,"
+                    + "\"endpoints\":2,\"enforced\":" + (response.contains("all") ? 2 : 1)
+                    + ",\"nodesBehind\":" + (response.contains("all") ? "[]" : "[\"node-b\"]") + ",\"details\":[]}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        response = applied.replace("\"warnings\"", "\"all\":1,\"warnings\"");
+        Result everywhere = run("policy", "apply", "-f", policy.toString(), "--wait", "30");
+        assertThat(everywhere.exit()).isZero();
+        assertThat(everywhere.out()).contains("applied NetworkPolicy/shop/lockdown (revision 3): enforced on 2 of 2 endpoints");
+        assertThat(calls.get(1).uri()).isEqualTo("/api/v1/policies/NetworkPolicy/shop/lockdown/status?wait=30&revision=3");
+
+        response = applied;
+        Result behind = run("policy", "apply", "-f", policy.toString(), "--wait", "30");
+        assertThat(behind.exit()).isEqualTo(4);
+        assertThat(behind.out()).contains("enforced on 1 of 2 endpoints; nodes behind: node-b");
+    }
+
+    @Test
     void aRefusedRequestExitsOneWithTheFieldAtFault(@TempDir Path dir) throws Exception {
         Path policy = dir.resolve("bad.yaml");
         Files.writeString(policy, "kind: NetworkPolicy\n");
