@@ -454,20 +454,15 @@ async function expireSilence(id) {
 // overwrite what was typed.
 
 const editor = { model: null, yamlOnly: false, parseTimer: null, parsing: 0, opened: null };
-const DNS_RULE = {
-  to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-    podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-  ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
-};
 
 async function loadEditor() {
   if (!state.map) {
     try { state.map = await api('/api/v1/servicemap?since=1h'); } catch (e) { return; }
   }
-  const workloads = state.map.nodes.filter(n => n.namespace);
   const target = $('#editor-target');
   const previous = target.value;
-  target.replaceChildren(...workloads.map(w => el('option', { value: w.id }, w.id)));
+  target.replaceChildren(el('option', { value: '' }, 'choose…'),
+    ...workloads().map(w => el('option', { value: w.id }, w.id)));
   if (previous) target.value = previous;
   await loadPolicyList();
   if (!editor.model) newModel();
@@ -488,8 +483,12 @@ async function loadPolicyList() {
   }
 }
 
+function workloads() {
+  return (state.map ? state.map.nodes : []).filter(n => n.namespace);
+}
+
 function workload(id) {
-  return (state.map ? state.map.nodes : []).find(n => n.id === id);
+  return workloads().find(n => n.id === id);
 }
 
 /** The labels a policy selects a workload's pods by: its own, not Weir's reserved ones. */
@@ -506,122 +505,129 @@ function selectorLabels(w) {
   return labels;
 }
 
-function sameLabels(a, b) {
-  const ka = Object.keys(a || {}).sort();
-  const kb = Object.keys(b || {}).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
-}
-
-function defaultName(target) {
-  const w = workload(target);
+function defaultName(w) {
   return w ? `${w.workload}-policy` : 'policy';
 }
 
-/** The form's state: what it can show of a NetworkPolicy. */
 function newModel() {
-  const target = $('#editor-target').value;
-  editor.model = { target, name: defaultName(target), sources: [], port: '', protocol: 'TCP',
-    egress: false, dns: false, destinations: [], cidrs: '', egressPort: '' };
+  editor.model = emptyModel();
+  const w = workload($('#editor-target').value);
+  if (w) choose(w);
   editor.yamlOnly = false;
   editor.opened = null;
 }
 
+/** The workload to protect: the policy's namespace and pod labels become its own. */
+function choose(w) {
+  const m = editor.model;
+  const named = !m.name || m.name === 'policy' || workloads().some(o => m.name === defaultName(o));
+  if (named) m.name = defaultName(w);
+  m.namespace = w.namespace;
+  m.pods = labelsText(selectorLabels(w));
+}
+
 function drawForm() {
   const m = editor.model;
-  $('#editor-target').value = m.target;
+  const readOnly = editor.yamlOnly;
+  $('#editor-kind').value = m.kind;
   $('#editor-name').value = m.name;
-  $('#editor-port').value = m.port;
-  $('#editor-protocol').value = m.protocol;
-  $('#editor-egress').checked = m.egress;
-  $('#editor-egress-dns').checked = m.dns;
-  $('#editor-egress-cidrs').value = m.cidrs;
-  $('#editor-egress-port').value = m.egressPort;
-  const others = (state.map ? state.map.nodes : []).filter(n => n.namespace && n.id !== m.target);
-  const boxes = (id, chosen, group) => {
-    const box = $(id);
-    box.replaceChildren(...others.map(n => el('label', { class: 'source' },
-      el('input', Object.assign({ type: 'checkbox', value: n.id, 'data-group': group, onchange: formChanged },
-        chosen.includes(n.id) ? { checked: '' } : {})), ' ' + n.id)));
-    if (!others.length) box.replaceChildren(el('p', {}, 'No other workloads seen yet.'));
-  };
-  boxes('#editor-sources', m.sources, 'sources');
-  boxes('#editor-destinations', m.destinations, 'destinations');
-  $('#editor-form').querySelectorAll('input, select').forEach(i => { i.disabled = editor.yamlOnly; });
-  $('#editor-yaml-state').textContent = editor.yamlOnly
-    ? 'This policy uses rules the form does not show: edit it here, as YAML (the form is read-only).'
+  $('#editor-namespace').value = m.namespace;
+  $('#editor-pods').value = m.pods;
+  $('#editor-isolate-ingress').checked = m.isolateIngress;
+  $('#editor-isolate-egress').checked = m.isolateEgress;
+  const weir = m.kind === 'WeirNetworkPolicy';
+  $('#editor-add-section').querySelectorAll('option').forEach(o => {
+    o.hidden = SECTIONS[o.value].deny && !weir;
+  });
+  if (!weir && SECTIONS[$('#editor-add-section').value].deny) $('#editor-add-section').value = 'ingress';
+  drawRules($('#editor-rules'), m, workloads().filter(w => w.id !== $('#editor-target').value), readOnly);
+  $('#editor-form').querySelectorAll('input, select, button').forEach(i => {
+    if (i.id !== 'editor-target') i.disabled = readOnly;
+  });
+  $('#editor-yaml-state').textContent = readOnly
+    ? 'This policy uses what the form does not show (label expressions, or a document it cannot read): '
+      + 'edit it here, as YAML (the form is read-only).'
     : (editor.opened ? `Editing ${editor.opened}.` : 'A new policy.');
 }
 
-/** The form changed: read it into the model, and write the YAML from the model. */
-function formChanged() {
+/** An edit in the form: into the model, then the YAML; the form is redrawn when its shape changed. */
+function formEdited(event) {
   if (editor.yamlOnly) return;
   const m = editor.model;
-  const retargeted = m.target !== $('#editor-target').value;
-  const named = $('#editor-name').value.trim();
-  // A name the form chose follows the workload; one typed stays.
-  m.name = retargeted && named === defaultName(m.target) ? defaultName($('#editor-target').value) : named;
-  m.target = $('#editor-target').value;
-  m.port = $('#editor-port').value.trim();
-  m.protocol = $('#editor-protocol').value;
-  m.egress = $('#editor-egress').checked;
-  m.dns = $('#editor-egress-dns').checked;
-  m.cidrs = $('#editor-egress-cidrs').value;
-  m.egressPort = $('#editor-egress-port').value.trim();
-  m.sources = [...$('#editor-sources').querySelectorAll('input:checked')].map(i => i.value);
-  m.destinations = [...$('#editor-destinations').querySelectorAll('input:checked')].map(i => i.value);
-  if (m.dns || m.cidrs.trim() || m.destinations.length) m.egress = true;
-  if (retargeted) drawForm();
+  const t = event.target;
+  let redraw = false;
+  if (t.id === 'editor-target') {
+    const w = workload(t.value);
+    if (!w) return;
+    choose(w);
+    redraw = true;
+  } else if (t.id === 'editor-kind') {
+    m.kind = t.value;
+    if (m.kind === 'WeirNetworkPolicy') {
+      // Weir's kind isolates a direction only where it allows something: deny rules alone take nothing else away.
+      m.isolateIngress = m.rules.some(r => r.section === 'ingress');
+      m.isolateEgress = m.rules.some(r => r.section === 'egress');
+    } else {
+      // Deny rules, DNS names and entities are Weir's: a NetworkPolicy cannot hold them.
+      m.rules = m.rules.filter(r => !SECTIONS[r.section].deny);
+      m.rules.forEach(r => { r.peers = r.peers.filter(p => p.type === 'pods' || p.type === 'block'); });
+      if (!m.namespace) m.namespace = 'default';
+    }
+    redraw = true;
+  } else if (t.id === 'editor-name') m.name = t.value.trim();
+  else if (t.id === 'editor-namespace') m.namespace = t.value.trim();
+  else if (t.id === 'editor-pods') m.pods = t.value;
+  else if (t.id === 'editor-isolate-ingress') m.isolateIngress = t.checked;
+  else if (t.id === 'editor-isolate-egress') m.isolateEgress = t.checked;
+  else if (t.dataset.rule != null) redraw = ruleEdited(m, t, event.type);
+  else return;
+  if (redraw) drawForm();
   writeYaml();
 }
 
-function port(text, protocol) {
-  return { protocol, port: /^\d+$/.test(text) ? Number(text) : text };
-}
-
-function peerOf(id, namespace) {
-  const w = workload(id);
-  const peer = { podSelector: { matchLabels: selectorLabels(w) } };
-  if (w.namespace !== namespace) {
-    peer.namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': w.namespace } };
-  }
-  return peer;
-}
-
-/** "203.0.113.0/24 except 203.0.113.8/29, 198.51.100.7/32" as ipBlock peers. */
-function blocksOf(text) {
-  return text.split(',').map(s => s.trim()).filter(Boolean).map(s => {
-    const [cidr, except] = s.split(/\s+except\s+/);
-    const block = { cidr: cidr.trim() };
-    if (except) block.except = except.split(/\s+/).filter(Boolean);
-    return { ipBlock: block };
-  });
-}
-
-/** The NetworkPolicy the model stands for. */
-function documentOf(m) {
-  const target = workload(m.target);
-  if (!target) return null;
-  const doc = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
-    metadata: { name: m.name || 'policy', namespace: target.namespace },
-    spec: { podSelector: { matchLabels: selectorLabels(target) }, policyTypes: m.egress ? ['Ingress', 'Egress'] : ['Ingress'],
-      ingress: [] } };
-  if (m.sources.length) {
-    const rule = { from: m.sources.map(id => peerOf(id, target.namespace)) };
-    if (m.port) rule.ports = [port(m.port, m.protocol)];
-    doc.spec.ingress.push(rule);
-  }
-  if (m.egress) {
-    doc.spec.egress = [];
-    if (m.dns) doc.spec.egress.push(JSON.parse(JSON.stringify(DNS_RULE)));
-    if (m.destinations.length) doc.spec.egress.push({ to: m.destinations.map(id => peerOf(id, target.namespace)) });
-    const blocks = blocksOf(m.cidrs);
-    if (blocks.length) {
-      const rule = { to: blocks };
-      if (m.egressPort) rule.ports = [port(m.egressPort, 'TCP')];
-      doc.spec.egress.push(rule);
+function ruleEdited(m, t, type) {
+  const rule = m.rules[Number(t.dataset.rule)];
+  const name = t.dataset.field;
+  if (t.dataset.peer == null) {
+    if (name === 'ports') { rule.ports = t.value; return false; }
+    if (name === 'remove' && type === 'click') { m.rules.splice(Number(t.dataset.rule), 1); return true; }
+    if (name === 'add' && t.value) {
+      if (t.value.startsWith('workload:')) {
+        const w = workload(t.value.slice('workload:'.length));
+        rule.peers.push(workloadPeer(labelsText(selectorLabels(w)), w.namespace, m.namespace));
+      } else {
+        rule.peers.push(newPeer(t.value));
+      }
+      return true;
     }
+    return false;
   }
-  return doc;
+  const peer = rule.peers[Number(t.dataset.peer)];
+  if (name === 'remove') {
+    if (type !== 'click') return false;
+    rule.peers.splice(Number(t.dataset.peer), 1);
+    return true;
+  }
+  if (name === 'type') { rule.peers[Number(t.dataset.peer)] = newPeer(t.value); return true; }
+  peer[name] = t.value;
+  return name === 'nsMode';
+}
+
+function addRule() {
+  const section = $('#editor-add-section').value;
+  editor.model.rules.push({ section, peers: [], ports: '' });
+  if (section === 'egress') editor.model.isolateEgress = true;
+  if (section === 'ingress') editor.model.isolateIngress = true;
+  drawForm();
+  writeYaml();
+}
+
+/** Egress DNS to the cluster resolver, the rule an egress policy most often forgets. */
+function addDns() {
+  editor.model.rules.push(dnsRuleModel());
+  editor.model.isolateEgress = true;
+  drawForm();
+  writeYaml();
 }
 
 /** Block-style YAML of a JSON value, every string double-quoted. */
@@ -645,8 +651,7 @@ function toYaml(value, indent = 0) {
 
 function writeYaml() {
   if (editor.yamlOnly) return;
-  const doc = documentOf(editor.model);
-  if (doc) $('#editor-yaml').value = toYaml(doc).trimStart() + '\n';
+  $('#editor-yaml').value = toYaml(documentOf(editor.model)).trimStart() + '\n';
 }
 
 /** YAML typed by hand: parsed by the policy API; the form follows when it can show the policy. */
@@ -674,73 +679,6 @@ async function readYaml() {
   editor.yamlOnly = !model;
   if (model) editor.model = model;
   drawForm();
-}
-
-/** The form's model of a document, or null when the form cannot show all of it. */
-function modelOf(doc) {
-  if (doc.kind !== 'NetworkPolicy' || !doc.spec || !doc.metadata) return null;
-  const spec = doc.spec;
-  const ns = doc.metadata.namespace || 'default';
-  const nodes = (state.map ? state.map.nodes : []).filter(n => n.namespace);
-  const selected = spec.podSelector || {};
-  if (selected.matchExpressions && selected.matchExpressions.length) return null;
-  const target = nodes.find(n => n.namespace === ns && sameLabels(selectorLabels(n), selected.matchLabels || {}));
-  if (!target) return null;
-  const known = ['podSelector', 'policyTypes', 'ingress', 'egress'];
-  if (Object.keys(spec).some(k => !known.includes(k))) return null;
-  const workloadOf = (peer, from) => {
-    const keys = Object.keys(peer);
-    if (keys.some(k => k !== 'podSelector' && k !== 'namespaceSelector') || !peer.podSelector) return null;
-    const peerNs = peer.namespaceSelector
-      ? ((peer.namespaceSelector.matchLabels || {})['kubernetes.io/metadata.name']) : from;
-    if (peer.namespaceSelector && Object.keys(peer.namespaceSelector).length !== 1) return null;
-    if (peer.namespaceSelector && Object.keys(peer.namespaceSelector.matchLabels || {}).length !== 1) return null;
-    const w = nodes.find(n => n.namespace === peerNs && sameLabels(selectorLabels(n), peer.podSelector.matchLabels || {}));
-    return w ? w.id : null;
-  };
-  const m = { target: target.id, name: doc.metadata.name, sources: [], port: '', protocol: 'TCP', egress: false,
-    dns: false, destinations: [], cidrs: '', egressPort: '' };
-  const ingress = spec.ingress || [];
-  if (ingress.length > 1) return null;
-  for (const rule of ingress) {
-    if (!rule.from || !rule.from.length || (rule.ports || []).length > 1) return null;
-    for (const peer of rule.from) {
-      const id = workloadOf(peer, ns);
-      if (!id) return null;
-      m.sources.push(id);
-    }
-    if (rule.ports && rule.ports.length) {
-      m.port = String(rule.ports[0].port == null ? '' : rule.ports[0].port);
-      m.protocol = rule.ports[0].protocol || 'TCP';
-    }
-  }
-  const types = spec.policyTypes || [];
-  m.egress = types.includes('Egress') || (spec.egress || []).length > 0;
-  for (const rule of spec.egress || []) {
-    if (dnsRule(rule)) { m.dns = true; continue; }
-    const peers = rule.to || [];
-    if (peers.length && peers.every(p => p.ipBlock && Object.keys(p).length === 1)) {
-      if ((rule.ports || []).length > 1 || (rule.ports || []).some(p => (p.protocol || 'TCP') !== 'TCP')) return null;
-      m.cidrs = peers.map(p => p.ipBlock.cidr + (p.ipBlock.except && p.ipBlock.except.length
-        ? ' except ' + p.ipBlock.except.join(' ') : '')).join(', ');
-      m.egressPort = rule.ports && rule.ports.length ? String(rule.ports[0].port) : '';
-      continue;
-    }
-    if (!peers.length || rule.ports) return null;
-    for (const peer of peers) {
-      const id = workloadOf(peer, ns);
-      if (!id) return null;
-      m.destinations.push(id);
-    }
-  }
-  return m;
-}
-
-/** Whether an egress rule is exactly DNS to the cluster resolver (its two ports in either order). */
-function dnsRule(rule) {
-  const ports = (rule.ports || []).map(p => `${p.protocol || 'TCP'}/${p.port}`).sort().join(',');
-  return Object.keys(rule).length === 2 && ports === 'TCP/53,UDP/53'
-    && JSON.stringify(rule.to) === JSON.stringify(DNS_RULE.to);
 }
 
 /** The suggestion for the chosen workload, from the last 10 minutes of flows, as the YAML to review. */
@@ -898,12 +836,13 @@ document.addEventListener('DOMContentLoaded', () => {
   }));
   $('#alerts-refresh').addEventListener('click', loadAlerts);
   $('#silence-form').addEventListener('submit', createSilence);
-  for (const id of ['#editor-target', '#editor-protocol', '#editor-egress', '#editor-egress-dns']) {
-    $(id).addEventListener('change', formChanged);
-  }
-  for (const id of ['#editor-name', '#editor-port', '#editor-egress-cidrs', '#editor-egress-port']) {
-    $(id).addEventListener('input', formChanged);
-  }
+  // One listener for the whole form: every input names what it edits.
+  const picked = e => e.target.tagName === 'SELECT' || e.target.type === 'checkbox';
+  $('#editor-form').addEventListener('input', e => { if (!picked(e)) formEdited(e); });
+  $('#editor-form').addEventListener('change', e => { if (picked(e)) formEdited(e); });
+  $('#editor-form').addEventListener('click', e => { if (e.target.tagName === 'BUTTON' && e.target.dataset.rule != null) formEdited(e); });
+  $('#editor-add-rule').addEventListener('click', addRule);
+  $('#editor-add-dns').addEventListener('click', addDns);
   $('#editor-yaml').addEventListener('input', yamlTyped);
   $('#editor-open').addEventListener('click', openPolicy);
   $('#editor-delete').addEventListener('click', deletePolicy);

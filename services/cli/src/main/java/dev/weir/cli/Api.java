@@ -126,7 +126,16 @@ final class Api {
     }
 
     JsonNode send(String method, String path, String contentType, String body) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60))
+        return send(method, path, contentType, body, Duration.ofSeconds(60));
+    }
+
+    /** A GET the service may hold for a while (a status with wait): the client waits longer than it. */
+    JsonNode get(String path, Duration timeout) {
+        return send("GET", path, null, null, timeout);
+    }
+
+    JsonNode send(String method, String path, String contentType, String body, Duration timeout) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
                 .header("Authorization", "Bearer " + token)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {

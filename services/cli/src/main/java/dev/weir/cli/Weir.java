@@ -197,9 +197,15 @@ public final class Weir {
                 + "endpoint enforces each applied revision; exit 4 if one does not.")
         Integer wait;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
         @Override
         public Integer call() {
             Weir weir = parent.weir;
+            if (wait != null && (wait < 1 || wait > 60)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--wait takes 1..60 seconds");
+            }
             JsonNode result = weir.api(weir.policyApi).post("/api/v1/policies" + Api.query(mapOf("dryRun", dryRun ? "true" : null,
                     "staged", staged ? "true" : null)), contentType(file), read(file));
             if (wait != null && !dryRun && !staged) {
@@ -224,22 +230,31 @@ public final class Weir {
      * every endpoint has acknowledged it or the wait ends): exit 4 if any is not enforced everywhere.
      */
     private static int awaitEnforced(Weir weir, ApplyResponse answer, int wait) {
-        boolean everywhere = true;
         for (AppliedPolicy applied : answer.applied()) {
-            String path = "/api/v1/policies/" + applied.kind() + "/" + (applied.namespace().isEmpty() ? "-" : applied.namespace())
-                    + "/" + applied.name() + "/status" + Api.query(mapOf("wait", Integer.toString(wait),
-                    "revision", Long.toString(applied.revision())));
-            long started = System.nanoTime();
-            dev.weir.api.policy.PolicyStatus status = Api.read(weir.api(weir.policyApi).get(path),
-                    dev.weir.api.policy.PolicyStatus.class);
-            boolean enforced = status.revision() >= applied.revision() && status.enforced() == status.endpoints();
-            everywhere &= enforced;
-            weir.out().printf("%s %s (revision %d): enforced on %d of %d endpoints%s%n",
-                    applied.changed() ? "applied" : "unchanged", ref(applied.kind(), applied.namespace(), applied.name()),
-                    applied.revision(), status.enforced(), status.endpoints(),
-                    enforced ? " after " + (System.nanoTime() - started) / 1_000_000 + " ms" : "; nodes behind: " + String.join(", ", status.nodesBehind().subList(0, Math.min(10, status.nodesBehind().size()))) + (status.nodesBehind().size() > 10 ? ", …" : ""));
+            weir.out().printf("%s %s (revision %d)%n", applied.changed() ? "applied" : "unchanged",
+                    ref(applied.kind(), applied.namespace(), applied.name()), applied.revision());
         }
         printWarnings(weir.out(), answer.warnings());
+        weir.out().flush();
+        // Every wait counts against one deadline: N policies wait SECONDS in all, not N times.
+        long deadline = System.nanoTime() + wait * 1_000_000_000L;
+        boolean everywhere = true;
+        for (AppliedPolicy applied : answer.applied()) {
+            int left = (int) Math.max(1, Math.min(wait, (deadline - System.nanoTime() + 999_999_999L) / 1_000_000_000L));
+            String path = "/api/v1/policies/" + applied.kind() + "/" + (applied.namespace().isEmpty() ? "-" : applied.namespace())
+                    + "/" + applied.name() + "/status" + Api.query(mapOf("wait", Integer.toString(left),
+                    "revision", Long.toString(applied.revision())));
+            long started = System.nanoTime();
+            dev.weir.api.policy.PolicyStatus status = Api.read(weir.api(weir.policyApi).get(path,
+                    java.time.Duration.ofSeconds(left + 15)), dev.weir.api.policy.PolicyStatus.class);
+            boolean enforced = status.settled() && status.revision() >= applied.revision()
+                    && status.enforced() == status.endpoints();
+            everywhere &= enforced;
+            weir.out().printf("%s (revision %d): %s on %d of %d endpoints%s%n",
+                    ref(applied.kind(), applied.namespace(), applied.name()), applied.revision(),
+                    status.settled() ? "enforced" : "still propagating; enforced", status.enforced(), status.endpoints(),
+                    enforced ? " after " + (System.nanoTime() - started) / 1_000_000 + " ms more" : "; nodes behind: " + String.join(", ", status.nodesBehind().subList(0, Math.min(10, status.nodesBehind().size()))) + (status.nodesBehind().size() > 10 ? ", …" : ""));
+        }
         weir.out().flush();
         return everywhere ? 0 : 4;
     }
@@ -321,7 +336,8 @@ public final class Weir {
         public Integer call() {
             Weir weir = parent.weir;
             JsonNode answer = weir.api(weir.policyApi).get("/api/v1/policies/" + ref + "/status"
-                    + Api.query(mapOf("wait", wait == null ? null : Integer.toString(wait))));
+                    + Api.query(mapOf("wait", wait == null ? null : Integer.toString(wait))),
+                    java.time.Duration.ofSeconds(60 + (wait == null ? 0 : wait)));
             dev.weir.api.policy.PolicyStatus status = Api.read(answer, dev.weir.api.policy.PolicyStatus.class);
             weir.show(answer, dev.weir.api.policy.PolicyStatus.class, s -> {
                 if (s.revision() == 0) {

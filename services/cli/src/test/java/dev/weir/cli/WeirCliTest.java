@@ -98,7 +98,8 @@ class WeirCliTest {
             calls.add(new Call(exchange.getRequestMethod(), exchange.getRequestURI().toString(), null, null, ""));
             byte[] body = ("{\"kind\":\"NetworkPolicy\",\"namespace\":\"shop\",\"name\":\"lockdown\",\"revision\":3,"
                     + "\"endpoints\":2,\"enforced\":" + (response.contains("all") ? 2 : 1)
-                    + ",\"nodesBehind\":" + (response.contains("all") ? "[]" : "[\"node-b\"]") + ",\"details\":[]}")
+                    + ",\"nodesBehind\":" + (response.contains("all") ? "[]" : "[\"node-b\"]") + ",\"details\":[],"
+                    + "\"settled\":" + response.contains("all") + "}")
                     .getBytes(StandardCharsets.UTF_8);
             exchange.sendResponseHeaders(200, body.length);
             exchange.getResponseBody().write(body);
@@ -107,13 +108,15 @@ class WeirCliTest {
         response = applied.replace("\"warnings\"", "\"all\":1,\"warnings\"");
         Result everywhere = run("policy", "apply", "-f", policy.toString(), "--wait", "30");
         assertThat(everywhere.exit()).isZero();
-        assertThat(everywhere.out()).contains("applied NetworkPolicy/shop/lockdown (revision 3): enforced on 2 of 2 endpoints");
+        assertThat(everywhere.out()).contains("applied NetworkPolicy/shop/lockdown (revision 3)")
+                .contains("NetworkPolicy/shop/lockdown (revision 3): enforced on 2 of 2 endpoints after");
         assertThat(calls.get(1).uri()).isEqualTo("/api/v1/policies/NetworkPolicy/shop/lockdown/status?wait=30&revision=3");
 
         response = applied;
         Result behind = run("policy", "apply", "-f", policy.toString(), "--wait", "30");
         assertThat(behind.exit()).isEqualTo(4);
-        assertThat(behind.out()).contains("enforced on 1 of 2 endpoints; nodes behind: node-b");
+        assertThat(behind.out()).contains("still propagating; enforced on 1 of 2 endpoints; nodes behind: node-b");
+        assertThat(run("policy", "apply", "-f", policy.toString(), "--wait", "61").exit()).isEqualTo(2);
     }
 
     @Test

@@ -451,9 +451,11 @@ class EmbeddedSystemPrivilegedIT {
         click("#tabs button[data-view='editor']");
         waitUpTo(10).until(d -> !d.findElements(By.cssSelector("#editor-target option[value='shop/cart']")).isEmpty());
         new Select(browser.findElement(By.id("editor-target"))).selectByValue("shop/cart");
-        waitUpTo(10).until(d -> !d.findElements(By.cssSelector("#editor-sources input[value='payments/api']")).isEmpty());
-        click("#editor-sources input[value='payments/api']");
-        browser.findElement(By.id("editor-port")).sendKeys("8080");
+        new Select(browser.findElement(By.id("editor-add-section"))).selectByValue("ingress");
+        click("#editor-add-rule");
+        new Select(browser.findElement(By.cssSelector(".rule[data-index='0'] select.add-peer")))
+                .selectByValue("workload:payments/api");
+        browser.findElement(By.cssSelector(".rule[data-index='0'] input.ports")).sendKeys("8080");
         String yaml = browser.findElement(By.id("editor-yaml")).getAttribute("value");
         assertThat(yaml).contains("name: \"cart-policy\"", "namespace: \"shop\"", "app: \"cart\"", "app: \"payments-api\"",
                 "port: 8080");
@@ -486,17 +488,21 @@ class EmbeddedSystemPrivilegedIT {
         new Select(browser.findElement(By.id("editor-policies"))).selectByValue("NetworkPolicy/shop/cart-policy");
         click("#editor-open");
         waitUpTo(20).until(d -> d.findElement(By.id("editor-yaml-state")).getText().contains("Editing NetworkPolicy/shop/cart-policy")
-                && d.findElement(By.cssSelector("#editor-sources input[value='payments/api']")).isSelected()
-                && "8080".equals(d.findElement(By.id("editor-port")).getAttribute("value")));
-        click("#editor-egress-dns");
-        browser.findElement(By.id("editor-egress-cidrs")).sendKeys("198.19.250.0/24");
+                && "app=payments-api".equals(d.findElement(By.cssSelector(".rule[data-index='0'] input.peer-pods")).getAttribute("value"))
+                && "8080".equals(d.findElement(By.cssSelector(".rule[data-index='0'] input.ports")).getAttribute("value")));
+        click("#editor-add-dns");
+        new Select(browser.findElement(By.id("editor-add-section"))).selectByValue("egress");
+        click("#editor-add-rule");
+        new Select(browser.findElement(By.cssSelector(".rule[data-index='2'] select.add-peer"))).selectByValue("block");
+        browser.findElement(By.cssSelector(".rule[data-index='2'] input.peer-cidr")).sendKeys("198.19.250.0/24");
         String edited = browser.findElement(By.id("editor-yaml")).getAttribute("value");
         assertThat(edited).contains("- \"Egress\"", "k8s-app: \"kube-dns\"", "cidr: \"198.19.250.0/24\"", "port: 53");
         // YAML typed by hand comes back into the form: the port, read by the policy API's parser.
         WebElement typed = browser.findElement(By.id("editor-yaml"));
         typed.clear();
         typed.sendKeys(edited.replace("port: 8080", "port: 8081"));
-        waitUpTo(20).until(d -> "8081".equals(d.findElement(By.id("editor-port")).getAttribute("value")));
+        waitUpTo(20).until(d -> "8081".equals(d.findElement(By.cssSelector(".rule[data-index='0'] input.ports"))
+                .getAttribute("value")));
         // The cart calls the payments API: egress that allows only DNS and the block drops those calls.
         click("#editor-apply");
         WebElement egressConfirm = waitUpTo(60).until(d -> d.findElement(By.id("editor-confirm-box")).isDisplayed()
@@ -517,6 +523,18 @@ class EmbeddedSystemPrivilegedIT {
         assertThat(browser.findElement(By.id("editor-yaml")).getAttribute("value"))
                 .contains("name: \"suggested-frontend\"").contains("\"k8s-app\": \"kube-dns\"").contains("flows, first");
         screenshot("7-suggestion");
+
+        // Weir's own kind: a deny rule of an entity, which the API's parser takes as the form wrote it.
+        click("#editor-new");
+        new Select(browser.findElement(By.id("editor-kind"))).selectByValue("WeirNetworkPolicy");
+        new Select(browser.findElement(By.id("editor-add-section"))).selectByValue("egressDeny");
+        click("#editor-add-rule");
+        new Select(browser.findElement(By.cssSelector(".rule[data-index='0'] select.add-peer"))).selectByValue("entity");
+        browser.findElement(By.cssSelector(".rule[data-index='0'] input.ports")).sendKeys("25");
+        assertThat(browser.findElement(By.id("editor-yaml")).getAttribute("value"))
+                .contains("kind: \"WeirNetworkPolicy\"", "egressDeny:", "toEntities:", "- \"world\"", "port: 25");
+        click("#editor-preview");
+        waitUpTo(60).until(d -> !d.findElements(By.id("impact")).isEmpty());
 
         // DNS health, through the relay from the DNS service: the demo's clients, once a window closed.
         click("#tabs button[data-view='dns']");

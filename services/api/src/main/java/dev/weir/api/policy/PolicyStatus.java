@@ -5,9 +5,13 @@ import java.util.List;
 /**
  * GET .../status: on how many of the endpoints it selects the policy is enforced (revision 0 when
  * it is not), and, when a revision of it is staged, what that would drop.
+ *
+ * @param settled the revision (or the one waited for) is compiled and published, and every
+ *                endpoint holding it has answered: acked it, refused it, or Kafka refused its state;
+ *                false while that is still under way (0 of 0 endpoints may mean either)
  */
 public record PolicyStatus(String kind, String namespace, String name, long revision, int endpoints, int enforced,
-        List<String> nodesBehind, List<EndpointStatus> details, StagedStatus staged) {
+        List<String> nodesBehind, List<EndpointStatus> details, StagedStatus staged, boolean settled) {
     /** Absent lists, maps and texts read as empty: an older or newer peer may leave them out. */
     public PolicyStatus {
         kind = kind == null ? "" : kind;

@@ -15,6 +15,9 @@ public record Cidr(byte[] address, int length) {
         String host = text.substring(0, slash);
         byte[] bytes = dottedQuad(host);
         if (bytes == null) {
+            bytes = shorthand(host);
+        }
+        if (bytes == null) {
             bytes = address(host, text);
         }
         int length = prefixLength(text, slash + 1);
@@ -69,6 +72,46 @@ public record Cidr(byte[] address, int length) {
     }
 
     /**
+     * IPv4 in the older decimal shorthand the platform's parser took, and so policies stored
+     * before this parser may hold: "a", "a.b" and "a.b.c", the last part filling the bytes left
+     * ("192.168.1" is 192.168.0.1). No leading zeros (the platform refuses them as ambiguous).
+     * Null for anything else.
+     */
+    private static byte[] shorthand(String text) {
+        String[] parts = text.split("\\.", -1);
+        if (parts.length > 3 || text.isEmpty()) {
+            return null;
+        }
+        long[] values = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String part = parts[i];
+            if (part.isEmpty() || part.length() > 10 || part.length() > 1 && part.charAt(0) == '0') {
+                return null;
+            }
+            for (int c = 0; c < part.length(); c++) {
+                if (part.charAt(c) < '0' || part.charAt(c) > '9') {
+                    return null;
+                }
+            }
+            values[i] = Long.parseLong(part);
+        }
+        int leading = parts.length - 1;
+        long last = values[leading];
+        if (last >= 1L << (8 * (4 - leading))) {
+            return null;
+        }
+        long address = 0;
+        for (int i = 0; i < leading; i++) {
+            if (values[i] > 255) {
+                return null;
+            }
+            address |= values[i] << (8 * (3 - i));
+        }
+        address |= last;
+        return new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address};
+    }
+
+    /**
      * Any other literal (IPv6, IPv4-mapped IPv6). Never a name: the platform's parser would look
      * up anything that is not a literal in DNS ("fd00/16", "abc/8"), from a policy a client sent.
      */
@@ -87,12 +130,21 @@ public record Cidr(byte[] address, int length) {
         }
     }
 
+    /** ASCII digits only: no sign, no other script's digits, at most three of them. */
     private static int prefixLength(String text, int from) {
-        try {
-            return Integer.parseInt(text, from, text.length(), 10);
-        } catch (NumberFormatException e) {
+        int length = text.length() - from;
+        if (length < 1 || length > 3) {
             throw new IllegalArgumentException("'" + text + "' is not a CIDR");
         }
+        int value = 0;
+        for (int i = from; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new IllegalArgumentException("'" + text + "' is not a CIDR");
+            }
+            value = value * 10 + (c - '0');
+        }
+        return value;
     }
 
     public boolean ipv4() {

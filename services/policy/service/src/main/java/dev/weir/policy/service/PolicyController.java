@@ -83,7 +83,14 @@ public class PolicyController {
             Cluster cluster = cluster();
             List<AppliedPolicy> applied = store.apply(parsed, "api", author.getName());
             reconciler.request();
-            return new ApplyResponse(false, applied, Lint.lint(policies, inForce, cluster, topics.dnsAnswers()));
+            List<LintWarning> warnings;
+            try {
+                warnings = Lint.lint(policies, inForce, cluster, topics.dnsAnswers());
+            } catch (RuntimeException e) {
+                // The change is stored and compiling: an answer that it failed would be wrong.
+                warnings = List.of(new LintWarning(policies.get(0).key(), "", "lint could not run: " + e.getMessage()));
+            }
+            return new ApplyResponse(false, applied, warnings);
         }
         List<LintWarning> warnings = Lint.lint(policies, reconciler.lastPolicies(), cluster(), topics.dnsAnswers());
         if (dryRun) {
@@ -238,6 +245,9 @@ public class PolicyController {
         if (awaited != null && awaited < 1) {
             throw new PolicyParser.InvalidPolicy("revision", "must be 1 or more");
         }
+        if (awaited != null && stored.isPresent() && awaited > stored.get().revision()) {
+            throw new PolicyParser.InvalidPolicy("revision", "is newer than the policy's revision " + stored.get().revision());
+        }
         if (wait > 0 && stored.isPresent()) {
             String key = stored.get().key();
             long target = awaited != null ? awaited : stored.get().revision();
@@ -248,6 +258,8 @@ public class PolicyController {
             }
             stored = store.find(kind, ns(namespace), name);
         }
+        boolean settled = stored.isPresent() && settled(stored.get().key(), kind, ns(namespace), name,
+                awaited != null ? awaited : stored.get().revision());
         var staging = staged.status(kind, ns(namespace), name);
         if (stored.isEmpty() && staging.isEmpty()) {
             return ResponseEntity.notFound().build();
@@ -275,12 +287,16 @@ public class PolicyController {
         }
         List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
         return ResponseEntity.ok(new PolicyStatus(kind, ns(namespace), name, revision, details.size(),
-                (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details, staging.orElse(null)));
+                (int) details.stream().filter(EndpointStatus::enforced).count(), behind, details, staging.orElse(null),
+                settled));
     }
 
     /**
      * Whether the revision has gone as far as it will: compiled and published, and every endpoint
-     * state that holds the policy is at that revision and answered (acked, or refused by Kafka).
+     * state that holds the policy's current revision answered (acked, or refused by Kafka). A
+     * state still naming an older revision once the new one is published is one the compile left
+     * out (an endpoint without an address, or whose namespace is not described): it will not
+     * change, and is not waited for.
      */
     private boolean settled(String key, String kind, String namespace, String name, long target) {
         PolicyStore.StoredPolicy published = reconciler.policies().get(key);
@@ -290,10 +306,8 @@ public class PolicyController {
         for (Map.Entry<String, EndpointPolicyState> e : topics.policyStates.entrySet()) {
             EndpointPolicyState state = e.getValue();
             for (PolicyRevisionRef ref : state.getPoliciesList()) {
-                if (ref.getKind().equals(kind) && ref.getNamespace().equals(namespace) && ref.getName().equals(name)) {
-                    if (ref.getRevision() < target) {
-                        return false;
-                    }
+                if (ref.getKind().equals(kind) && ref.getNamespace().equals(namespace) && ref.getName().equals(name)
+                        && ref.getRevision() == published.revision()) {
                     MapApplyAck ack = topics.acks.get(e.getKey());
                     if ((ack == null || ack.getRevision() < state.getRevision()) && !topics.sendErrors.containsKey(e.getKey())) {
                         return false;

@@ -14,7 +14,9 @@ import org.springframework.stereotype.Component;
 public class PropagationWatch {
 
     /** Waiting requests hold a servlet thread each. */
-    static final int MAX_WAITERS = 32;
+    static final int MAX_WAITERS = 16;
+    /** How often one waiter looks at most: each look reads every endpoint's state. */
+    static final Duration LOOK_EVERY = Duration.ofMillis(5);
     static final Duration MAX_WAIT = Duration.ofSeconds(60);
 
     /** More status requests wait than {@link #MAX_WAITERS}. */
@@ -44,8 +46,8 @@ public class PropagationWatch {
     }
 
     /**
-     * Returns once done holds or the time is up; done is asked again after each change (changes
-     * that arrive while it is being asked fold into one more look).
+     * Returns once done holds or the time is up. Done is asked again after a change, at most
+     * every {@link #LOOK_EVERY} (a rollout's acks arrive by the thousand: they fold into one look).
      */
     void await(BooleanSupplier done, Duration wait) throws InterruptedException {
         if (!waiters.tryAcquire()) {
@@ -58,6 +60,7 @@ public class PropagationWatch {
                 seen = generation;
             }
             while (!done.getAsBoolean()) {
+                long looked = System.nanoTime();
                 synchronized (this) {
                     while (generation == seen) {
                         long left = deadline - System.nanoTime();
@@ -66,7 +69,15 @@ public class PropagationWatch {
                         }
                         wait(Math.max(1, left / 1_000_000));
                     }
+                    // Fold the changes of the next moments into this look.
+                    long pause = Math.min(LOOK_EVERY.toNanos() - (System.nanoTime() - looked), deadline - System.nanoTime());
+                    if (pause > 0) {
+                        wait(Math.max(1, pause / 1_000_000));
+                    }
                     seen = generation;
+                }
+                if (System.nanoTime() - deadline >= 0) {
+                    return;
                 }
             }
         } finally {

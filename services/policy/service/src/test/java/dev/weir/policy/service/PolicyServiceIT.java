@@ -187,6 +187,7 @@ class PolicyServiceIT {
         HttpResponse<String> status = call("GET", "/policies/NetworkPolicy/y/only-z/status?wait=30&revision=1", null, null, true);
         assertThat(status.statusCode()).isEqualTo(200);
         assertThat(status.body()).contains("\"revision\":1,").contains("\"endpoints\":1").contains("\"enforced\":1")
+                .contains("\"settled\":true")
                 .contains("\"node\":\"" + node + "\"").contains("\"nodesBehind\":[]");
         assertThat(connect()).isFalse();
         assertThat(call("GET", "/policies/NetworkPolicy/y/only-z/status?wait=61", null, null, true).body())
