@@ -65,8 +65,12 @@ public class DesiredStateTopics {
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<TopicId, ProtoConsumer<?>> replays = new java.util.LinkedHashMap<>();
     private volatile boolean replayed;
-    /** State keys whose last send Kafka refused, with why: republished at the next compile, shown in status. */
-    final Map<String, String> sendErrors = new ConcurrentHashMap<>();
+    /**
+     * Per topic, the keys whose last send Kafka refused, with why: sent again at the next compile
+     * and, for endpoint states, shown in status. Per topic, because keys of different topics can
+     * read alike (a node "10.0.0.7" with endpoint 32 and the ipcache prefix 10.0.0.7/32).
+     */
+    private final Map<TopicId, Map<String, String>> sendErrors = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Where the cluster is watched (weir.kubernetes.enabled), a pod is compiled only once its
@@ -282,14 +286,20 @@ public class DesiredStateTopics {
      */
     void publish(TopicId topic, String key, Message value) {
         String name = catalogue.name(topic);
+        Map<String, String> errors = sendErrors(topic);
         producer.send(new ProducerRecord<>(name, key, value == null ? null : value.toByteArray()), (metadata, error) -> {
             if (error == null) {
-                sendErrors.remove(key);
+                errors.remove(key);
             } else {
-                sendErrors.put(key, name + " refused the record: " + error.getMessage());
+                errors.put(key, name + " refused the record: " + error.getMessage());
                 LOG.error("publishing {} to {} failed: {}", key, name, error.getMessage());
             }
         });
+    }
+
+    /** The keys of the topic whose last send Kafka refused, with why. */
+    Map<String, String> sendErrors(TopicId topic) {
+        return sendErrors.computeIfAbsent(topic, t -> new ConcurrentHashMap<>());
     }
 
     void flush() {

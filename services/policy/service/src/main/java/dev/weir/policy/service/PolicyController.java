@@ -16,6 +16,7 @@ import dev.weir.api.policy.PolicySummary;
 import dev.weir.api.policy.PreviewResult;
 import dev.weir.api.policy.SuggestResult;
 import dev.weir.policy.model.Cluster;
+import dev.weir.schemas.TopicId;
 import dev.weir.policy.model.Compilation;
 import dev.weir.policy.model.Policy;
 import dev.weir.policy.model.PolicyParser;
@@ -282,7 +283,7 @@ public class PolicyController {
             Instant compiled = Instant.ofEpochSecond(state.getCompiled().getSeconds(), state.getCompiled().getNanos());
             details.add(new EndpointStatus(state.getNodeName(), state.getEndpointId(),
                     state.getNamespace() + "/" + state.getPodName(), state.getRevision(), enforced,
-                    ack == null ? 0 : ack.getRevision(), error(topics.sendErrors.get(e.getKey()), ack),
+                    ack == null ? 0 : ack.getRevision(), error(topics.sendErrors(TopicId.ENDPOINT_POLICY_STATE).get(e.getKey()), ack),
                     enforced ? 0 : Duration.between(compiled, now).toMillis()));
         }
         List<String> behind = details.stream().filter(d -> !d.enforced()).map(EndpointStatus::node).distinct().sorted().toList();
@@ -309,7 +310,7 @@ public class PolicyController {
                 if (ref.getKind().equals(kind) && ref.getNamespace().equals(namespace) && ref.getName().equals(name)
                         && ref.getRevision() == published.revision()) {
                     MapApplyAck ack = topics.acks.get(e.getKey());
-                    if ((ack == null || ack.getRevision() < state.getRevision()) && !topics.sendErrors.containsKey(e.getKey())) {
+                    if ((ack == null || ack.getRevision() < state.getRevision()) && !topics.sendErrors(TopicId.ENDPOINT_POLICY_STATE).containsKey(e.getKey())) {
                         return false;
                     }
                 }

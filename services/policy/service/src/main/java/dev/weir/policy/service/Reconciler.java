@@ -238,7 +238,7 @@ public class Reconciler {
     private void publishIdentities(Compilation compiled) {
         for (dev.weir.policy.model.Identity identity : compiled.identities().values()) {
             String key = Integer.toString(identity.id());
-            if (topics.identities.containsKey(key)) {
+            if (topics.identities.containsKey(key) && !topics.sendErrors(TopicId.IDENTITIES).containsKey(key)) {
                 continue;
             }
             Identity.Builder record = Identity.newBuilder().setId(identity.id())
@@ -256,7 +256,8 @@ public class Reconciler {
     }
 
     private void publishIpcache(Compilation compiled) {
-        if (compiled.ipcache().equals(publishedIpcache) && topics.sendErrors.isEmpty()) {
+        Map<String, String> refused = topics.sendErrors(TopicId.IPCACHE);
+        if (compiled.ipcache().equals(publishedIpcache) && refused.isEmpty()) {
             return; // most changes move no address: nothing to compare entry by entry
         }
         Set<String> wanted = new HashSet<>();
@@ -265,12 +266,14 @@ public class Reconciler {
             wanted.add(prefix);
             IpcacheEntry entry = IpcacheEntry.newBuilder().setPrefix(prefix).setIdentity(e.getValue())
                     .setSource(e.getKey().length() == (e.getKey().ipv4() ? 32 : 128) ? "endpoint" : "cidr").build();
-            if (!entry.equals(topics.ipcache.get(prefix)) || topics.sendErrors.containsKey(prefix)) {
+            if (!entry.equals(topics.ipcache.get(prefix)) || refused.containsKey(prefix)) {
                 topics.publish(TopicId.IPCACHE, prefix, entry);
                 topics.ipcache.put(prefix, entry);
             }
         }
-        for (String prefix : new ArrayList<>(topics.ipcache.keySet())) {
+        Set<String> gone = new HashSet<>(topics.ipcache.keySet());
+        gone.addAll(refused.keySet()); // a tombstone Kafka refused is sent again
+        for (String prefix : gone) {
             if (!wanted.contains(prefix)) {
                 topics.publish(TopicId.IPCACHE, prefix, null);
                 topics.ipcache.remove(prefix);
@@ -295,7 +298,7 @@ public class Reconciler {
             }
             String key = pod.node() + "/" + pod.endpointId();
             wanted.add(key);
-            boolean failedBefore = topics.sendErrors.containsKey(key);
+            boolean failedBefore = topics.sendErrors(TopicId.ENDPOINT_POLICY_STATE).containsKey(key);
             if (candidates != null && !candidates.contains(pod.key()) && !failedBefore) {
                 continue;
             }
@@ -306,14 +309,16 @@ public class Reconciler {
                 continue;
             }
             EndpointPolicyState published = state.toBuilder()
-                    .setRevision(previous == null ? 1 : previous.getRevision() + 1)
+                    .setRevision(nextRevision(key, previous))
                     .setCompiled(Timestamps.fromMillis(now.toEpochMilli()))
                     .build();
             topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, published);
             topics.policyStates.put(key, published);
             changed++;
         }
-        for (String key : new ArrayList<>(topics.policyStates.keySet())) {
+        Set<String> gone = new HashSet<>(topics.policyStates.keySet());
+        gone.addAll(topics.sendErrors(TopicId.ENDPOINT_POLICY_STATE).keySet()); // a refused tombstone is sent again
+        for (String key : gone) {
             // Only the state of an endpoint that is gone from its node goes; a tombstone loosens nothing then.
             if (!wanted.contains(key) && !present.contains(key)) {
                 topics.publish(TopicId.ENDPOINT_POLICY_STATE, key, null);
@@ -321,6 +326,16 @@ public class Reconciler {
             }
         }
         return changed;
+    }
+
+    /**
+     * An endpoint's next state revision. A key seen anew (an endpoint id reused on its node after
+     * its state was removed) continues after the highest revision its node ever acknowledged:
+     * starting again at 1 would read as acknowledged at once by the old endpoint's ack.
+     */
+    private long nextRevision(String key, EndpointPolicyState previous) {
+        long acked = topics.acks.containsKey(key) ? topics.acks.get(key).getRevision() : 0;
+        return Math.max(previous == null ? 0 : previous.getRevision(), acked) + 1;
     }
 
     private static EndpointPolicyState state(Cluster.Pod pod, EndpointPolicy policy,
