@@ -465,9 +465,14 @@ async function loadEditor() {
     ...workloads().map(w => el('option', { value: w.id }, w.id)));
   if (previous) target.value = previous;
   await loadPolicyList();
-  if (!editor.model) newModel();
-  drawForm();
-  writeYaml();
+  // Back on the tab, what is in the YAML (a suggestion with its comments, typed text) stays.
+  if (!editor.model) {
+    newModel();
+    drawForm();
+    writeYaml();
+  } else {
+    drawForm();
+  }
 }
 
 async function loadPolicyList() {
@@ -511,6 +516,7 @@ function defaultName(w) {
 
 function newModel() {
   editor.model = emptyModel();
+  editor.opened = null;
   const w = workload($('#editor-target').value);
   if (w) choose(w);
   editor.yamlOnly = false;
@@ -520,7 +526,8 @@ function newModel() {
 /** The workload to protect: the policy's namespace and pod labels become its own. */
 function choose(w) {
   const m = editor.model;
-  const named = !m.name || m.name === 'policy' || workloads().some(o => m.name === defaultName(o));
+  // A name the form chose follows the workload; a typed one, or an opened policy's, stays.
+  const named = !editor.opened && (!m.name || m.name === 'policy' || workloads().some(o => m.name === defaultName(o)));
   if (named) m.name = defaultName(w);
   m.namespace = w.namespace;
   m.pods = labelsText(selectorLabels(w));
@@ -552,7 +559,8 @@ function drawForm() {
 
 /** An edit in the form: into the model, then the YAML; the form is redrawn when its shape changed. */
 function formEdited(event) {
-  if (editor.yamlOnly) return;
+  // While typed YAML waits to be read, the form shows the old policy: an edit now would overwrite it.
+  if (editor.yamlOnly || editor.typing) return;
   const m = editor.model;
   const t = event.target;
   let redraw = false;
@@ -562,23 +570,28 @@ function formEdited(event) {
     choose(w);
     redraw = true;
   } else if (t.id === 'editor-kind') {
-    m.kind = t.value;
-    if (m.kind === 'WeirNetworkPolicy') {
-      // Weir's kind isolates a direction only where it allows something: deny rules alone take nothing else away.
-      m.isolateIngress = m.rules.some(r => r.section === 'ingress');
-      m.isolateEgress = m.rules.some(r => r.section === 'egress');
-    } else {
-      // Deny rules, DNS names and entities are Weir's: a NetworkPolicy cannot hold them.
-      m.rules = m.rules.filter(r => !SECTIONS[r.section].deny);
-      m.rules.forEach(r => { r.peers = r.peers.filter(p => p.type === 'pods' || p.type === 'block'); });
-      if (!m.namespace) m.namespace = 'default';
+    const weirOnly = m.rules.some(r => SECTIONS[r.section].deny || r.peers.some(p => p.type === 'fqdn' || p.type === 'entity'));
+    if (t.value === 'NetworkPolicy' && weirOnly) {
+      // Dropping them would widen the policy (a rule left without peers allows any peer): the user removes them.
+      t.value = m.kind;
+      $('#editor-yaml-state').textContent = 'A NetworkPolicy has no deny rules, DNS names or entities: '
+        + 'remove them first.';
+      return;
     }
+    m.kind = t.value;
+    if (m.kind === 'NetworkPolicy' && !m.namespace) m.namespace = 'default';
     redraw = true;
   } else if (t.id === 'editor-name') m.name = t.value.trim();
   else if (t.id === 'editor-namespace') m.namespace = t.value.trim();
   else if (t.id === 'editor-pods') m.pods = t.value;
-  else if (t.id === 'editor-isolate-ingress') m.isolateIngress = t.checked;
-  else if (t.id === 'editor-isolate-egress') m.isolateEgress = t.checked;
+  else if (t.id === 'editor-isolate-ingress' || t.id === 'editor-isolate-egress') {
+    m[t.id === 'editor-isolate-ingress' ? 'isolateIngress' : 'isolateEgress'] = t.checked;
+    // A NetworkPolicy isolating nothing isolates ingress (Kubernetes' default): the form says so.
+    if (m.kind === 'NetworkPolicy' && !m.isolateIngress && !m.isolateEgress) {
+      m.isolateIngress = true;
+      redraw = true;
+    }
+  }
   else if (t.dataset.rule != null) redraw = ruleEdited(m, t, event.type);
   else return;
   if (redraw) drawForm();
@@ -594,7 +607,8 @@ function ruleEdited(m, t, type) {
     if (name === 'add' && t.value) {
       if (t.value.startsWith('workload:')) {
         const w = workload(t.value.slice('workload:'.length));
-        rule.peers.push(workloadPeer(labelsText(selectorLabels(w)), w.namespace, m.namespace));
+        if (!w) return true;
+        rule.peers.push(workloadPeer(labelsText(selectorLabels(w)), w.namespace));
       } else {
         rule.peers.push(newPeer(t.value));
       }
@@ -630,6 +644,9 @@ function addDns() {
   writeYaml();
 }
 
+/** Keys a YAML reader takes for booleans or null unless quoted (true=x is a valid label). */
+const YAML_WORDS = /^(true|false|null|yes|no|on|off|y|n)$/i;
+
 /** Block-style YAML of a JSON value, every string double-quoted. */
 function toYaml(value, indent = 0) {
   const pad = ' '.repeat(indent);
@@ -643,7 +660,7 @@ function toYaml(value, indent = 0) {
   if (value && typeof value === 'object') {
     const entries = Object.entries(value);
     if (!entries.length) return ' {}';
-    return entries.map(([k, v]) => '\n' + pad + (/^[A-Za-z][\w.\/-]*$/.test(k) ? k : JSON.stringify(k)) + ':'
+    return entries.map(([k, v]) => '\n' + pad + (/^[A-Za-z][\w.\/-]*$/.test(k) && !YAML_WORDS.test(k) ? k : JSON.stringify(k)) + ':'
       + toYaml(v, indent + 2)).join('');
   }
   return ' ' + (typeof value === 'string' ? JSON.stringify(value) : String(value));
@@ -656,6 +673,7 @@ function writeYaml() {
 
 /** YAML typed by hand: parsed by the policy API; the form follows when it can show the policy. */
 function yamlTyped() {
+  editor.typing = true;
   clearTimeout(editor.parseTimer);
   editor.parseTimer = setTimeout(readYaml, 400);
 }
@@ -669,12 +687,14 @@ async function readYaml() {
       method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: $('#editor-yaml').value });
   } catch (e) {
     if (asked !== editor.parsing) return;
+    editor.typing = false;
     editor.yamlOnly = true;
     drawForm();
     state_.textContent = 'The YAML does not parse: ' + e.message + ' (the form is read-only until it does).';
     return;
   }
   if (asked !== editor.parsing) return; // a later edit is being read
+  editor.typing = false;
   const model = docs.length === 1 ? modelOf(docs[0]) : null;
   editor.yamlOnly = !model;
   if (model) editor.model = model;
@@ -728,6 +748,7 @@ async function deletePolicy() {
     try {
       await api('/api/v1/policies/' + ref, { method: 'DELETE' });
       $('#editor-result').replaceChildren(el('p', { id: 'deleted' }, 'Deleted ' + ref));
+      if (editor.opened === ref) editor.opened = null;
       await loadPolicyList();
     } catch (e) {
       showError($('#editor-result'), e);

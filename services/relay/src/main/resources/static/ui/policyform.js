@@ -30,8 +30,9 @@ function labelsText(labels) {
 /** "8080, 53/UDP, grpc, 8000-8100/TCP" as NetworkPolicy ports; the empty text is every port. */
 function portsOf(text) {
   return String(text || '').split(',').map(s => s.trim()).filter(Boolean).map(item => {
-    const [spec, protocol] = item.split('/');
-    const port = { protocol: (protocol || 'TCP').trim().toUpperCase() };
+    const [spec, ...protocols] = item.split('/');
+    // "53/UDP/TCP" stays one (invalid) protocol: the parser refuses it, naming the field.
+    const port = { protocol: (protocols.join('/') || 'TCP').trim().toUpperCase() };
     const range = /^(\d+)\s*-\s*(\d+)$/.exec(spec.trim());
     if (range) {
       port.port = Number(range[1]);
@@ -66,10 +67,9 @@ function newPeer(type) {
   }
 }
 
-/** A peer selecting a workload's pods, from the policy's namespace. */
-function workloadPeer(labels, namespace, policyNamespace) {
-  return namespace === policyNamespace ? { type: 'pods', pods: labels, nsMode: 'same', ns: '' }
-    : { type: 'pods', pods: labels, nsMode: 'named', ns: namespace };
+/** A peer selecting a workload's pods, by its namespace's name: it stays that workload if the policy moves. */
+function workloadPeer(labels, namespace) {
+  return { type: 'pods', pods: labels, nsMode: 'named', ns: namespace };
 }
 
 function dnsRuleModel() {
@@ -82,6 +82,8 @@ function documentOf(m) {
   const weir = m.kind === 'WeirNetworkPolicy';
   const metadata = { name: m.name || 'policy' };
   if (m.namespace || !weir) metadata.namespace = m.namespace || 'default';
+  // Labels and annotations the form does not show are kept as they came.
+  Object.assign(metadata, m.metadata || {});
   const spec = { podSelector: m.pods.trim() ? { matchLabels: labelsOf(m.pods) } : {} };
   const types = [];
   if (m.isolateIngress || (!weir && !m.isolateEgress)) types.push('Ingress');
@@ -143,11 +145,15 @@ function modelOf(doc) {
   if (!onlyKeys(spec, ['podSelector', 'policyTypes', ...Object.keys(SECTIONS)])) return null;
   const selector = plainSelector(spec.podSelector);
   if (!selector) return null;
+  if (!weir && doc.metadata.namespace === '') return null;
   const namespace = doc.metadata.namespace || (weir ? '' : 'default');
+  const kept = {};
+  for (const k of ['labels', 'annotations']) if (doc.metadata[k] != null) kept[k] = doc.metadata[k];
   const hasTypes = (spec.policyTypes || []).length > 0;
   const m = { kind: doc.kind, name: doc.metadata.name, namespace, pods: labelsText(selector.matchLabels),
     isolateIngress: hasTypes ? spec.policyTypes.includes('Ingress') : (weir ? (spec.ingress || []).length > 0 : true),
-    isolateEgress: hasTypes ? spec.policyTypes.includes('Egress') : (spec.egress || []).length > 0, rules: [] };
+    isolateEgress: hasTypes ? spec.policyTypes.includes('Egress') : (spec.egress || []).length > 0, rules: [],
+    metadata: kept };
   for (const [name, section] of Object.entries(SECTIONS)) {
     for (const rule of spec[name] || []) {
       const allowed = [section.peers, section.entities, 'ports'].concat(section.peers === 'to' ? ['toFQDNs'] : []);
@@ -158,7 +164,11 @@ function modelOf(doc) {
         if (!p) return null;
         r.peers.push(p);
       }
-      for (const entity of rule[section.entities] || []) r.peers.push({ type: 'entity', entity });
+      for (const entity of rule[section.entities] || []) {
+        const named = String(entity).toLowerCase().replace(/_/g, '-');
+        if (!ENTITIES.includes(named)) return null;
+        r.peers.push({ type: 'entity', entity: named });
+      }
       for (const fqdn of rule.toFQDNs || []) r.peers.push({ type: 'fqdn', fqdn: fqdn.matchName || fqdn.matchPattern || '' });
       m.rules.push(r);
     }
@@ -173,7 +183,8 @@ function peerModel(peer) {
   }
   if (!onlyKeys(peer, ['podSelector', 'namespaceSelector'])) return null;
   const pods = plainSelector(peer.podSelector);
-  const namespaces = peer.namespaceSelector === undefined ? undefined : plainSelector(peer.namespaceSelector);
+  // null is no selector, as the parser reads it: the policy's own namespace.
+  const namespaces = peer.namespaceSelector == null ? undefined : plainSelector(peer.namespaceSelector);
   if (!pods || namespaces === null) return null;
   const p = { type: 'pods', pods: labelsText(pods.matchLabels), nsMode: 'same', ns: '' };
   if (namespaces !== undefined) {
@@ -218,7 +229,8 @@ function drawRules(container, m, workloads, readOnly) {
             option('same', 'this namespace', p.nsMode), option('named', 'the namespace', p.nsMode),
             option('labelled', 'namespaces labelled', p.nsMode), option('any', 'any namespace', p.nsMode)),
           p.nsMode === 'named' || p.nsMode === 'labelled'
-            ? el('input', field({ class: 'peer-ns', size: 20, value: p.ns }, i, j, 'ns')) : ''];
+            ? el('input', field({ class: 'peer-ns', size: 20, value: p.ns,
+              placeholder: p.nsMode === 'named' ? 'name' : 'every namespace' }, i, j, 'ns')) : ''];
       }
       return el('li', { class: 'peer' }, type, ' ', ...inputs, ' ',
         el('button', field({ type: 'button', class: 'remove-peer' }, i, j, 'remove'), '×'));
@@ -234,7 +246,7 @@ function drawRules(container, m, workloads, readOnly) {
       r.peers.length ? el('ul', {}, peers) : el('p', { class: 'hint' }, section.peers === 'from' ? 'From anywhere.' : 'To anywhere.'),
       add, ' ',
       el('label', {}, 'Ports ', el('input', field({ class: 'ports', size: 30, value: r.ports,
-        placeholder: 'any; e.g. 8080, 53/UDP, grpc, 8000-8100' }, i, null, 'ports'))), ' ',
+        placeholder: 'any; e.g. 8080, 53/UDP, grpc, 8000-8100, */UDP' }, i, null, 'ports'))), ' ',
       el('button', field({ type: 'button', class: 'remove-rule' }, i, null, 'remove'), 'Remove rule'));
   }));
 }
