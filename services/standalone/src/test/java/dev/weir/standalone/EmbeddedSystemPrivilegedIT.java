@@ -398,6 +398,115 @@ class EmbeddedSystemPrivilegedIT {
         return tools.jackson.databind.json.JsonMapper.builder().build().readTree(answer.body());
     }
 
+    /** A call to the policy API as an integration makes it; the answer's body, after its status is checked. */
+    private static tools.jackson.databind.JsonNode policyApi(String method, String path, String yaml, int expected)
+            throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().sslContext(weir.platform().clientTls()).build();
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(EmbeddedWeir.url(weir.policyPort()) + "/api/v1" + path))
+                .header("Authorization", "Bearer " + weir.platform().apiToken())
+                .method(method, yaml == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
+                        : java.net.http.HttpRequest.BodyPublishers.ofString(yaml));
+        if (yaml != null) {
+            request.header("Content-Type", "application/yaml");
+        }
+        java.net.http.HttpResponse<String> answer = http.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as("%s %s: %s", method, path, answer.body()).isEqualTo(expected);
+        return tools.jackson.databind.json.JsonMapper.builder().build().readTree(answer.body());
+    }
+
+    /** The demo's DNS lookups to coredns in the last 20 s: how many were forwarded, how many dropped by the policy. */
+    private static long[] dnsVerdicts(String policy) throws Exception {
+        String lookups = "/api/v1/flows?to_pod=kube-system/coredns&since=20s&first=1000&verdict=";
+        long forwarded = relayGet(lookups + "FORWARDED").get("flows").size();
+        long dropped = 0;
+        for (tools.jackson.databind.JsonNode flow : relayGet(lookups + "DROPPED").get("flows")) {
+            if (flow.toString().contains(policy)) {
+                dropped++;
+            }
+        }
+        return new long[] {forwarded, dropped};
+    }
+
+    /**
+     * From the demo's own traffic to enforced policy, through the policy API: the suggestions of the
+     * last 10 minutes, staged, would drop nothing the demo does; a narrower policy (the resolver
+     * closed to everyone, the seed talk's outage), staged, counts the demo's lookups it would drop
+     * and names them; promoted, those lookups are dropped, named by it; restored to the revision
+     * before, they are forwarded again.
+     */
+    @Test
+    void suggestedPoliciesStagedDropNothingANarrowerOneCountsItsDropsAndPromoteAndRestoreEnforceAndLiftThem()
+            throws Exception {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(3))
+                .until(() -> policyApi("GET", "/policies/suggestions?since=10m&namespace=shop", null, 200)
+                        .get("policies").size() >= 2);
+        tools.jackson.databind.JsonNode suggested = policyApi("GET", "/policies/suggestions?since=10m&namespace=shop", null, 200);
+        List<String> names = new java.util.ArrayList<>();
+        for (tools.jackson.databind.JsonNode policy : suggested.get("policies")) {
+            policyApi("POST", "/policies?staged=true", policy.get("yaml").asString(), 200);
+            names.add(policy.get("name").asString());
+        }
+        // The resolver's ingress, first open to all (revision 1), then the narrower revision staged.
+        String open = """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: resolver, namespace: kube-system}
+                spec:
+                  podSelector: {matchLabels: {k8s-app: kube-dns}}
+                  ingress: [{}]
+                """;
+        policyApi("POST", "/policies", open, 200);
+        String closed = open.replace("ingress: [{}]", "ingress: []");
+        policyApi("POST", "/policies?staged=true", closed, 200);
+
+        // Every suggestion judges the demo's connections and would drop none; the narrower one drops lookups.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(3)).untilAsserted(() -> {
+            tools.jackson.databind.JsonNode staged = policyApi("GET", "/policies/staged", null, 200);
+            for (String name : names) {
+                tools.jackson.databind.JsonNode one = find(staged, name);
+                assertThat(one.get("error").asString()).as(name).isEmpty();
+                assertThat(one.get("judged").asLong()).as(name).isPositive();
+                assertThat(one.get("wouldDrop").asLong()).as(name + ": " + one).isZero();
+            }
+            tools.jackson.databind.JsonNode resolver = find(staged, "resolver");
+            assertThat(resolver.get("wouldDrop").asLong()).isPositive();
+            assertThat(resolver.get("examples").toString()).contains("kube-system/coredns").contains("53");
+        });
+        // Its counts are the sum of the connections it names, each counted by its flows.
+        tools.jackson.databind.JsonNode resolver = policyApi("GET", "/policies/NetworkPolicy/kube-system/resolver/staged",
+                null, 200);
+        long named = 0;
+        for (tools.jackson.databind.JsonNode example : resolver.get("examples")) {
+            named += example.get("flows").asLong();
+        }
+        assertThat(named).isPositive().isLessThanOrEqualTo(resolver.get("wouldDrop").asLong());
+
+        // Promote exactly that staging: the lookups are dropped, named by the policy.
+        policyApi("POST", "/policies/NetworkPolicy/kube-system/resolver/promote?staging=" + resolver.get("id").asLong(),
+                null, 200);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(3))
+                .until(() -> dnsVerdicts("NetworkPolicy/kube-system/resolver")[1] > 0);
+        // Restore the revision before: lookups are forwarded again, and none is dropped by it any more.
+        policyApi("POST", "/policies/NetworkPolicy/kube-system/resolver/restore?revision=1", null, 200);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(5)).until(() -> {
+            long[] verdicts = dnsVerdicts("NetworkPolicy/kube-system/resolver");
+            return verdicts[0] > 0 && verdicts[1] == 0;
+        });
+        for (String name : names) {
+            policyApi("DELETE", "/policies/NetworkPolicy/shop/" + name + "/staged", null, 200);
+        }
+    }
+
+    private static tools.jackson.databind.JsonNode find(tools.jackson.databind.JsonNode staged, String name) {
+        for (tools.jackson.databind.JsonNode one : staged) {
+            if (one.get("name").asString().equals(name)) {
+                return one;
+            }
+        }
+        throw new AssertionError("no staged policy " + name + " in " + staged);
+    }
+
     @Test
     void fromTheServiceMapToAnAppliedPolicyAndTheDropsItCauses() throws Exception {
         try {
